@@ -1,0 +1,304 @@
+//! `check()`: every record decodes and is consistent, every record has exactly the index
+//! entries [`crate::index`] says it must, and every index entry belongs to a record.
+//!
+//! Runs in O(records + index entries) point lookups and constant memory, so it works on
+//! databases of any size.
+
+use crate::codec::decode;
+use crate::error::Result;
+use crate::index;
+use crate::keys::{self, space, u64_from_tail};
+use crate::records::{AttrId, Attribute, Entity, EntityId, Version};
+use crate::storage::KvRead;
+use crate::view::View;
+
+/// What `check()` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Entity rows examined (live and deleted).
+    pub entities: u64,
+    /// Attribute rows examined (live and deleted).
+    pub attributes: u64,
+    /// Index entries examined.
+    pub index_entries: u64,
+    /// Versions examined.
+    pub versions: u64,
+    /// One line per problem, naming the record or key.
+    pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    /// Whether no problem was found.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Entity index spaces and attribute index spaces (live, deleted).
+const ENTITY_INDEXES: [u8; 6] = [
+    space::NAME,
+    space::LIVE_NAME,
+    space::TYPE,
+    space::TYPE_OLD,
+    space::DRIVER,
+    space::DRIVER_OLD,
+];
+const ATTR_INDEXES: [(u8, bool); 6] = [
+    (space::BY_KEY, true),
+    (space::BY_KEY_OLD, false),
+    (space::BY_SUBKEY, true),
+    (space::BY_SUBKEY_OLD, false),
+    (space::REFERENCE, true),
+    (space::REFERENCE_OLD, false),
+];
+
+/// Checks the store behind `kv`.
+pub(crate) fn run(kv: &dyn KvRead) -> Result<CheckReport> {
+    let view = View::new(kv, None);
+    let mut report = CheckReport::default();
+    let latest = match view.latest_version() {
+        Ok(v) => v,
+        Err(e) => {
+            report.problems.push(format!("latest version: {e}"));
+            0
+        }
+    };
+    check_versions(kv, &view, latest, &mut report)?;
+    check_entities(kv, latest, &mut report)?;
+    check_attrs(kv, &view, latest, &mut report)?;
+    check_entity_indexes(kv, &view, &mut report)?;
+    check_attr_indexes(kv, &mut report)?;
+    check_counters(kv, &view, &mut report)?;
+    Ok(report)
+}
+
+fn check_versions(
+    kv: &dyn KvRead,
+    view: &View<'_>,
+    latest: Version,
+    report: &mut CheckReport,
+) -> Result<()> {
+    let mut expected = 1;
+    for entry in kv.scan_prefix(&[space::VERSION]) {
+        let (key, _) = entry?;
+        let v = u64_from_tail(&key, 0)?;
+        if v != expected {
+            report.problems.push(format!(
+                "version {v} follows {}: versions have a gap",
+                expected - 1
+            ));
+        }
+        if let Err(e) = view.version_info(v).and_then(|_| view.changes(v)) {
+            report.problems.push(format!("version {v}: {e}"));
+        }
+        expected = v + 1;
+        report.versions += 1;
+    }
+    if expected - 1 != latest {
+        report.problems.push(format!(
+            "latest version is {latest} but the last version record is {}",
+            expected - 1
+        ));
+    }
+    Ok(())
+}
+
+fn stamp_problem(
+    what: &str,
+    version: Version,
+    deleted_at: Option<Version>,
+    latest: Version,
+) -> Option<String> {
+    if version == 0 || version > latest {
+        return Some(format!(
+            "{what} was created at version {version}, beyond {latest}"
+        ));
+    }
+    match deleted_at {
+        Some(d) if d < version || d > latest => Some(format!(
+            "{what} was deleted at version {d}, outside {version}..={latest}"
+        )),
+        _ => None,
+    }
+}
+
+fn check_entities(kv: &dyn KvRead, latest: Version, report: &mut CheckReport) -> Result<()> {
+    for entry in kv.scan_prefix(&[space::ENTITY]) {
+        let (key, bytes) = entry?;
+        report.entities += 1;
+        let e: Entity = match decode(&bytes, &|| format!("entity record {key:?}")) {
+            Ok(e) => e,
+            Err(err) => {
+                report.problems.push(err.to_string());
+                continue;
+            }
+        };
+        if key != keys::entity(e.id) {
+            report
+                .problems
+                .push(format!("entity {} is stored under key {key:?}", e.id));
+        }
+        if let Some(p) = stamp_problem(
+            &format!("entity '{}' ({})", e.name, e.id),
+            e.version,
+            e.deleted_at,
+            latest,
+        ) {
+            report.problems.push(p);
+        }
+        for (index_key, value) in index::entity_entries(&e) {
+            match kv.get(&index_key)? {
+                Some(found) if found == value => {}
+                Some(_) => report.problems.push(format!(
+                    "index entry {index_key:?} of entity '{}' points elsewhere",
+                    e.name
+                )),
+                None => report.problems.push(format!(
+                    "entity '{}' ({}) is missing index entry {index_key:?}",
+                    e.name, e.id
+                )),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_attrs(
+    kv: &dyn KvRead,
+    view: &View<'_>,
+    latest: Version,
+    report: &mut CheckReport,
+) -> Result<()> {
+    for (s, live) in [(space::ATTR, true), (space::ATTR_OLD, false)] {
+        for entry in kv.scan_prefix(&[s]) {
+            let (key, bytes) = entry?;
+            report.attributes += 1;
+            let a: Attribute = match decode(&bytes, &|| format!("attribute record {key:?}")) {
+                Ok(a) => a,
+                Err(err) => {
+                    report.problems.push(err.to_string());
+                    continue;
+                }
+            };
+            let what = format!("attribute {} '{}' of entity {}", a.id.0, a.key, a.entity);
+            if key != keys::attr(a.entity, a.id, live) || a.deleted_at.is_none() != live {
+                report
+                    .problems
+                    .push(format!("{what} is stored under the wrong key {key:?}"));
+            }
+            if let Some(p) = stamp_problem(&what, a.version, a.deleted_at, latest) {
+                report.problems.push(p);
+            }
+            match view.entity_record(a.entity)? {
+                None => report.problems.push(format!("{what} belongs to no entity")),
+                Some(owner) if live && owner.deleted_at.is_some() => report.problems.push(format!(
+                    "{what} is live but its entity '{}' was deleted",
+                    owner.name
+                )),
+                Some(_) => {}
+            }
+            if let Some(target) = a.value.as_relation() {
+                match view.entity_record(target)? {
+                    None => report
+                        .problems
+                        .push(format!("{what} refers to missing entity {target}")),
+                    Some(t) if live && t.deleted_at.is_some() => report.problems.push(format!(
+                        "{what} is live but refers to deleted entity '{}'",
+                        t.name
+                    )),
+                    Some(_) => {}
+                }
+            }
+            for index_key in index::attr_keys(&a) {
+                if kv.get(&index_key)?.is_none() {
+                    report
+                        .problems
+                        .push(format!("{what} is missing index entry {index_key:?}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_entity_indexes(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckReport) -> Result<()> {
+    for s in ENTITY_INDEXES {
+        for entry in kv.scan_prefix(&[s]) {
+            let (key, value) = entry?;
+            report.index_entries += 1;
+            let id_bytes = if s == space::LIVE_NAME { &value } else { &key };
+            let id = match u64_from_tail(id_bytes, 0) {
+                Ok(id) => EntityId(id),
+                Err(e) => {
+                    report.problems.push(e.to_string());
+                    continue;
+                }
+            };
+            let owned = match view.entity_record(id) {
+                Ok(Some(e)) => index::entity_entries(&e).iter().any(|(k, _)| *k == key),
+                Ok(None) => false,
+                Err(e) => {
+                    report.problems.push(e.to_string());
+                    continue;
+                }
+            };
+            if !owned {
+                report.problems.push(format!(
+                    "index entry {key:?} belongs to no entity record ({id})"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_attr_indexes(kv: &dyn KvRead, report: &mut CheckReport) -> Result<()> {
+    for (s, live) in ATTR_INDEXES {
+        for entry in kv.scan_prefix(&[s]) {
+            let (key, _) = entry?;
+            report.index_entries += 1;
+            let ids = u64_from_tail(&key, 8).and_then(|o| Ok((o, u64_from_tail(&key, 0)?)));
+            let Ok((owner, id)) = ids else {
+                report
+                    .problems
+                    .push(format!("index entry {key:?} is malformed"));
+                continue;
+            };
+            let record = kv.get(&keys::attr(EntityId(owner), AttrId(id), live))?;
+            let owned = match record.map(|b| decode::<Attribute>(&b, &|| format!("attribute {id}")))
+            {
+                Some(Ok(a)) => index::attr_keys(&a).contains(&key),
+                Some(Err(_)) | None => false,
+            };
+            if !owned {
+                report.problems.push(format!(
+                    "index entry {key:?} belongs to no {} attribute record (attribute {id})",
+                    if live { "live" } else { "deleted" }
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_counters(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckReport) -> Result<()> {
+    for entry in kv.scan_prefix(&[space::COUNTER]) {
+        let (key, bytes) = entry?;
+        let Ok(owner) = u64_from_tail(&key[..9.min(key.len())], 0) else {
+            report
+                .problems
+                .push(format!("counter key {key:?} is malformed"));
+            continue;
+        };
+        if let Err(e) = decode::<i64>(&bytes, &|| format!("counter {key:?}")) {
+            report.problems.push(e.to_string());
+        }
+        match view.entity_record(EntityId(owner))? {
+            Some(e) if e.deleted_at.is_none() => {}
+            _ => report
+                .problems
+                .push(format!("counter {key:?} belongs to no live entity")),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! The database handle: opening, sharing one store per path within a process, locking
+//! against other processes, the single writer, and commits.
+
+use std::collections::HashMap;
+use std::fs::DirBuilder;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, LazyLock, Mutex, RwLock, Weak};
+use std::thread::{self, ThreadId};
+use std::time::{Duration, Instant};
+
+use crate::check::{self, CheckReport};
+use crate::codec::{decode, encode};
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::records::Version;
+use crate::storage::{Backend, SledBackend, Write};
+use crate::txn::{Transaction, TxMeta};
+use crate::view::View;
+
+/// The on-disk format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// When a commit reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Every commit is flushed to disk before it returns (the default).
+    #[default]
+    Immediate,
+    /// Commits are flushed in the background every `every_ms` milliseconds: much
+    /// faster for many small commits, but a crash may lose the commits of the last
+    /// period (never part of one).
+    Periodic {
+        /// Flush period in milliseconds.
+        every_ms: u64,
+    },
+}
+
+/// How to open a database.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// When commits reach the disk.
+    pub durability: Durability,
+    /// How long to keep retrying while another process holds the database; `None`
+    /// fails at once with [`Error::Locked`].
+    pub lock_wait: Option<Duration>,
+}
+
+/// Lets one thread at a time hold the write transaction, without tying the
+/// transaction's lifetime to a borrow of the handle.
+#[derive(Default)]
+pub(crate) struct WriterGate {
+    holder: Mutex<Option<ThreadId>>,
+    freed: Condvar,
+}
+
+impl WriterGate {
+    pub(crate) fn acquire(&self) -> Result<()> {
+        let me = thread::current().id();
+        let mut holder = self.holder.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match *holder {
+                None => {
+                    *holder = Some(me);
+                    return Ok(());
+                }
+                Some(t) if t == me => {
+                    return Err(Error::Conflict(
+                        "this thread already has an open write transaction; commit or drop it \
+                         first"
+                            .into(),
+                    ));
+                }
+                Some(_) => holder = self.freed.wait(holder).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+
+    pub(crate) fn release(&self) {
+        *self.holder.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.freed.notify_one();
+    }
+}
+
+/// What every handle to one database shares.
+pub(crate) struct Shared {
+    pub(crate) backend: Box<dyn Backend>,
+    pub(crate) writer: WriterGate,
+    /// Held shared by readers and exclusively while a commit is applied, so a read never
+    /// sees part of a commit.
+    visibility: RwLock<()>,
+    durability: Durability,
+    path: Option<PathBuf>,
+}
+
+impl Shared {
+    pub(crate) fn commit(&self, writes: Vec<Write>) -> Result<()> {
+        {
+            let _exclusive = self.visibility.write().unwrap_or_else(|e| e.into_inner());
+            self.backend.apply(writes)?;
+        }
+        if self.durability == Durability::Immediate {
+            self.backend.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Databases open in this process, by canonical path, so that two opens share one store
+/// (sled refuses a second open even from the same process).
+static OPEN: LazyLock<Mutex<HashMap<PathBuf, Weak<Shared>>>> = LazyLock::new(Default::default);
+
+/// A clusto database. Cheap to clone; clones and other opens of the same path in this
+/// process share one store. `Send + Sync`.
+#[derive(Clone)]
+pub struct Clusto {
+    shared: Arc<Shared>,
+}
+
+impl Clusto {
+    /// Opens the database in directory `path`, creating it (mode 0700) if missing, with
+    /// durable commits and no waiting for a lock.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, &OpenOptions::default())
+    }
+
+    /// Opens the database in directory `path` with `options`. A database already open in
+    /// this process is shared, and keeps the options it was first opened with.
+    pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
+        let path = path.as_ref();
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .map_err(|e| Error::Io(format!("cannot create {}: {e}", path.display())))?;
+        let canonical = path.canonicalize()?;
+        let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(shared) = open.get(&canonical).and_then(Weak::upgrade) {
+            return Ok(Clusto { shared });
+        }
+        let flush_every = match options.durability {
+            Durability::Immediate => None,
+            Durability::Periodic { every_ms } => Some(every_ms.max(1)),
+        };
+        let started = Instant::now();
+        let backend = loop {
+            match SledBackend::open(&canonical, flush_every) {
+                Err(Error::Locked { .. })
+                    if options.lock_wait.is_some_and(|w| started.elapsed() < w) =>
+                {
+                    thread::sleep(Duration::from_millis(50));
+                }
+                Err(Error::Locked { .. }) => {
+                    return Err(Error::Locked {
+                        path: path.to_path_buf(),
+                    });
+                }
+                other => break other?,
+            }
+        };
+        let db = Self::with_backend(
+            Box::new(backend),
+            options.durability,
+            Some(canonical.clone()),
+        )?;
+        open.retain(|_, weak| weak.strong_count() > 0);
+        open.insert(canonical, Arc::downgrade(&db.shared));
+        Ok(db)
+    }
+
+    /// A new, empty database in a temporary location, removed when the last handle drops.
+    pub fn temporary() -> Result<Self> {
+        Self::with_backend(
+            Box::new(SledBackend::temporary()?),
+            Durability::Periodic { every_ms: 1000 },
+            None,
+        )
+    }
+
+    /// Uses any [`Backend`]; checks (or, when empty, writes) the format version.
+    pub fn with_backend(
+        backend: Box<dyn Backend>,
+        durability: Durability,
+        path: Option<PathBuf>,
+    ) -> Result<Self> {
+        let format_key = keys::meta("format");
+        match backend.get(&format_key)? {
+            Some(bytes) => {
+                let found: u32 = decode(&bytes, &|| "the format version".into())?;
+                if found != FORMAT_VERSION {
+                    return Err(Error::UnsupportedFormat {
+                        found,
+                        supported: FORMAT_VERSION,
+                    });
+                }
+            }
+            None if backend.is_empty()? => {
+                backend.apply(vec![(format_key, Some(encode(&FORMAT_VERSION)))])?;
+                backend.flush()?;
+            }
+            None => {
+                return Err(Error::Corrupt(
+                    "the database has data but no format version".into(),
+                ));
+            }
+        }
+        Ok(Clusto {
+            shared: Arc::new(Shared {
+                backend,
+                writer: WriterGate::default(),
+                visibility: RwLock::new(()),
+                durability,
+                path,
+            }),
+        })
+    }
+
+    /// The database directory (`None` for a temporary database).
+    pub fn path(&self) -> Option<&Path> {
+        self.shared.path.as_deref()
+    }
+
+    /// Runs `read` against a consistent live view of the committed state: no commit
+    /// lands while it runs. Do not commit from inside `read`.
+    pub fn read<T>(&self, read: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
+        let _shared = self
+            .shared
+            .visibility
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        read(&View::new(self.shared.backend.as_ref(), None))
+    }
+
+    /// Runs `read` against the state as of the end of version `version`.
+    pub fn read_at<T>(
+        &self,
+        version: Version,
+        read: impl FnOnce(&View<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let _shared = self
+            .shared
+            .visibility
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        read(&View::new(self.shared.backend.as_ref(), Some(version)))
+    }
+
+    /// Opens the write transaction, waiting while another thread holds it. Fails with
+    /// [`Error::Conflict`] when this thread already holds it.
+    pub fn begin(&self, meta: TxMeta) -> Result<Transaction> {
+        Transaction::begin(self.shared.clone(), meta)
+    }
+
+    /// Runs `write` in a transaction and commits it when `write` succeeds; on error
+    /// nothing is changed.
+    pub fn write<T>(
+        &self,
+        meta: TxMeta,
+        write: impl FnOnce(&mut Transaction) -> Result<T>,
+    ) -> Result<T> {
+        let mut tx = self.begin(meta)?;
+        let value = write(&mut tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// The newest committed version.
+    pub fn latest_version(&self) -> Result<Version> {
+        self.read(|v| v.latest_version())
+    }
+
+    /// Verifies every record and index entry; see [`CheckReport`].
+    pub fn check(&self) -> Result<CheckReport> {
+        self.read(|_| check::run(self.shared.backend.as_ref()))
+    }
+
+    /// Flushes everything committed to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.shared.backend.flush()
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.shared.backend.size_on_disk()
+    }
+}

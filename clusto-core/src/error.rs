@@ -1,0 +1,77 @@
+//! The one error type of clusto-core.
+//!
+//! Variants are grouped by what a caller can do about them; every message names the
+//! entity, key, value or path involved, so a binding can pass it on unchanged.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in clusto-core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The named entity, attribute, version or resource does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A live entity already has this name, or the thing is already present.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// An entity name, type, driver, key or subkey is not acceptable.
+    #[error("{0}")]
+    InvalidName(String),
+    /// A value or argument is not acceptable (bad JSON, relation to a missing entity…).
+    #[error("{0}")]
+    InvalidValue(String),
+    /// The entity's driver or type does not allow the operation.
+    #[error("{0}")]
+    TypeMismatch(String),
+    /// A single match was required and several were found.
+    #[error("{0}")]
+    Ambiguous(String),
+    /// The requested resource is taken or the pool of resources is exhausted.
+    #[error("{0}")]
+    ResourceUnavailable(String),
+    /// The operation conflicts with the state of a transaction (e.g. a second
+    /// transaction opened by the thread that already holds one).
+    #[error("{0}")]
+    Conflict(String),
+    /// Another process holds the database.
+    #[error("database {} is locked by another process", path.display())]
+    Locked {
+        /// The database directory that could not be locked.
+        path: PathBuf,
+    },
+    /// Stored data could not be decoded or contradicts itself.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    /// The database was written by a newer or unknown on-disk format.
+    #[error("database format {found} is not supported (this build reads format {supported})")]
+    UnsupportedFormat {
+        /// The format number found on disk.
+        found: u32,
+        /// The format number this build writes and reads.
+        supported: u32,
+    },
+    /// The operating system or the storage engine failed.
+    #[error("I/O error: {0}")]
+    Io(String),
+}
+
+/// The result type of clusto-core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e.to_string())
+    }
+}
+
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Corruption { at, .. } => {
+                Error::Corrupt(format!("storage engine reports corruption at {at:?}"))
+            }
+            sled::Error::Io(io) => Error::Io(io.to_string()),
+            other => Error::Io(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Which index entries a record has. Writes, deletes and `check()` all derive the
+//! entries from here, so an index can never disagree with the rule that builds it.
+
+use crate::keys::{Key, space};
+use crate::records::{Attribute, Entity};
+
+/// The index entries (key, value) an entity record must have in its current state.
+pub fn entity_entries(e: &Entity) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let live = e.deleted_at.is_none();
+    let (type_space, driver_space) = if live {
+        (space::TYPE, space::DRIVER)
+    } else {
+        (space::TYPE_OLD, space::DRIVER_OLD)
+    };
+    let mut out = vec![
+        (
+            Key::new(space::NAME).str(&e.name).entity(e.id).into_bytes(),
+            Vec::new(),
+        ),
+        (
+            Key::new(type_space)
+                .str(&e.type_name)
+                .entity(e.id)
+                .into_bytes(),
+            Vec::new(),
+        ),
+        (
+            Key::new(driver_space)
+                .str(&e.driver)
+                .entity(e.id)
+                .into_bytes(),
+            Vec::new(),
+        ),
+    ];
+    if live {
+        out.push((
+            Key::new(space::LIVE_NAME).str(&e.name).into_bytes(),
+            e.id.0.to_be_bytes().to_vec(),
+        ));
+    }
+    out
+}
+
+/// The index keys (all with empty values) an attribute record must have in its
+/// current state. Every key ends with owner id ++ attribute id.
+pub fn attr_keys(a: &Attribute) -> Vec<Vec<u8>> {
+    let live = a.deleted_at.is_none();
+    let pick = |l: u8, old: u8| if live { l } else { old };
+    let mut out = vec![
+        Key::new(pick(space::BY_KEY, space::BY_KEY_OLD))
+            .str(&a.key)
+            .opt_str(a.subkey.as_deref())
+            .value(&a.value)
+            .entity(a.entity)
+            .attr(a.id)
+            .into_bytes(),
+    ];
+    if let Some(subkey) = &a.subkey {
+        out.push(
+            Key::new(pick(space::BY_SUBKEY, space::BY_SUBKEY_OLD))
+                .str(subkey)
+                .value(&a.value)
+                .entity(a.entity)
+                .attr(a.id)
+                .into_bytes(),
+        );
+    }
+    if let Some(target) = a.value.as_relation() {
+        out.push(
+            Key::new(pick(space::REFERENCE, space::REFERENCE_OLD))
+                .entity(target)
+                .entity(a.entity)
+                .attr(a.id)
+                .into_bytes(),
+        );
+    }
+    out
+}

@@ -1,0 +1,197 @@
+//! A transaction's pending writes, layered over the committed store, so that reads in a
+//! transaction see its own writes.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::iter::Peekable;
+use std::ops::Bound;
+
+use super::{Entry, EntryIter, KvRead, Write};
+use crate::error::Result;
+
+/// Writes not yet committed, with an undo journal so that one failed operation inside a
+/// transaction can be taken back without losing the transaction's earlier work.
+#[derive(Debug, Default)]
+pub struct Pending {
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// For each write since the transaction began: the key and what the pending map held
+    /// for it before (`None`: the key was not pending).
+    journal: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+}
+
+impl Pending {
+    /// Records a write of `value` (`None` removes) under `key`.
+    pub fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let before = self.writes.insert(key.clone(), value);
+        self.journal.push((key, before));
+    }
+
+    /// A mark to roll back to with [`Pending::undo_to`].
+    pub fn mark(&self) -> usize {
+        self.journal.len()
+    }
+
+    /// Takes back every write made after `mark`.
+    pub fn undo_to(&mut self, mark: usize) {
+        while self.journal.len() > mark {
+            let (key, before) = self.journal.pop().expect("journal longer than mark");
+            match before {
+                Some(previous) => {
+                    self.writes.insert(key, previous);
+                }
+                None => {
+                    self.writes.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Whether nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
+    /// The writes to commit, in key order.
+    pub fn into_writes(self) -> Vec<Write> {
+        self.writes.into_iter().collect()
+    }
+}
+
+/// The committed store seen through pending writes.
+pub struct Layered<'a> {
+    base: &'a dyn KvRead,
+    pending: &'a Pending,
+}
+
+impl<'a> Layered<'a> {
+    /// Layers `pending` over `base`.
+    pub fn new(base: &'a dyn KvRead, pending: &'a Pending) -> Self {
+        Layered { base, pending }
+    }
+}
+
+impl KvRead for Layered<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.pending.writes.get(key) {
+            Some(pending) => Ok(pending.clone()),
+            None => self.base.get(key),
+        }
+    }
+
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+        let upper = match end {
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Unbounded,
+        };
+        let range = self
+            .pending
+            .writes
+            .range::<[u8], _>((Bound::Included(start), upper));
+        let pending: PendingIter<'_> = if reverse {
+            Box::new(range.rev())
+        } else {
+            Box::new(range)
+        };
+        Box::new(Merge {
+            base: self.base.scan(start, end, reverse).peekable(),
+            pending: pending.peekable(),
+            reverse,
+        })
+    }
+}
+
+type PendingIter<'a> = Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a>;
+
+/// Merges committed entries with pending writes; a pending write wins over a committed
+/// entry with the same key, and a pending removal hides it.
+struct Merge<'a> {
+    base: Peekable<EntryIter<'a>>,
+    pending: Peekable<PendingIter<'a>>,
+    reverse: bool,
+}
+
+impl Iterator for Merge<'_> {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let order = match (self.base.peek(), self.pending.peek()) {
+                (None, None) => return None,
+                (Some(Err(_)), _) => return self.base.next(),
+                (Some(_), None) => return self.base.next(),
+                (None, Some(_)) => Ordering::Greater,
+                (Some(Ok((base_key, _))), Some((pending_key, _))) => {
+                    let o = base_key.as_slice().cmp(pending_key.as_slice());
+                    if self.reverse { o.reverse() } else { o }
+                }
+            };
+            match order {
+                Ordering::Less => return self.base.next(),
+                Ordering::Equal => {
+                    self.base.next();
+                }
+                Ordering::Greater => {}
+            }
+            let (key, value) = self.pending.next().expect("peeked");
+            if let Some(value) = value {
+                return Some(Ok((key.clone(), value.clone())));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    struct MapStore(BTreeMap<Vec<u8>, Vec<u8>>);
+
+    impl KvRead for MapStore {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+            Ok(self.0.get(key).cloned())
+        }
+        fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+            let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+            let it = self
+                .0
+                .range::<[u8], _>((Bound::Included(start), upper))
+                .map(|(k, v)| Ok((k.clone(), v.clone())));
+            if reverse {
+                Box::new(it.rev().collect::<Vec<_>>().into_iter())
+            } else {
+                Box::new(it.collect::<Vec<_>>().into_iter())
+            }
+        }
+    }
+
+    fn keys(it: EntryIter<'_>) -> Vec<u8> {
+        it.map(|e| e.unwrap().0[0]).collect()
+    }
+
+    #[test]
+    fn pending_writes_shadow_and_hide_committed_ones() {
+        let base = MapStore((1u8..=5).map(|k| (vec![k], vec![k])).collect());
+        let mut pending = Pending::default();
+        pending.put(vec![2], None);
+        pending.put(vec![4], Some(vec![40]));
+        pending.put(vec![6], Some(vec![60]));
+        let view = Layered::new(&base, &pending);
+        assert_eq!(keys(view.scan(&[0], None, false)), vec![1, 3, 4, 5, 6]);
+        assert_eq!(keys(view.scan(&[0], None, true)), vec![6, 5, 4, 3, 1]);
+        assert_eq!(keys(view.scan(&[2], Some(&[5]), false)), vec![3, 4]);
+        assert_eq!(view.get(&[4]).unwrap(), Some(vec![40]));
+        assert_eq!(view.get(&[2]).unwrap(), None);
+    }
+
+    #[test]
+    fn undo_restores_the_state_at_the_mark() {
+        let mut pending = Pending::default();
+        pending.put(vec![1], Some(vec![1]));
+        let mark = pending.mark();
+        pending.put(vec![1], None);
+        pending.put(vec![2], Some(vec![2]));
+        pending.undo_to(mark);
+        assert_eq!(pending.into_writes(), vec![(vec![1], Some(vec![1]))]);
+    }
+}

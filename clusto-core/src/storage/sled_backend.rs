@@ -1,0 +1,92 @@
+//! The sled backend: one sled tree holds every key space.
+
+use std::path::Path;
+
+use super::{Backend, EntryIter, KvRead, Write};
+use crate::error::{Error, Result};
+
+/// A sled database used as a [`Backend`].
+pub struct SledBackend {
+    db: sled::Db,
+}
+
+/// How sled says that another handle holds the database's file lock.
+const LOCK_MESSAGE: &str = "could not acquire lock";
+
+impl SledBackend {
+    /// Opens (creating if needed) the sled database in directory `path`.
+    ///
+    /// `flush_every_ms` is sled's background flush period; `None` turns it off.
+    pub fn open(path: &Path, flush_every_ms: Option<u64>) -> Result<Self> {
+        let config = sled::Config::new()
+            .path(path)
+            .flush_every_ms(flush_every_ms)
+            .cache_capacity(256 * 1024 * 1024);
+        match config.open() {
+            Ok(db) => Ok(SledBackend { db }),
+            Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_MESSAGE) => Err(Error::Locked {
+                path: path.to_path_buf(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A database in a temporary location, removed when dropped.
+    pub fn temporary() -> Result<Self> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .flush_every_ms(None)
+            .open()?;
+        Ok(SledBackend { db })
+    }
+}
+
+fn owned(entry: sled::Result<(sled::IVec, sled::IVec)>) -> Result<(Vec<u8>, Vec<u8>)> {
+    let (k, v) = entry?;
+    Ok((k.to_vec(), v.to_vec()))
+}
+
+impl KvRead for SledBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+        let iter = match end {
+            Some(end) => self.db.range(start..end),
+            None => self.db.range(start..),
+        };
+        if reverse {
+            Box::new(iter.rev().map(owned))
+        } else {
+            Box::new(iter.map(owned))
+        }
+    }
+}
+
+impl Backend for SledBackend {
+    fn apply(&self, writes: Vec<Write>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (key, value) in writes {
+            match value {
+                Some(v) => batch.insert(key, v),
+                None => batch.remove(key),
+            }
+        }
+        self.db.apply_batch(batch)?;
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.db.is_empty())
+    }
+}

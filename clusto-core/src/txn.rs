@@ -1,0 +1,564 @@
+//! Writes: a [`Transaction`] collects changes, reads its own writes, and commits them as
+//! one version — or leaves no trace.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::codec::encode;
+use crate::db::Shared;
+use crate::error::{Error, Result};
+use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
+use crate::index;
+use crate::keys::{self, Key, space};
+use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
+use crate::storage::{Layered, Pending};
+use crate::validate;
+use crate::value::{Timestamp, Value};
+use crate::view::View;
+
+/// Who makes a change and why; recorded with the version it commits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TxMeta {
+    /// The user recorded with the version.
+    pub user: Option<String>,
+    /// The description recorded with the version.
+    pub description: Option<String>,
+}
+
+impl TxMeta {
+    /// A change by `user`, for `description`.
+    pub fn new(user: impl Into<String>, description: impl Into<String>) -> Self {
+        TxMeta {
+            user: Some(user.into()),
+            description: Some(description.into()),
+        }
+    }
+}
+
+/// How a new attribute gets its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NumberSpec {
+    /// No number.
+    #[default]
+    None,
+    /// This number; the counter does not move.
+    Exact(i64),
+    /// The next number of counter (entity, key): 0, 1, 2… never reused.
+    Next,
+}
+
+/// An attribute to add or set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttr {
+    /// The key.
+    pub key: String,
+    /// The subkey (`Some("")` is a real, empty subkey).
+    pub subkey: Option<String>,
+    /// How the number is chosen.
+    pub number: NumberSpec,
+    /// The value.
+    pub value: Value,
+}
+
+impl NewAttr {
+    /// An attribute with this key and value, no subkey and no number.
+    pub fn new(key: impl Into<String>, value: impl Into<Value>) -> Self {
+        NewAttr {
+            key: key.into(),
+            subkey: None,
+            number: NumberSpec::None,
+            value: value.into(),
+        }
+    }
+
+    /// Sets the subkey.
+    pub fn subkey(mut self, subkey: impl Into<String>) -> Self {
+        self.subkey = Some(subkey.into());
+        self
+    }
+
+    /// Sets an explicit number.
+    pub fn number(mut self, number: i64) -> Self {
+        self.number = NumberSpec::Exact(number);
+        self
+    }
+
+    /// Takes the number from the (entity, key) counter.
+    pub fn next_number(mut self) -> Self {
+        self.number = NumberSpec::Next;
+        self
+    }
+
+    /// The filter that finds the attributes `set_attr` replaces: same key, same subkey
+    /// (or none), same number (any number for [`NumberSpec::Next`]), hidden or not.
+    fn same_slot(&self) -> AttrFilter {
+        AttrFilter {
+            key: Some(TextMatch::Exact(self.key.clone())),
+            subkey: match &self.subkey {
+                None => SubkeyMatch::Null,
+                Some(s) => SubkeyMatch::Is(TextMatch::Exact(s.clone())),
+            },
+            number: match self.number {
+                NumberSpec::None => NumberMatch::Null,
+                NumberSpec::Exact(n) => NumberMatch::Is(n),
+                NumberSpec::Next => NumberMatch::NotNull,
+            },
+            value: None,
+            include_hidden: true,
+        }
+    }
+}
+
+/// Rows per stored chunk of a version's change list.
+const CHANGES_PER_CHUNK: usize = 4096;
+
+/// A write transaction. Only one is open at a time per database; dropping it without
+/// [`Transaction::commit`] discards every change. A failed operation inside it is
+/// undone on its own, leaving the transaction's earlier work in place.
+pub struct Transaction {
+    shared: Arc<Shared>,
+    pending: Pending,
+    changes: Vec<Change>,
+    version: Version,
+    meta: TxMeta,
+}
+
+impl Transaction {
+    pub(crate) fn begin(shared: Arc<Shared>, meta: TxMeta) -> Result<Self> {
+        shared.writer.acquire()?;
+        let latest = View::new(shared.backend.as_ref(), None).latest_version();
+        let version = match latest {
+            Ok(v) => v + 1,
+            Err(e) => {
+                shared.writer.release();
+                return Err(e);
+            }
+        };
+        Ok(Transaction {
+            shared,
+            pending: Pending::default(),
+            changes: Vec::new(),
+            version,
+            meta,
+        })
+    }
+
+    /// The version this transaction commits as, if it changes anything.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// A live view that includes this transaction's own writes.
+    pub fn view(&self) -> View<'_> {
+        View::new(
+            Layered::new(self.shared.backend.as_ref(), &self.pending),
+            None,
+        )
+    }
+
+    /// Runs one operation so that it applies whole or not at all.
+    fn atomic<T>(&mut self, op: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let mark = self.pending.mark();
+        let changes = self.changes.len();
+        let result = op(self);
+        if result.is_err() {
+            self.pending.undo_to(mark);
+            self.changes.truncate(changes);
+        }
+        result
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.pending.put(key, Some(value));
+    }
+
+    fn remove(&mut self, key: Vec<u8>) {
+        self.pending.put(key, None);
+    }
+
+    fn next_id(&mut self, counter: &str) -> Result<u64> {
+        let next = self.view().meta_u64(counter)? + 1;
+        self.put(keys::meta(counter), encode(&next));
+        Ok(next)
+    }
+
+    fn live_entity(&self, id: EntityId) -> Result<Entity> {
+        let e = self.view().entity_by_id(id)?;
+        if e.deleted_at.is_some() {
+            return Err(Error::NotFound(format!(
+                "entity '{}' ({id}) was deleted",
+                e.name
+            )));
+        }
+        Ok(e)
+    }
+
+    /// Writes an entity record, replacing `old`'s index entries by the new ones.
+    fn store_entity(&mut self, old: Option<&Entity>, new: &Entity) {
+        let fresh = index::entity_entries(new);
+        if let Some(old) = old {
+            for (key, _) in index::entity_entries(old) {
+                if !fresh.iter().any(|(k, _)| *k == key) {
+                    self.remove(key);
+                }
+            }
+        }
+        for (key, value) in fresh {
+            self.put(key, value);
+        }
+        self.put(keys::entity(new.id), encode(new));
+    }
+
+    /// Writes an attribute record (moving it to the deleted space once deleted),
+    /// replacing `old`'s index entries by the new ones.
+    fn store_attr(&mut self, old: Option<&Attribute>, new: &Attribute) {
+        if let Some(old) = old {
+            for key in index::attr_keys(old) {
+                self.remove(key);
+            }
+            self.remove(keys::attr(old.entity, old.id, old.deleted_at.is_none()));
+        }
+        for key in index::attr_keys(new) {
+            self.put(key, Vec::new());
+        }
+        self.put(
+            keys::attr(new.entity, new.id, new.deleted_at.is_none()),
+            encode(new),
+        );
+    }
+
+    fn retire_attr(&mut self, attr: &Attribute) {
+        let mut gone = attr.clone();
+        gone.deleted_at = Some(self.version);
+        self.store_attr(Some(attr), &gone);
+        self.changes.push(Change::AttrDeleted {
+            entity: attr.entity,
+            attr: attr.id,
+        });
+    }
+
+    /// Creates an entity. The name must be free among live entities.
+    pub fn create_entity(&mut self, name: &str, type_name: &str, driver: &str) -> Result<Entity> {
+        validate::entity_name(name)?;
+        validate::type_name("type", type_name)?;
+        validate::type_name("driver", driver)?;
+        self.atomic(|tx| {
+            if tx.view().find(name)?.is_some() {
+                return Err(Error::AlreadyExists(format!(
+                    "entity '{name}' already exists"
+                )));
+            }
+            let entity = Entity {
+                id: EntityId(tx.next_id("next_entity_id")?),
+                name: name.to_owned(),
+                type_name: type_name.to_owned(),
+                driver: driver.to_owned(),
+                version: tx.version,
+                deleted_at: None,
+            };
+            tx.store_entity(None, &entity);
+            tx.changes.push(Change::EntityCreated { entity: entity.id });
+            Ok(entity)
+        })
+    }
+
+    fn check_value(&self, value: &Value) -> Result<()> {
+        match value {
+            Value::Json(text) => Value::check_json(text),
+            Value::Relation(target) => match self.view().entity_record(*target)? {
+                Some(e) if e.deleted_at.is_none() => Ok(()),
+                Some(e) => Err(Error::InvalidValue(format!(
+                    "relation to '{}' ({target}), which was deleted",
+                    e.name
+                ))),
+                None => Err(Error::InvalidValue(format!(
+                    "relation to entity {target}, which does not exist"
+                ))),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// Adds an attribute to a live entity and returns it.
+    pub fn add_attr(&mut self, owner: EntityId, attr: NewAttr) -> Result<Attribute> {
+        validate::attr_key("key", &attr.key)?;
+        validate::attr_subkey(attr.subkey.as_deref())?;
+        self.atomic(|tx| tx.insert_attr(owner, attr))
+    }
+
+    fn insert_attr(&mut self, owner: EntityId, attr: NewAttr) -> Result<Attribute> {
+        self.live_entity(owner)?;
+        self.check_value(&attr.value)?;
+        let number = match attr.number {
+            NumberSpec::None => None,
+            NumberSpec::Exact(n) => Some(n),
+            NumberSpec::Next => Some(self.bump_counter(owner, &attr.key, -1)?),
+        };
+        let record = Attribute {
+            id: AttrId(self.next_id("next_attr_id")?),
+            entity: owner,
+            key: attr.key,
+            subkey: attr.subkey,
+            number,
+            value: attr.value,
+            version: self.version,
+            deleted_at: None,
+        };
+        self.store_attr(None, &record);
+        self.changes.push(Change::AttrAdded {
+            entity: owner,
+            attr: record.id,
+        });
+        Ok(record)
+    }
+
+    /// Replaces the one attribute with the same key, subkey and number (any number for
+    /// [`NumberSpec::Next`]) by the new value. Setting the value it already has changes
+    /// nothing; several matching attributes are an [`Error::Ambiguous`].
+    pub fn set_attr(&mut self, owner: EntityId, attr: NewAttr) -> Result<Attribute> {
+        validate::attr_key("key", &attr.key)?;
+        validate::attr_subkey(attr.subkey.as_deref())?;
+        self.atomic(|tx| {
+            let mut matches = tx.view().attrs(owner, &attr.same_slot())?;
+            if matches.len() > 1 {
+                let name = tx.live_entity(owner)?.name;
+                return Err(Error::Ambiguous(format!(
+                    "entity '{name}' has {} attributes with key '{}', subkey {:?} and number \
+                     {:?}: set_attr needs at most one",
+                    matches.len(),
+                    attr.key,
+                    attr.subkey,
+                    attr.number
+                )));
+            }
+            if let Some(old) = matches.pop() {
+                if old.value == attr.value {
+                    return Ok(old);
+                }
+                tx.retire_attr(&old);
+            }
+            tx.insert_attr(owner, attr)
+        })
+    }
+
+    /// Deletes every attribute of `owner` that passes `filter`; returns how many.
+    pub fn delete_attrs(&mut self, owner: EntityId, filter: &AttrFilter) -> Result<usize> {
+        self.atomic(|tx| {
+            tx.live_entity(owner)?;
+            let doomed = tx.view().attrs(owner, filter)?;
+            for a in &doomed {
+                tx.retire_attr(a);
+            }
+            Ok(doomed.len())
+        })
+    }
+
+    fn bump_counter(&mut self, owner: EntityId, key: &str, default: i64) -> Result<i64> {
+        let next = self.view().counter(owner, key)?.unwrap_or(default) + 1;
+        self.write_counter(owner, key, Some(next));
+        Ok(next)
+    }
+
+    fn write_counter(&mut self, owner: EntityId, key: &str, value: Option<i64>) {
+        let k = keys::counter(owner, key);
+        match value {
+            Some(v) => self.put(k, encode(&v)),
+            None => self.remove(k),
+        }
+        self.changes.push(Change::CounterSet {
+            entity: owner,
+            key: key.to_owned(),
+            value,
+        });
+    }
+
+    /// Increments counter (`owner`, `key`), creating it at `default` first, and returns
+    /// the new value. A counter never goes back.
+    pub fn counter_next(&mut self, owner: EntityId, key: &str, default: i64) -> Result<i64> {
+        self.atomic(|tx| {
+            tx.live_entity(owner)?;
+            tx.bump_counter(owner, key, default)
+        })
+    }
+
+    /// Sets counter (`owner`, `key`) to `value`, creating it if needed.
+    pub fn counter_set(&mut self, owner: EntityId, key: &str, value: i64) -> Result<()> {
+        self.atomic(|tx| {
+            tx.live_entity(owner)?;
+            tx.write_counter(owner, key, Some(value));
+            Ok(())
+        })
+    }
+
+    /// Deletes counter (`owner`, `key`); returns whether it existed.
+    pub fn counter_delete(&mut self, owner: EntityId, key: &str) -> Result<bool> {
+        self.atomic(|tx| {
+            if tx.view().counter(owner, key)?.is_none() {
+                return Ok(false);
+            }
+            tx.write_counter(owner, key, None);
+            Ok(true)
+        })
+    }
+
+    fn retire_entity(&mut self, entity: &Entity) -> Result<()> {
+        let found = self.view().counters(entity.id)?;
+        for (key, _) in found {
+            self.write_counter(entity.id, &key, None);
+        }
+        let mut gone = entity.clone();
+        gone.deleted_at = Some(self.version);
+        self.store_entity(Some(entity), &gone);
+        self.changes
+            .push(Change::EntityDeleted { entity: entity.id });
+        Ok(())
+    }
+
+    /// Deletes an entity: every attribute elsewhere that refers to it, its own
+    /// attributes and its counters go with it. Older versions still show it.
+    pub fn delete_entity(&mut self, name: &str) -> Result<()> {
+        self.atomic(|tx| {
+            let entity = tx.view().entity(name)?;
+            let all = AttrFilter::any().with_hidden();
+            let found = tx.view().references(entity.id, &all)?;
+            for a in found {
+                tx.retire_attr(&a);
+            }
+            let found = tx.view().attrs(entity.id, &all)?;
+            for a in found {
+                tx.retire_attr(&a);
+            }
+            tx.retire_entity(&entity)
+        })
+    }
+
+    /// Renames an entity the way the original did: a new entity row takes the new name,
+    /// its attributes and counters, every reference to the old row is re-pointed to it,
+    /// and the old row is deleted, all in one version.
+    pub fn rename(&mut self, old_name: &str, new_name: &str) -> Result<Entity> {
+        validate::entity_name(new_name)?;
+        self.atomic(|tx| {
+            let old = tx.view().entity(old_name)?;
+            if tx.view().find(new_name)?.is_some() {
+                return Err(Error::AlreadyExists(format!(
+                    "cannot rename '{old_name}': entity '{new_name}' already exists"
+                )));
+            }
+            let new = tx.create_entity(new_name, &old.type_name, &old.driver)?;
+            let repoint = |v: &Value| match v {
+                Value::Relation(t) if *t == old.id => Value::Relation(new.id),
+                other => other.clone(),
+            };
+            let all = AttrFilter::any().with_hidden();
+            let found = tx.view().attrs(old.id, &all)?;
+            for a in found {
+                tx.retire_attr(&a);
+                tx.copy_attr(&a, new.id, repoint(&a.value))?;
+            }
+            let found = tx.view().references(old.id, &all)?;
+            for a in found {
+                tx.retire_attr(&a);
+                tx.copy_attr(&a, a.entity, Value::Relation(new.id))?;
+            }
+            let found = tx.view().counters(old.id)?;
+            for (key, value) in found {
+                tx.write_counter(new.id, &key, Some(value));
+            }
+            tx.retire_entity(&old)?;
+            Ok(new)
+        })
+    }
+
+    fn copy_attr(&mut self, from: &Attribute, owner: EntityId, value: Value) -> Result<()> {
+        let copy = NewAttr {
+            key: from.key.clone(),
+            subkey: from.subkey.clone(),
+            number: from.number.map_or(NumberSpec::None, NumberSpec::Exact),
+            value,
+        };
+        self.insert_attr(owner, copy).map(drop)
+    }
+
+    /// Changes an entity's driver and type in place (the row keeps its id and version,
+    /// as in the original); the version records the old ones.
+    pub fn change_driver(&mut self, name: &str, type_name: &str, driver: &str) -> Result<Entity> {
+        validate::type_name("type", type_name)?;
+        validate::type_name("driver", driver)?;
+        self.atomic(|tx| {
+            let old = tx.view().entity(name)?;
+            if old.type_name == type_name && old.driver == driver {
+                return Ok(old);
+            }
+            let mut new = old.clone();
+            new.type_name = type_name.to_owned();
+            new.driver = driver.to_owned();
+            tx.store_entity(Some(&old), &new);
+            tx.changes.push(Change::DriverChanged {
+                entity: old.id,
+                old_type: old.type_name,
+                old_driver: old.driver,
+            });
+            Ok(new)
+        })
+    }
+
+    /// Commits: returns the new version, or `None` when nothing changed (no version is
+    /// used up). In the default durable mode the data is on disk when this returns.
+    pub fn commit(mut self) -> Result<Option<Version>> {
+        if self.changes.is_empty() {
+            return Ok(None);
+        }
+        let version = self.version;
+        let info = VersionInfo {
+            version,
+            timestamp: Some(Timestamp::now()),
+            user: self.meta.user.clone(),
+            description: self.meta.description.clone(),
+        };
+        self.put(keys::version(version), encode(&info));
+        self.put(keys::meta("latest_version"), encode(&version));
+        let touched: BTreeSet<EntityId> = self.changes.iter().map(Change::entity).collect();
+        for id in touched {
+            self.put(
+                Key::new(space::TOUCHED)
+                    .entity(id)
+                    .version(version)
+                    .into_bytes(),
+                Vec::new(),
+            );
+        }
+        self.put(
+            Key::new(space::BY_USER)
+                .opt_str(info.user.as_deref())
+                .version(version)
+                .into_bytes(),
+            Vec::new(),
+        );
+        if let Some(t) = info.timestamp {
+            self.put(
+                Key::new(space::BY_TIME)
+                    .i64(t.0)
+                    .version(version)
+                    .into_bytes(),
+                Vec::new(),
+            );
+        }
+        let changes = std::mem::take(&mut self.changes);
+        for (n, chunk) in changes.chunks(CHANGES_PER_CHUNK).enumerate() {
+            let key = Key::new(space::CHANGES)
+                .version(version)
+                .u32(n as u32)
+                .into_bytes();
+            self.put(key, encode(&chunk.to_vec()));
+        }
+        let writes = std::mem::take(&mut self.pending).into_writes();
+        self.shared.commit(writes)?;
+        Ok(Some(version))
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        self.shared.writer.release();
+    }
+}

@@ -1,0 +1,563 @@
+//! Reads: a [`View`] answers every query of the model, live or as of a version, against
+//! the committed store or a transaction's own writes.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use crate::codec::decode;
+use crate::error::{Error, Result};
+use crate::filter::{AttrFilter, SubkeyMatch, TextMatch};
+use crate::keys::{self, Key, space, u64_from_tail};
+use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
+use crate::storage::KvRead;
+use crate::value::{Timestamp, Value};
+
+/// Which entities [`View::entities`] returns. Empty lists do not filter; the lists that
+/// are given are ANDed, and the attribute filters are ORed with each other (the
+/// original's `get_entities`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntityQuery {
+    /// Exact names.
+    pub names: Vec<String>,
+    /// Type names.
+    pub types: Vec<String>,
+    /// Driver names.
+    pub drivers: Vec<String>,
+    /// The entity must have an attribute matching at least one of these.
+    pub attrs: Vec<AttrFilter>,
+}
+
+/// Which versions [`View::versions`] returns; every part left unset matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionQuery {
+    /// First version, inclusive.
+    pub from: Option<Version>,
+    /// Last version, inclusive.
+    pub to: Option<Version>,
+    /// Committed at or after this time.
+    pub since: Option<Timestamp>,
+    /// Committed at or before this time.
+    pub until: Option<Timestamp>,
+    /// Committed by this user.
+    pub user: Option<String>,
+}
+
+/// A change of a version with the records it names, resolved for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeDetail {
+    /// The change as stored.
+    pub change: Change,
+    /// The entity it touched (its row, live or deleted).
+    pub entity: Entity,
+    /// The attribute row, for attribute changes.
+    pub attr: Option<Attribute>,
+}
+
+/// A consistent read view: live (`at() == None`) or as of the end of a version.
+pub struct View<'a> {
+    kv: Box<dyn KvRead + 'a>,
+    at: Option<Version>,
+}
+
+/// Where the attribute rows of a query are found.
+enum AttrSource {
+    /// Index keys under a prefix, in the live and the deleted space of one index.
+    Index { live: u8, old: u8, tail: Vec<u8> },
+    /// Every attribute row.
+    All,
+}
+
+impl<'a> View<'a> {
+    pub(crate) fn new(kv: impl KvRead + 'a, at: Option<Version>) -> Self {
+        View {
+            kv: Box::new(kv),
+            at,
+        }
+    }
+
+    /// The version this view reads as of; `None` for the live state.
+    pub fn at(&self) -> Option<Version> {
+        self.at
+    }
+
+    fn live(&self) -> bool {
+        self.at.is_none()
+    }
+
+    pub(crate) fn meta_u64(&self, name: &str) -> Result<u64> {
+        match self.kv.get(&keys::meta(name))? {
+            Some(bytes) => decode(&bytes, &|| format!("metadata '{name}'")),
+            None => Ok(0),
+        }
+    }
+
+    /// The newest committed version (0 for a new database).
+    pub fn latest_version(&self) -> Result<Version> {
+        self.meta_u64("latest_version")
+    }
+
+    /// The entity row with this id, live or deleted, whatever the view's version.
+    pub fn entity_by_id(&self, id: EntityId) -> Result<Entity> {
+        self.entity_record(id)?
+            .ok_or_else(|| Error::NotFound(format!("entity {id} does not exist")))
+    }
+
+    pub(crate) fn entity_record(&self, id: EntityId) -> Result<Option<Entity>> {
+        match self.kv.get(&keys::entity(id))? {
+            Some(bytes) => Ok(Some(decode(&bytes, &|| format!("entity record {id}"))?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The entity visible under this name, or `None`.
+    pub fn find(&self, name: &str) -> Result<Option<Entity>> {
+        if self.live() {
+            let Some(id) = self.kv.get(&keys::live_name(name))? else {
+                return Ok(None);
+            };
+            let id = EntityId(u64_from_tail(&id, 0)?);
+            let entity = self.entity_record(id)?.ok_or_else(|| {
+                Error::Corrupt(format!("name '{name}' points at missing entity {id}"))
+            })?;
+            return Ok(Some(entity));
+        }
+        let prefix = Key::new(space::NAME).str(name).into_bytes();
+        for entry in self.kv.scan_prefix(&prefix) {
+            let id = EntityId(u64_from_tail(&entry?.0, 0)?);
+            if let Some(e) = self.entity_record(id)? {
+                if e.visible_at(self.at) {
+                    return Ok(Some(e));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The entity visible under this name; `NotFound` if there is none.
+    pub fn entity(&self, name: &str) -> Result<Entity> {
+        self.find(name)?.ok_or_else(|| match self.at {
+            None => Error::NotFound(format!("entity '{name}' does not exist")),
+            Some(v) => Error::NotFound(format!("entity '{name}' did not exist at version {v}")),
+        })
+    }
+
+    /// The entities under these names, in the same order, `None` where missing.
+    pub fn entities_by_names(&self, names: &[&str]) -> Result<Vec<Option<Entity>>> {
+        names.iter().map(|n| self.find(n)).collect()
+    }
+
+    /// Entities matching a query, distinct, in creation (id) order.
+    pub fn entities(&self, query: &EntityQuery) -> Result<Vec<Entity>> {
+        let mut ids = BTreeSet::new();
+        if !query.names.is_empty() {
+            for name in &query.names {
+                if let Some(e) = self.find(name)? {
+                    ids.insert(e.id);
+                }
+            }
+        } else if !query.attrs.is_empty() {
+            for filter in &query.attrs {
+                ids.extend(self.attr_query(filter)?.into_iter().map(|a| a.entity));
+            }
+        } else if !query.types.is_empty() {
+            for t in &query.types {
+                self.ids_in_index(space::TYPE, space::TYPE_OLD, t, &mut ids)?;
+            }
+        } else if !query.drivers.is_empty() {
+            for d in &query.drivers {
+                self.ids_in_index(space::DRIVER, space::DRIVER_OLD, d, &mut ids)?;
+            }
+        } else {
+            return self.all_entities();
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            let e = self.entity_by_id(id)?;
+            if e.visible_at(self.at) && self.entity_matches(&e, query)? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    fn entity_matches(&self, e: &Entity, q: &EntityQuery) -> Result<bool> {
+        let listed = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
+        if !(listed(&q.names, &e.name)
+            && listed(&q.types, &e.type_name)
+            && listed(&q.drivers, &e.driver))
+        {
+            return Ok(false);
+        }
+        if q.attrs.is_empty() {
+            return Ok(true);
+        }
+        let attrs = self.attrs(e.id, &AttrFilter::any().with_hidden())?;
+        Ok(q.attrs.iter().any(|f| attrs.iter().any(|a| f.matches(a))))
+    }
+
+    fn ids_in_index(
+        &self,
+        live: u8,
+        old: u8,
+        text: &str,
+        ids: &mut BTreeSet<EntityId>,
+    ) -> Result<()> {
+        let spaces: &[u8] = if self.live() { &[live] } else { &[live, old] };
+        for &s in spaces {
+            let prefix = Key::new(s).str(text).into_bytes();
+            for entry in self.kv.scan_prefix(&prefix) {
+                ids.insert(EntityId(u64_from_tail(&entry?.0, 0)?));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every entity visible in this view, in id order.
+    pub fn all_entities(&self) -> Result<Vec<Entity>> {
+        let mut out = Vec::new();
+        for entry in self.kv.scan_prefix(&[space::ENTITY]) {
+            let (key, bytes) = entry?;
+            let e: Entity = decode(&bytes, &|| format!("entity record {key:?}"))?;
+            if e.visible_at(self.at) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    fn attr_rows(&self, owner: EntityId, live: bool) -> impl Iterator<Item = Result<Attribute>> {
+        let s = if live { space::ATTR } else { space::ATTR_OLD };
+        let prefix = Key::new(s).entity(owner).into_bytes();
+        self.kv.scan_prefix(&prefix).map(|entry| {
+            let (key, bytes) = entry?;
+            decode(&bytes, &|| format!("attribute record {key:?}"))
+        })
+    }
+
+    /// The attributes of one entity that pass `filter`, in creation order.
+    pub fn attrs(&self, owner: EntityId, filter: &AttrFilter) -> Result<Vec<Attribute>> {
+        let mut out = Vec::new();
+        for a in self.attr_rows(owner, true) {
+            let a = a?;
+            if a.visible_at(self.at) && filter.matches(&a) {
+                out.push(a);
+            }
+        }
+        if !self.live() {
+            for a in self.attr_rows(owner, false) {
+                let a = a?;
+                if a.visible_at(self.at) && filter.matches(&a) {
+                    out.push(a);
+                }
+            }
+            out.sort_by_key(|a| a.id);
+        }
+        Ok(out)
+    }
+
+    /// The attribute row with this id on `owner`, live or deleted.
+    pub fn attr_by_id(&self, owner: EntityId, id: AttrId) -> Result<Option<Attribute>> {
+        for live in [true, false] {
+            if let Some(bytes) = self.kv.get(&keys::attr(owner, id, live))? {
+                return Ok(Some(decode(&bytes, &|| format!("attribute record {id}"))?));
+            }
+        }
+        Ok(None)
+    }
+
+    fn source_for(filter: &AttrFilter) -> AttrSource {
+        let subkey_exact = match &filter.subkey {
+            SubkeyMatch::Is(TextMatch::Exact(s)) => Some(Some(s.as_str())),
+            SubkeyMatch::Null => Some(None),
+            _ => None,
+        };
+        match (&filter.key, subkey_exact) {
+            (Some(TextMatch::Exact(k)), Some(sub)) => {
+                let mut tail = Key::new(0).str(k).opt_str(sub);
+                if let Some(v) = &filter.value {
+                    tail = tail.value(v);
+                }
+                AttrSource::Index {
+                    live: space::BY_KEY,
+                    old: space::BY_KEY_OLD,
+                    tail: tail.into_bytes(),
+                }
+            }
+            (Some(TextMatch::Exact(k)), None) => AttrSource::Index {
+                live: space::BY_KEY,
+                old: space::BY_KEY_OLD,
+                tail: Key::new(0).str(k).into_bytes(),
+            },
+            (Some(glob), _) if !glob.literal_prefix().is_empty() => AttrSource::Index {
+                live: space::BY_KEY,
+                old: space::BY_KEY_OLD,
+                tail: Key::new(0).str_prefix(glob.literal_prefix()).into_bytes(),
+            },
+            (None, Some(Some(sub))) => {
+                let mut tail = Key::new(0).str(sub);
+                if let Some(v) = &filter.value {
+                    tail = tail.value(v);
+                }
+                AttrSource::Index {
+                    live: space::BY_SUBKEY,
+                    old: space::BY_SUBKEY_OLD,
+                    tail: tail.into_bytes(),
+                }
+            }
+            _ => match filter.value.as_ref().and_then(Value::as_relation) {
+                Some(target) => AttrSource::Index {
+                    live: space::REFERENCE,
+                    old: space::REFERENCE_OLD,
+                    tail: Key::new(0).entity(target).into_bytes(),
+                },
+                None => AttrSource::All,
+            },
+        }
+    }
+
+    /// Attributes of every entity that pass `filter`, in creation order. Served from an
+    /// index when the filter names a key, a key prefix, a subkey or a relation target;
+    /// a filter with none of these reads every attribute.
+    pub fn attr_query(&self, filter: &AttrFilter) -> Result<Vec<Attribute>> {
+        self.collect_attrs(Self::source_for(filter), filter)
+    }
+
+    fn collect_attrs(&self, source: AttrSource, filter: &AttrFilter) -> Result<Vec<Attribute>> {
+        let mut out = Vec::new();
+        match source {
+            AttrSource::Index { live, old, tail } => {
+                let spaces: &[(u8, bool)] = if self.live() {
+                    &[(live, true)]
+                } else {
+                    &[(live, true), (old, false)]
+                };
+                for &(s, is_live) in spaces {
+                    let mut prefix = vec![s];
+                    prefix.extend_from_slice(&tail[1..]);
+                    for entry in self.kv.scan_prefix(&prefix) {
+                        let key = entry?.0;
+                        let owner = EntityId(u64_from_tail(&key, 8)?);
+                        let id = AttrId(u64_from_tail(&key, 0)?);
+                        let bytes =
+                            self.kv
+                                .get(&keys::attr(owner, id, is_live))?
+                                .ok_or_else(|| {
+                                    Error::Corrupt(format!("index entry {key:?} has no record"))
+                                })?;
+                        let a: Attribute = decode(&bytes, &|| format!("attribute record {id}"))?;
+                        if a.visible_at(self.at) && filter.matches(&a) {
+                            out.push(a);
+                        }
+                    }
+                }
+            }
+            AttrSource::All => {
+                let spaces: &[u8] = if self.live() {
+                    &[space::ATTR]
+                } else {
+                    &[space::ATTR, space::ATTR_OLD]
+                };
+                for &s in spaces {
+                    for entry in self.kv.scan_prefix(&[s]) {
+                        let (key, bytes) = entry?;
+                        let a: Attribute = decode(&bytes, &|| format!("attribute record {key:?}"))?;
+                        if a.visible_at(self.at) && filter.matches(&a) {
+                            out.push(a);
+                        }
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|a| a.id);
+        Ok(out)
+    }
+
+    /// The owner of each attribute matching `filter`: one entity per attribute, so an
+    /// entity with two matching attributes appears twice (the original's `get_by_attr`).
+    pub fn owners(&self, filter: &AttrFilter) -> Result<Vec<Entity>> {
+        let mut cache = BTreeMap::new();
+        let mut out = Vec::new();
+        for a in self.attr_query(filter)? {
+            if !cache.contains_key(&a.entity) {
+                cache.insert(a.entity, self.entity_by_id(a.entity)?);
+            }
+            out.push(cache[&a.entity].clone());
+        }
+        Ok(out)
+    }
+
+    /// Attributes of other entities whose value is a relation to `target` and that pass
+    /// `filter`, in creation order.
+    pub fn references(&self, target: EntityId, filter: &AttrFilter) -> Result<Vec<Attribute>> {
+        let source = AttrSource::Index {
+            live: space::REFERENCE,
+            old: space::REFERENCE_OLD,
+            tail: Key::new(0).entity(target).into_bytes(),
+        };
+        let mut refs = self.collect_attrs(source, filter)?;
+        refs.retain(|a| a.entity != target);
+        Ok(refs)
+    }
+
+    /// The distinct entities holding [`View::references`] to `target`, in the order of
+    /// their first reference.
+    pub fn referencers(&self, target: EntityId, filter: &AttrFilter) -> Result<Vec<Entity>> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for a in self.references(target, filter)? {
+            if seen.insert(a.entity) {
+                out.push(self.entity_by_id(a.entity)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The value of counter (`owner`, `key`), if it exists. Counters are not versioned:
+    /// this is the current value whatever the view's version.
+    pub fn counter(&self, owner: EntityId, key: &str) -> Result<Option<i64>> {
+        match self.kv.get(&keys::counter(owner, key))? {
+            Some(bytes) => Ok(Some(decode(&bytes, &|| {
+                format!("counter '{key}' of {owner}")
+            })?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every counter of `owner`, by key.
+    pub fn counters(&self, owner: EntityId) -> Result<Vec<(String, i64)>> {
+        let prefix = Key::new(space::COUNTER).entity(owner).into_bytes();
+        let mut out = Vec::new();
+        for entry in self.kv.scan_prefix(&prefix) {
+            let (key, bytes) = entry?;
+            let name = decode_str_tail(&key[prefix.len()..])?;
+            let value = decode(&bytes, &|| format!("counter '{name}' of {owner}"))?;
+            out.push((name, value));
+        }
+        Ok(out)
+    }
+
+    /// The record of one version.
+    pub fn version_info(&self, v: Version) -> Result<VersionInfo> {
+        match self.kv.get(&keys::version(v))? {
+            Some(bytes) => decode(&bytes, &|| format!("version record {v}")),
+            None => Err(Error::NotFound(format!("version {v} does not exist"))),
+        }
+    }
+
+    /// The versions matching `query`, in order.
+    pub fn versions(&self, query: &VersionQuery) -> Result<Vec<VersionInfo>> {
+        let mut numbers = Vec::new();
+        if let Some(user) = &query.user {
+            let prefix = Key::new(space::BY_USER).opt_str(Some(user)).into_bytes();
+            for entry in self.kv.scan_prefix(&prefix) {
+                numbers.push(u64_from_tail(&entry?.0, 0)?);
+            }
+        } else if query.since.is_some() || query.until.is_some() {
+            let start = Key::new(space::BY_TIME)
+                .i64(query.since.map_or(i64::MIN, |t| t.0))
+                .into_bytes();
+            let end = match query.until {
+                Some(t) if t.0 < i64::MAX => Key::new(space::BY_TIME).i64(t.0 + 1).into_bytes(),
+                _ => vec![space::BY_TIME + 1],
+            };
+            for entry in self.kv.scan(&start, Some(&end), false) {
+                numbers.push(u64_from_tail(&entry?.0, 0)?);
+            }
+            numbers.sort_unstable();
+        } else {
+            let start = keys::version(query.from.unwrap_or(0));
+            let end = keys::version(query.to.unwrap_or(u64::MAX - 1) + 1);
+            for entry in self.kv.scan(&start, Some(&end), false) {
+                numbers.push(u64_from_tail(&entry?.0, 0)?);
+            }
+        }
+        let mut out = Vec::new();
+        for v in numbers {
+            if query.from.is_some_and(|f| v < f) || query.to.is_some_and(|t| v > t) {
+                continue;
+            }
+            let info = self.version_info(v)?;
+            let in_time = |t: Option<Timestamp>| {
+                query.since.is_none_or(|s| t.is_some_and(|t| t >= s))
+                    && query.until.is_none_or(|u| t.is_some_and(|t| t <= u))
+            };
+            if in_time(info.timestamp) {
+                out.push(info);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The changes version `v` made, in the order they were made.
+    pub fn changes(&self, v: Version) -> Result<Vec<Change>> {
+        self.version_info(v)?;
+        let prefix = Key::new(space::CHANGES).version(v).into_bytes();
+        let mut out = Vec::new();
+        for entry in self.kv.scan_prefix(&prefix) {
+            let (_, bytes) = entry?;
+            let chunk: Vec<Change> = decode(&bytes, &|| format!("changes of version {v}"))?;
+            out.extend(chunk);
+        }
+        Ok(out)
+    }
+
+    /// The changes of version `v` with the entity and attribute rows they name.
+    pub fn change_details(&self, v: Version) -> Result<Vec<ChangeDetail>> {
+        self.changes(v)?
+            .into_iter()
+            .map(|change| {
+                let entity = self.entity_by_id(change.entity())?;
+                let attr = match &change {
+                    Change::AttrAdded { entity, attr } | Change::AttrDeleted { entity, attr } => {
+                        self.attr_by_id(*entity, *attr)?
+                    }
+                    _ => None,
+                };
+                Ok(ChangeDetail {
+                    change,
+                    entity,
+                    attr,
+                })
+            })
+            .collect()
+    }
+
+    /// Every version that touched an entity that ever had this name, in order.
+    pub fn entity_versions(&self, name: &str) -> Result<Vec<Version>> {
+        let prefix = Key::new(space::NAME).str(name).into_bytes();
+        let mut versions = BTreeSet::new();
+        for entry in self.kv.scan_prefix(&prefix) {
+            let id = EntityId(u64_from_tail(&entry?.0, 0)?);
+            let touched = Key::new(space::TOUCHED).entity(id).into_bytes();
+            for t in self.kv.scan_prefix(&touched) {
+                versions.insert(u64_from_tail(&t?.0, 0)?);
+            }
+        }
+        if versions.is_empty() && self.find(name)?.is_none() {
+            return Err(Error::NotFound(format!("entity '{name}' never existed")));
+        }
+        Ok(versions.into_iter().collect())
+    }
+}
+
+/// Decodes a string written by [`Key::str`] that fills the rest of a key.
+fn decode_str_tail(bytes: &[u8]) -> Result<String> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (0, Some(0xFF)) => out.push(0),
+            (0, Some(1)) if i + 2 == bytes.len() => {
+                return String::from_utf8(out)
+                    .map_err(|_| Error::Corrupt(format!("key text {bytes:?} is not UTF-8")));
+            }
+            (0, _) => break,
+            (b, _) => {
+                out.push(b);
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    Err(Error::Corrupt(format!("key text {bytes:?} is malformed")))
+}

@@ -1,0 +1,310 @@
+//! Attributes: add, set, delete, the filters of reference §6, counters, typed values.
+
+use clusto_core::{
+    AttrFilter, Clusto, Datatype, EntityId, Error, NewAttr, NumberMatch, Timestamp, TxMeta, Value,
+};
+
+fn setup() -> (Clusto, EntityId) {
+    let db = Clusto::temporary().unwrap();
+    let id = db
+        .write(TxMeta::default(), |tx| {
+            Ok(tx.create_entity("s1", "server", "basicserver")?.id)
+        })
+        .unwrap();
+    (db, id)
+}
+
+fn add(db: &Clusto, id: EntityId, attr: NewAttr) -> clusto_core::Result<clusto_core::Attribute> {
+    db.write(TxMeta::default(), |tx| tx.add_attr(id, attr))
+}
+
+fn values(db: &Clusto, id: EntityId, f: AttrFilter) -> Vec<Value> {
+    db.read(|v| v.attrs(id, &f))
+        .unwrap()
+        .into_iter()
+        .map(|a| a.value)
+        .collect()
+}
+
+#[test]
+fn typed_values_round_trip() {
+    let (db, id) = setup();
+    let when = Timestamp::parse("2012-03-04 05:06:07.000008").unwrap();
+    let cases = [
+        Value::Int(-2147483648),
+        Value::from("東京"),
+        Value::Null,
+        Value::Datetime(when),
+        Value::Relation(id),
+        Value::json(r#"{"a": [1, null, false]}"#).unwrap(),
+    ];
+    for (n, v) in cases.iter().enumerate() {
+        add(&db, id, NewAttr::new("k", v.clone()).number(n as i64)).unwrap();
+    }
+    let back = db.read(|v| v.attrs(id, &AttrFilter::key("k"))).unwrap();
+    assert_eq!(
+        back.iter().map(|a| a.value.clone()).collect::<Vec<_>>(),
+        cases
+    );
+    let types: Vec<_> = back.iter().map(|a| a.value.datatype()).collect();
+    assert_eq!(
+        types,
+        [
+            Datatype::Int,
+            Datatype::String,
+            Datatype::String,
+            Datatype::Datetime,
+            Datatype::Relation,
+            Datatype::Json
+        ]
+    );
+}
+
+#[test]
+fn bad_keys_and_values_are_refused_without_change() {
+    let (db, id) = setup();
+    let before = db.latest_version().unwrap();
+    let bad_key = add(&db, id, NewAttr::new("9lives", 1)).unwrap_err();
+    assert!(
+        matches!(&bad_key, Error::InvalidName(m) if m.contains("9lives")),
+        "{bad_key}"
+    );
+    assert!(matches!(
+        add(&db, id, NewAttr::new("k", 1).subkey("a b")),
+        Err(Error::InvalidName(_))
+    ));
+    assert!(matches!(
+        add(&db, id, NewAttr::new("k", Value::Json("[".into()))),
+        Err(Error::InvalidValue(_))
+    ));
+    let dangling = add(&db, id, NewAttr::new("k", EntityId(999))).unwrap_err();
+    assert!(
+        matches!(&dangling, Error::InvalidValue(m) if m.contains("999")),
+        "{dangling}"
+    );
+    assert!(matches!(
+        add(&db, EntityId(999), NewAttr::new("k", 1)),
+        Err(Error::NotFound(_))
+    ));
+    assert_eq!(db.latest_version().unwrap(), before);
+    assert!(
+        add(&db, id, NewAttr::new("k", 1).subkey("")).is_ok(),
+        "an empty subkey is allowed"
+    );
+}
+
+#[test]
+fn auto_numbers_count_from_zero_and_never_go_back() {
+    let (db, id) = setup();
+    for v in ["a", "b"] {
+        add(&db, id, NewAttr::new("fqdn", v).next_number()).unwrap();
+    }
+    db.write(TxMeta::default(), |tx| {
+        tx.delete_attrs(id, &AttrFilter::key("fqdn").number(1))
+    })
+    .unwrap();
+    let c = add(&db, id, NewAttr::new("fqdn", "c").subkey("x").next_number()).unwrap();
+    assert_eq!(
+        c.number,
+        Some(2),
+        "the counter is per (entity, key), independent of subkey"
+    );
+    add(&db, id, NewAttr::new("fqdn", "d").number(10)).unwrap();
+    let d = add(&db, id, NewAttr::new("fqdn", "e").next_number()).unwrap();
+    assert_eq!(
+        d.number,
+        Some(3),
+        "explicit numbers do not move the counter"
+    );
+}
+
+#[test]
+fn filters_follow_the_original() {
+    let (db, id) = setup();
+    for attr in [
+        NewAttr::new("system", "P0000000001").subkey("serial"),
+        NewAttr::new("system", 8).subkey("cpucount"),
+        NewAttr::new("port-nic-eth", "00:11")
+            .subkey("mac")
+            .number(1),
+        NewAttr::new("port-nic-eth", "00:22")
+            .subkey("mac")
+            .number(2),
+        NewAttr::new("_provision", "tok").subkey("token"),
+        NewAttr::new("owner", "1"),
+    ] {
+        add(&db, id, attr).unwrap();
+    }
+    let n = |f: AttrFilter| values(&db, id, f).len();
+    assert_eq!(n(AttrFilter::any()), 5, "hidden keys are left out");
+    assert_eq!(n(AttrFilter::any().with_hidden()), 6);
+    assert_eq!(
+        n(AttrFilter::key("_provision")),
+        1,
+        "asking for a hidden key finds it"
+    );
+    assert_eq!(n(AttrFilter::key("system").subkey("serial")), 1);
+    assert_eq!(n(AttrFilter::key_glob("port-*")), 2);
+    assert_eq!(n(AttrFilter::key_glob("port-*").number(2)), 1);
+    assert_eq!(n(AttrFilter::any().number_match(NumberMatch::NotNull)), 2);
+    assert_eq!(
+        n(AttrFilter::key("owner")
+            .no_subkey()
+            .number_match(NumberMatch::Null)),
+        1
+    );
+    assert_eq!(
+        n(AttrFilter::key("owner").value(1)),
+        0,
+        "'1' is not the int 1"
+    );
+    assert_eq!(n(AttrFilter::key("owner").value("1")), 1);
+    assert_eq!(n(AttrFilter::any().subkey_glob("c*")), 1);
+}
+
+#[test]
+fn queries_across_entities_use_every_index() {
+    let db = Clusto::temporary().unwrap();
+    let ids = db
+        .write(TxMeta::default(), |tx| {
+            let mut ids = Vec::new();
+            for i in 0..5 {
+                let e = tx.create_entity(&format!("s{i}"), "server", "basicserver")?;
+                tx.add_attr(
+                    e.id,
+                    NewAttr::new("owner", if i % 2 == 0 { "alice" } else { "bob" }),
+                )?;
+                tx.add_attr(
+                    e.id,
+                    NewAttr::new("port-nic-eth", format!("mac{i}"))
+                        .subkey("mac")
+                        .number(1),
+                )?;
+                ids.push(e.id);
+            }
+            tx.add_attr(ids[0], NewAttr::new("peer", ids[1]))?;
+            Ok(ids)
+        })
+        .unwrap();
+    let names = |f: AttrFilter| -> Vec<String> {
+        db.read(|v| v.owners(&f))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    };
+    assert_eq!(
+        names(AttrFilter::key("owner").value("alice")),
+        ["s0", "s2", "s4"]
+    );
+    assert_eq!(
+        names(AttrFilter::any().subkey("mac").value("mac3")),
+        ["s3"],
+        "by subkey, any key"
+    );
+    assert_eq!(
+        names(AttrFilter::any().value(ids[1])),
+        ["s0"],
+        "by relation target"
+    );
+    assert_eq!(
+        names(AttrFilter::key_glob("own*").value("bob")),
+        ["s1", "s3"]
+    );
+    assert_eq!(
+        names(AttrFilter::any().value("bob")),
+        ["s1", "s3"],
+        "no index: full read"
+    );
+    let refs = db
+        .read(|v| v.referencers(ids[1], &AttrFilter::any()))
+        .unwrap();
+    assert_eq!(refs[0].name, "s0");
+}
+
+#[test]
+fn set_attr_replaces_one_and_refuses_ambiguity() {
+    let (db, id) = setup();
+    let set = |a: NewAttr| db.write(TxMeta::default(), |tx| tx.set_attr(id, a));
+    set(NewAttr::new("owner", "alice")).unwrap();
+    let v = db.latest_version().unwrap();
+    set(NewAttr::new("owner", "alice")).unwrap();
+    assert_eq!(
+        db.latest_version().unwrap(),
+        v,
+        "the same value is a no-op: no version"
+    );
+    set(NewAttr::new("owner", "bob")).unwrap();
+    assert_eq!(
+        db.latest_version().unwrap(),
+        v + 1,
+        "a replacement is one version"
+    );
+    assert_eq!(
+        values(&db, id, AttrFilter::key("owner")),
+        [Value::from("bob")]
+    );
+    db.read_at(v, |view| {
+        assert_eq!(
+            view.attrs(id, &AttrFilter::key("owner"))?[0].value,
+            Value::from("alice")
+        );
+        Ok(())
+    })
+    .unwrap();
+    add(&db, id, NewAttr::new("tag", "x")).unwrap();
+    add(&db, id, NewAttr::new("tag", "y")).unwrap();
+    let err = set(NewAttr::new("tag", "z")).unwrap_err();
+    assert!(
+        matches!(&err, Error::Ambiguous(m) if m.contains("'tag'") && m.contains("s1")),
+        "{err}"
+    );
+    set(NewAttr::new("tag", "n").number(4)).unwrap();
+    assert_eq!(
+        values(&db, id, AttrFilter::key("tag")).len(),
+        3,
+        "a numbered slot is its own"
+    );
+}
+
+#[test]
+fn delete_attrs_by_filter() {
+    let (db, id) = setup();
+    for k in ["a", "b", "_c"] {
+        add(&db, id, NewAttr::new(k, 1)).unwrap();
+    }
+    let n = db
+        .write(TxMeta::default(), |tx| {
+            tx.delete_attrs(id, &AttrFilter::any())
+        })
+        .unwrap();
+    assert_eq!(
+        n, 2,
+        "hidden attributes survive a delete of everything visible"
+    );
+    assert_eq!(
+        values(&db, id, AttrFilter::any().with_hidden()),
+        [Value::Int(1)]
+    );
+}
+
+#[test]
+fn counters() {
+    let (db, id) = setup();
+    db.write(TxMeta::default(), |tx| {
+        assert_eq!(tx.counter_next(id, "next", 0)?, 1);
+        assert_eq!(tx.counter_next(id, "next", 0)?, 2);
+        tx.counter_set(id, "other", 10)?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        db.read(|v| v.counters(id)).unwrap(),
+        [("next".to_string(), 2), ("other".to_string(), 10)]
+    );
+    let deleted = db
+        .write(TxMeta::default(), |tx| tx.counter_delete(id, "next"))
+        .unwrap();
+    assert!(deleted);
+    assert_eq!(db.read(|v| v.counter(id, "next")).unwrap(), None);
+}
