@@ -1,0 +1,188 @@
+//! Opening, sharing, locking and persistence of on-disk databases.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use clusto_core::storage::{Backend, SledBackend};
+use clusto_core::{Clusto, Durability, Error, NewAttr, OpenOptions, TxMeta};
+
+const HOLDER_ENV: &str = "CLUSTO_TEST_HOLD_DB";
+
+/// Not a test: run by `locked_by_another_process` in a child process, it opens the
+/// database named by the environment, says so, and holds it until stdin closes.
+#[test]
+#[ignore = "helper run in a child process"]
+fn hold_database_helper() {
+    let Ok(path) = std::env::var(HOLDER_ENV) else {
+        return;
+    };
+    let _db = Clusto::open(&path).unwrap();
+    println!("holding");
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+}
+
+fn wait_opts() -> OpenOptions {
+    OpenOptions {
+        lock_wait: Some(Duration::from_secs(10)),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn locked_by_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "hold_database_helper",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(HOLDER_ENV, &path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("holding") {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the helper did not open the database"
+        );
+    }
+    let err = Clusto::open(&path).err().expect("the database is held");
+    assert!(matches!(&err, Error::Locked { .. }), "{err}");
+    assert!(err.to_string().contains(path.to_str().unwrap()), "{err}");
+    let short = OpenOptions {
+        lock_wait: Some(Duration::from_millis(200)),
+        ..Default::default()
+    };
+    assert!(matches!(
+        Clusto::open_with(&path, &short),
+        Err(Error::Locked { .. })
+    ));
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    Clusto::open_with(&path, &wait_opts()).expect("opens once the other process is gone");
+}
+
+#[test]
+fn data_survives_reopen_and_the_directory_is_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory");
+    {
+        let db = Clusto::open(&path).unwrap();
+        let again = Clusto::open(&path).expect("a second open in one process shares the store");
+        db.write(TxMeta::new("u", "d"), |tx| {
+            let e = tx.create_entity("s1", "server", "basicserver")?;
+            tx.add_attr(e.id, NewAttr::new("owner", "alice"))
+        })
+        .unwrap();
+        assert!(again.read(|v| v.find("s1")).unwrap().is_some());
+    }
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    let db = Clusto::open_with(&path, &wait_opts()).unwrap();
+    assert_eq!(db.latest_version().unwrap(), 1);
+    assert_eq!(db.read(|v| v.entity("s1")).unwrap().name, "s1");
+    assert!(db.check().unwrap().is_clean());
+}
+
+#[test]
+fn periodic_durability_still_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = OpenOptions {
+        durability: Durability::Periodic { every_ms: 100 },
+        ..Default::default()
+    };
+    let db = Clusto::open_with(dir.path().join("db"), &opts).unwrap();
+    db.write(TxMeta::default(), |tx| tx.create_entity("x", "t", "d"))
+        .unwrap();
+    db.flush().unwrap();
+    assert!(db.size_on_disk().unwrap() > 0);
+}
+
+#[test]
+fn newer_format_is_refused() {
+    let backend = SledBackend::temporary().unwrap();
+    // meta "format" = 99: envelope byte 1, then bincode's one-byte varint.
+    let mut key = vec![b'M'];
+    key.extend_from_slice(b"format\0\x01");
+    backend.apply(vec![(key, Some(vec![1, 99]))]).unwrap();
+    let err = Clusto::with_backend(Box::new(backend), Durability::Immediate, None)
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            Error::UnsupportedFormat {
+                found: 99,
+                supported: 1
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn data_without_a_format_is_corrupt() {
+    let backend = SledBackend::temporary().unwrap();
+    backend
+        .apply(vec![(b"Ejunk".to_vec(), Some(vec![0]))])
+        .unwrap();
+    let err = Clusto::with_backend(Box::new(backend), Durability::Immediate, None)
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::Corrupt(_)), "{err}");
+}
+
+#[test]
+fn check_reports_index_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    {
+        let db = Clusto::open(&path).unwrap();
+        db.write(TxMeta::default(), |tx| {
+            let a = tx.create_entity("a", "t", "d")?;
+            let b = tx.create_entity("b", "t", "d")?;
+            tx.add_attr(a.id, NewAttr::new("peer", b.id))
+        })
+        .unwrap();
+        assert!(db.check().unwrap().is_clean());
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    {
+        let raw = loop {
+            match SledBackend::open(&path, None) {
+                Err(Error::Locked { .. }) => std::thread::sleep(Duration::from_millis(50)),
+                other => break other.unwrap(),
+            }
+        };
+        use clusto_core::storage::KvRead;
+        let by_key: Vec<_> = raw.scan_prefix(b"K").map(|e| e.unwrap().0).collect();
+        assert_eq!(by_key.len(), 1);
+        raw.apply(vec![
+            (by_key[0].clone(), None),
+            (b"Rbogus-entry-0000000000000000".to_vec(), Some(vec![])),
+        ])
+        .unwrap();
+        raw.flush().unwrap();
+    }
+    let db = Clusto::open_with(&path, &wait_opts()).unwrap();
+    let report = db.check().unwrap();
+    assert_eq!(report.problems.len(), 2, "{:#?}", report.problems);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("missing index entry"))
+    );
+    assert!(report.problems.iter().any(|p| p.contains("belongs to no")));
+}
