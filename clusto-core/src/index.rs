@@ -49,8 +49,8 @@ pub fn attr_keys(a: &Attribute) -> Vec<Vec<u8>> {
     let mut out = vec![
         Key::new(pick(space::BY_KEY, space::BY_KEY_OLD))
             .str(&a.key)
-            .opt_str(a.subkey.as_deref())
             .value(&a.value)
+            .opt_str(a.subkey.as_deref())
             .entity(a.entity)
             .attr(a.id)
             .into_bytes(),

@@ -32,9 +32,9 @@ pub mod space {
     pub const ATTR: u8 = b'A';
     /// Deleted attribute records: entity ++ attr.
     pub const ATTR_OLD: u8 = b'H';
-    /// Attributes by key, subkey, value.
+    /// Attributes by key, value, subkey.
     pub const BY_KEY: u8 = b'K';
-    /// Deleted attributes by key, subkey, value.
+    /// Deleted attributes by key, value, subkey.
     pub const BY_KEY_OLD: u8 = b'k';
     /// Attributes that have a subkey, by subkey and value.
     pub const BY_SUBKEY: u8 = b'S';

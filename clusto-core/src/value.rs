@@ -183,6 +183,20 @@ impl Value {
     }
 }
 
+impl fmt::Display for Value {
+    /// Integers and texts as they are, NULL as `NULL`, datetimes in ISO form, relations as
+    /// `#id` (resolve the name through a view to show it), JSON as its text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(i) => write!(f, "{i}"),
+            Value::String(s) | Value::Json(s) => f.write_str(s),
+            Value::Null => f.write_str("NULL"),
+            Value::Datetime(t) => write!(f, "{t}"),
+            Value::Relation(id) => write!(f, "{id}"),
+        }
+    }
+}
+
 impl From<i64> for Value {
     fn from(v: i64) -> Self {
         Value::Int(v)

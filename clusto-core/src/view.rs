@@ -271,10 +271,13 @@ impl<'a> View<'a> {
             _ => None,
         };
         match (&filter.key, subkey_exact) {
-            (Some(TextMatch::Exact(k)), Some(sub)) => {
-                let mut tail = Key::new(0).str(k).opt_str(sub);
+            (Some(TextMatch::Exact(k)), sub) => {
+                let mut tail = Key::new(0).str(k);
                 if let Some(v) = &filter.value {
                     tail = tail.value(v);
+                    if let Some(sub) = sub {
+                        tail = tail.opt_str(sub);
+                    }
                 }
                 AttrSource::Index {
                     live: space::BY_KEY,
@@ -282,11 +285,6 @@ impl<'a> View<'a> {
                     tail: tail.into_bytes(),
                 }
             }
-            (Some(TextMatch::Exact(k)), None) => AttrSource::Index {
-                live: space::BY_KEY,
-                old: space::BY_KEY_OLD,
-                tail: Key::new(0).str(k).into_bytes(),
-            },
             (Some(glob), _) if !glob.literal_prefix().is_empty() => AttrSource::Index {
                 live: space::BY_KEY,
                 old: space::BY_KEY_OLD,
