@@ -15,24 +15,36 @@ fn run(n: usize, rows: &mut Vec<Row>) {
     let racks: Vec<EntityId> = db
         .write(TxMeta::new("bench", "racks"), |tx| {
             (0..n.div_ceil(SERVERS_PER_RACK))
-                .map(|r| Ok(tx.create_entity(&format!("rack{r}"), "rack", "basicrack")?.id))
+                .map(|r| {
+                    Ok(tx
+                        .create_entity(&format!("rack{r}"), "rack", "basicrack")?
+                        .id)
+                })
                 .collect()
         })
         .unwrap();
 
-    let mut row = measure(n, "create server + 3 attrs + rack relation (1000/tx)", n / BATCH, |b| {
-        db.write(TxMeta::new("bench", "load"), |tx| {
-            for i in b * BATCH..(b + 1) * BATCH {
-                let s = tx.create_entity(&format!("s{i}"), "server", "basicserver")?;
-                tx.add_attr(s.id, NewAttr::new("system", format!("P{i:010}")).subkey("serial"))?;
-                tx.add_attr(s.id, NewAttr::new("cpucount", (i % 64) as i64))?;
-                tx.add_attr(s.id, NewAttr::new("owner", format!("team{}", i % OWNERS)))?;
-                tx.add_attr(s.id, NewAttr::new("rack", racks[i / SERVERS_PER_RACK]))?;
-            }
-            Ok(())
-        })
-        .unwrap();
-    });
+    let mut row = measure(
+        n,
+        "create server + 3 attrs + rack relation (1000/tx)",
+        n / BATCH,
+        |b| {
+            db.write(TxMeta::new("bench", "load"), |tx| {
+                for i in b * BATCH..(b + 1) * BATCH {
+                    let s = tx.create_entity(&format!("s{i}"), "server", "basicserver")?;
+                    tx.add_attr(
+                        s.id,
+                        NewAttr::new("system", format!("P{i:010}")).subkey("serial"),
+                    )?;
+                    tx.add_attr(s.id, NewAttr::new("cpucount", (i % 64) as i64))?;
+                    tx.add_attr(s.id, NewAttr::new("owner", format!("team{}", i % OWNERS)))?;
+                    tx.add_attr(s.id, NewAttr::new("rack", racks[i / SERVERS_PER_RACK]))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        },
+    );
     row.ops = n;
     rows.push(row);
 
@@ -43,37 +55,64 @@ fn run(n: usize, rows: &mut Vec<Row>) {
     }));
     rows.push(measure(n, "attrs of one entity", lookups, |_| {
         let name = format!("s{}", fastrand::usize(..n));
-        db.read(|v| v.attrs(v.entity(&name)?.id, &AttrFilter::any())).unwrap();
+        db.read(|v| v.attrs(v.entity(&name)?.id, &AttrFilter::any()))
+            .unwrap();
     }));
     let queries = 1000;
-    rows.push(measure(n, &format!("owner = X ({} results)", n / OWNERS), queries, |_| {
-        let owner = format!("team{}", fastrand::usize(..OWNERS));
-        let found = db.read(|v| v.owners(&AttrFilter::key("owner").value(owner))).unwrap();
-        assert_eq!(found.len(), n / OWNERS);
-    }));
+    rows.push(measure(
+        n,
+        &format!("owner = X ({} results)", n / OWNERS),
+        queries,
+        |_| {
+            let owner = format!("team{}", fastrand::usize(..OWNERS));
+            let found = db
+                .read(|v| v.owners(&AttrFilter::key("owner").value(owner)))
+                .unwrap();
+            assert_eq!(found.len(), n / OWNERS);
+        },
+    ));
     rows.push(measure(n, "serial = X (1 result)", lookups, |_| {
         let serial = format!("P{:010}", fastrand::usize(..n));
         let f = AttrFilter::key("system").subkey("serial").value(serial);
         assert_eq!(db.read(|v| v.owners(&f)).unwrap().len(), 1);
     }));
-    rows.push(measure(n, "reverse lookup: servers of a rack (40)", 10_000, |_| {
-        let rack = racks[fastrand::usize(..racks.len())];
-        db.read(|v| v.referencers(rack, &AttrFilter::key("rack"))).unwrap();
-    }));
+    rows.push(measure(
+        n,
+        "reverse lookup: servers of a rack (40)",
+        10_000,
+        |_| {
+            let rack = racks[fastrand::usize(..racks.len())];
+            db.read(|v| v.referencers(rack, &AttrFilter::key("rack")))
+                .unwrap();
+        },
+    ));
     let durable = 500;
-    rows.push(measure(n, "durable commit: set one attribute", durable, |i| {
-        let name = format!("s{}", fastrand::usize(..n));
-        db.write(TxMeta::new("bench", "update"), |tx| {
-            let id = tx.view().entity(&name)?.id;
-            tx.set_attr(id, NewAttr::new("owner", format!("moved{i}")))
-        })
-        .unwrap();
-    }));
+    rows.push(measure(
+        n,
+        "durable commit: set one attribute",
+        durable,
+        |i| {
+            let name = format!("s{}", fastrand::usize(..n));
+            db.write(TxMeta::new("bench", "update"), |tx| {
+                let id = tx.view().entity(&name)?.id;
+                tx.set_attr(id, NewAttr::new("owner", format!("moved{i}")))
+            })
+            .unwrap();
+        },
+    ));
     let v = db.latest_version().unwrap() / 2;
-    rows.push(measure(n, "as-of read: entity + attrs at an old version", 10_000, |_| {
-        let name = format!("s{}", fastrand::usize(..n / 2));
-        db.read_at(v, |view| view.attrs(view.entity(&name)?.id, &AttrFilter::any())).unwrap();
-    }));
+    rows.push(measure(
+        n,
+        "as-of read: entity + attrs at an old version",
+        10_000,
+        |_| {
+            let name = format!("s{}", fastrand::usize(..n / 2));
+            db.read_at(v, |view| {
+                view.attrs(view.entity(&name)?.id, &AttrFilter::any())
+            })
+            .unwrap();
+        },
+    ));
     db.flush().unwrap();
     eprintln!(
         "n={n}: database {:.1} MiB on disk, peak RSS so far {:.0} MiB",
@@ -87,7 +126,11 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
+    let sizes = if sizes.is_empty() {
+        vec![10_000, 100_000]
+    } else {
+        sizes
+    };
     let mut rows = Vec::new();
     for n in sizes {
         run(n, &mut rows);

@@ -153,10 +153,8 @@ impl AttrFilter {
         {
             return false;
         }
-        if let Some(key) = &self.key {
-            if !key.matches(&attr.key) {
-                return false;
-            }
+        if self.key.as_ref().is_some_and(|k| !k.matches(&attr.key)) {
+            return false;
         }
         let subkey_ok = match (&self.subkey, &attr.subkey) {
             (SubkeyMatch::Any, _) => true,

@@ -27,6 +27,7 @@
 mod check;
 mod codec;
 mod db;
+pub mod dsn;
 mod error;
 mod filter;
 mod index;

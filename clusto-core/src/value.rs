@@ -137,7 +137,7 @@ impl Value {
 
     /// Checks that `text` is a JSON array or object.
     pub fn check_json(text: &str) -> Result<()> {
-        let parsed: serde_json::Value = serde_json::from_str(&text)
+        let parsed: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| Error::InvalidValue(format!("invalid JSON value {text:?}: {e}")))?;
         if !(parsed.is_array() || parsed.is_object()) {
             return Err(Error::InvalidValue(format!(

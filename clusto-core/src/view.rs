@@ -1,6 +1,7 @@
 //! Reads: a [`View`] answers every query of the model, live or as of a version, against
 //! the committed store or a transaction's own writes.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::codec::decode;
@@ -123,10 +124,8 @@ impl<'a> View<'a> {
         let prefix = Key::new(space::NAME).str(name).into_bytes();
         for entry in self.kv.scan_prefix(&prefix) {
             let id = EntityId(u64_from_tail(&entry?.0, 0)?);
-            if let Some(e) = self.entity_record(id)? {
-                if e.visible_at(self.at) {
-                    return Ok(Some(e));
-                }
+            if let Some(e) = self.entity_record(id)?.filter(|e| e.visible_at(self.at)) {
+                return Ok(Some(e));
             }
         }
         Ok(None)
@@ -375,10 +374,11 @@ impl<'a> View<'a> {
         let mut cache = BTreeMap::new();
         let mut out = Vec::new();
         for a in self.attr_query(filter)? {
-            if !cache.contains_key(&a.entity) {
-                cache.insert(a.entity, self.entity_by_id(a.entity)?);
-            }
-            out.push(cache[&a.entity].clone());
+            let owner = match cache.entry(a.entity) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(self.entity_by_id(a.entity)?),
+            };
+            out.push(owner.clone());
         }
         Ok(out)
     }

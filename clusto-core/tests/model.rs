@@ -516,7 +516,11 @@ fn open(path: &std::path::Path) -> Clusto {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // 48 cases in `make test`; PROPTEST_CASES raises it (`make test-slow`).
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn store_agrees_with_model(steps in prop::collection::vec(step(), 1..30)) {

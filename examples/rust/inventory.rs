@@ -33,10 +33,19 @@ fn build(db: &Clusto) -> clusto_core::Result<()> {
                 let name = format!("sjc1-r{r:02}-s{s:02}");
                 let server = tx.create_entity(&name, "server", "basicserver")?;
                 let ru = s * 2 + 1;
-                tx.add_attr(rack.id, NewAttr::new("_contains", server.id).subkey("ru").number(ru))?;
-                tx.add_attr(server.id, NewAttr::new("system", format!("P00000{r}{s:04}")).subkey("serial"))?;
+                tx.add_attr(
+                    rack.id,
+                    NewAttr::new("_contains", server.id).subkey("ru").number(ru),
+                )?;
+                tx.add_attr(
+                    server.id,
+                    NewAttr::new("system", format!("P00000{r}{s:04}")).subkey("serial"),
+                )?;
                 tx.add_attr(server.id, NewAttr::new("system", 16 * r).subkey("cpucount"))?;
-                tx.add_attr(server.id, NewAttr::new("owner", if s % 2 == 0 { "web-team" } else { "dba" }))?;
+                tx.add_attr(
+                    server.id,
+                    NewAttr::new("owner", if s % 2 == 0 { "web-team" } else { "dba" }),
+                )?;
                 let pool = if s % 2 == 0 { web.id } else { db_pool.id };
                 tx.add_attr(pool, NewAttr::new("_contains", server.id).next_number())?;
             }
@@ -48,7 +57,9 @@ fn build(db: &Clusto) -> clusto_core::Result<()> {
         tx.set_attr(s.id, NewAttr::new("owner", "web-team"))?;
         Ok(())
     })?;
-    db.write(TxMeta::new("bob", "RMA: failed disk"), |tx| tx.delete_entity("sjc1-r01-s01"))?;
+    db.write(TxMeta::new("bob", "RMA: failed disk"), |tx| {
+        tx.delete_entity("sjc1-r01-s01")
+    })?;
     db.write(TxMeta::new("carol", "naming convention"), |tx| {
         tx.rename("sjc1-r01-s02", "sjc1-web-01").map(drop)
     })?;
@@ -57,7 +68,10 @@ fn build(db: &Clusto) -> clusto_core::Result<()> {
 
 fn report(db: &Clusto) -> clusto_core::Result<()> {
     db.read(|v| {
-        let servers = v.entities(&EntityQuery { types: vec!["server".into()], ..Default::default() })?;
+        let servers = v.entities(&EntityQuery {
+            types: vec!["server".into()],
+            ..Default::default()
+        })?;
         println!("\n{} servers:", servers.len());
         for s in &servers {
             let racks = v.referencers(s.id, &AttrFilter::key("_contains").subkey("ru"))?;
@@ -95,18 +109,30 @@ fn report(db: &Clusto) -> clusto_core::Result<()> {
                     let what = match &d.change {
                         Change::EntityCreated { .. } => "created".to_string(),
                         Change::EntityDeleted { .. } => "deleted".to_string(),
-                        Change::DriverChanged { old_driver, .. } => format!("driver was {old_driver}"),
+                        Change::DriverChanged { old_driver, .. } => {
+                            format!("driver was {old_driver}")
+                        }
                         Change::AttrAdded { .. } | Change::AttrDeleted { .. } => {
                             let a = d.attr.as_ref().expect("attribute changes name a row");
-                            let sign = if matches!(d.change, Change::AttrAdded { .. }) { "+" } else { "-" };
+                            let sign = if matches!(d.change, Change::AttrAdded { .. }) {
+                                "+"
+                            } else {
+                                "-"
+                            };
                             let value = match a.value.as_relation() {
                                 Some(target) => v.entity_by_id(target)?.name,
                                 None => a.value.to_string(),
                             };
-                            let subkey = a.subkey.as_ref().map(|s| format!("/{s}")).unwrap_or_default();
+                            let subkey = a
+                                .subkey
+                                .as_ref()
+                                .map(|s| format!("/{s}"))
+                                .unwrap_or_default();
                             format!("{sign} {}{subkey} = {value}", a.key)
                         }
-                        Change::CounterSet { key, value, .. } => format!("counter {key} = {value:?}"),
+                        Change::CounterSet { key, value, .. } => {
+                            format!("counter {key} = {value:?}")
+                        }
                     };
                     println!("      {:<14} {what}", d.entity.name);
                 }
@@ -117,13 +143,20 @@ fn report(db: &Clusto) -> clusto_core::Result<()> {
     })
     .and_then(|latest| {
         db.read_at(1, |v| {
-            println!("\nas of v1, sjc1-r01-s01 existed: {}", v.find("sjc1-r01-s01")?.is_some());
+            println!(
+                "\nas of v1, sjc1-r01-s01 existed: {}",
+                v.find("sjc1-r01-s01")?.is_some()
+            );
             Ok(())
         })?;
         let report = db.check()?;
         println!(
             "\nlatest version {latest}; check: {} ({} entities, {} attributes, {} index entries)",
-            if report.is_clean() { "clean" } else { "PROBLEMS" },
+            if report.is_clean() {
+                "clean"
+            } else {
+                "PROBLEMS"
+            },
             report.entities,
             report.attributes,
             report.index_entries

@@ -9,6 +9,9 @@ use std::ops::Bound;
 use super::{Entry, EntryIter, KvRead, Write};
 use crate::error::Result;
 
+/// A pending write: the new value, or `None` for a removal.
+type PendingValue = Option<Vec<u8>>;
+
 /// Writes not yet committed, with an undo journal so that one failed operation inside a
 /// transaction can be taken back without losing the transaction's earlier work.
 #[derive(Debug, Default)]
@@ -16,7 +19,7 @@ pub struct Pending {
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// For each write since the transaction began: the key and what the pending map held
     /// for it before (`None`: the key was not pending).
-    journal: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    journal: Vec<(Vec<u8>, Option<PendingValue>)>,
 }
 
 impl Pending {
