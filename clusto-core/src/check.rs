@@ -7,9 +7,11 @@
 use crate::codec::decode;
 use crate::error::Result;
 use crate::index;
-use crate::keys::{self, space, u64_from_tail};
+use crate::keys::{self, read_str, space, u64_from_tail};
 use crate::records::{AttrId, Attribute, Entity, EntityId, Version};
+use crate::resources::held_value;
 use crate::storage::KvRead;
+use crate::value::Value;
 use crate::view::View;
 
 /// What `check()` found.
@@ -69,6 +71,7 @@ pub(crate) fn run(kv: &dyn KvRead) -> Result<CheckReport> {
     check_entity_indexes(kv, &view, &mut report)?;
     check_attr_indexes(kv, &mut report)?;
     check_counters(kv, &view, &mut report)?;
+    check_runs(kv, &view, &mut report)?;
     Ok(report)
 }
 
@@ -209,6 +212,13 @@ fn check_attrs(
                     Some(_) => {}
                 }
             }
+            if let Some(v) = held_value(&a).filter(|_| live) {
+                if view.run_containing(&a.key, v)?.is_none() {
+                    report
+                        .problems
+                        .push(format!("{what} holds {v}, which is in no run"));
+                }
+            }
             for index_key in index::attr_keys(&a) {
                 if kv.get(&index_key)?.is_none() {
                     report
@@ -299,6 +309,52 @@ fn check_counters(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckReport) ->
                 .problems
                 .push(format!("counter {key:?} belongs to no live entity")),
         }
+    }
+    Ok(())
+}
+
+/// Every run of held values is held in full, and runs of one key neither touch nor
+/// overlap (so each is maximal).
+fn check_runs(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckReport) -> Result<()> {
+    let mut previous: Option<(String, i64)> = None;
+    for entry in kv.scan_prefix(&[space::RUN]) {
+        let (key, bytes) = entry?;
+        report.index_entries += 1;
+        let parsed = read_str(&key[1..]).and_then(|(name, rest)| {
+            let start: [u8; 8] = rest
+                .try_into()
+                .map_err(|_| crate::Error::Corrupt(format!("run key {key:?} is malformed")))?;
+            let end: i64 = decode(&bytes, &|| format!("run {key:?}"))?;
+            Ok((name, i64::from_be_bytes(start) ^ i64::MIN, end))
+        });
+        let (name, start, end) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                report.problems.push(e.to_string());
+                continue;
+            }
+        };
+        if let Some((prev_name, prev_end)) = &previous {
+            if *prev_name == name && prev_end.saturating_add(1) >= start {
+                report.problems.push(format!(
+                    "runs of '{name}' ending at {prev_end} and starting at {start} are not separate"
+                ));
+            }
+        }
+        if end < start {
+            report.problems.push(format!(
+                "run of '{name}' from {start} ends before it, at {end}"
+            ));
+        }
+        for v in start..=end {
+            if !view.value_held(&name, &Value::Int(v))? {
+                report.problems.push(format!(
+                    "run of '{name}' {start}..={end} includes {v}, which nobody holds"
+                ));
+                break;
+            }
+        }
+        previous = Some((name, end));
     }
     Ok(())
 }

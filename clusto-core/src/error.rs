@@ -23,6 +23,16 @@ pub enum Error {
     /// The entity's driver or type does not allow the operation.
     #[error("{0}")]
     TypeMismatch(String),
+    /// A pool's membership rule refuses the insert (the original's `PoolException`).
+    #[error("{0}")]
+    PoolRule(String),
+    /// A port does not exist or is in use (the original's `ConnectionException`).
+    #[error("{0}")]
+    Port(String),
+    /// A resource is not of the manager's kind, or out of its range (the original's
+    /// `ResourceTypeException`).
+    #[error("{0}")]
+    InvalidResource(String),
     /// A single match was required and several were found.
     #[error("{0}")]
     Ambiguous(String),

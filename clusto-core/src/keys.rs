@@ -12,6 +12,8 @@ use crate::value::Value;
 /// The key spaces. Upper case: live rows and indexes of live rows; lower case: the same
 /// index for deleted rows, kept for reads as of an old version.
 pub mod space {
+    /// Runs of held integer values per key: key ++ run start → run end.
+    pub const RUN: u8 = b'G';
     /// Metadata: format, id and version counters.
     pub const META: u8 = b'M';
     /// Entity records by id (live and deleted).
@@ -202,6 +204,31 @@ pub fn u64_from_tail(key: &[u8], end: usize) -> Result<u64> {
     Ok(u64::from_be_bytes(bytes))
 }
 
+/// Reads a string written by [`Key::str`] at the start of `bytes`; returns it and the
+/// bytes after it.
+pub fn read_str(bytes: &[u8]) -> Result<(String, &[u8])> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (0, Some(0xFF)) => out.push(0),
+            (0, Some(1)) => {
+                let text = String::from_utf8(out)
+                    .map_err(|_| Error::Corrupt(format!("key text {bytes:?} is not UTF-8")))?;
+                return Ok((text, &bytes[i + 2..]));
+            }
+            (0, _) => break,
+            (b, _) => {
+                out.push(b);
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    Err(Error::Corrupt(format!("key text {bytes:?} is malformed")))
+}
+
 /// Key of an entity record.
 pub fn entity(id: EntityId) -> Vec<u8> {
     Key::new(space::ENTITY).entity(id).into_bytes()
@@ -277,6 +304,16 @@ mod tests {
         }
         let p = Key::new(0).str_prefix("a").into_bytes();
         assert!(keys[1].starts_with(&p) && keys[4].starts_with(&p) && !keys[5].starts_with(&p));
+    }
+
+    #[test]
+    fn read_str_inverts_str() {
+        for w in ["", "a\0b", "caf\u{e9}"] {
+            let key = Key::new(0).str(w).u64(7).into_bytes();
+            let (back, rest) = read_str(&key[1..]).unwrap();
+            assert_eq!((back.as_str(), rest), (w, &7u64.to_be_bytes()[..]));
+        }
+        assert!(read_str(b"abc").is_err());
     }
 
     #[test]

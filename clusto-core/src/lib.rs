@@ -27,12 +27,15 @@
 mod check;
 mod codec;
 mod db;
+pub mod drivers;
 pub mod dsn;
 mod error;
 mod filter;
 mod index;
 mod keys;
+mod model;
 mod records;
+mod resources;
 pub mod storage;
 mod txn;
 mod validate;
@@ -41,8 +44,10 @@ mod view;
 
 pub use check::CheckReport;
 pub use db::{Clusto, Durability, FORMAT_VERSION, OpenOptions};
+pub use drivers::{Behaviour, DriverSpec, PortSpec};
 pub use error::{Error, Result};
 pub use filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
+pub use model::{CLUSTOMETA, Edge, PortInfo, RackSlot, Related, SCHEMA_VERSION};
 pub use records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo, visible};
 pub use txn::{NewAttr, NumberSpec, Transaction, TxMeta};
 pub use validate::{MAX_KEY_CHARS, MAX_NAME_CHARS, MAX_TYPE_CHARS};

@@ -150,14 +150,11 @@ impl Transaction {
 
     /// A live view that includes this transaction's own writes.
     pub fn view(&self) -> View<'_> {
-        View::new(
-            Layered::new(self.shared.backend.as_ref(), &self.pending),
-            None,
-        )
+        View::layered(Layered::new(self.shared.backend.as_ref(), &self.pending))
     }
 
     /// Runs one operation so that it applies whole or not at all.
-    fn atomic<T>(&mut self, op: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+    pub(crate) fn atomic<T>(&mut self, op: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let mark = self.pending.mark();
         let changes = self.changes.len();
         let result = op(self);
@@ -168,21 +165,21 @@ impl Transaction {
         result
     }
 
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+    pub(crate) fn put_key(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.pending.put(key, Some(value));
     }
 
-    fn remove(&mut self, key: Vec<u8>) {
+    pub(crate) fn remove_key(&mut self, key: Vec<u8>) {
         self.pending.put(key, None);
     }
 
     fn next_id(&mut self, counter: &str) -> Result<u64> {
         let next = self.view().meta_u64(counter)? + 1;
-        self.put(keys::meta(counter), encode(&next));
+        self.put_key(keys::meta(counter), encode(&next));
         Ok(next)
     }
 
-    fn live_entity(&self, id: EntityId) -> Result<Entity> {
+    pub(crate) fn live_entity(&self, id: EntityId) -> Result<Entity> {
         let e = self.view().entity_by_id(id)?;
         if e.deleted_at.is_some() {
             return Err(Error::NotFound(format!(
@@ -199,42 +196,44 @@ impl Transaction {
         if let Some(old) = old {
             for (key, _) in index::entity_entries(old) {
                 if !fresh.iter().any(|(k, _)| *k == key) {
-                    self.remove(key);
+                    self.remove_key(key);
                 }
             }
         }
         for (key, value) in fresh {
-            self.put(key, value);
+            self.put_key(key, value);
         }
-        self.put(keys::entity(new.id), encode(new));
+        self.put_key(keys::entity(new.id), encode(new));
     }
 
     /// Writes an attribute record (moving it to the deleted space once deleted),
     /// replacing `old`'s index entries by the new ones.
-    fn store_attr(&mut self, old: Option<&Attribute>, new: &Attribute) {
+    fn store_attr(&mut self, old: Option<&Attribute>, new: &Attribute) -> Result<()> {
         if let Some(old) = old {
             for key in index::attr_keys(old) {
-                self.remove(key);
+                self.remove_key(key);
             }
-            self.remove(keys::attr(old.entity, old.id, old.deleted_at.is_none()));
+            self.remove_key(keys::attr(old.entity, old.id, old.deleted_at.is_none()));
         }
         for key in index::attr_keys(new) {
-            self.put(key, Vec::new());
+            self.put_key(key, Vec::new());
         }
-        self.put(
+        self.put_key(
             keys::attr(new.entity, new.id, new.deleted_at.is_none()),
             encode(new),
         );
+        self.track_held_values(old, new)
     }
 
-    fn retire_attr(&mut self, attr: &Attribute) {
+    pub(crate) fn retire_attr(&mut self, attr: &Attribute) -> Result<()> {
         let mut gone = attr.clone();
         gone.deleted_at = Some(self.version);
-        self.store_attr(Some(attr), &gone);
+        self.store_attr(Some(attr), &gone)?;
         self.changes.push(Change::AttrDeleted {
             entity: attr.entity,
             attr: attr.id,
         });
+        Ok(())
     }
 
     /// Creates an entity. The name must be free among live entities.
@@ -286,7 +285,7 @@ impl Transaction {
         self.atomic(|tx| tx.insert_attr(owner, attr))
     }
 
-    fn insert_attr(&mut self, owner: EntityId, attr: NewAttr) -> Result<Attribute> {
+    pub(crate) fn insert_attr(&mut self, owner: EntityId, attr: NewAttr) -> Result<Attribute> {
         self.live_entity(owner)?;
         self.check_value(&attr.value)?;
         let number = match attr.number {
@@ -304,7 +303,7 @@ impl Transaction {
             version: self.version,
             deleted_at: None,
         };
-        self.store_attr(None, &record);
+        self.store_attr(None, &record)?;
         self.changes.push(Change::AttrAdded {
             entity: owner,
             attr: record.id,
@@ -335,7 +334,7 @@ impl Transaction {
                 if old.value == attr.value {
                     return Ok(old);
                 }
-                tx.retire_attr(&old);
+                tx.retire_attr(&old)?;
             }
             tx.insert_attr(owner, attr)
         })
@@ -347,23 +346,23 @@ impl Transaction {
             tx.live_entity(owner)?;
             let doomed = tx.view().attrs(owner, filter)?;
             for a in &doomed {
-                tx.retire_attr(a);
+                tx.retire_attr(a)?;
             }
             Ok(doomed.len())
         })
     }
 
-    fn bump_counter(&mut self, owner: EntityId, key: &str, default: i64) -> Result<i64> {
+    pub(crate) fn bump_counter(&mut self, owner: EntityId, key: &str, default: i64) -> Result<i64> {
         let next = self.view().counter(owner, key)?.unwrap_or(default) + 1;
         self.write_counter(owner, key, Some(next));
         Ok(next)
     }
 
-    fn write_counter(&mut self, owner: EntityId, key: &str, value: Option<i64>) {
+    pub(crate) fn write_counter(&mut self, owner: EntityId, key: &str, value: Option<i64>) {
         let k = keys::counter(owner, key);
         match value {
-            Some(v) => self.put(k, encode(&v)),
-            None => self.remove(k),
+            Some(v) => self.put_key(k, encode(&v)),
+            None => self.remove_key(k),
         }
         self.changes.push(Change::CounterSet {
             entity: owner,
@@ -402,8 +401,7 @@ impl Transaction {
     }
 
     fn retire_entity(&mut self, entity: &Entity) -> Result<()> {
-        let found = self.view().counters(entity.id)?;
-        for (key, _) in found {
+        for (key, _) in self.view().counters(entity.id)? {
             self.write_counter(entity.id, &key, None);
         }
         let mut gone = entity.clone();
@@ -420,13 +418,11 @@ impl Transaction {
         self.atomic(|tx| {
             let entity = tx.view().entity(name)?;
             let all = AttrFilter::any().with_hidden();
-            let found = tx.view().references(entity.id, &all)?;
-            for a in found {
-                tx.retire_attr(&a);
+            for a in tx.view().references(entity.id, &all)? {
+                tx.retire_attr(&a)?;
             }
-            let found = tx.view().attrs(entity.id, &all)?;
-            for a in found {
-                tx.retire_attr(&a);
+            for a in tx.view().attrs(entity.id, &all)? {
+                tx.retire_attr(&a)?;
             }
             tx.retire_entity(&entity)
         })
@@ -450,18 +446,15 @@ impl Transaction {
                 other => other.clone(),
             };
             let all = AttrFilter::any().with_hidden();
-            let found = tx.view().attrs(old.id, &all)?;
-            for a in found {
-                tx.retire_attr(&a);
+            for a in tx.view().attrs(old.id, &all)? {
+                tx.retire_attr(&a)?;
                 tx.copy_attr(&a, new.id, repoint(&a.value))?;
             }
-            let found = tx.view().references(old.id, &all)?;
-            for a in found {
-                tx.retire_attr(&a);
+            for a in tx.view().references(old.id, &all)? {
+                tx.retire_attr(&a)?;
                 tx.copy_attr(&a, a.entity, Value::Relation(new.id))?;
             }
-            let found = tx.view().counters(old.id)?;
-            for (key, value) in found {
+            for (key, value) in tx.view().counters(old.id)? {
                 tx.write_counter(new.id, &key, Some(value));
             }
             tx.retire_entity(&old)?;
@@ -515,11 +508,11 @@ impl Transaction {
             user: self.meta.user.clone(),
             description: self.meta.description.clone(),
         };
-        self.put(keys::version(version), encode(&info));
-        self.put(keys::meta("latest_version"), encode(&version));
+        self.put_key(keys::version(version), encode(&info));
+        self.put_key(keys::meta("latest_version"), encode(&version));
         let touched: BTreeSet<EntityId> = self.changes.iter().map(Change::entity).collect();
         for id in touched {
-            self.put(
+            self.put_key(
                 Key::new(space::TOUCHED)
                     .entity(id)
                     .version(version)
@@ -527,7 +520,7 @@ impl Transaction {
                 Vec::new(),
             );
         }
-        self.put(
+        self.put_key(
             Key::new(space::BY_USER)
                 .opt_str(info.user.as_deref())
                 .version(version)
@@ -535,7 +528,7 @@ impl Transaction {
             Vec::new(),
         );
         if let Some(t) = info.timestamp {
-            self.put(
+            self.put_key(
                 Key::new(space::BY_TIME)
                     .i64(t.0)
                     .version(version)
@@ -549,7 +542,7 @@ impl Transaction {
                 .version(version)
                 .u32(n as u32)
                 .into_bytes();
-            self.put(key, encode(&chunk.to_vec()));
+            self.put_key(key, encode(&chunk.to_vec()));
         }
         let writes = std::mem::take(&mut self.pending).into_writes();
         self.shared.commit(writes)?;

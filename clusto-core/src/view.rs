@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use crate::codec::decode;
 use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, SubkeyMatch, TextMatch};
-use crate::keys::{self, Key, space, u64_from_tail};
+use crate::keys::{self, Key, read_str, space, u64_from_tail};
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
-use crate::storage::KvRead;
+use crate::storage::{EntryIter, KvRead, Layered};
 use crate::value::{Timestamp, Value};
 
 /// Which entities [`View::entities`] returns. Empty lists do not filter; the lists that
@@ -55,8 +55,33 @@ pub struct ChangeDetail {
 
 /// A consistent read view: live (`at() == None`) or as of the end of a version.
 pub struct View<'a> {
-    kv: Box<dyn KvRead + 'a>,
+    pub(crate) kv: Source<'a>,
     at: Option<Version>,
+}
+
+/// What a view reads. Plain references only: a `View` has no destructor, so a
+/// temporary `tx.view()` ends its borrow of the transaction as soon as it is used.
+pub(crate) enum Source<'a> {
+    /// The committed store.
+    Store(&'a dyn KvRead),
+    /// A transaction's writes over the committed store.
+    Layered(Layered<'a>),
+}
+
+impl KvRead for Source<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self {
+            Source::Store(kv) => kv.get(key),
+            Source::Layered(kv) => kv.get(key),
+        }
+    }
+
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+        match self {
+            Source::Store(kv) => kv.scan(start, end, reverse),
+            Source::Layered(kv) => kv.scan(start, end, reverse),
+        }
+    }
 }
 
 /// Where the attribute rows of a query are found.
@@ -68,10 +93,17 @@ enum AttrSource {
 }
 
 impl<'a> View<'a> {
-    pub(crate) fn new(kv: impl KvRead + 'a, at: Option<Version>) -> Self {
+    pub(crate) fn new(kv: &'a dyn KvRead, at: Option<Version>) -> Self {
         View {
-            kv: Box::new(kv),
+            kv: Source::Store(kv),
             at,
+        }
+    }
+
+    pub(crate) fn layered(kv: Layered<'a>) -> Self {
+        View {
+            kv: Source::Layered(kv),
+            at: None,
         }
     }
 
@@ -426,7 +458,7 @@ impl<'a> View<'a> {
         let mut out = Vec::new();
         for entry in self.kv.scan_prefix(&prefix) {
             let (key, bytes) = entry?;
-            let name = decode_str_tail(&key[prefix.len()..])?;
+            let (name, _) = read_str(&key[prefix.len()..])?;
             let value = decode(&bytes, &|| format!("counter '{name}' of {owner}"))?;
             out.push((name, value));
         }
@@ -535,27 +567,4 @@ impl<'a> View<'a> {
         }
         Ok(versions.into_iter().collect())
     }
-}
-
-/// Decodes a string written by [`Key::str`] that fills the rest of a key.
-fn decode_str_tail(bytes: &[u8]) -> Result<String> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1)) {
-            (0, Some(0xFF)) => out.push(0),
-            (0, Some(1)) if i + 2 == bytes.len() => {
-                return String::from_utf8(out)
-                    .map_err(|_| Error::Corrupt(format!("key text {bytes:?} is not UTF-8")));
-            }
-            (0, _) => break,
-            (b, _) => {
-                out.push(b);
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    Err(Error::Corrupt(format!("key text {bytes:?} is malformed")))
 }

@@ -1,0 +1,14 @@
+//! The behaviour of drivers on top of entities and attributes: properties,
+//! containment, racks, ports and devices. Each module adds methods to [`crate::View`]
+//! (reads) and [`crate::Transaction`] (writes).
+
+mod containment;
+mod device;
+mod ports;
+mod properties;
+mod rack;
+
+pub use containment::{Edge, Related};
+pub use ports::PortInfo;
+pub use properties::{CLUSTOMETA, SCHEMA_VERSION};
+pub use rack::RackSlot;

@@ -1,0 +1,124 @@
+//! Creating entities by driver, properties, and the `clustometa` singleton.
+
+use crate::drivers::{self, DriverSpec};
+use crate::error::{Error, Result};
+use crate::filter::AttrFilter;
+use crate::records::{Attribute, Entity, EntityId};
+use crate::txn::{NewAttr, Transaction};
+use crate::value::Value;
+use crate::view::View;
+
+/// The name of the singleton entity that holds the schema version and global counters.
+pub const CLUSTOMETA: &str = "clustometa";
+/// The schema version the original clusto wrote (its last release line).
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// The subkey under which properties are stored.
+const PROPERTY: &str = "property";
+
+fn property_filter(name: &str) -> AttrFilter {
+    AttrFilter::key(name).subkey(PROPERTY)
+}
+
+impl View<'_> {
+    /// The driver spec the entity behaves by (generic for an unknown driver).
+    pub fn spec_of(&self, entity: &Entity) -> std::sync::Arc<DriverSpec> {
+        drivers::spec_of(entity)
+    }
+
+    /// Property `name` of an entity: its stored value, else the driver's default.
+    pub fn property(&self, id: EntityId, name: &str) -> Result<Option<Value>> {
+        let entity = self.entity_by_id(id)?;
+        let spec = drivers::spec_of(&entity);
+        let default = spec.property_default(name)?.cloned();
+        let mut stored = self.attrs(id, &property_filter(name))?;
+        match stored.len() {
+            0 => Ok(default),
+            1 => Ok(stored.pop().map(|a| a.value)),
+            n => Err(Error::Ambiguous(format!(
+                "entity '{}' has {n} values for property '{name}'",
+                entity.name
+            ))),
+        }
+    }
+
+    /// An integer property (e.g. a rack's `maxu`); `None` when unset.
+    pub(crate) fn int_property(&self, id: EntityId, name: &str) -> Result<Option<i64>> {
+        match self.property(id, name)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Int(i)) => Ok(Some(i)),
+            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| {
+                Error::InvalidValue(format!("property '{name}' is '{s}', not an integer"))
+            }),
+            Some(other) => Err(Error::InvalidValue(format!(
+                "property '{name}' is a {}, not an integer",
+                other.datatype()
+            ))),
+        }
+    }
+
+    /// A text property (e.g. an IP manager's `baseip`); `None` when unset.
+    pub(crate) fn text_property(&self, id: EntityId, name: &str) -> Result<Option<String>> {
+        match self.property(id, name)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Ok(Some(other.to_string())),
+        }
+    }
+
+    /// The `clustometa` singleton, if the database was initialised.
+    pub fn clustometa(&self) -> Result<Option<Entity>> {
+        self.find(CLUSTOMETA)
+    }
+}
+
+impl Transaction {
+    /// Creates an entity of a registered driver, with its type, and stores every
+    /// property whose value (given, else the default) is not NULL. A property the driver
+    /// does not have is an error.
+    pub fn create(
+        &mut self,
+        driver: &str,
+        name: &str,
+        properties: &[(&str, Value)],
+    ) -> Result<Entity> {
+        let spec = drivers::require(driver)?;
+        for (given, _) in properties {
+            spec.property_default(given)?;
+        }
+        self.atomic(|tx| {
+            let entity = tx.create_entity(name, &spec.type_name, &spec.name)?;
+            for (prop, default) in &spec.properties {
+                let value = properties
+                    .iter()
+                    .find(|(n, _)| n == prop)
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| default.clone());
+                if let Some(v) = value.filter(|v| *v != Value::Null) {
+                    tx.insert_attr(entity.id, NewAttr::new(prop.as_str(), v).subkey(PROPERTY))?;
+                }
+            }
+            Ok(entity)
+        })
+    }
+
+    /// Sets property `name` of an entity (the driver must have it).
+    pub fn set_property(&mut self, id: EntityId, name: &str, value: Value) -> Result<Attribute> {
+        let entity = self.live_entity(id)?;
+        drivers::spec_of(&entity).property_default(name)?;
+        self.set_attr(id, NewAttr::new(name, value).subkey(PROPERTY))
+    }
+
+    /// Creates the `clustometa` singleton with the schema version if it does not exist;
+    /// idempotent (no change, so no version, when it exists).
+    pub fn init_clusto(&mut self) -> Result<Entity> {
+        match self.view().clustometa()? {
+            Some(meta) => Ok(meta),
+            None => self.create(
+                "clustometa",
+                CLUSTOMETA,
+                &[("schemaversion", Value::Int(SCHEMA_VERSION))],
+            ),
+        }
+    }
+}

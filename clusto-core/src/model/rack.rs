@@ -1,0 +1,151 @@
+//! Rack slots: a device occupies one rack unit or several adjacent ones, stored as one
+//! `_contains` attribute per unit with subkey `ru` and the unit as number (reference §9).
+
+use crate::drivers::{self, Behaviour};
+use crate::error::{Error, Result};
+use crate::filter::AttrFilter;
+use crate::records::{Entity, EntityId};
+use crate::txn::{NewAttr, Transaction};
+use crate::value::Value;
+use crate::view::View;
+
+use super::containment::{CONTAINS, Related};
+
+/// The subkey of rack-unit containment attributes.
+const RU: &str = "ru";
+
+/// Where a device is racked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RackSlot {
+    /// The rack.
+    pub rack: Entity,
+    /// The units the device occupies, ascending.
+    pub units: Vec<i64>,
+}
+
+impl View<'_> {
+    fn rack(&self, rack: EntityId) -> Result<Entity> {
+        let r = self.entity_by_id(rack)?;
+        if drivers::spec_of(&r).behaviour != Behaviour::Rack {
+            return Err(Error::TypeMismatch(format!(
+                "'{}' is a {}, not a rack",
+                r.name, r.driver
+            )));
+        }
+        Ok(r)
+    }
+
+    fn check_unit(&self, rack: &Entity, unit: i64) -> Result<()> {
+        let min = self.int_property(rack.id, "minu")?.unwrap_or(1);
+        let max = self.int_property(rack.id, "maxu")?.unwrap_or(45);
+        if !(min..=max).contains(&unit) {
+            return Err(Error::InvalidValue(format!(
+                "rack unit {unit} is outside {min}..={max} of rack '{}'",
+                rack.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// The device in rack unit `unit` of `rack`, if any (the unit must be in range).
+    pub fn device_in(&self, rack: EntityId, unit: i64) -> Result<Option<Entity>> {
+        let r = self.rack(rack)?;
+        self.check_unit(&r, unit)?;
+        let slot = AttrFilter::key(CONTAINS).subkey(RU).number(unit);
+        match self
+            .attrs(rack, &slot)?
+            .first()
+            .and_then(|a| a.value.as_relation())
+        {
+            Some(device) => Ok(Some(self.entity_by_id(device)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The rack and units a device occupies, if it is racked.
+    pub fn rack_slot(&self, device: EntityId) -> Result<Option<RackSlot>> {
+        let racks = self.direct_racks(device)?;
+        let Some(rack) = racks.into_iter().next() else {
+            return Ok(None);
+        };
+        let slot = AttrFilter::key(CONTAINS)
+            .subkey(RU)
+            .value(Value::Relation(device));
+        let mut units: Vec<i64> = self
+            .attrs(rack.id, &slot)?
+            .iter()
+            .filter_map(|a| a.number)
+            .collect();
+        units.sort_unstable();
+        Ok(Some(RackSlot { rack, units }))
+    }
+
+    fn direct_racks(&self, device: EntityId) -> Result<Vec<Entity>> {
+        Ok(self
+            .parents(device, &Related::direct())?
+            .into_iter()
+            .filter(|p| drivers::spec_of(p).behaviour == Behaviour::Rack)
+            .collect())
+    }
+}
+
+impl Transaction {
+    /// Racks `device` in `rack` at `units`: one unit or several adjacent ones, all within
+    /// the rack's `minu..=maxu` and free; the device must be a device, in no rack yet,
+    /// and, if it has a `rack_units` attribute, take exactly that many units.
+    pub fn rack_insert(&mut self, rack: EntityId, device: EntityId, units: &[i64]) -> Result<()> {
+        self.atomic(|tx| {
+            let view = tx.view();
+            let r = view.rack(rack)?;
+            let d = tx.live_entity(device)?;
+            if drivers::spec_of(&d).behaviour != Behaviour::Device {
+                return Err(Error::TypeMismatch(format!(
+                    "'{}' is a {}, not a device: only devices go in racks",
+                    d.name, d.driver
+                )));
+            }
+            let mut sorted = units.to_vec();
+            sorted.sort_unstable();
+            if sorted.is_empty() {
+                return Err(Error::InvalidValue("no rack unit given".into()));
+            }
+            if sorted.windows(2).any(|w| w[1] != w[0] + 1) {
+                return Err(Error::InvalidValue(format!(
+                    "rack units {units:?} are not distinct and adjacent"
+                )));
+            }
+            for &u in &sorted {
+                view.check_unit(&r, u)?;
+            }
+            if let Some(other) = view.direct_racks(device)?.first() {
+                return Err(Error::Conflict(format!(
+                    "'{}' is already in rack '{}'",
+                    d.name, other.name
+                )));
+            }
+            let size = view.attrs(device, &AttrFilter::key("rack_units"))?;
+            if let Some(n) = size.first().and_then(|a| a.value.as_int()) {
+                if n != sorted.len() as i64 {
+                    return Err(Error::InvalidValue(format!(
+                        "'{}' takes {n} rack units, not {}",
+                        d.name,
+                        sorted.len()
+                    )));
+                }
+            }
+            for &u in &sorted {
+                if let Some(occupant) = view.device_in(rack, u)? {
+                    return Err(Error::Conflict(format!(
+                        "rack '{}' already has '{}' in RU {u}",
+                        r.name, occupant.name
+                    )));
+                }
+            }
+            drop(view);
+            for &u in &sorted {
+                tx.insert_attr(rack, NewAttr::new(CONTAINS, device).subkey(RU).number(u))?;
+            }
+            Ok(())
+        })
+    }
+}
