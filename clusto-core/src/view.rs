@@ -265,7 +265,25 @@ impl<'a> View<'a> {
     }
 
     /// The attributes of one entity that pass `filter`, in creation order.
+    ///
+    /// A filter on a relation value, or on an exact key and a value, is served from an
+    /// index (so "is X in this pool of 10 000" is a point lookup); any other filter reads
+    /// the entity's attributes.
     pub fn attrs(&self, owner: EntityId, filter: &AttrFilter) -> Result<Vec<Attribute>> {
+        let indexed = match (&filter.key, &filter.value) {
+            (_, Some(Value::Relation(target))) => Some(AttrSource::Index {
+                live: space::REFERENCE,
+                old: space::REFERENCE_OLD,
+                tail: Key::new(0).entity(*target).entity(owner).into_bytes(),
+            }),
+            (Some(TextMatch::Exact(_)), Some(_)) => Some(Self::source_for(filter)),
+            _ => None,
+        };
+        if let Some(source) = indexed {
+            let mut found = self.collect_attrs(source, filter)?;
+            found.retain(|a| a.entity == owner);
+            return Ok(found);
+        }
         let mut out = Vec::new();
         for a in self.attr_rows(owner, true) {
             let a = a?;

@@ -445,38 +445,39 @@ impl Transaction {
                     m.entity.name
                 )));
             }
-            let ours = AttrFilter::key(m.key.as_str())
-                .subkey(MANAGER)
-                .value(Value::Relation(manager))
-                .number_match(NumberMatch::NotNull)
-                .with_hidden();
-            let mut numbers: Vec<i64> = view
-                .attrs(thing, &ours)?
-                .iter()
-                .filter_map(|a| a.number)
-                .collect();
-            if let Some(r) = resource {
-                let value = view.normalize(&m, &r)?;
-                let held = AttrFilter::key(m.key.as_str())
-                    .value(value.clone())
-                    .no_subkey()
-                    .number_match(NumberMatch::NotNull)
-                    .with_hidden();
-                let mine: Vec<i64> = view
-                    .attrs(thing, &held)?
-                    .iter()
-                    .filter_map(|a| a.number)
-                    .collect();
-                numbers.retain(|n| mine.contains(n));
-                if numbers.is_empty() {
-                    if let Some(other) = view.holders(&m.key, &value)?.first() {
-                        let owner = view.entity_by_id(other.entity)?.name;
-                        return Err(Error::ResourceUnavailable(format!(
-                            "{r} is held by '{owner}', not by the entity deallocating it"
-                        )));
-                    }
+            let ours = |n: i64| {
+                AttrFilter::key(m.key.as_str())
+                    .subkey(MANAGER)
+                    .value(Value::Relation(manager))
+                    .number(n)
+                    .with_hidden()
+            };
+            let numbers: Vec<i64> = match resource {
+                None => {
+                    let all = ours(0).number_match(NumberMatch::NotNull);
+                    view.attrs(thing, &all)?.iter().filter_map(|a| a.number).collect()
                 }
-            }
+                Some(r) => {
+                    let value = view.normalize(&m, &r)?;
+                    let holders = view.holders(&m.key, &value)?;
+                    let mut mine = Vec::new();
+                    for held in holders.iter().filter(|a| a.entity == thing && a.subkey.is_none()) {
+                        let n = held.number.expect("holders are numbered");
+                        if !view.attrs(thing, &ours(n))?.is_empty() {
+                            mine.push(n);
+                        }
+                    }
+                    if mine.is_empty() {
+                        if let Some(other) = holders.iter().find(|a| a.entity != thing) {
+                            let owner = view.entity_by_id(other.entity)?.name;
+                            return Err(Error::ResourceUnavailable(format!(
+                                "{r} is held by '{owner}', not by the entity deallocating it"
+                            )));
+                        }
+                    }
+                    mine
+                }
+            };
             drop(view);
             for &n in &numbers {
                 let group = AttrFilter::key(m.key.as_str()).number(n).with_hidden();
