@@ -212,12 +212,12 @@ fn check_attrs(
                     Some(_) => {}
                 }
             }
-            if let Some(v) = held_value(&a).filter(|_| live) {
-                if view.run_containing(&a.key, v)?.is_none() {
-                    report
-                        .problems
-                        .push(format!("{what} holds {v}, which is in no run"));
-                }
+            if let Some(v) = held_value(&a).filter(|_| live)
+                && view.run_containing(&a.key, v)?.is_none()
+            {
+                report
+                    .problems
+                    .push(format!("{what} holds {v}, which is in no run"));
             }
             for index_key in index::attr_keys(&a) {
                 if kv.get(&index_key)?.is_none() {
@@ -334,12 +334,13 @@ fn check_runs(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckReport) -> Res
                 continue;
             }
         };
-        if let Some((prev_name, prev_end)) = &previous {
-            if *prev_name == name && prev_end.saturating_add(1) >= start {
-                report.problems.push(format!(
-                    "runs of '{name}' ending at {prev_end} and starting at {start} are not separate"
-                ));
-            }
+        if let Some((prev_name, prev_end)) = &previous
+            && *prev_name == name
+            && prev_end.saturating_add(1) >= start
+        {
+            report.problems.push(format!(
+                "runs of '{name}' ending at {prev_end} and starting at {start} are not separate"
+            ));
         }
         if end < start {
             report.problems.push(format!(

@@ -1,7 +1,9 @@
 //! Containment: insert rules per container kind, contents, parents, pools, siblings,
 //! merged attributes and the adjacency map.
 
-use clusto_core::{AttrFilter, Clusto, Entity, EntityId, Error, NewAttr, Related, TxMeta, Transaction};
+use clusto_core::{
+    AttrFilter, Clusto, Entity, EntityId, Error, NewAttr, Related, Transaction, TxMeta,
+};
 
 fn setup(build: impl FnOnce(&mut Transaction) -> clusto_core::Result<()>) -> Clusto {
     let db = Clusto::temporary().unwrap();
@@ -38,22 +40,51 @@ fn pools_take_members_once_and_number_them() {
     }
     insert(&db, "db", "s1").unwrap();
     let again = insert(&db, "web", "s1").unwrap_err();
-    assert!(matches!(&again, Error::PoolRule(m) if m.contains("already in pool 'web'")), "{again}");
+    assert!(
+        matches!(&again, Error::PoolRule(m) if m.contains("already in pool 'web'")),
+        "{again}"
+    );
     let web = id(&db, "web");
-    let slots = db.read(|v| v.content_attrs(web, &AttrFilter::any())).unwrap();
-    assert_eq!(slots.iter().map(|a| a.number.unwrap()).collect::<Vec<_>>(), [0, 1, 2]);
-    assert_eq!(names(db.read(|v| v.contents(web, &AttrFilter::any(), &Related::direct())).unwrap()), ["s1", "s2", "s3"]);
+    let slots = db
+        .read(|v| v.content_attrs(web, &AttrFilter::any()))
+        .unwrap();
+    assert_eq!(
+        slots.iter().map(|a| a.number.unwrap()).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    assert_eq!(
+        names(
+            db.read(|v| v.contents(web, &AttrFilter::any(), &Related::direct()))
+                .unwrap()
+        ),
+        ["s1", "s2", "s3"]
+    );
     let s1 = id(&db, "s1");
-    assert_eq!(names(db.read(|v| v.parents(s1, &Related::direct())).unwrap()), ["web", "db"]);
+    assert_eq!(
+        names(db.read(|v| v.parents(s1, &Related::direct())).unwrap()),
+        ["web", "db"]
+    );
     assert!(db.read(|v| v.contains(web, s1)).unwrap());
-    assert_eq!(names(db.read(|v| v.siblings(s1)).unwrap()), Vec::<String>::new(), "no one else is in both");
+    assert_eq!(
+        names(db.read(|v| v.siblings(s1)).unwrap()),
+        Vec::<String>::new(),
+        "no one else is in both"
+    );
     let s2 = id(&db, "s2");
     assert_eq!(names(db.read(|v| v.siblings(s2)).unwrap()), ["s1", "s3"]);
-    let removed = db.write(TxMeta::default(), |tx| tx.remove(web, s2)).unwrap();
+    let removed = db
+        .write(TxMeta::default(), |tx| tx.remove(web, s2))
+        .unwrap();
     assert_eq!(removed, 1);
     insert(&db, "web", "s2").unwrap();
-    let slots = db.read(|v| v.content_attrs(web, &AttrFilter::any())).unwrap();
-    assert_eq!(slots.last().unwrap().number, Some(3), "numbers are never reused");
+    let slots = db
+        .read(|v| v.content_attrs(web, &AttrFilter::any()))
+        .unwrap();
+    assert_eq!(
+        slots.last().unwrap().number,
+        Some(3),
+        "numbers are never reused"
+    );
 }
 
 #[test]
@@ -69,12 +100,20 @@ fn exclusive_and_unique_pools() {
         Ok(())
     });
     insert(&db, "spares", "s1").unwrap();
-    assert!(matches!(insert(&db, "web", "s1"), Err(Error::PoolRule(m)) if m.contains("exclusive pool 'spares'")));
+    assert!(
+        matches!(insert(&db, "web", "s1"), Err(Error::PoolRule(m)) if m.contains("exclusive pool 'spares'"))
+    );
     insert(&db, "web", "s2").unwrap();
-    assert!(matches!(insert(&db, "spares", "s2"), Err(Error::PoolRule(_))));
+    assert!(matches!(
+        insert(&db, "spares", "s2"),
+        Err(Error::PoolRule(_))
+    ));
     insert(&db, "env-prod", "s2").unwrap();
     let twice = insert(&db, "env-dev", "s2").unwrap_err();
-    assert!(matches!(&twice, Error::PoolRule(m) if m.contains("unique_pool 'env-prod'")), "{twice}");
+    assert!(
+        matches!(&twice, Error::PoolRule(m) if m.contains("unique_pool 'env-prod'")),
+        "{twice}"
+    );
 }
 
 #[test]
@@ -90,11 +129,17 @@ fn locations_allow_one_parent_of_each_driver() {
         Ok(())
     });
     insert(&db, "sjc1", "r1").unwrap();
-    assert!(matches!(insert(&db, "iad1", "r1"), Err(Error::TypeMismatch(m)) if m.contains("basicdatacenter 'sjc1'")));
+    assert!(
+        matches!(insert(&db, "iad1", "r1"), Err(Error::TypeMismatch(m)) if m.contains("basicdatacenter 'sjc1'"))
+    );
     insert(&db, "z1", "r1").unwrap();
     insert(&db, "box", "thing").unwrap();
-    assert!(matches!(insert(&db, "other-box", "thing"), Err(Error::TypeMismatch(m)) if m.contains("already in 'box'")));
-    assert!(matches!(insert(&db, "r1", "thing"), Err(Error::TypeMismatch(m)) if m.contains("rack unit")));
+    assert!(
+        matches!(insert(&db, "other-box", "thing"), Err(Error::TypeMismatch(m)) if m.contains("already in 'box'"))
+    );
+    assert!(
+        matches!(insert(&db, "r1", "thing"), Err(Error::TypeMismatch(m)) if m.contains("rack unit"))
+    );
 }
 
 #[test]
@@ -109,7 +154,10 @@ fn cycles_are_refused() {
     insert(&db, "b", "c").unwrap();
     for (container, thing) in [("c", "a"), ("a", "a"), ("c", "b")] {
         let err = insert(&db, container, thing).unwrap_err();
-        assert!(matches!(&err, Error::InvalidValue(m) if m.contains("contain itself")), "{container} <- {thing}: {err}");
+        assert!(
+            matches!(&err, Error::InvalidValue(m) if m.contains("contain itself")),
+            "{container} <- {thing}: {err}"
+        );
     }
 }
 
@@ -139,23 +187,51 @@ fn recursive_contents_parents_pools_and_intersections() {
         insert(&db, c, t).unwrap();
     }
     let services = id(&db, "services");
-    let all = db.read(|v| v.contents(services, &AttrFilter::any(), &Related::all_levels())).unwrap();
+    let all = db
+        .read(|v| v.contents(services, &AttrFilter::any(), &Related::all_levels()))
+        .unwrap();
     assert_eq!(names(all), ["frontend", "web", "w1", "w2", "api", "a1"]);
-    let servers = Related { types: vec!["server".into()], recursive: true, ..Default::default() };
-    assert_eq!(names(db.read(|v| v.contents(services, &AttrFilter::any(), &servers)).unwrap()), ["w1", "w2", "a1"]);
+    let servers = Related {
+        types: vec!["server".into()],
+        recursive: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        names(
+            db.read(|v| v.contents(services, &AttrFilter::any(), &servers))
+                .unwrap()
+        ),
+        ["w1", "w2", "a1"]
+    );
     let w1 = id(&db, "w1");
-    assert_eq!(names(db.read(|v| v.parents(w1, &Related::all_levels())).unwrap()), ["web", "frontend", "services", "prod"]);
-    assert_eq!(names(db.read(|v| v.pools_of(w1, true)).unwrap()), ["web", "prod", "frontend", "services"]);
+    assert_eq!(
+        names(db.read(|v| v.parents(w1, &Related::all_levels())).unwrap()),
+        ["web", "frontend", "services", "prod"]
+    );
+    assert_eq!(
+        names(db.read(|v| v.pools_of(w1, true)).unwrap()),
+        ["web", "prod", "frontend", "services"]
+    );
     let (frontend, prod) = (id(&db, "frontend"), id(&db, "prod"));
-    let both = db.read(|v| v.from_pools(&[frontend, prod], &Related::all_levels())).unwrap();
+    let both = db
+        .read(|v| v.from_pools(&[frontend, prod], &Related::all_levels()))
+        .unwrap();
     assert_eq!(names(both), ["w1", "a1"]);
-    let direct = db.read(|v| v.from_pools(&[frontend, prod], &Related::direct())).unwrap();
+    let direct = db
+        .read(|v| v.from_pools(&[frontend, prod], &Related::direct()))
+        .unwrap();
     assert!(direct.is_empty(), "w1 is not directly in frontend");
-    let not_pool = db.read(|v| v.from_pools(&[w1], &Related::direct())).unwrap_err();
+    let not_pool = db
+        .read(|v| v.from_pools(&[w1], &Related::direct()))
+        .unwrap_err();
     assert!(matches!(not_pool, Error::TypeMismatch(m) if m.contains("not a pool")));
     let edges = db.read(|v| v.adjacency()).unwrap();
     assert_eq!(edges.len(), 9);
-    assert!(edges.iter().any(|e| e.parent.name == "prod" && e.child.name == "sw1"));
+    assert!(
+        edges
+            .iter()
+            .any(|e| e.parent.name == "prod" && e.child.name == "sw1")
+    );
 }
 
 #[test]
@@ -173,8 +249,18 @@ fn merged_attributes_come_from_every_ancestor() {
     });
     let s1 = id(&db, "s1");
     let merged = db.read(|v| v.attrs_merged(s1, &AttrFilter::any())).unwrap();
-    let values: Vec<_> = merged.iter().map(|a| (a.key.as_str(), a.value.to_string())).collect();
-    assert_eq!(values, [("owner", "web".into()), ("ntp", "10.9.9.9".into()), ("ntp", "10.0.0.1".into())]);
+    let values: Vec<_> = merged
+        .iter()
+        .map(|a| (a.key.as_str(), a.value.to_string()))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("owner", "web".into()),
+            ("ntp", "10.9.9.9".into()),
+            ("ntp", "10.0.0.1".into())
+        ]
+    );
 }
 
 #[test]
@@ -184,8 +270,13 @@ fn deleting_a_container_releases_its_members() {
         let s = tx.create("basicserver", "s", &[])?;
         tx.insert(p.id, s.id).map(drop)
     });
-    db.write(TxMeta::default(), |tx| tx.delete_entity("p")).unwrap();
+    db.write(TxMeta::default(), |tx| tx.delete_entity("p"))
+        .unwrap();
     let s = id(&db, "s");
-    assert!(db.read(|v| v.parents(s, &Related::direct())).unwrap().is_empty());
+    assert!(
+        db.read(|v| v.parents(s, &Related::direct()))
+            .unwrap()
+            .is_empty()
+    );
     assert!(db.check().unwrap().is_clean());
 }

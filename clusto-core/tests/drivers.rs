@@ -37,7 +37,12 @@ fn builtins_have_the_original_names() {
     }
     let server = drivers::require("basicserver").unwrap();
     assert_eq!(server.port_count("nic-eth"), Some(2));
-    assert_eq!(drivers::require("basicpowerstrip").unwrap().port_count("pwr-nema-5"), Some(24));
+    assert_eq!(
+        drivers::require("basicpowerstrip")
+            .unwrap()
+            .port_count("pwr-nema-5"),
+        Some(24)
+    );
     assert!(drivers::is_a("basicvirtualserver", "device"));
     assert!(!drivers::is_a("pool", "device"));
     assert!(matches!(drivers::require("nope"), Err(Error::NotFound(_))));
@@ -53,26 +58,47 @@ fn create_stores_non_null_defaults_and_given_properties() {
             Ok((rack, ipm))
         })
         .unwrap();
-    assert_eq!((rack.type_name.as_str(), rack.driver.as_str()), ("rack", "basicrack"));
+    assert_eq!(
+        (rack.type_name.as_str(), rack.driver.as_str()),
+        ("rack", "basicrack")
+    );
     db.read(|v| {
         assert_eq!(v.property(rack.id, "minu")?, Some(Value::Int(1)));
         assert_eq!(v.property(rack.id, "maxu")?, Some(Value::Int(42)));
         let stored = v.attrs(rack.id, &AttrFilter::any().subkey("property"))?;
         assert_eq!(stored.len(), 2);
-        assert_eq!(v.property(ipm.id, "gateway")?, None, "a NULL default is not stored");
-        assert_eq!(v.property(ipm.id, "netmask")?, Some(Value::from("255.255.255.255")));
-        assert!(matches!(v.property(rack.id, "colour"), Err(Error::InvalidName(_))));
+        assert_eq!(
+            v.property(ipm.id, "gateway")?,
+            None,
+            "a NULL default is not stored"
+        );
+        assert_eq!(
+            v.property(ipm.id, "netmask")?,
+            Some(Value::from("255.255.255.255"))
+        );
+        assert!(matches!(
+            v.property(rack.id, "colour"),
+            Err(Error::InvalidName(_))
+        ));
         Ok(())
     })
     .unwrap();
-    let bad = db.write(TxMeta::default(), |tx| tx.create("basicrack", "r2", &[("colour", "red".into())]));
+    let bad = db.write(TxMeta::default(), |tx| {
+        tx.create("basicrack", "r2", &[("colour", "red".into())])
+    });
     assert!(matches!(bad, Err(Error::InvalidName(m)) if m.contains("colour")));
     assert!(matches!(
         db.write(TxMeta::default(), |tx| tx.create("warpdrive", "x", &[])),
         Err(Error::NotFound(_))
     ));
-    db.write(TxMeta::default(), |tx| tx.set_property(rack.id, "maxu", Value::Int(47))).unwrap();
-    assert_eq!(db.read(|v| v.property(rack.id, "maxu")).unwrap(), Some(Value::Int(47)));
+    db.write(TxMeta::default(), |tx| {
+        tx.set_property(rack.id, "maxu", Value::Int(47))
+    })
+    .unwrap();
+    assert_eq!(
+        db.read(|v| v.property(rack.id, "maxu")).unwrap(),
+        Some(Value::Int(47))
+    );
 }
 
 #[test]
@@ -82,7 +108,10 @@ fn runtime_drivers_inherit_and_unknown_drivers_load_as_generic() {
         .property("gpus", Some(Value::Int(8)))
         .ports(&[("nic-eth", 4)]);
     drivers::register(spec.clone()).unwrap();
-    assert!(matches!(drivers::register(spec), Err(Error::AlreadyExists(_))));
+    assert!(matches!(
+        drivers::register(spec),
+        Err(Error::AlreadyExists(_))
+    ));
     let registered = drivers::require("testgpuserver").unwrap();
     assert_eq!(registered.behaviour, Behaviour::Device);
     assert!(drivers::is_a("testgpuserver", "basicserver"));
@@ -95,7 +124,10 @@ fn runtime_drivers_inherit_and_unknown_drivers_load_as_generic() {
         let odd = tx.create_entity("acme1", "server", "acmeserver")?;
         tx.add_attr(odd.id, NewAttr::new("x", 1))?;
         let spec = tx.view().spec_of(&odd);
-        assert_eq!((spec.behaviour, spec.type_name.as_str()), (Behaviour::Generic, "server"));
+        assert_eq!(
+            (spec.behaviour, spec.type_name.as_str()),
+            (Behaviour::Generic, "server")
+        );
         Ok(())
     })
     .unwrap();
@@ -105,9 +137,20 @@ fn runtime_drivers_inherit_and_unknown_drivers_load_as_generic() {
 fn init_clusto_is_idempotent() {
     let db = Clusto::temporary().unwrap();
     let meta = db.write(TxMeta::default(), |tx| tx.init_clusto()).unwrap();
-    assert_eq!((meta.name.as_str(), meta.driver.as_str()), ("clustometa", "clustometa"));
+    assert_eq!(
+        (meta.name.as_str(), meta.driver.as_str()),
+        ("clustometa", "clustometa")
+    );
     let v = db.latest_version().unwrap();
     db.write(TxMeta::default(), |tx| tx.init_clusto()).unwrap();
-    assert_eq!(db.latest_version().unwrap(), v, "no version for a second init");
-    assert_eq!(db.read(|view| view.property(meta.id, "schemaversion")).unwrap(), Some(Value::Int(3)));
+    assert_eq!(
+        db.latest_version().unwrap(),
+        v,
+        "no version for a second init"
+    );
+    assert_eq!(
+        db.read(|view| view.property(meta.id, "schemaversion"))
+            .unwrap(),
+        Some(Value::Int(3))
+    );
 }

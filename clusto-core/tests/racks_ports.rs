@@ -6,7 +6,10 @@ fn db_with(names: &[(&str, &str)]) -> (Clusto, Vec<EntityId>) {
     let db = Clusto::temporary().unwrap();
     let ids = db
         .write(TxMeta::default(), |tx| {
-            names.iter().map(|(driver, name)| Ok(tx.create(driver, name, &[])?.id)).collect()
+            names
+                .iter()
+                .map(|(driver, name)| Ok(tx.create(driver, name, &[])?.id))
+                .collect()
         })
         .unwrap();
     (db, ids)
@@ -22,17 +25,26 @@ fn rack_slots_follow_the_original_rules() {
         ("pool", "p"),
         ("basicrack", "r2"),
     ]);
-    let [r1, s1, s2, s3, p, r2] = ids[..] else { unreachable!() };
-    let rack = |dev, units: &[i64]| db.write(TxMeta::default(), |tx| tx.rack_insert(r1, dev, units));
+    let [r1, s1, s2, s3, p, r2] = ids[..] else {
+        unreachable!()
+    };
+    let rack =
+        |dev, units: &[i64]| db.write(TxMeta::default(), |tx| tx.rack_insert(r1, dev, units));
     rack(s1, &[3, 4]).unwrap();
     let slot = db.read(|v| v.rack_slot(s1)).unwrap().unwrap();
     assert_eq!((slot.rack.name.as_str(), slot.units), ("r1", vec![3, 4]));
     assert_eq!(db.read(|v| v.device_in(r1, 4)).unwrap().unwrap().name, "s1");
     assert!(db.read(|v| v.device_in(r1, 5)).unwrap().is_none());
-    assert!(matches!(db.read(|v| v.device_in(r1, 46)), Err(Error::InvalidValue(_))));
+    assert!(matches!(
+        db.read(|v| v.device_in(r1, 46)),
+        Err(Error::InvalidValue(_))
+    ));
 
     let occupied = rack(s2, &[4]).unwrap_err();
-    assert!(matches!(&occupied, Error::Conflict(m) if m.contains("already has 's1' in RU 4")), "{occupied}");
+    assert!(
+        matches!(&occupied, Error::Conflict(m) if m.contains("already has 's1' in RU 4")),
+        "{occupied}"
+    );
     assert!(matches!(rack(s2, &[5, 7]), Err(Error::InvalidValue(m)) if m.contains("adjacent")));
     assert!(matches!(rack(s2, &[0]), Err(Error::InvalidValue(m)) if m.contains("outside 1..=45")));
     assert!(matches!(rack(s2, &[]), Err(Error::InvalidValue(_))));
@@ -40,13 +52,20 @@ fn rack_slots_follow_the_original_rules() {
     let again = db.write(TxMeta::default(), |tx| tx.rack_insert(r2, s1, &[1]));
     assert!(matches!(again, Err(Error::Conflict(m)) if m.contains("already in rack 'r1'")));
 
-    db.write(TxMeta::default(), |tx| tx.add_attr(s3, NewAttr::new("rack_units", 2))).unwrap();
+    db.write(TxMeta::default(), |tx| {
+        tx.add_attr(s3, NewAttr::new("rack_units", 2))
+    })
+    .unwrap();
     assert!(matches!(rack(s3, &[10]), Err(Error::InvalidValue(m)) if m.contains("takes 2")));
     rack(s3, &[10, 11]).unwrap();
 
-    db.write(TxMeta::default(), |tx| tx.set_property(r1, "maxu", Value::Int(48))).unwrap();
+    db.write(TxMeta::default(), |tx| {
+        tx.set_property(r1, "maxu", Value::Int(48))
+    })
+    .unwrap();
     rack(s2, &[48]).unwrap();
-    db.write(TxMeta::default(), |tx| tx.insert(p, s2)).expect("a racked device can join pools");
+    db.write(TxMeta::default(), |tx| tx.insert(p, s2))
+        .expect("a racked device can join pools");
 
     let freed = db.write(TxMeta::default(), |tx| tx.remove(r1, s1)).unwrap();
     assert_eq!(freed, 2, "every unit is freed");
@@ -62,13 +81,22 @@ fn ports_connect_both_ends_and_refuse_bad_ports() {
         ("pool", "p"),
         ("basicserver", "s2"),
     ]);
-    let [s1, sw1, p, s2] = ids[..] else { unreachable!() };
-    let connect = |a, n, b, m| db.write(TxMeta::default(), |tx| tx.connect_ports(a, "nic-eth", n, b, m));
+    let [s1, sw1, p, s2] = ids[..] else {
+        unreachable!()
+    };
+    let connect = |a, n, b, m| {
+        db.write(TxMeta::default(), |tx| {
+            tx.connect_ports(a, "nic-eth", n, b, m)
+        })
+    };
     connect(s1, 1, sw1, 17).unwrap();
     db.read(|v| {
         assert_eq!(v.connected(s1, "nic-eth", 1)?.unwrap().name, "sw1");
         assert_eq!(v.connected(sw1, "nic-eth", 17)?.unwrap().name, "s1");
-        assert_eq!(v.port_attr(sw1, "nic-eth", 17, "otherportnum")?, Some(Value::Int(1)));
+        assert_eq!(
+            v.port_attr(sw1, "nic-eth", 17, "otherportnum")?,
+            Some(Value::Int(1))
+        );
         assert!(v.port_free(s1, "nic-eth", 2)?);
         assert_eq!(v.connected_ports(s1)?, [("nic-eth".to_string(), vec![1])]);
         let free = v.free_ports(s1)?;
@@ -78,26 +106,60 @@ fn ports_connect_both_ends_and_refuse_bad_ports() {
     })
     .unwrap();
     let busy = connect(s2, 1, sw1, 17).unwrap_err();
-    assert!(matches!(&busy, Error::Port(m) if m.contains("already in use")), "{busy}");
-    assert!(matches!(connect(s2, 3, sw1, 1), Err(Error::Port(m)) if m.contains("No port nic-eth:3")));
-    assert!(matches!(connect(s2, 0, sw1, 1), Err(Error::InvalidValue(_))));
+    assert!(
+        matches!(&busy, Error::Port(m) if m.contains("already in use")),
+        "{busy}"
+    );
+    assert!(
+        matches!(connect(s2, 3, sw1, 1), Err(Error::Port(m)) if m.contains("No port nic-eth:3"))
+    );
+    assert!(matches!(
+        connect(s2, 0, sw1, 1),
+        Err(Error::InvalidValue(_))
+    ));
     assert!(matches!(connect(p, 1, sw1, 1), Err(Error::Port(m)) if m.contains("has no ports")));
-    let power = db.write(TxMeta::default(), |tx| tx.connect_ports(s2, "console-serial", 1, sw1, 1));
-    assert!(matches!(power, Err(Error::Port(_))), "a switch has no console ports");
+    let power = db.write(TxMeta::default(), |tx| {
+        tx.connect_ports(s2, "console-serial", 1, sw1, 1)
+    });
+    assert!(
+        matches!(power, Err(Error::Port(_))),
+        "a switch has no console ports"
+    );
 
-    db.write(TxMeta::default(), |tx| tx.set_port_attr(s1, "nic-eth", 1, "mac", "00:11:22:33:44:55".into()))
-        .unwrap();
+    db.write(TxMeta::default(), |tx| {
+        tx.set_port_attr(s1, "nic-eth", 1, "mac", "00:11:22:33:44:55".into())
+    })
+    .unwrap();
     assert_eq!(
         db.read(|v| v.port_attr(s1, "nic-eth", 1, "mac")).unwrap(),
         Some(Value::from("00:11:22:33:44:55"))
     );
-    db.write(TxMeta::default(), |tx| tx.add_port_attr(s1, "nic-eth", 1, "mac", "x".into())).unwrap();
-    assert!(matches!(db.read(|v| v.port_attr(s1, "nic-eth", 1, "mac")), Err(Error::Port(_))));
-    assert_eq!(db.write(TxMeta::default(), |tx| tx.del_port_attr(s1, "nic-eth", 1, "mac")).unwrap(), 2);
+    db.write(TxMeta::default(), |tx| {
+        tx.add_port_attr(s1, "nic-eth", 1, "mac", "x".into())
+    })
+    .unwrap();
+    assert!(matches!(
+        db.read(|v| v.port_attr(s1, "nic-eth", 1, "mac")),
+        Err(Error::Port(_))
+    ));
+    assert_eq!(
+        db.write(TxMeta::default(), |tx| tx
+            .del_port_attr(s1, "nic-eth", 1, "mac"))
+            .unwrap(),
+        2
+    );
 
-    assert!(db.write(TxMeta::default(), |tx| tx.disconnect_port(sw1, "nic-eth", 17)).unwrap());
+    assert!(
+        db.write(TxMeta::default(), |tx| tx
+            .disconnect_port(sw1, "nic-eth", 17))
+            .unwrap()
+    );
     assert!(db.read(|v| v.port_free(s1, "nic-eth", 1)).unwrap());
-    assert!(!db.write(TxMeta::default(), |tx| tx.disconnect_port(sw1, "nic-eth", 17)).unwrap());
+    assert!(
+        !db.write(TxMeta::default(), |tx| tx
+            .disconnect_port(sw1, "nic-eth", 17))
+            .unwrap()
+    );
     assert!(db.check().unwrap().is_clean());
 }
 
@@ -105,16 +167,33 @@ fn ports_connect_both_ends_and_refuse_bad_ports() {
 fn deleting_a_device_leaves_the_peer_half_that_disconnect_clears() {
     let (db, ids) = db_with(&[("basicserver", "s1"), ("basicpowerstrip", "pdu")]);
     let [s1, pdu] = ids[..] else { unreachable!() };
-    db.write(TxMeta::default(), |tx| tx.connect_ports(s1, "pwr-nema-5", 1, pdu, 8)).unwrap();
-    db.write(TxMeta::default(), |tx| tx.delete_entity("s1")).unwrap();
+    db.write(TxMeta::default(), |tx| {
+        tx.connect_ports(s1, "pwr-nema-5", 1, pdu, 8)
+    })
+    .unwrap();
+    db.write(TxMeta::default(), |tx| tx.delete_entity("s1"))
+        .unwrap();
     db.read(|v| {
-        assert!(v.port_free(pdu, "pwr-nema-5", 8)?, "the relation half went with the device");
-        assert_eq!(v.port_attr(pdu, "pwr-nema-5", 8, "otherportnum")?, Some(Value::Int(1)));
+        assert!(
+            v.port_free(pdu, "pwr-nema-5", 8)?,
+            "the relation half went with the device"
+        );
+        assert_eq!(
+            v.port_attr(pdu, "pwr-nema-5", 8, "otherportnum")?,
+            Some(Value::Int(1))
+        );
         Ok(())
     })
     .unwrap();
-    db.write(TxMeta::default(), |tx| tx.disconnect_port(pdu, "pwr-nema-5", 8)).unwrap();
-    assert_eq!(db.read(|v| v.port_attr(pdu, "pwr-nema-5", 8, "otherportnum")).unwrap(), None);
+    db.write(TxMeta::default(), |tx| {
+        tx.disconnect_port(pdu, "pwr-nema-5", 8)
+    })
+    .unwrap();
+    assert_eq!(
+        db.read(|v| v.port_attr(pdu, "pwr-nema-5", 8, "otherportnum"))
+            .unwrap(),
+        None
+    );
 }
 
 #[test]

@@ -4,26 +4,43 @@ use clusto_core::{AttrFilter, Clusto, EntityId, Error, NumberSpec, TxMeta, Value
 
 fn db() -> Clusto {
     let db = Clusto::temporary().unwrap();
-    db.write(TxMeta::default(), |tx| tx.init_clusto().map(drop)).unwrap();
+    db.write(TxMeta::default(), |tx| tx.init_clusto().map(drop))
+        .unwrap();
     db
 }
 
 fn create(db: &Clusto, driver: &str, name: &str, props: &[(&str, Value)]) -> EntityId {
-    db.write(TxMeta::default(), |tx| Ok(tx.create(driver, name, props)?.id)).unwrap()
+    db.write(TxMeta::default(), |tx| {
+        Ok(tx.create(driver, name, props)?.id)
+    })
+    .unwrap()
 }
 
 fn ipman(db: &Clusto, name: &str, base: &str, mask: &str, gateway: Option<&str>) -> EntityId {
-    let mut props = vec![("baseip", Value::from(base)), ("netmask", Value::from(mask))];
+    let mut props = vec![
+        ("baseip", Value::from(base)),
+        ("netmask", Value::from(mask)),
+    ];
     if let Some(g) = gateway {
         props.push(("gateway", Value::from(g)));
     }
     create(db, "ipmanager", name, &props)
 }
 
-fn alloc(db: &Clusto, m: EntityId, thing: EntityId, ip: Option<&str>) -> clusto_core::Result<String> {
+fn alloc(
+    db: &Clusto,
+    m: EntityId,
+    thing: EntityId,
+    ip: Option<&str>,
+) -> clusto_core::Result<String> {
     db.write(TxMeta::default(), |tx| {
         let a = tx.allocate(m, thing, ip.map(Value::from), NumberSpec::Next, false)?;
-        Ok(tx.view().attrs(thing, &AttrFilter::key("ip").subkey("ipstring").number(a.number.unwrap()))?[0]
+        Ok(tx.view().attrs(
+            thing,
+            &AttrFilter::key("ip")
+                .subkey("ipstring")
+                .number(a.number.unwrap()),
+        )?[0]
             .value
             .to_string())
     })
@@ -34,11 +51,18 @@ fn ipv4_allocation_is_sequential_and_stored_as_the_original() {
     let db = db();
     let net = ipman(&db, "prod", "10.20.0.5", "255.255.254.0", Some("10.20.0.1"));
     let s = create(&db, "basicserver", "s1", &[]);
-    assert_eq!(alloc(&db, net, s, None).unwrap(), "10.20.0.2", "the network and gateway are skipped");
+    assert_eq!(
+        alloc(&db, net, s, None).unwrap(),
+        "10.20.0.2",
+        "the network and gateway are skipped"
+    );
     assert_eq!(alloc(&db, net, s, None).unwrap(), "10.20.0.3");
     db.read(|v| {
         let attrs = v.attrs(s, &AttrFilter::key("ip").number(0))?;
-        let shape: Vec<_> = attrs.iter().map(|a| (a.subkey.clone(), a.value.clone())).collect();
+        let shape: Vec<_> = attrs
+            .iter()
+            .map(|a| (a.subkey.clone(), a.value.clone()))
+            .collect();
         assert_eq!(
             shape,
             [
@@ -49,7 +73,11 @@ fn ipv4_allocation_is_sequential_and_stored_as_the_original() {
             ]
         );
         let meta = v.clustometa()?.unwrap();
-        assert_eq!(v.counter(meta.id, "ip")?, Some(1), "allocation numbers come from clustometa");
+        assert_eq!(
+            v.counter(meta.id, "ip")?,
+            Some(1),
+            "allocation numbers come from clustometa"
+        );
         assert_eq!(v.ips_of(s)?, ["10.20.0.2", "10.20.0.3"]);
         assert_eq!(v.devices_with_ip("10.20.0.3")?[0].name, "s1");
         assert_eq!(v.allocation_count(net)?, 2);
@@ -61,11 +89,24 @@ fn ipv4_allocation_is_sequential_and_stored_as_the_original() {
     })
     .unwrap();
     let out = alloc(&db, net, s, Some("10.30.0.1")).unwrap_err();
-    assert!(matches!(&out, Error::InvalidResource(m) if m.contains("outside 10.20.0.0/23")), "{out}");
-    assert!(matches!(alloc(&db, net, s, Some("nonsense")), Err(Error::InvalidResource(_))));
+    assert!(
+        matches!(&out, Error::InvalidResource(m) if m.contains("outside 10.20.0.0/23")),
+        "{out}"
+    );
+    assert!(matches!(
+        alloc(&db, net, s, Some("nonsense")),
+        Err(Error::InvalidResource(_))
+    ));
     let taken = alloc(&db, net, s, Some("10.20.0.2")).unwrap_err();
-    assert!(matches!(&taken, Error::ResourceUnavailable(m) if m.contains("not available")), "{taken}");
-    assert_eq!(alloc(&db, net, s, Some("10.20.0.0")).unwrap(), "10.20.0.0", "explicit: only the range is checked");
+    assert!(
+        matches!(&taken, Error::ResourceUnavailable(m) if m.contains("not available")),
+        "{taken}"
+    );
+    assert_eq!(
+        alloc(&db, net, s, Some("10.20.0.0")).unwrap(),
+        "10.20.0.0",
+        "explicit: only the range is checked"
+    );
     assert!(db.check().unwrap().is_clean());
 }
 
@@ -75,17 +116,44 @@ fn ipv4_allocation_wraps_and_reuses_freed_addresses() {
     let net = ipman(&db, "tiny", "192.168.1.0", "255.255.255.248", None);
     let s = create(&db, "basicserver", "s1", &[]);
     let got: Vec<_> = (0..6).map(|_| alloc(&db, net, s, None).unwrap()).collect();
-    assert_eq!(got, ["192.168.1.1", "192.168.1.2", "192.168.1.3", "192.168.1.4", "192.168.1.5", "192.168.1.6"]);
+    assert_eq!(
+        got,
+        [
+            "192.168.1.1",
+            "192.168.1.2",
+            "192.168.1.3",
+            "192.168.1.4",
+            "192.168.1.5",
+            "192.168.1.6"
+        ]
+    );
     let full = alloc(&db, net, s, None).unwrap_err();
-    assert!(matches!(&full, Error::ResourceUnavailable(m) if m.contains("out of available ips")), "{full}");
-    let freed = db.write(TxMeta::default(), |tx| tx.deallocate(net, s, Some("192.168.1.3".into()))).unwrap();
+    assert!(
+        matches!(&full, Error::ResourceUnavailable(m) if m.contains("out of available ips")),
+        "{full}"
+    );
+    let freed = db
+        .write(TxMeta::default(), |tx| {
+            tx.deallocate(net, s, Some("192.168.1.3".into()))
+        })
+        .unwrap();
     assert_eq!(freed, 1);
-    assert_eq!(alloc(&db, net, s, None).unwrap(), "192.168.1.3", "wraps to the freed address");
+    assert_eq!(
+        alloc(&db, net, s, None).unwrap(),
+        "192.168.1.3",
+        "wraps to the freed address"
+    );
     assert!(db.check().unwrap().is_clean());
-    let all = db.write(TxMeta::default(), |tx| tx.deallocate(net, s, None)).unwrap();
+    let all = db
+        .write(TxMeta::default(), |tx| tx.deallocate(net, s, None))
+        .unwrap();
     assert_eq!(all, 6);
     assert!(db.read(|v| v.ips_of(s)).unwrap().is_empty());
-    assert_eq!(alloc(&db, net, s, None).unwrap(), "192.168.1.4", "continues after the last one handed out");
+    assert_eq!(
+        alloc(&db, net, s, None).unwrap(),
+        "192.168.1.4",
+        "continues after the last one handed out"
+    );
     assert!(db.check().unwrap().is_clean());
 }
 
@@ -96,21 +164,55 @@ fn availability_is_shared_by_overlapping_managers_and_reservations() {
     let b = ipman(&db, "b", "10.0.0.0", "255.255.0.0", None);
     let s = create(&db, "basicserver", "s1", &[]);
     let t = create(&db, "basicserver", "t1", &[]);
-    db.write(TxMeta::default(), |tx| tx.allocate(a, a, Some("10.0.0.1".into()), NumberSpec::Next, false))
-        .expect("a manager reserves an address by allocating it to itself");
-    assert_eq!(alloc(&db, b, s, None).unwrap(), "10.0.0.2", "the reservation counts for b too");
+    db.write(TxMeta::default(), |tx| {
+        tx.allocate(a, a, Some("10.0.0.1".into()), NumberSpec::Next, false)
+    })
+    .expect("a manager reserves an address by allocating it to itself");
+    assert_eq!(
+        alloc(&db, b, s, None).unwrap(),
+        "10.0.0.2",
+        "the reservation counts for b too"
+    );
     assert_eq!(db.read(|v| v.ip_managers_for("10.0.0.9")).unwrap().len(), 2);
-    assert!(matches!(db.read(|v| v.ip_manager_for("10.0.0.9")), Err(Error::Ambiguous(_))));
+    assert!(matches!(
+        db.read(|v| v.ip_manager_for("10.0.0.9")),
+        Err(Error::Ambiguous(_))
+    ));
     assert_eq!(db.read(|v| v.ip_manager_for("10.0.9.9")).unwrap().name, "b");
-    let not_mine = db.write(TxMeta::default(), |tx| tx.deallocate(b, t, Some("10.0.0.2".into()))).unwrap_err();
-    assert!(matches!(&not_mine, Error::ResourceUnavailable(m) if m.contains("held by 's1'")), "{not_mine}");
-    let noop = db.write(TxMeta::default(), |tx| tx.deallocate(b, t, Some("10.0.0.200".into()))).unwrap();
+    let not_mine = db
+        .write(TxMeta::default(), |tx| {
+            tx.deallocate(b, t, Some("10.0.0.2".into()))
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&not_mine, Error::ResourceUnavailable(m) if m.contains("held by 's1'")),
+        "{not_mine}"
+    );
+    let noop = db
+        .write(TxMeta::default(), |tx| {
+            tx.deallocate(b, t, Some("10.0.0.200".into()))
+        })
+        .unwrap();
     assert_eq!(noop, 0);
-    let forced = db.write(TxMeta::default(), |tx| tx.allocate(b, t, Some("10.0.0.2".into()), NumberSpec::Next, true));
+    let forced = db.write(TxMeta::default(), |tx| {
+        tx.allocate(b, t, Some("10.0.0.2".into()), NumberSpec::Next, true)
+    });
     assert!(forced.is_ok());
-    assert_eq!(db.read(|v| v.resource_owners(b, &"10.0.0.2".into())).unwrap().len(), 2);
-    db.write(TxMeta::default(), |tx| tx.add_ip(t, Some("10.0.5.5"), None).map(drop)).unwrap();
-    assert!(db.read(|v| v.ips_of(t)).unwrap().contains(&"10.0.5.5".to_string()));
+    assert_eq!(
+        db.read(|v| v.resource_owners(b, &"10.0.0.2".into()))
+            .unwrap()
+            .len(),
+        2
+    );
+    db.write(TxMeta::default(), |tx| {
+        tx.add_ip(t, Some("10.0.5.5"), None).map(drop)
+    })
+    .unwrap();
+    assert!(
+        db.read(|v| v.ips_of(t))
+            .unwrap()
+            .contains(&"10.0.5.5".to_string())
+    );
     assert!(db.check().unwrap().is_clean());
 }
 
@@ -121,26 +223,47 @@ fn ipv6_managers() {
         &db,
         "ipmanager",
         "v6",
-        &[("baseip", "2001:db8::".into()), ("netmask", "126".into()), ("gateway", "2001:db8::1".into())],
+        &[
+            ("baseip", "2001:db8::".into()),
+            ("netmask", "126".into()),
+            ("gateway", "2001:db8::1".into()),
+        ],
     );
     let s = create(&db, "basicserver", "s1", &[]);
     assert_eq!(alloc(&db, net, s, None).unwrap(), "2001:db8::2");
-    assert!(matches!(alloc(&db, net, s, None), Err(Error::ResourceUnavailable(_))), "::3 is the last address of /126");
+    assert!(
+        matches!(alloc(&db, net, s, None), Err(Error::ResourceUnavailable(_))),
+        "::3 is the last address of /126"
+    );
     db.read(|v| {
         let main = v.attrs(s, &AttrFilter::key("ip").no_subkey())?;
-        assert_eq!(main[0].value, Value::from("2001:0db8:0000:0000:0000:0000:0000:0002"));
-        assert_eq!(v.attrs(s, &AttrFilter::key("ip").subkey("cidr"))?[0].value, Value::from("2001:db8::2/126"));
+        assert_eq!(
+            main[0].value,
+            Value::from("2001:0db8:0000:0000:0000:0000:0000:0002")
+        );
+        assert_eq!(
+            v.attrs(s, &AttrFilter::key("ip").subkey("cidr"))?[0].value,
+            Value::from("2001:db8::2/126")
+        );
         assert_eq!(v.devices_with_ip("2001:db8::2")?[0].name, "s1");
         Ok(())
     })
     .unwrap();
-    assert!(matches!(alloc(&db, net, s, Some("2001:db9::1")), Err(Error::InvalidResource(_))));
+    assert!(matches!(
+        alloc(&db, net, s, Some("2001:db9::1")),
+        Err(Error::InvalidResource(_))
+    ));
 }
 
 #[test]
 fn name_managers() {
     let db = db();
-    let web = create(&db, "simplenamemanager", "names-web", &[("basename", "web".into()), ("digits", Value::Int(3))]);
+    let web = create(
+        &db,
+        "simplenamemanager",
+        "names-web",
+        &[("basename", "web".into()), ("digits", Value::Int(3))],
+    );
     let bar = create(
         &db,
         "simplenamemanager",
@@ -150,7 +273,10 @@ fn name_managers() {
     let s = create(&db, "basicserver", "s1", &[]);
     let name = |m| {
         db.write(TxMeta::default(), |tx| {
-            Ok(tx.allocate(m, s, None, NumberSpec::Next, false)?.value.to_string())
+            Ok(tx
+                .allocate(m, s, None, NumberSpec::Next, false)?
+                .value
+                .to_string())
         })
     };
     assert_eq!(name(web).unwrap(), "web001");
@@ -158,10 +284,22 @@ fn name_managers() {
     assert_eq!(name(bar).unwrap(), "bar98");
     assert_eq!(name(bar).unwrap(), "bar99");
     let out = name(bar).unwrap_err();
-    assert!(matches!(&out, Error::ResourceUnavailable(m) if m.contains("out of names")), "{out}");
-    assert!(matches!(name(bar), Err(Error::ResourceUnavailable(_))), "and it stays exhausted");
-    assert_eq!(db.read(|v| v.counter(bar, "next")).unwrap(), Some(100), "the failed call did not advance it");
-    let simplenames = db.read(|v| v.resources_of(s, Some("simplenamemanager"))).unwrap();
+    assert!(
+        matches!(&out, Error::ResourceUnavailable(m) if m.contains("out of names")),
+        "{out}"
+    );
+    assert!(
+        matches!(name(bar), Err(Error::ResourceUnavailable(_))),
+        "and it stays exhausted"
+    );
+    assert_eq!(
+        db.read(|v| v.counter(bar, "next")).unwrap(),
+        Some(100),
+        "the failed call did not advance it"
+    );
+    let simplenames = db
+        .read(|v| v.resources_of(s, Some("simplenamemanager")))
+        .unwrap();
     assert_eq!(simplenames.len(), 4);
 
     let servers = create(
@@ -185,13 +323,28 @@ fn name_managers() {
 #[test]
 fn number_managers_hand_out_up_to_maxnum() {
     let db = db();
-    let vlans = create(&db, "simplenummanager", "vlans", &[("maxnum", Value::Int(4)), ("next", Value::Int(3))]);
+    let vlans = create(
+        &db,
+        "simplenummanager",
+        "vlans",
+        &[("maxnum", Value::Int(4)), ("next", Value::Int(3))],
+    );
     let s = create(&db, "basicserver", "s1", &[]);
-    let num = || db.write(TxMeta::default(), |tx| tx.allocate(vlans, s, None, NumberSpec::Next, false));
+    let num = || {
+        db.write(TxMeta::default(), |tx| {
+            tx.allocate(vlans, s, None, NumberSpec::Next, false)
+        })
+    };
     assert_eq!(num().unwrap().value, Value::Int(3));
-    assert_eq!(num().unwrap().value, Value::Int(4), "maxnum itself is handed out");
+    assert_eq!(
+        num().unwrap().value,
+        Value::Int(4),
+        "maxnum itself is handed out"
+    );
     assert!(matches!(num(), Err(Error::ResourceUnavailable(m)) if m.contains("maxnum 4")));
-    let explicit = db.write(TxMeta::default(), |tx| tx.allocate(vlans, s, Some("x".into()), NumberSpec::Next, false));
+    let explicit = db.write(TxMeta::default(), |tx| {
+        tx.allocate(vlans, s, Some("x".into()), NumberSpec::Next, false)
+    });
     assert!(matches!(explicit, Err(Error::InvalidResource(_))));
 }
 
@@ -200,15 +353,30 @@ fn plain_resource_managers_take_explicit_resources() {
     let db = db();
     let licenses = create(&db, "resourcemanager", "licenses", &[]);
     let s = create(&db, "basicserver", "s1", &[]);
-    let auto = db.write(TxMeta::default(), |tx| tx.allocate(licenses, s, None, NumberSpec::Next, false));
+    let auto = db.write(TxMeta::default(), |tx| {
+        tx.allocate(licenses, s, None, NumberSpec::Next, false)
+    });
     assert!(matches!(auto, Err(Error::InvalidResource(m)) if m.contains("name one")));
     let a = db
-        .write(TxMeta::default(), |tx| tx.allocate(licenses, s, Some("RHEL-123".into()), NumberSpec::Next, false))
+        .write(TxMeta::default(), |tx| {
+            tx.allocate(
+                licenses,
+                s,
+                Some("RHEL-123".into()),
+                NumberSpec::Next,
+                false,
+            )
+        })
         .unwrap();
     assert_eq!((a.key.as_str(), a.number), ("resource", Some(0)));
-    assert_eq!(db.read(|v| v.manager_of(&a)).unwrap().unwrap().name, "licenses");
+    assert_eq!(
+        db.read(|v| v.manager_of(&a)).unwrap().unwrap().name,
+        "licenses"
+    );
     assert_eq!(db.read(|v| v.resources_of(s, None)).unwrap().len(), 1);
-    let not_manager = db.write(TxMeta::default(), |tx| tx.allocate(s, s, None, NumberSpec::Next, false));
+    let not_manager = db.write(TxMeta::default(), |tx| {
+        tx.allocate(s, s, None, NumberSpec::Next, false)
+    });
     assert!(matches!(not_manager, Err(Error::TypeMismatch(_))));
 }
 
@@ -216,15 +384,24 @@ fn plain_resource_managers_take_explicit_resources() {
 fn concurrent_allocation_never_hands_out_an_address_twice() {
     let db = db();
     let net = ipman(&db, "net", "10.1.0.0", "255.255.255.0", None);
-    let servers: Vec<_> = (0..4).map(|i| create(&db, "basicserver", &format!("s{i}"), &[])).collect();
+    let servers: Vec<_> = (0..4)
+        .map(|i| create(&db, "basicserver", &format!("s{i}"), &[]))
+        .collect();
     let handles: Vec<_> = servers
         .iter()
         .map(|&s| {
             let db = db.clone();
-            std::thread::spawn(move || (0..25).map(|_| alloc(&db, net, s, None).unwrap()).collect::<Vec<_>>())
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|_| alloc(&db, net, s, None).unwrap())
+                    .collect::<Vec<_>>()
+            })
         })
         .collect();
-    let mut all: Vec<String> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let mut all: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
     all.sort();
     let count = all.len();
     all.dedup();
@@ -237,15 +414,30 @@ fn bind_ip_to_osport() {
     let db = db();
     let net = ipman(&db, "net", "10.2.0.0", "255.255.255.0", None);
     let s = create(&db, "basicserver", "s1", &[]);
-    db.write(TxMeta::default(), |tx| tx.bind_ip_to_osport(s, "10.2.0.7", "eth0", Some(net), Some(("nic-eth", 1))))
-        .unwrap();
+    db.write(TxMeta::default(), |tx| {
+        tx.bind_ip_to_osport(s, "10.2.0.7", "eth0", Some(net), Some(("nic-eth", 1)))
+    })
+    .unwrap();
     db.read(|v| {
         assert_eq!(v.ips_of(s)?, ["10.2.0.7"]);
-        assert_eq!(v.attrs(s, &AttrFilter::key("ip").subkey("osportname"))?[0].value, Value::from("eth0"));
-        assert_eq!(v.port_attr(s, "nic-eth", 1, "osportname")?, Some(Value::from("eth0")));
+        assert_eq!(
+            v.attrs(s, &AttrFilter::key("ip").subkey("osportname"))?[0].value,
+            Value::from("eth0")
+        );
+        assert_eq!(
+            v.port_attr(s, "nic-eth", 1, "osportname")?,
+            Some(Value::from("eth0"))
+        );
         Ok(())
     })
     .unwrap();
-    db.write(TxMeta::default(), |tx| tx.bind_ip_to_osport(s, "10.2.0.7", "bond0", Some(net), None)).unwrap();
-    assert_eq!(db.read(|v| v.ips_of(s)).unwrap().len(), 1, "an address held already is not allocated again");
+    db.write(TxMeta::default(), |tx| {
+        tx.bind_ip_to_osport(s, "10.2.0.7", "bond0", Some(net), None)
+    })
+    .unwrap();
+    assert_eq!(
+        db.read(|v| v.ips_of(s)).unwrap().len(),
+        1,
+        "an address held already is not allocated again"
+    );
 }

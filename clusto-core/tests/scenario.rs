@@ -12,12 +12,20 @@ fn build_and_query_a_data_center() {
         let mgmt = tx.create(
             "ipmanager",
             "sjc1-mgmt",
-            &[("baseip", "10.10.0.0".into()), ("netmask", "255.255.252.0".into()), ("gateway", "10.10.0.1".into())],
+            &[
+                ("baseip", "10.10.0.0".into()),
+                ("netmask", "255.255.252.0".into()),
+                ("gateway", "10.10.0.1".into()),
+            ],
         )?;
         let prod = tx.create(
             "ipmanager",
             "sjc1-prod",
-            &[("baseip", "10.20.0.0".into()), ("netmask", "255.255.254.0".into()), ("gateway", "10.20.0.1".into())],
+            &[
+                ("baseip", "10.20.0.0".into()),
+                ("netmask", "255.255.254.0".into()),
+                ("gateway", "10.20.0.1".into()),
+            ],
         )?;
         let web = tx.create("pool", "web", &[])?;
         let db_pool = tx.create("pool", "db", &[])?;
@@ -33,12 +41,21 @@ fn build_and_query_a_data_center() {
             for s in 1..=6 {
                 let server = tx.create("basicserver", &format!("sjc1-r0{r}-s{s:02}"), &[])?;
                 tx.rack_insert(rack.id, server.id, &[2 * s, 2 * s + 1])?;
-                tx.add_attr(server.id, NewAttr::new("system", format!("P{r}{s:09}")).subkey("serial"))?;
+                tx.add_attr(
+                    server.id,
+                    NewAttr::new("system", format!("P{r}{s:09}")).subkey("serial"),
+                )?;
                 tx.insert(if s % 2 == 0 { web.id } else { db_pool.id }, server.id)?;
                 tx.insert(prod_env.id, server.id)?;
                 tx.connect_ports(server.id, "nic-eth", 1, switch.id, s)?;
                 tx.connect_ports(server.id, "pwr-nema-5", 1, pdu.id, s)?;
-                tx.set_port_attr(server.id, "nic-eth", 1, "mac", Value::from(format!("00:25:90:0{r}:00:{s:02x}")))?;
+                tx.set_port_attr(
+                    server.id,
+                    "nic-eth",
+                    1,
+                    "mac",
+                    Value::from(format!("00:25:90:0{r}:00:{s:02x}")),
+                )?;
                 tx.add_ip(server.id, None, Some(prod.id))?;
                 tx.add_ip(server.id, None, Some(mgmt.id))?;
             }
@@ -46,7 +63,11 @@ fn build_and_query_a_data_center() {
         Ok(())
     })
     .unwrap();
-    assert_eq!(db.latest_version().unwrap(), 1, "the whole build is one version");
+    assert_eq!(
+        db.latest_version().unwrap(),
+        1,
+        "the whole build is one version"
+    );
 
     db.read(|v| {
         let web = v.entity("web")?.id;
@@ -55,24 +76,48 @@ fn build_and_query_a_data_center() {
         assert_eq!(web_prod.len(), 6);
 
         let dc = v.entity("sjc1")?.id;
-        let servers = Related { types: vec!["server".into()], recursive: true, ..Default::default() };
+        let servers = Related {
+            types: vec!["server".into()],
+            recursive: true,
+            ..Default::default()
+        };
         let mut under = v.contents(dc, &AttrFilter::any(), &servers)?;
-        assert_eq!(under.len(), 24, "a 2U server is listed once per unit, as the original did");
+        assert_eq!(
+            under.len(),
+            24,
+            "a 2U server is listed once per unit, as the original did"
+        );
         under.dedup_by_key(|e| e.id);
         assert_eq!(under.len(), 12, "servers under the datacenter");
 
         let s = v.entity("sjc1-r02-s03")?;
         let slot = v.rack_slot(s.id)?.unwrap();
-        assert_eq!((slot.rack.name.as_str(), slot.units.as_slice()), ("sjc1-r02", &[6, 7][..]));
-        assert_eq!(v.connected(s.id, "nic-eth", 1)?.unwrap().name, "sjc1-r02-sw");
+        assert_eq!(
+            (slot.rack.name.as_str(), slot.units.as_slice()),
+            ("sjc1-r02", &[6, 7][..])
+        );
+        assert_eq!(
+            v.connected(s.id, "nic-eth", 1)?.unwrap().name,
+            "sjc1-r02-sw"
+        );
         let switch = v.entity("sjc1-r02-sw")?.id;
-        assert_eq!(v.connected(switch, "nic-eth", 3)?.unwrap().name, "sjc1-r02-s03");
+        assert_eq!(
+            v.connected(switch, "nic-eth", 3)?.unwrap().name,
+            "sjc1-r02-s03"
+        );
         let ips = v.ips_of(s.id)?;
         assert_eq!(ips.len(), 2);
-        assert!(ips.iter().any(|ip| ip.starts_with("10.20.")) && ips.iter().any(|ip| ip.starts_with("10.10.")));
+        assert!(
+            ips.iter().any(|ip| ip.starts_with("10.20."))
+                && ips.iter().any(|ip| ip.starts_with("10.10."))
+        );
 
         let by_serial = v.entities(&EntityQuery {
-            attrs: vec![AttrFilter::key("system").subkey("serial").value("P2000000003")],
+            attrs: vec![
+                AttrFilter::key("system")
+                    .subkey("serial")
+                    .value("P2000000003"),
+            ],
             ..Default::default()
         })?;
         assert_eq!(by_serial[0].name, "sjc1-r02-s03");
@@ -83,7 +128,11 @@ fn build_and_query_a_data_center() {
 
         let mgmt = v.entity("sjc1-mgmt")?.id;
         assert_eq!(v.allocation_count(mgmt)?, 14, "12 servers and 2 switches");
-        assert_eq!(v.siblings(s.id)?.len(), 5, "the other db servers of env-prod");
+        assert_eq!(
+            v.siblings(s.id)?.len(),
+            5,
+            "the other db servers of env-prod"
+        );
         Ok(())
     })
     .unwrap();
@@ -110,7 +159,11 @@ fn build_and_query_a_data_center() {
             tx.allocate(prod, s.id, None, NumberSpec::Next, false)
         })
         .unwrap();
-    assert_eq!(reused.value, Value::Int(-1978400754), "10.20.0.14: after the last one handed out");
+    assert_eq!(
+        reused.value,
+        Value::Int(-1978400754),
+        "10.20.0.14: after the last one handed out"
+    );
     let report = db.check().unwrap();
     assert!(report.is_clean(), "{:?}", report.problems);
 }

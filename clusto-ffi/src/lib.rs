@@ -58,10 +58,12 @@ fn status_of(e: &Error) -> ClustoStatus {
         Error::NotFound(_) => ClustoStatus::NotFound,
         Error::AlreadyExists(_) => ClustoStatus::AlreadyExists,
         Error::InvalidName(_) => ClustoStatus::InvalidName,
-        Error::InvalidValue(_) => ClustoStatus::InvalidArgument,
+        Error::InvalidValue(_) | Error::InvalidResource(_) => ClustoStatus::InvalidArgument,
         Error::TypeMismatch(_) => ClustoStatus::TypeMismatch,
         Error::ResourceUnavailable(_) => ClustoStatus::ResourceUnavailable,
-        Error::Ambiguous(_) | Error::Conflict(_) => ClustoStatus::Conflict,
+        Error::Ambiguous(_) | Error::Conflict(_) | Error::PoolRule(_) | Error::Port(_) => {
+            ClustoStatus::Conflict
+        }
         Error::Locked { .. } => ClustoStatus::Locked,
         Error::Corrupt(_) | Error::UnsupportedFormat { .. } => ClustoStatus::Corrupt,
         Error::Io(_) => ClustoStatus::Io,

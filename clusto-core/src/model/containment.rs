@@ -364,7 +364,6 @@ impl Transaction {
                     }
                 }
             }
-            drop(view);
             tx.insert_attr(container, NewAttr::new(CONTAINS, thing).next_number())
         })
     }

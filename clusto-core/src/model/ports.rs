@@ -267,7 +267,6 @@ impl Transaction {
             let peer_port = view
                 .port_attr(device, port_type, number, OTHER_PORT)?
                 .and_then(|v| v.as_int());
-            drop(view);
             let clear = |tx: &mut Transaction, dev: EntityId, n: i64| -> Result<()> {
                 for attr in [CONNECTION, OTHER_PORT] {
                     tx.delete_attrs(dev, &port_filter(port_type, n, attr))?;

@@ -124,14 +124,14 @@ impl Transaction {
                 )));
             }
             let size = view.attrs(device, &AttrFilter::key("rack_units"))?;
-            if let Some(n) = size.first().and_then(|a| a.value.as_int()) {
-                if n != sorted.len() as i64 {
-                    return Err(Error::InvalidValue(format!(
-                        "'{}' takes {n} rack units, not {}",
-                        d.name,
-                        sorted.len()
-                    )));
-                }
+            if let Some(n) = size.first().and_then(|a| a.value.as_int())
+                && n != sorted.len() as i64
+            {
+                return Err(Error::InvalidValue(format!(
+                    "'{}' takes {n} rack units, not {}",
+                    d.name,
+                    sorted.len()
+                )));
             }
             for &u in &sorted {
                 if let Some(occupant) = view.device_in(rack, u)? {
@@ -141,7 +141,6 @@ impl Transaction {
                     )));
                 }
             }
-            drop(view);
             for &u in &sorted {
                 tx.insert_attr(rack, NewAttr::new(CONTAINS, device).subkey(RU).number(u))?;
             }

@@ -156,13 +156,13 @@ impl View<'_> {
     /// a `baseip`. Returns the address and its stored value.
     pub(crate) fn ensure_ip(&self, manager: EntityId, resource: &Value) -> Result<(IpAddr, Value)> {
         let addr = parse_ip(resource)?;
-        if let Some(net) = self.ip_range(manager)?.net {
-            if !net.contains(&addr) {
-                let name = self.entity_by_id(manager)?.name;
-                return Err(Error::InvalidResource(format!(
-                    "{addr} is outside {net}, the range of IP manager '{name}'"
-                )));
-            }
+        if let Some(net) = self.ip_range(manager)?.net
+            && !net.contains(&addr)
+        {
+            let name = self.entity_by_id(manager)?.name;
+            return Err(Error::InvalidResource(format!(
+                "{addr} is outside {net}, the range of IP manager '{name}'"
+            )));
         }
         Ok((addr, ip_value(addr)))
     }

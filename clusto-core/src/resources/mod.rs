@@ -366,7 +366,6 @@ impl Transaction {
             Some(c) => Some(c),
             None => free_from(first)?.filter(|&c| c < start),
         };
-        drop(view);
         let Some(c) = found else {
             return Err(Error::ResourceUnavailable(format!(
                 "out of available ips in '{}'",
@@ -389,7 +388,6 @@ impl Transaction {
             Some(k) => k,
             None => view.int_or(id, "next", 1)?,
         };
-        drop(view);
         let number = if padded {
             format!("{k:0digits$}")
         } else {
@@ -413,15 +411,14 @@ impl Transaction {
             Some(k) => k,
             None => view.int_or(id, "next", 0)?,
         };
-        if let Some(max) = view.int_property(id, "maxnum")? {
-            if k > max {
-                return Err(Error::ResourceUnavailable(format!(
-                    "number manager '{}' is out of numbers: {k} is above maxnum {max}",
-                    m.entity.name
-                )));
-            }
+        if let Some(max) = view.int_property(id, "maxnum")?
+            && k > max
+        {
+            return Err(Error::ResourceUnavailable(format!(
+                "number manager '{}' is out of numbers: {k} is above maxnum {max}",
+                m.entity.name
+            )));
         }
-        drop(view);
         self.write_counter(id, "next", Some(k + 1));
         Ok(k)
     }
@@ -455,30 +452,35 @@ impl Transaction {
             let numbers: Vec<i64> = match resource {
                 None => {
                     let all = ours(0).number_match(NumberMatch::NotNull);
-                    view.attrs(thing, &all)?.iter().filter_map(|a| a.number).collect()
+                    view.attrs(thing, &all)?
+                        .iter()
+                        .filter_map(|a| a.number)
+                        .collect()
                 }
                 Some(r) => {
                     let value = view.normalize(&m, &r)?;
                     let holders = view.holders(&m.key, &value)?;
                     let mut mine = Vec::new();
-                    for held in holders.iter().filter(|a| a.entity == thing && a.subkey.is_none()) {
+                    for held in holders
+                        .iter()
+                        .filter(|a| a.entity == thing && a.subkey.is_none())
+                    {
                         let n = held.number.expect("holders are numbered");
                         if !view.attrs(thing, &ours(n))?.is_empty() {
                             mine.push(n);
                         }
                     }
-                    if mine.is_empty() {
-                        if let Some(other) = holders.iter().find(|a| a.entity != thing) {
-                            let owner = view.entity_by_id(other.entity)?.name;
-                            return Err(Error::ResourceUnavailable(format!(
-                                "{r} is held by '{owner}', not by the entity deallocating it"
-                            )));
-                        }
+                    if mine.is_empty()
+                        && let Some(other) = holders.iter().find(|a| a.entity != thing)
+                    {
+                        let owner = view.entity_by_id(other.entity)?.name;
+                        return Err(Error::ResourceUnavailable(format!(
+                            "{r} is held by '{owner}', not by the entity deallocating it"
+                        )));
                     }
                     mine
                 }
             };
-            drop(view);
             for &n in &numbers {
                 let group = AttrFilter::key(m.key.as_str()).number(n).with_hidden();
                 tx.delete_attrs(thing, &group)?;

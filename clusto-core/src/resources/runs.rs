@@ -96,7 +96,6 @@ impl Transaction {
             Some(r) => view.run_containing(key, r)?.filter(|(s, _)| *s == r),
             None => None,
         };
-        drop(view);
         if let Some((start, _)) = right {
             self.remove_key(run_key(key, start));
         }
