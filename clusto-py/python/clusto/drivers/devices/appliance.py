@@ -1,0 +1,1 @@
+from clusto.drivers.devices import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+from clusto.drivers.locations import *  # noqa: F401,F403

@@ -1,0 +1,82 @@
+"""The exceptions of clusto: the original hierarchy, plus the builtin bases the original
+raised (``LookupError`` for a missing name, ``TypeError`` for refused inserts)."""
+
+
+class ClustoException(Exception):
+    """Base of clusto's own exceptions."""
+
+
+class DriverException(ClustoException):
+    """A driver-level error, e.g. ``set_attr`` matching several attributes."""
+
+
+class ConnectionException(ClustoException):
+    """A port does not exist or is already in use."""
+
+
+class NameException(ClustoException):
+    """An invalid or taken name, key or subkey."""
+
+
+class ResourceException(ClustoException):
+    """A resource manager error."""
+
+
+class ResourceNotAvailableException(ResourceException):
+    """The requested resource is taken, or the manager is exhausted."""
+
+
+class ResourceTypeException(ResourceException):
+    """The resource is not of the manager's kind, or is outside its range."""
+
+
+class SimpleNameManagerException(ResourceException):
+    """A name manager ran out of names."""
+
+
+class SimpleNumManagerException(ResourceException):
+    """A number manager passed its maxnum."""
+
+
+class PoolException(ClustoException):
+    """A pool's membership rule refuses the insert."""
+
+
+class TransactionException(ClustoException):
+    """begin/commit/rollback used out of order, or a write in a rolled-back transaction."""
+
+
+class ClustoEmptyCommit(ClustoException):
+    """Kept for compatibility: an empty commit is silently skipped."""
+
+
+class ConflictException(ClustoException):
+    """The change conflicts with the current state (e.g. a device already racked)."""
+
+
+class LockedException(ClustoException):
+    """Another process holds the database."""
+
+
+class CorruptException(ClustoException):
+    """Stored data is corrupt or of an unknown format."""
+
+
+class NotFoundError(ClustoException, LookupError):
+    """A missing entity (a ``LookupError``, as in the original)."""
+
+
+class InvalidValueError(ClustoException, ValueError, TypeError):
+    """A refused value; also a ``TypeError``, which the original raised for bad rack
+    units and port numbers."""
+
+
+class WrongTypeError(ClustoException, TypeError):
+    """A thing of the wrong driver for the operation."""
+
+
+class StorageIOError(ClustoException, OSError):
+    """The storage failed."""
+
+
+__all__ = [name for name in dir() if name[0].isupper()]

@@ -1,0 +1,275 @@
+"""The session, entity and attribute objects, and value conversion."""
+
+import datetime as _dt
+import json
+import sys
+import threading
+
+from clusto import _clusto
+from clusto.exceptions import TransactionException
+
+__all__ = ["SESSION", "Entity", "Attribute", "Counter", "VERSION", "working_version", "latest_version"]
+
+#: The schema version of the original clusto that this package keeps.
+VERSION = 3
+
+_EPOCH = _dt.datetime(1970, 1, 1)
+
+
+class _Session:
+    """The module-global session of the original API.
+
+    ``clusto_user`` and ``clusto_description`` are recorded with the next versions;
+    ``clusto_version`` (None: live) makes reads see the database as of that version.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "native", None)
+        object.__setattr__(self, "clusto_user", None)
+        object.__setattr__(self, "clusto_description", None)
+        object.__setattr__(self, "clusto_version", None)
+        object.__setattr__(self, "_local", threading.local())
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        if name in ("clusto_user", "clusto_description") and self.native is not None:
+            self.native.set_meta(self.clusto_user, self.clusto_description)
+
+    @property
+    def db(self):
+        """The native session; raises when clusto is not connected."""
+        native = self.native
+        if native is None:
+            raise TransactionException("clusto is not connected: call clusto.connect() first")
+        return native
+
+    def at(self):
+        """The version reads see (thread's ``at_version`` first, then the global one)."""
+        local = getattr(self._local, "version", None)
+        return local if local is not None else self.clusto_version
+
+
+SESSION = _Session()
+
+
+def to_native(value):
+    """A Python value as the native layer stores it (the original's coercions)."""
+    from clusto.drivers.base import Driver
+
+    if isinstance(value, Driver):
+        return _clusto.Relation(value.entity.id)
+    if isinstance(value, Entity):
+        return _clusto.Relation(value.id)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        if value > sys.maxsize or value < -sys.maxsize - 1:
+            raise ValueError("%d does not fit a 64-bit integer" % value)
+        return value
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        delta = value - _EPOCH
+        return _clusto.Datetime((delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds)
+    if isinstance(value, (list, dict)):
+        return _clusto.Json(json.dumps(value))
+    return str(value)
+
+
+def from_native(value):
+    """A native value as the original returned it (relations as drivers)."""
+    kind = type(value)
+    if kind is _clusto.Relation:
+        return driver_for_id(value.id)
+    if kind is _clusto.Json:
+        return json.loads(value.text)
+    if kind is _clusto.Datetime:
+        return _EPOCH + _dt.timedelta(microseconds=value.micros)
+    return value
+
+
+def driver_for_id(entity_id):
+    """The driver of the entity row ``entity_id``."""
+    from clusto.drivers.base import Driver
+
+    return Driver(Entity(SESSION.db.entity(entity_id)))
+
+
+def datatype_of(value):
+    """The datatype name of a native value."""
+    kind = type(value)
+    if kind is _clusto.Relation:
+        return "relation"
+    if kind is _clusto.Json:
+        return "json"
+    if kind is _clusto.Datetime:
+        return "datetime"
+    if kind is int:
+        return "int"
+    return "string"
+
+
+class _Immutable:
+    __slots__ = ()
+
+    def __setattr__(self, name, value):
+        raise Exception("Not Writable")
+
+    def __delattr__(self, name):
+        raise Exception("Not Writable")
+
+
+class Entity(_Immutable):
+    """One entity row: ``id``, ``name``, ``type``, ``driver``, ``version`` and
+    ``deleted_at_version``. Equal and ordered by name."""
+
+    __slots__ = ("entity_id", "name", "type", "driver", "version", "deleted_at_version")
+
+    def __init__(self, row):
+        for slot, value in zip(self.__slots__, row):
+            object.__setattr__(self, slot, value)
+
+    @property
+    def id(self):
+        """The row id."""
+        return self.entity_id
+
+    @property
+    def attrs(self):
+        """The live attributes of this entity, hidden ones included."""
+        from clusto.drivers.base import make_filter
+
+        rows = SESSION.db.attrs(self.entity_id, make_filter(ignore_hidden=False), at=SESSION.at())
+        return [Attribute(r) for r in rows]
+
+    @property
+    def counters(self):
+        """The entity's counters."""
+        return [Counter(self, key, value) for key, value in SESSION.db.counters(self.entity_id)]
+
+    def delete(self):
+        """Deletes the entity (see ``clusto.delete_entity``)."""
+        SESSION.db.delete_entity(self.name)
+
+    def __eq__(self, other):
+        if isinstance(other, Entity):
+            return self.name == other.name
+        from clusto.drivers.base import Driver
+
+        if isinstance(other, Driver):
+            return self.name == other.name
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __lt__(self, other):
+        return self.name < other.name
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):
+        return "Entity(%r, type=%r, driver=%r)" % (self.name, self.type, self.driver)
+
+
+class Attribute(_Immutable):
+    """One attribute row. ``value`` is a driver for a relation, the decoded object for
+    json, a datetime for a datetime. Equality compares key, subkey and value (not the
+    number); ordering is by key."""
+
+    __slots__ = ("attr_id", "entity_id", "key", "subkey", "number", "_raw", "version", "deleted_at_version")
+
+    def __init__(self, row):
+        for slot, value in zip(self.__slots__, row):
+            object.__setattr__(self, slot, value)
+
+    @property
+    def value(self):
+        """The value, converted as the original returned it."""
+        return from_native(self._raw)
+
+    @property
+    def datatype(self):
+        """``int``, ``string``, ``datetime``, ``relation`` or ``json``."""
+        return datatype_of(self._raw)
+
+    @property
+    def is_relation(self):
+        """Whether the value is a relation."""
+        return type(self._raw) is _clusto.Relation
+
+    @property
+    def relation_value(self):
+        """The related entity's driver, for a relation."""
+        return self.value if self.is_relation else None
+
+    @property
+    def entity(self):
+        """The owning entity."""
+        return Entity(SESSION.db.entity(self.entity_id))
+
+    @property
+    def keytuple(self):
+        """``(key, number, subkey)``."""
+        return (self.key, self.number, self.subkey)
+
+    @property
+    def to_tuple(self):
+        """``(key, number, subkey, value)``."""
+        return (self.key, self.number, self.subkey, self.value)
+
+    def __eq__(self, other):
+        if not isinstance(other, Attribute):
+            return NotImplemented
+        return (self.key, self.subkey, self._raw) == (other.key, other.subkey, other._raw)
+
+    def __hash__(self):
+        return hash((self.key, self.subkey))
+
+    def __lt__(self, other):
+        return self.key < other.key
+
+    def __repr__(self):
+        return "Attribute(%r, subkey=%r, number=%r, value=%r)" % (self.key, self.subkey, self.number, self.value)
+
+
+class Counter:
+    """A named integer per (entity, key). ``next()`` increments atomically and returns
+    the new value; counters never go back."""
+
+    def __init__(self, entity, key, start=0):
+        self.entity = entity if isinstance(entity, Entity) else entity.entity
+        self.attr_key = key
+        if SESSION.db.counter(self.entity.id, key) is None:
+            SESSION.db.counter_set(self.entity.id, key, start)
+
+    @classmethod
+    def get(cls, entity, key, default=0):
+        """The counter, created at ``default`` when missing."""
+        return cls(entity, key, default)
+
+    @property
+    def value(self):
+        """The current value."""
+        return SESSION.db.counter(self.entity.id, self.attr_key)
+
+    def next(self):
+        """Increments and returns the new value."""
+        return SESSION.db.counter_next(self.entity.id, self.attr_key, 0)
+
+    def delete(self):
+        """Removes the counter."""
+        SESSION.db.counter_delete(self.entity.id, self.attr_key)
+
+
+def working_version():
+    """The version the next write transaction will commit as."""
+    return SESSION.db.latest_version() + 1
+
+
+def latest_version():
+    """The newest committed version."""
+    return SESSION.db.latest_version()

@@ -1,0 +1,232 @@
+//! Values and records between Python and the core. The Python layer hands over plain
+//! values (int, str, None) and the marker classes below; it turns what comes back into
+//! drivers, datetimes and decoded JSON.
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt, PyString, PyTuple};
+
+use clusto_core::{
+    AttrFilter, Attribute, Entity, EntityId, NumberMatch, NumberSpec, SubkeyMatch, TextMatch,
+    Timestamp, Value, VersionInfo,
+};
+
+/// A relation value: the id of the entity row it points at.
+#[pyclass(frozen, eq, hash, module = "clusto._clusto")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Relation {
+    /// The entity id.
+    #[pyo3(get)]
+    pub id: u64,
+}
+
+#[pymethods]
+impl Relation {
+    #[new]
+    fn new(id: u64) -> Self {
+        Relation { id }
+    }
+}
+
+/// A JSON value as text.
+#[pyclass(frozen, module = "clusto._clusto")]
+#[derive(Clone)]
+pub struct Json {
+    /// The JSON text.
+    #[pyo3(get)]
+    pub text: String,
+}
+
+#[pymethods]
+impl Json {
+    #[new]
+    fn new(text: String) -> Self {
+        Json { text }
+    }
+}
+
+/// A datetime as microseconds since 1970-01-01T00:00:00 (no time zone).
+#[pyclass(frozen, module = "clusto._clusto")]
+#[derive(Clone)]
+pub struct Datetime {
+    /// Microseconds since the epoch.
+    #[pyo3(get)]
+    pub micros: i64,
+}
+
+#[pymethods]
+impl Datetime {
+    #[new]
+    fn new(micros: i64) -> Self {
+        Datetime { micros }
+    }
+}
+
+/// A Python value as a core value.
+pub fn value_in(v: &Bound<'_, PyAny>) -> PyResult<Value> {
+    if v.is_none() {
+        Ok(Value::Null)
+    } else if v.is_instance_of::<PyBool>() {
+        Ok(Value::Int(v.extract::<bool>()? as i64))
+    } else if v.is_instance_of::<PyInt>() {
+        v.extract::<i64>()
+            .map(Value::Int)
+            .map_err(|_| PyValueError::new_err(format!("integer {v} does not fit 64 bits")))
+    } else if v.is_instance_of::<PyString>() {
+        Ok(Value::String(v.extract()?))
+    } else if let Ok(r) = v.cast::<Relation>() {
+        Ok(Value::Relation(EntityId(r.get().id)))
+    } else if let Ok(j) = v.cast::<Json>() {
+        Ok(Value::Json(j.get().text.clone()))
+    } else if let Ok(d) = v.cast::<Datetime>() {
+        Ok(Value::Datetime(Timestamp(d.get().micros)))
+    } else {
+        Err(PyTypeError::new_err(format!(
+            "cannot store a {} value",
+            v.get_type().name()?
+        )))
+    }
+}
+
+/// A core value as a Python value (relations, JSON and datetimes as marker objects).
+pub fn value_out(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
+    Ok(match v {
+        Value::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
+        Value::String(s) => s.into_pyobject(py)?.into_any().unbind(),
+        Value::Null => py.None(),
+        Value::Relation(id) => Py::new(py, Relation { id: id.0 })?.into_any(),
+        Value::Json(text) => Py::new(py, Json { text: text.clone() })?.into_any(),
+        Value::Datetime(t) => Py::new(py, Datetime { micros: t.0 })?.into_any(),
+    })
+}
+
+/// An entity as `(id, name, type, driver, version, deleted_at)`.
+pub fn entity_out<'py>(py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, PyTuple>> {
+    (
+        e.id.0,
+        &e.name,
+        &e.type_name,
+        &e.driver,
+        e.version,
+        e.deleted_at,
+    )
+        .into_pyobject(py)
+}
+
+/// Entities as a list of tuples.
+pub fn entities_out(py: Python<'_>, list: &[Entity]) -> PyResult<Vec<Py<PyTuple>>> {
+    list.iter()
+        .map(|e| Ok(entity_out(py, e)?.unbind()))
+        .collect()
+}
+
+/// An attribute as `(id, entity_id, key, subkey, number, value, version, deleted_at)`.
+pub fn attr_out<'py>(py: Python<'py>, a: &Attribute) -> PyResult<Bound<'py, PyTuple>> {
+    (
+        a.id.0,
+        a.entity.0,
+        &a.key,
+        &a.subkey,
+        a.number,
+        value_out(py, &a.value)?,
+        a.version,
+        a.deleted_at,
+    )
+        .into_pyobject(py)
+}
+
+/// Attributes as a list of tuples.
+pub fn attrs_out(py: Python<'_>, list: &[Attribute]) -> PyResult<Vec<Py<PyTuple>>> {
+    list.iter().map(|a| Ok(attr_out(py, a)?.unbind())).collect()
+}
+
+/// A version as `(version, timestamp_micros, user, description)`.
+pub fn version_out<'py>(py: Python<'py>, v: &VersionInfo) -> PyResult<Bound<'py, PyTuple>> {
+    (v.version, v.timestamp.map(|t| t.0), &v.user, &v.description).into_pyobject(py)
+}
+
+/// How the number is matched, from `(mode, number)`: 0 any, 1 NULL, 2 not NULL,
+/// 3 exactly `number`.
+pub fn number_match(mode: u8, number: i64) -> PyResult<NumberMatch> {
+    Ok(match mode {
+        0 => NumberMatch::Any,
+        1 => NumberMatch::Null,
+        2 => NumberMatch::NotNull,
+        3 => NumberMatch::Is(number),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown number mode {other}"
+            )));
+        }
+    })
+}
+
+/// How a new attribute is numbered, from `(mode, number)`: 0 none, 1 next, 2 exactly.
+pub fn number_spec(mode: u8, number: i64) -> PyResult<NumberSpec> {
+    Ok(match mode {
+        0 => NumberSpec::None,
+        1 => NumberSpec::Next,
+        2 => NumberSpec::Exact(number),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown number mode {other}"
+            )));
+        }
+    })
+}
+
+/// An attribute filter, built once in Python and passed to the reads.
+#[pyclass(frozen, module = "clusto._clusto")]
+pub struct Filter {
+    pub inner: AttrFilter,
+}
+
+#[pymethods]
+impl Filter {
+    /// `key` (`None`: any) matched exactly or as a glob; `subkey_mode` 0 any, 1 NULL,
+    /// 2 exactly `subkey`, 3 glob; `number_mode` as `number_match`; `value` compared
+    /// when `has_value`; hidden keys included when `include_hidden`.
+    #[new]
+    #[pyo3(signature = (key=None, key_glob=false, subkey_mode=0, subkey=None, number_mode=0, number=0, has_value=false, value=None, include_hidden=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        key: Option<String>,
+        key_glob: bool,
+        subkey_mode: u8,
+        subkey: Option<String>,
+        number_mode: u8,
+        number: i64,
+        has_value: bool,
+        value: Option<&Bound<'_, PyAny>>,
+        include_hidden: bool,
+    ) -> PyResult<Self> {
+        let text = |t: String, glob: bool| {
+            if glob {
+                TextMatch::Glob(t)
+            } else {
+                TextMatch::Exact(t)
+            }
+        };
+        let subkey = match (subkey_mode, subkey) {
+            (0, _) => SubkeyMatch::Any,
+            (1, _) => SubkeyMatch::Null,
+            (2, Some(s)) => SubkeyMatch::Is(TextMatch::Exact(s)),
+            (3, Some(s)) => SubkeyMatch::Is(TextMatch::Glob(s)),
+            (mode, _) => return Err(PyValueError::new_err(format!("bad subkey mode {mode}"))),
+        };
+        let value = match (has_value, value) {
+            (false, _) => None,
+            (true, None) => Some(Value::Null),
+            (true, Some(v)) => Some(value_in(v)?),
+        };
+        Ok(Filter {
+            inner: AttrFilter {
+                key: key.map(|k| text(k, key_glob)),
+                subkey,
+                number: number_match(number_mode, number)?,
+                value,
+                include_hidden,
+            },
+        })
+    }
+}
