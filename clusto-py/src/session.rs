@@ -961,13 +961,14 @@ impl Session {
 
 /// Registers a driver derived from `parent` (a registered driver name).
 #[pyfunction]
-#[pyo3(signature = (name, type_name, parent, properties, ports=None))]
+#[pyo3(signature = (name, type_name, parent, properties, ports=None, resource_key=None))]
 pub fn register_driver(
     name: String,
     type_name: String,
     parent: String,
     properties: Vec<(String, Bound<'_, PyAny>)>,
     ports: Option<Vec<(String, u32)>>,
+    resource_key: Option<String>,
 ) -> PyResult<()> {
     let parent = drivers::require(&parent).map_err(to_py)?;
     let mut spec = drivers::DriverSpec::derive(&parent, &name, &type_name);
@@ -978,6 +979,9 @@ pub fn register_driver(
     if let Some(ports) = ports {
         let refs: Vec<(&str, u32)> = ports.iter().map(|(t, n)| (t.as_str(), *n)).collect();
         spec = spec.ports(&refs);
+    }
+    if let Some(key) = resource_key.filter(|_| spec.behaviour.is_resource_manager()) {
+        spec = spec.resource_key(&key);
     }
     drivers::register(spec).map(drop).map_err(to_py)
 }

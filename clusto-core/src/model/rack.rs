@@ -135,7 +135,7 @@ impl Transaction {
             }
             for &u in &sorted {
                 if let Some(occupant) = view.device_in(rack, u)? {
-                    return Err(Error::Conflict(format!(
+                    return Err(Error::InvalidValue(format!(
                         "rack '{}' already has '{}' in RU {u}",
                         r.name, occupant.name
                     )));

@@ -88,7 +88,8 @@ class ClustoDriver(type):
             )
             props = [(k, to_native(v)) for k, v in cls.all_properties().items()]
             ports = [(t, int(m.get("numports", 0))) for t, m in getattr(cls, "_portmeta", {}).items()]
-            _clusto.register_driver(driver_name, cls._clusto_type, parent, props, ports or None)
+            _clusto.register_driver(driver_name, cls._clusto_type, parent, props, ports or None,
+                                    getattr(cls, "_attr_name", None))
 
 
 class Driver(metaclass=ClustoDriver):

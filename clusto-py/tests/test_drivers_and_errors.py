@@ -1,0 +1,82 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+import clusto
+from clusto.drivers import BasicServer, Driver, ResourceManager
+from clusto.exceptions import (
+    ClustoException, DriverException, PoolException, ResourceException, ResourceNotAvailableException,
+    ResourceTypeException, SimpleNameManagerException, SimpleNumManagerException, TransactionException,
+)
+
+
+def test_exception_hierarchy():
+    for cls in (DriverException, PoolException, ResourceException, TransactionException, clusto.NameException,
+                clusto.ConnectionException):
+        assert issubclass(cls, ClustoException)
+    for cls in (ResourceNotAvailableException, ResourceTypeException, SimpleNameManagerException,
+                SimpleNumManagerException):
+        assert issubclass(cls, ResourceException)
+    assert issubclass(clusto.NotFoundError, LookupError)
+
+
+class GpuServer(BasicServer):
+    _driver_name = "test-gpuserver"
+    _properties = {"gpus": 8}
+    _portmeta = {"nic-eth": {"numports": 4}, "pwr-nema-5": {"numports": 2}}
+
+    def describe(self):
+        return "%s with %d GPUs" % (self.name, self.gpus)
+
+
+def test_custom_driver_subclass(db):
+    g = GpuServer("g1")
+    assert clusto.DRIVERLIST["test-gpuserver"] is GpuServer
+    assert g.type == "server" and g.driver == "test-gpuserver"
+    found = clusto.get_by_name("g1")
+    assert type(found) is GpuServer and found.describe() == "g1 with 8 GPUs"
+    assert found.port_exists("nic-eth", 4)
+    g.gpus = 4
+    assert clusto.get_by_name("g1").gpus == 4
+    assert GpuServer.get_by_attr("gpus", 4, subkey="property") == [g]
+
+
+def test_duplicate_driver_name_raises():
+    with pytest.raises(KeyError):
+        class Again(Driver):
+            _driver_name = "basicserver"
+
+
+def test_unknown_driver_loads_as_generic(db):
+    clusto.SESSION.db.create("entity", "plain", [])
+    clusto.change_driver("plain", BasicServer)
+    from clusto import _clusto
+    clusto.SESSION.db.change_driver("plain", "server", "acmeserver")
+    d = clusto.get_by_name("plain")
+    assert type(d) is Driver and d.driver == "acmeserver"
+
+
+def test_second_process_gets_the_locked_error(db):
+    code = (
+        "import clusto, sys\n"
+        "try:\n"
+        "    clusto.connect(sys.argv[1])\n"
+        "except clusto.LockedException as e:\n"
+        "    print('locked:', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, timeout=60)
+    assert "locked:" in out.stdout and str(db) in out.stdout, out.stdout + out.stderr
+
+
+def test_resource_manager_classmethods(db):
+    class Tickets(ResourceManager):
+        _driver_name = "test-tickets"
+        _attr_name = "ticket"
+
+    t = Tickets("t")
+    s = BasicServer("s")
+    t.allocate(s, "T-1")
+    assert [a.key for a in Tickets.resources(s)] == ["ticket"]
+    assert [a.value for a in ResourceManager.resources(s)] == ["T-1"]

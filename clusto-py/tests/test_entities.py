@@ -1,0 +1,136 @@
+import configparser
+
+import pytest
+
+import clusto
+from clusto.drivers import BasicAppliance, BasicRack, BasicServer, Driver, Pool
+
+
+def test_get_by_name_and_names(db):
+    s = BasicServer("s1")
+    assert clusto.get_by_name("s1") == s
+    assert isinstance(clusto.get_by_name("s1"), BasicServer)
+    with pytest.raises(LookupError, match="s1x does not exist"):
+        clusto.get_by_name("s1x")
+    with pytest.raises(TypeError):
+        clusto.get_by_name("s1", assert_driver=Pool)
+    assert clusto.get_by_names(["s1", "x", "s1"]) == [s, None, s]
+
+
+def test_duplicate_names_and_constructors(db):
+    BasicServer("s1")
+    with pytest.raises(clusto.NameException):
+        BasicServer("s1")
+    with pytest.raises(TypeError):
+        BasicServer(3)
+    s = BasicServer("s2", model="DL380", nonsense="ignored")
+    assert s.model == "DL380"
+    assert Driver(s) is s
+    assert type(Driver(s.entity)) is BasicServer
+
+
+def test_properties(db):
+    r = BasicRack("r1", maxu=42)
+    assert (r.minu, r.maxu) == (1, 42)
+    r.maxu = 47
+    assert clusto.get_by_name("r1").maxu == 47
+    with pytest.raises(AttributeError):
+        r.colour
+
+
+def test_identity(db):
+    a, b = BasicServer("a"), BasicServer("b")
+    assert sorted([b, a]) == [a, b]
+    assert len({a, clusto.get_by_name("a")}) == 1
+    assert str(a) == "a" and a == a.entity
+
+
+def test_get_entities(db):
+    s = BasicServer("s1")
+    Pool("p1")
+    s.add_attr("owner", "x")
+    assert clusto.get_entities(clusto_types=["server"]) == [s]
+    assert clusto.get_entities(clusto_drivers=[Pool])[0].name == "p1"
+    found = clusto.get_entities(attrs=[{"key": "owner", "value": "x"}, {"key": "nope"}])
+    assert found == [s]
+    assert clusto.get_entities(names=["p1"], clusto_types=["server"]) == []
+
+
+def test_serial_mac_ip_and_get(db):
+    s = BasicServer("s1")
+    s.add_attr("system", "P0123456789", subkey="serial")
+    s.set_port_attr("nic-eth", 1, "mac", "00:11:22:33:44:55")
+    ipm = clusto.drivers.IPManager("net", baseip="10.0.0.0", netmask="255.255.255.0")
+    s.add_ip("10.0.0.9", ipm)
+    assert clusto.get_by_serial("P0123456789") == [s]
+    assert clusto.get_by_mac("00:11:22:33:44:55") == [s]
+    assert clusto.get_by_ip("10.0.0.9") == [s]
+    assert clusto.get("s1") == [s]
+    assert clusto.get("P0123456789") == [s]
+    assert clusto.get("10.0.0.9") == [s]
+    assert clusto.get("00:11:22:33:44:55") == [s]
+    assert clusto.get("nothing") is None
+    with pytest.raises(ValueError):
+        clusto.get(5)
+
+
+def test_rename_delete_change_driver(db):
+    s = BasicServer("web01")
+    p = Pool("web")
+    p.insert(s)
+    s.add_attr("owner", "ops")
+    clusto.rename("web01", "www01")
+    renamed = clusto.get_by_name("www01")
+    assert renamed.attr_values("owner") == ["ops"]
+    assert renamed in p
+    with pytest.raises(LookupError):
+        clusto.get_by_name("web01")
+    clusto.change_driver("www01", BasicAppliance)
+    assert type(clusto.get_by_name("www01")) is BasicAppliance
+    with pytest.raises(clusto.DriverException):
+        clusto.change_driver("www01", int)
+    clusto.delete_entity(clusto.get_by_name("www01"))
+    assert p.contents() == []
+    BasicServer("www01")
+
+
+def test_driver_and_type_names(db):
+    assert clusto.get_driver_name("basicserver") == "basicserver"
+    assert clusto.get_driver_name(BasicServer) == "basicserver"
+    assert clusto.get_type_name(BasicServer) == "server"
+    with pytest.raises(NameError):
+        clusto.get_driver_name("warp")
+    with pytest.raises(LookupError):
+        clusto.get_type_name(3)
+    s = BasicServer("s1")
+    assert clusto.get_driver(s.entity) is BasicServer
+    assert clusto.DRIVERLIST["pool"] is Pool and Pool in clusto.TYPELIST["pool"]
+
+
+def test_connect_forms(tmp_path):
+    config = configparser.ConfigParser()
+    config["clusto"] = {"dsn": str(tmp_path / "db"), "versioning": "true"}
+    clusto.connect(config)
+    clusto.init_clusto()
+    clusto.disconnect()
+    clusto.connect("sled://" + str(tmp_path / "db2"))
+    clusto.disconnect()
+    with pytest.raises(ValueError, match="clusto migrate"):
+        clusto.connect("mysql://user@host/clusto")
+    with pytest.raises(clusto.TransactionException, match="not connected"):
+        clusto.get_by_name("x")
+
+
+def test_init_is_idempotent(db):
+    v = clusto.get_latest_version_number()
+    clusto.init_clusto()
+    assert clusto.get_latest_version_number() == v
+    assert clusto.get_by_name("clustometa").schemaversion == 3
+
+
+def test_adjacency_map(db):
+    p = Pool("p")
+    s = BasicServer("s")
+    p.insert(s)
+    (edge,) = clusto.adjacency_map()
+    assert (edge.parent_name, edge.parent_type, edge.child_name, edge.child_type) == ("p", "pool", "s", "server")

@@ -1,0 +1,118 @@
+import pytest
+
+import clusto
+from clusto.drivers import (
+    BasicServer, IPManager, ResourceManager, SimpleEntityNameManager, SimpleNameManager,
+)
+from clusto.drivers.resourcemanagers.simplenummanager import SimpleNumManager
+
+
+def test_ip_manager(db):
+    ipm = IPManager("prod", baseip="10.20.0.0", netmask="255.255.254.0", gateway="10.20.0.1")
+    s = BasicServer("s1")
+    s.add_ip(ipman=ipm)
+    s.add_ip(ipman=ipm)
+    assert s.get_ips() == ["10.20.0.2", "10.20.0.3"]
+    attrs = s.attrs("ip", number=0)
+    assert [(a.subkey, a.value) for a in attrs if a.subkey != "manager"] == [
+        (None, -1978400766), ("ipstring", "10.20.0.2"), ("cidr", "10.20.0.2/23")]
+    assert s.attr_value("ip", number=0, subkey="manager") == ipm
+    assert IPManager.get_devices("10.20.0.3") == [s]
+    assert IPManager.get_ip_manager("10.20.1.9") == ipm
+    with pytest.raises(clusto.ResourceException):
+        IPManager.get_ip_manager("192.168.0.1")
+    assert s.has_ip("10.20.0.2")
+    with pytest.raises(clusto.ResourceTypeException):
+        s.add_ip("10.30.0.1", ipm)
+    with pytest.raises(clusto.ResourceNotAvailableException):
+        BasicServer("s2").add_ip("10.20.0.2", ipm)
+    with pytest.raises(clusto.ResourceException):
+        s.add_ip()
+    assert ipm.count == 2
+    ipm.deallocate(s, "10.20.0.2")
+    assert s.get_ips() == ["10.20.0.3"]
+    with pytest.raises(clusto.ResourceException):
+        ipm.deallocate(BasicServer("s3"), "10.20.0.3")
+    assert [a.value for a in IPManager.resources(s)] == [-1978400765]
+
+
+def test_ip_exhaustion_and_reuse(db):
+    ipm = IPManager("tiny", baseip="192.168.0.0", netmask="255.255.255.252")
+    s = BasicServer("s1")
+    s.add_ip(ipman=ipm)
+    s.add_ip(ipman=ipm)
+    with pytest.raises(clusto.ResourceNotAvailableException):
+        s.add_ip(ipman=ipm)
+    ipm.deallocate(s, "192.168.0.1")
+    s.add_ip(ipman=ipm)
+    assert sorted(s.get_ips()) == ["192.168.0.1", "192.168.0.2"]
+
+
+def test_bind_ip_to_osport(db):
+    ipm = IPManager("net", baseip="10.0.0.0", netmask="255.255.255.0")
+    s = BasicServer("s1")
+    s.bind_ip_to_osport("10.0.0.5", "eth0", ipman=ipm, porttype="nic-eth", portnum=1)
+    assert s.get_port_attr("nic-eth", 1, "osportname") == "eth0"
+    assert s.attr_values("ip", subkey="osportname") == ["eth0"]
+    with pytest.raises(Exception):
+        s.bind_ip_to_osport("10.0.0.5", "eth0", porttype="nic-eth")
+
+
+def test_name_managers(db):
+    names = SimpleNameManager("names", basename="web", digits=2, next=98)
+    s = BasicServer("s1")
+    assert names.allocate(s).value == "web98"
+    assert names.allocate(s).value == "web99"
+    with pytest.raises(clusto.SimpleNameManagerException):
+        names.allocate(s)
+    assert s.attr_values("simplename", subkey=None) == ["web98", "web99"]
+    ents = SimpleEntityNameManager("servers", basename="s", digits=3)
+    made = ents.allocate(BasicServer)
+    assert made.name == "s001" and isinstance(made, BasicServer)
+    assert ents.allocate(BasicServer, "custom").name == "custom"
+    with pytest.raises(TypeError):
+        ents.allocate("basicserver")
+    with pytest.raises(Exception):
+        ents.deallocate(made)
+
+
+def test_num_manager(db):
+    vlans = SimpleNumManager("vlans", maxnum=4, next=3)
+    s = BasicServer("s1")
+    assert vlans.allocate(s).value == 3
+    assert vlans.allocate(s).value == 4
+    with pytest.raises(clusto.SimpleNumManagerException):
+        vlans.allocate(s)
+
+
+def test_base_resource_manager(db):
+    rm = ResourceManager("licenses")
+    s = BasicServer("s1")
+    with pytest.raises(clusto.ResourceException):
+        rm.allocate(s)
+    a = rm.allocate(s, "RHEL-1")
+    assert a.value == "RHEL-1" and a.number == 0
+    assert not rm.available("RHEL-1") and rm.owners("RHEL-1") == [s]
+    rm.allocate(rm, "RHEL-2")
+    assert rm.owners("RHEL-2") == [rm], "a manager reserves by allocating to itself"
+    rm.add_resource_attr(s, "RHEL-1", "seats", 4)
+    assert rm.get_resource_attr_values(s, "RHEL-1", "seats") == [4]
+    assert ResourceManager.get_resource_manager(a) == rm
+    rm.deallocate(s)
+    assert rm.available("RHEL-1")
+    with pytest.raises(TypeError):
+        rm.allocate("s1", "x")
+
+
+def test_python_allocator_override(db):
+    class EvenNumbers(ResourceManager):
+        _driver_name = "test-evennumbers"
+        _attr_name = "even"
+
+        def allocator(self):
+            return (self.count + 1) * 2
+
+    mgr = EvenNumbers("evens")
+    s = BasicServer("s1")
+    assert mgr.allocate(s).value == 2
+    assert mgr.allocate(s).value == 4
