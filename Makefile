@@ -2,25 +2,31 @@
 # and gcc; they install what else they need.
 
 CARGO ?= cargo
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+# maturin gets its own target dir so cargo and maturin do not rebuild pyo3 for each other.
+MATURIN_TARGET := target/maturin
 DEMO_DB ?= demo-db
 CRASH_ROUNDS ?= 300
 SLOW_PROPTEST_CASES ?= 1000
 
-.PHONY: all build demo test lint test-rust test-slow bench bench-full clean
+.PHONY: all build demo test lint test-rust test-python python-dev python-release test-slow test-install bench bench-full clean
 
 all: build
 
 build:
 	$(CARGO) build --workspace --release
 
-## demo: build everything and run the inventory demo on ./$(DEMO_DB)
-demo:
+## demo: build everything and run the Rust and the legacy-style Python demos on ./$(DEMO_DB)
+demo: python-release
 	$(CARGO) build --workspace --release
-	rm -rf $(DEMO_DB)
+	rm -rf $(DEMO_DB) $(DEMO_DB)-py
 	$(CARGO) run --release -q -p clusto-examples --bin inventory-demo -- $(DEMO_DB)
+	cd examples/python && ../../$(VPY) legacy_datacenter.py clusto.conf
 
-## test: every test (Rust unit, integration, property and crash tests), lint and format
-test: lint test-rust
+## test: every test (Rust unit, integration, property and crash tests; Python), lint and format
+test: lint test-rust test-python
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -29,14 +35,40 @@ lint:
 test-rust:
 	$(CARGO) test --workspace
 
+$(VENV)/.ready:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q "maturin>=1.9.4,<2" pytest
+	touch $@
+
+## python-dev: the package built in debug mode into .venv (for the tests)
+python-dev: $(VENV)/.ready
+	cd clusto-py && CARGO_TARGET_DIR=../$(MATURIN_TARGET) ../$(VENV)/bin/maturin develop -q
+
+## python-release: the package built optimised into .venv (for the demo and benchmarks)
+python-release: $(VENV)/.ready
+	cd clusto-py && CARGO_TARGET_DIR=../$(MATURIN_TARGET) ../$(VENV)/bin/maturin develop --release -q
+
+test-python: python-dev
+	$(VPY) -m pytest -q clusto-py/tests
+
+## test-install: `pip install ./clusto-py` into a fresh venv, then import it
+test-install:
+	rm -rf target/install-venv
+	$(PYTHON) -m venv target/install-venv
+	target/install-venv/bin/pip install -q ./clusto-py
+	cd /tmp && $(CURDIR)/target/install-venv/bin/python -c "import clusto, clusto.drivers; print('clusto', clusto.__version__, 'installs')"
+
 ## test-slow: the long forms: hundreds of SIGKILL rounds, many more property cases
 test-slow:
 	CLUSTO_CRASH_ROUNDS=$(CRASH_ROUNDS) $(CARGO) test --release -p clusto-core --test crash -- --nocapture
 	PROPTEST_CASES=$(SLOW_PROPTEST_CASES) $(CARGO) test --release -p clusto-core --test model
+	$(MAKE) test-install
 
-## bench: benchmarks at 10k and 100k entities (figures: benches/RESULTS.md)
-bench:
+## bench: benchmarks at 10k and 100k entities, IP allocation, Python (figures: benches/RESULTS.md)
+bench: python-release
 	$(CARGO) bench -p clusto-benches --bench core -- 10000 100000
+	$(CARGO) bench -p clusto-benches --bench ipalloc -- 16
+	$(VPY) benches/python/bench_build.py 10000
 
 ## bench-full: adds 1M entities
 bench-full:
