@@ -14,10 +14,6 @@ pub fn entity_entries(e: &Entity) -> Vec<(Vec<u8>, Vec<u8>)> {
     };
     let mut out = vec![
         (
-            Key::new(space::NAME).str(&e.name).entity(e.id).into_bytes(),
-            Vec::new(),
-        ),
-        (
             Key::new(type_space)
                 .str(&e.type_name)
                 .entity(e.id)
@@ -32,12 +28,19 @@ pub fn entity_entries(e: &Entity) -> Vec<(Vec<u8>, Vec<u8>)> {
             Vec::new(),
         ),
     ];
-    if live {
-        out.push((
+    // The live row is found through its name; deleted rows of a name through the list
+    // of its past incarnations.
+    out.push(if live {
+        (
             Key::new(space::LIVE_NAME).str(&e.name).into_bytes(),
             e.id.0.to_be_bytes().to_vec(),
-        ));
-    }
+        )
+    } else {
+        (
+            Key::new(space::NAME).str(&e.name).entity(e.id).into_bytes(),
+            Vec::new(),
+        )
+    });
     out
 }
 

@@ -20,7 +20,7 @@ pub mod space {
     pub const ENTITY: u8 = b'E';
     /// Live name → entity id.
     pub const LIVE_NAME: u8 = b'L';
-    /// Every incarnation of a name: name ++ id.
+    /// Deleted incarnations of a name: name ++ id.
     pub const NAME: u8 = b'N';
     /// Live entities by type / driver; lower case for deleted ones.
     pub const TYPE: u8 = b'T';

@@ -512,6 +512,11 @@ impl Transaction {
         self.put_key(keys::meta("latest_version"), encode(&version));
         let touched: BTreeSet<EntityId> = self.changes.iter().map(Change::entity).collect();
         for id in touched {
+            // A row's own version and deletion version are on its record already.
+            let row = self.view().entity_by_id(id)?;
+            if row.version == version || row.deleted_at == Some(version) {
+                continue;
+            }
             self.put_key(
                 Key::new(space::TOUCHED)
                     .entity(id)

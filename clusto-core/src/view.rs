@@ -144,23 +144,35 @@ impl<'a> View<'a> {
     /// The entity visible under this name, or `None`.
     pub fn find(&self, name: &str) -> Result<Option<Entity>> {
         if self.live() {
-            let Some(id) = self.kv.get(&keys::live_name(name))? else {
-                return Ok(None);
-            };
-            let id = EntityId(u64_from_tail(&id, 0)?);
-            let entity = self.entity_record(id)?.ok_or_else(|| {
-                Error::Corrupt(format!("name '{name}' points at missing entity {id}"))
-            })?;
-            return Ok(Some(entity));
+            return self.live_named(name);
         }
+        Ok(self
+            .incarnations(name)?
+            .into_iter()
+            .find(|e| e.visible_at(self.at)))
+    }
+
+    fn live_named(&self, name: &str) -> Result<Option<Entity>> {
+        let Some(id) = self.kv.get(&keys::live_name(name))? else {
+            return Ok(None);
+        };
+        let id = EntityId(u64_from_tail(&id, 0)?);
+        let entity = self.entity_record(id)?.ok_or_else(|| {
+            Error::Corrupt(format!("name '{name}' points at missing entity {id}"))
+        })?;
+        Ok(Some(entity))
+    }
+
+    /// Every row that ever had this name: the deleted ones, then the live one.
+    fn incarnations(&self, name: &str) -> Result<Vec<Entity>> {
         let prefix = Key::new(space::NAME).str(name).into_bytes();
+        let mut rows = Vec::new();
         for entry in self.kv.scan_prefix(&prefix) {
             let id = EntityId(u64_from_tail(&entry?.0, 0)?);
-            if let Some(e) = self.entity_record(id)?.filter(|e| e.visible_at(self.at)) {
-                return Ok(Some(e));
-            }
+            rows.push(self.entity_by_id(id)?);
         }
-        Ok(None)
+        rows.extend(self.live_named(name)?);
+        Ok(rows)
     }
 
     /// The entity visible under this name; `NotFound` if there is none.
@@ -569,18 +581,20 @@ impl<'a> View<'a> {
             .collect()
     }
 
-    /// Every version that touched an entity that ever had this name, in order.
+    /// Every version that touched an entity that ever had this name, in order: its
+    /// creation, its changes and its deletion.
     pub fn entity_versions(&self, name: &str) -> Result<Vec<Version>> {
-        let prefix = Key::new(space::NAME).str(name).into_bytes();
         let mut versions = BTreeSet::new();
-        for entry in self.kv.scan_prefix(&prefix) {
-            let id = EntityId(u64_from_tail(&entry?.0, 0)?);
-            let touched = Key::new(space::TOUCHED).entity(id).into_bytes();
+        let rows = self.incarnations(name)?;
+        for e in &rows {
+            versions.insert(e.version);
+            versions.extend(e.deleted_at);
+            let touched = Key::new(space::TOUCHED).entity(e.id).into_bytes();
             for t in self.kv.scan_prefix(&touched) {
                 versions.insert(u64_from_tail(&t?.0, 0)?);
             }
         }
-        if versions.is_empty() && self.find(name)?.is_none() {
+        if rows.is_empty() {
             return Err(Error::NotFound(format!("entity '{name}' never existed")));
         }
         Ok(versions.into_iter().collect())
