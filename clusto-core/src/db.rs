@@ -44,7 +44,12 @@ pub struct OpenOptions {
     /// How long to keep retrying while another process holds the database; `None`
     /// fails at once with [`Error::Locked`].
     pub lock_wait: Option<Duration>,
+    /// The storage engine's page cache in MiB (`None`: [`DEFAULT_CACHE_MIB`]).
+    pub cache_mib: Option<u64>,
 }
+
+/// The default page cache size in MiB.
+pub const DEFAULT_CACHE_MIB: u64 = 256;
 
 /// Lets one thread at a time hold the write transaction, without tying the
 /// transaction's lifetime to a borrow of the handle.
@@ -144,7 +149,8 @@ impl Clusto {
         };
         let started = Instant::now();
         let backend = loop {
-            match SledBackend::open(&canonical, flush_every) {
+            let cache = options.cache_mib.unwrap_or(DEFAULT_CACHE_MIB);
+            match SledBackend::open(&canonical, flush_every, cache) {
                 Err(Error::Locked { .. })
                     if options.lock_wait.is_some_and(|w| started.elapsed() < w) =>
                 {

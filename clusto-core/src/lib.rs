@@ -32,6 +32,7 @@ pub mod dsn;
 mod error;
 mod filter;
 mod index;
+pub mod json;
 mod keys;
 mod model;
 mod records;
@@ -43,7 +44,7 @@ mod value;
 mod view;
 
 pub use check::CheckReport;
-pub use db::{Clusto, Durability, FORMAT_VERSION, OpenOptions};
+pub use db::{Clusto, DEFAULT_CACHE_MIB, Durability, FORMAT_VERSION, OpenOptions};
 pub use drivers::{Behaviour, DriverSpec, PortSpec};
 pub use error::{Error, Result};
 pub use filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};

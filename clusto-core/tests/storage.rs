@@ -160,7 +160,7 @@ fn check_reports_index_damage() {
     std::thread::sleep(Duration::from_millis(100));
     {
         let raw = loop {
-            match SledBackend::open(&path, None) {
+            match SledBackend::open(&path, None, 64) {
                 Err(Error::Locked { .. }) => std::thread::sleep(Duration::from_millis(50)),
                 other => break other.unwrap(),
             }

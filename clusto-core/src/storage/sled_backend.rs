@@ -16,12 +16,13 @@ const LOCK_MESSAGE: &str = "could not acquire lock";
 impl SledBackend {
     /// Opens (creating if needed) the sled database in directory `path`.
     ///
-    /// `flush_every_ms` is sled's background flush period; `None` turns it off.
-    pub fn open(path: &Path, flush_every_ms: Option<u64>) -> Result<Self> {
+    /// `flush_every_ms` is sled's background flush period (`None` turns it off);
+    /// `cache_mib` the page cache size.
+    pub fn open(path: &Path, flush_every_ms: Option<u64>, cache_mib: u64) -> Result<Self> {
         let config = sled::Config::new()
             .path(path)
             .flush_every_ms(flush_every_ms)
-            .cache_capacity(256 * 1024 * 1024);
+            .cache_capacity(cache_mib * 1024 * 1024);
         match config.open() {
             Ok(db) => Ok(SledBackend { db }),
             Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_MESSAGE) => Err(Error::Locked {

@@ -1,0 +1,450 @@
+//! The subcommands: their arguments (clap) and what each does.
+
+mod edit;
+mod inspect;
+mod rack;
+mod resources;
+
+use clap::{Args, Subcommand, ValueEnum};
+use clusto_core::{Clusto, Datatype, Entity, Result, Transaction, TxMeta};
+use serde_json::{Value as Json, json};
+
+use crate::output::Output;
+
+/// What every command works with.
+pub struct Ctx {
+    /// The database.
+    pub db: Clusto,
+    /// User and description for the changes.
+    pub meta: TxMeta,
+}
+
+impl Ctx {
+    /// Runs `f` in one transaction (one version).
+    pub fn write<T>(&self, f: impl FnOnce(&mut Transaction) -> Result<T>) -> Result<T> {
+        self.db.write(self.meta.clone(), f)
+    }
+}
+
+/// The type of a value given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValueType {
+    /// A 64-bit integer.
+    Int,
+    /// Text (the default).
+    String,
+    /// A JSON array or object.
+    Json,
+    /// YYYY-MM-DDTHH:MM:SS[.ffffff].
+    Datetime,
+    /// The name of an entity.
+    Relation,
+}
+
+impl ValueType {
+    fn datatype(self) -> Datatype {
+        match self {
+            ValueType::Int => Datatype::Int,
+            ValueType::String => Datatype::String,
+            ValueType::Json => Datatype::Json,
+            ValueType::Datetime => Datatype::Datetime,
+            ValueType::Relation => Datatype::Relation,
+        }
+    }
+}
+
+/// Key, subkey and number options shared by the `attr` subcommands.
+#[derive(Args, Debug, Clone)]
+pub struct AttrArgs {
+    /// The entity.
+    pub name: String,
+    /// Attribute key.
+    #[arg(short, long)]
+    pub key: Option<String>,
+    /// Attribute subkey.
+    #[arg(short, long)]
+    pub subkey: Option<String>,
+    /// Attribute value.
+    #[arg(short, long)]
+    pub value: Option<String>,
+    /// Attribute number (`next` takes the counter when adding).
+    #[arg(short, long)]
+    pub number: Option<String>,
+    /// Type of --value.
+    #[arg(long = "type", value_enum, default_value_t = ValueType::String)]
+    pub value_type: ValueType,
+    /// Include attributes of every container (show only).
+    #[arg(long)]
+    pub merge: bool,
+    /// Include hidden attributes (keys starting with `_`).
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `clusto attr …`
+#[derive(Subcommand, Debug)]
+pub enum AttrCommand {
+    /// Show attributes (filtered by -k/-s/-n/-v).
+    Show(AttrArgs),
+    /// Add an attribute (-k and -v required).
+    Add(AttrArgs),
+    /// Replace the attribute with this key, subkey and number.
+    Set(AttrArgs),
+    /// Delete the attributes matching -k/-s/-n/-v.
+    Delete(AttrArgs),
+}
+
+/// `clusto pool …`
+#[derive(Subcommand, Debug)]
+pub enum PoolCommand {
+    /// Members of a pool.
+    Show {
+        /// The pool.
+        pool: String,
+        /// Members of nested pools too.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Create a pool.
+    Create {
+        /// The pool's name.
+        pool: String,
+        /// pool, unique_pool or exclusive_pool.
+        #[arg(long, default_value = "pool")]
+        driver: String,
+    },
+    /// Delete a pool (its members stay).
+    Delete {
+        /// The pool.
+        pool: String,
+    },
+    /// Put entities into a pool.
+    Insert {
+        /// The pool.
+        pool: String,
+        /// Entities.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Take entities out of a pool.
+    Remove {
+        /// The pool.
+        pool: String,
+        /// Entities.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+}
+
+/// `clusto rack …`
+#[derive(Subcommand, Debug)]
+pub enum RackCommand {
+    /// Draw the rack elevation (text, or SVG with --svg).
+    Show {
+        /// The rack.
+        rack: String,
+        /// Also write the elevation as SVG to this file.
+        #[arg(long)]
+        svg: Option<std::path::PathBuf>,
+    },
+    /// Put a device into rack units.
+    Insert {
+        /// The rack.
+        rack: String,
+        /// The device.
+        device: String,
+        /// Rack unit, or a range such as 3-4.
+        #[arg(long)]
+        ru: String,
+    },
+    /// Take a device out of a rack.
+    Remove {
+        /// The rack.
+        rack: String,
+        /// The device.
+        device: String,
+    },
+}
+
+/// `clusto ip …`
+#[derive(Subcommand, Debug)]
+pub enum IpCommand {
+    /// Give a device an address (the next free one of --manager, or --ip).
+    Allocate {
+        /// The device.
+        device: String,
+        /// The IP manager.
+        #[arg(long)]
+        manager: Option<String>,
+        /// The address.
+        #[arg(long)]
+        ip: Option<String>,
+    },
+    /// Free an address of a device (all of --manager's without --ip).
+    Deallocate {
+        /// The device.
+        device: String,
+        /// The IP manager (default: the one that manages --ip).
+        #[arg(long)]
+        manager: Option<String>,
+        /// The address.
+        #[arg(long)]
+        ip: Option<String>,
+    },
+    /// Addresses of a device, or devices of an address.
+    Show {
+        /// A device name or an address.
+        target: String,
+    },
+}
+
+/// `clusto name …`
+#[derive(Subcommand, Debug)]
+pub enum NameCommand {
+    /// Create an entity of DRIVER named by a simple entity-name manager.
+    Allocate {
+        /// The name manager.
+        manager: String,
+        /// The driver of the new entity.
+        driver: String,
+    },
+}
+
+/// `clusto port …`
+#[derive(Subcommand, Debug)]
+pub enum PortCommand {
+    /// Connect a port of a device to a port of another (same port type).
+    Connect {
+        /// The device.
+        device: String,
+        /// Port type, e.g. nic-eth.
+        port_type: String,
+        /// Port number.
+        number: i64,
+        /// The other device.
+        other: String,
+        /// The other port number.
+        other_number: i64,
+    },
+    /// Disconnect a port (both ends).
+    Disconnect {
+        /// The device.
+        device: String,
+        /// Port type.
+        port_type: String,
+        /// Port number.
+        number: i64,
+    },
+    /// Every port of a device and what it is connected to.
+    Show {
+        /// The device.
+        device: String,
+    },
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create the database (if needed) and its clustometa entity.
+    Initdb,
+    /// Type, driver, parents, contents, attributes, IPs and ports of entities.
+    Info {
+        /// Entity names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// An entity as it was at a version.
+    Show {
+        /// The entity.
+        name: String,
+        /// The version to read.
+        #[arg(long)]
+        at: u64,
+    },
+    /// Show, add, set or delete attributes.
+    #[command(subcommand)]
+    Attr(AttrCommand),
+    /// Pools: show, create, delete, insert, remove.
+    #[command(subcommand)]
+    Pool(PoolCommand),
+    /// Every entity, optionally of a type or driver.
+    ListAll {
+        /// Only this type.
+        #[arg(long = "type")]
+        type_name: Option<String>,
+        /// Only this driver.
+        #[arg(long)]
+        driver: Option<String>,
+    },
+    /// Members of all the given pools, with their IPs (names only with --names).
+    ListPool {
+        /// Pools.
+        #[arg(required = true)]
+        pools: Vec<String>,
+        /// Members of nested pools too.
+        #[arg(short, long)]
+        recursive: bool,
+        /// Only this type.
+        #[arg(long = "type")]
+        type_name: Option<String>,
+        /// Print names instead of IPs.
+        #[arg(long)]
+        names: bool,
+    },
+    /// Contents (default) or parents of an entity as a tree, with attribute values.
+    Tree {
+        /// The root entity.
+        name: String,
+        /// Show parents.
+        #[arg(short, long, conflicts_with = "contents")]
+        parents: bool,
+        /// Show contents.
+        #[arg(short, long)]
+        contents: bool,
+        /// Attribute keys to show beside each entity.
+        attrs: Vec<String>,
+    },
+    /// Create an entity of a driver, with properties.
+    Create {
+        /// The driver, e.g. basicserver.
+        driver: String,
+        /// The name.
+        name: String,
+        /// Properties as key=value.
+        #[arg(long = "prop")]
+        props: Vec<String>,
+    },
+    /// Rename an entity (references follow).
+    Rename {
+        /// Current name.
+        old: String,
+        /// New name.
+        new: String,
+    },
+    /// Delete an entity (references to it go too).
+    Delete {
+        /// The entity.
+        name: String,
+    },
+    /// Racks: elevation, insert, remove.
+    #[command(subcommand)]
+    Rack(RackCommand),
+    /// IP addresses: allocate, deallocate, show.
+    #[command(subcommand)]
+    Ip(IpCommand),
+    /// Names from name managers.
+    #[command(subcommand)]
+    Name(NameCommand),
+    /// Ports: connect, disconnect, show.
+    #[command(subcommand)]
+    Port(PortCommand),
+    /// Versions with user, time, description and changes.
+    History {
+        /// Only versions that touched this entity.
+        name: Option<String>,
+        /// From this version, or from this time (YYYY-MM-DD[THH:MM:SS]).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this user's versions.
+        #[arg(long)]
+        user: Option<String>,
+        /// List the changes of each version.
+        #[arg(long)]
+        changes: bool,
+    },
+    /// Entities whose attributes match every KEY[.SUBKEY][=VALUE].
+    Query {
+        /// Terms: key, key=value, key.subkey=value.
+        #[arg(required = true)]
+        terms: Vec<String>,
+        /// Only this type.
+        #[arg(long = "type")]
+        type_name: Option<String>,
+        /// Only this driver.
+        #[arg(long)]
+        driver: Option<String>,
+        /// Only members of this pool.
+        #[arg(long)]
+        pool: Option<String>,
+    },
+    /// Verify every record and index entry (exit 1 on problems).
+    Check,
+    /// Print shell completions.
+    Completion {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `{name, type, driver}` plus more fields.
+pub fn entity_record(e: &Entity) -> serde_json::Map<String, Json> {
+    match clusto_core::json::entity_json(e) {
+        Json::Object(o) => o,
+        _ => unreachable!("entity_json is an object"),
+    }
+}
+
+/// A list of names as JSON.
+pub fn names(list: &[Entity]) -> Json {
+    json!(list.iter().map(|e| e.name.as_str()).collect::<Vec<_>>())
+}
+
+/// Runs a command; the flag says the command found problems (exit 1).
+pub fn run(ctx: &Ctx, command: &Command) -> Result<(Output, bool)> {
+    let ok = |o: Output| Ok((o, false));
+    match command {
+        Command::Initdb => ok(edit::initdb(ctx)?),
+        Command::Info { names } => ok(inspect::info(ctx, names, None)?),
+        Command::Show { name, at } => {
+            ok(inspect::info(ctx, std::slice::from_ref(name), Some(*at))?)
+        }
+        Command::Attr(cmd) => ok(edit::attr(ctx, cmd)?),
+        Command::Pool(cmd) => ok(edit::pool(ctx, cmd)?),
+        Command::ListAll { type_name, driver } => ok(inspect::list_all(ctx, type_name, driver)?),
+        Command::ListPool {
+            pools,
+            recursive,
+            type_name,
+            names,
+        } => ok(inspect::list_pool(
+            ctx, pools, *recursive, type_name, *names,
+        )?),
+        Command::Tree {
+            name,
+            parents,
+            attrs,
+            ..
+        } => ok(inspect::tree(ctx, name, *parents, attrs)?),
+        Command::Create {
+            driver,
+            name,
+            props,
+        } => ok(edit::create(ctx, driver, name, props)?),
+        Command::Rename { old, new } => ok(edit::rename(ctx, old, new)?),
+        Command::Delete { name } => ok(edit::delete(ctx, name)?),
+        Command::Rack(cmd) => ok(rack::run(ctx, cmd)?),
+        Command::Ip(cmd) => ok(resources::ip(ctx, cmd)?),
+        Command::Name(cmd) => ok(resources::name(ctx, cmd)?),
+        Command::Port(cmd) => ok(resources::port(ctx, cmd)?),
+        Command::History {
+            name,
+            since,
+            user,
+            changes,
+        } => ok(inspect::history(
+            ctx,
+            name.as_deref(),
+            since.as_deref(),
+            user.as_deref(),
+            *changes,
+        )?),
+        Command::Query {
+            terms,
+            type_name,
+            driver,
+            pool,
+        } => ok(inspect::query(ctx, terms, type_name, driver, pool)?),
+        Command::Check => inspect::check(ctx),
+        Command::Completion { .. } => ok(Output::Nothing),
+    }
+}

@@ -1,0 +1,84 @@
+//! Which database the CLI opens, and who the changes are recorded for.
+//!
+//! Database, first found wins: `--dsn`, `$CLUSTODSN`, `dsn` in `[clusto]` of the config
+//! file (`--config`, `$CLUSTOCONFIG`, else `/etc/clusto/clusto.conf` if it exists), then
+//! `$XDG_DATA_HOME/clusto/db` (`~/.local/share/clusto/db`).
+
+use std::path::{Path, PathBuf};
+
+use clusto_core::{Error, Result};
+
+/// The system-wide config file of the original clusto.
+pub const DEFAULT_CONFIG: &str = "/etc/clusto/clusto.conf";
+
+/// The DSN to open, from the sources above in order.
+pub fn resolve_dsn(dsn: Option<&str>, config: Option<&Path>) -> Result<String> {
+    if let Some(dsn) = dsn {
+        return Ok(dsn.to_owned());
+    }
+    let config = config.map(Path::to_path_buf).or_else(|| {
+        let default = PathBuf::from(DEFAULT_CONFIG);
+        default.exists().then_some(default)
+    });
+    if let Some(path) = config {
+        return dsn_from_config(&path);
+    }
+    Ok(default_location().display().to_string())
+}
+
+/// The `dsn` of a legacy clusto.conf (`[clusto]` section).
+pub fn dsn_from_config(path: &Path) -> Result<String> {
+    let ini = ini::Ini::load_from_file(path)
+        .map_err(|e| Error::InvalidValue(format!("cannot read config {}: {e}", path.display())))?;
+    let dsn = ini
+        .section(Some("clusto"))
+        .and_then(|s| s.get("dsn"))
+        .ok_or_else(|| Error::InvalidValue(format!("{} has no dsn in [clusto]", path.display())))?;
+    // A relative path in a config file is relative to the file, not to where we run.
+    let relative = !dsn.contains("://") && !dsn.starts_with('/');
+    Ok(match path.parent() {
+        Some(dir) if relative && !dir.as_os_str().is_empty() => dir.join(dsn).display().to_string(),
+        _ => dsn.to_owned(),
+    })
+}
+
+/// The documented default database location.
+pub fn default_location() -> PathBuf {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    data.join("clusto").join("db")
+}
+
+/// The login user, for the versions this command writes.
+pub fn login_user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_of_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("clusto.conf");
+        std::fs::write(&conf, "[clusto]\ndsn = inventory\nversioning = true\n").unwrap();
+        assert_eq!(resolve_dsn(Some("/x"), Some(&conf)).unwrap(), "/x");
+        assert_eq!(
+            resolve_dsn(None, Some(&conf)).unwrap(),
+            dir.path().join("inventory").display().to_string()
+        );
+        std::fs::write(&conf, "[other]\n").unwrap();
+        assert!(
+            resolve_dsn(None, Some(&conf))
+                .unwrap_err()
+                .to_string()
+                .contains("no dsn")
+        );
+    }
+}
