@@ -18,12 +18,13 @@ all: build
 build:
 	$(CARGO) build --workspace --release
 
-## demo: build everything and run the Rust and the legacy-style Python demos on ./$(DEMO_DB)
+## demo: build everything; run the Rust, legacy-style Python and shell demos on ./$(DEMO_DB)*
 demo: python-release
 	$(CARGO) build --workspace --release
-	rm -rf $(DEMO_DB) $(DEMO_DB)-py
+	rm -rf $(DEMO_DB) $(DEMO_DB)-py $(DEMO_DB)-sh
 	$(CARGO) run --release -q -p clusto-examples --bin inventory-demo -- $(DEMO_DB)
 	cd examples/python && ../../$(VPY) legacy_datacenter.py clusto.conf
+	CLUSTO=target/release/clusto examples/shell/inventory.sh $(DEMO_DB)-sh
 
 ## test: every test (Rust unit, integration, property and crash tests; Python), lint and format
 test: lint test-rust test-python
