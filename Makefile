@@ -11,7 +11,7 @@ DEMO_DB ?= demo-db
 CRASH_ROUNDS ?= 300
 SLOW_PROPTEST_CASES ?= 1000
 
-.PHONY: all build demo test lint test-rust test-python python-dev python-release test-slow test-install bench bench-full clean
+.PHONY: all build demo test lint test-rust test-python test-c python-dev python-release test-slow test-install bench bench-full clean
 
 all: build
 
@@ -25,9 +25,11 @@ demo: python-release
 	$(CARGO) run --release -q -p clusto-examples --bin inventory-demo -- $(DEMO_DB)
 	cd examples/python && ../../$(VPY) legacy_datacenter.py clusto.conf
 	CLUSTO=target/release/clusto examples/shell/inventory.sh $(DEMO_DB)-sh
+	gcc -std=c99 -Wall -Wextra -Werror -Iclusto-ffi/include examples/c/inventory.c -Ltarget/release -lclusto -Wl,-rpath,$(CURDIR)/target/release -o target/inventory-c
+	target/inventory-c $(DEMO_DB) demo
 
-## test: every test (Rust unit, integration, property and crash tests; Python), lint and format
-test: lint test-rust test-python
+## test: every test (Rust unit, integration, property and crash tests; Python; C), lint and format
+test: lint test-rust test-python test-c
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -51,6 +53,22 @@ python-release: $(VENV)/.ready
 
 test-python: python-dev
 	$(VPY) -m pytest -q clusto-py/tests
+
+CFLAGS_TEST := -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Iclusto-ffi/include
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect
+FFI_DIR := target/debug
+
+## test-c: the C tests against libclusto.so and libclusto.a, under valgrind; the header
+## compiled as C++; the library from Python's ctypes
+test-c: $(VENV)/.ready
+	$(CARGO) build -p clusto-ffi
+	gcc $(CFLAGS_TEST) clusto-ffi/tests/c/test_clusto.c -L$(FFI_DIR) -lclusto -Wl,-rpath,$(CURDIR)/$(FFI_DIR) -o target/c-test-shared
+	gcc $(CFLAGS_TEST) clusto-ffi/tests/c/test_clusto.c $(FFI_DIR)/libclusto.a -lpthread -ldl -lm -o target/c-test-static
+	printf '#include "clusto.h"\nint main() { return clusto_version() == nullptr; }\n' > target/header-cxx.cpp
+	g++ -std=c++11 -Wall -Wextra -Werror -Iclusto-ffi/include -fsyntax-only target/header-cxx.cpp
+	@if command -v valgrind >/dev/null; then $(VALGRIND) target/c-test-shared && $(VALGRIND) target/c-test-static; \
+	else echo "valgrind not installed: running the C tests without it"; target/c-test-shared && target/c-test-static; fi
+	CLUSTO_LIB=$(CURDIR)/$(FFI_DIR)/libclusto.so $(VPY) -m pytest -q clusto-ffi/tests/python
 
 ## test-install: `pip install ./clusto-py` into a fresh venv, then import it
 test-install:

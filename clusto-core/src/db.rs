@@ -221,6 +221,11 @@ impl Clusto {
         })
     }
 
+    /// Whether two handles share one store (two opens of one path in this process).
+    pub fn same_store(&self, other: &Clusto) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// The database directory (`None` for a temporary database).
     pub fn path(&self) -> Option<&Path> {
         self.shared.path.as_deref()

@@ -1,0 +1,284 @@
+//! Opaque handles: databases (live or as of a version) and transactions, and the two
+//! helpers every call goes through to read or write.
+
+use std::ffi::c_char;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clusto_core::{Clusto, Error, OpenOptions, Transaction, TxMeta, View};
+
+use crate::args::{invalid, opt_text, put, text};
+use crate::status::{ClustoStatus, guard};
+
+/// An open database, live or (from [`clusto_open_at`]) read-only as of a version.
+pub struct ClustoDb {
+    pub(crate) db: Clusto,
+    pub(crate) at: Option<u64>,
+    pub(crate) meta: Mutex<TxMeta>,
+}
+
+/// A write transaction begun with [`clusto_begin`].
+pub struct ClustoTxn {
+    pub(crate) tx: Transaction,
+    pub(crate) db: Clusto,
+}
+
+/// The database handle behind a pointer.
+///
+/// # Safety
+/// `db` is NULL or a live handle from this library.
+pub(crate) unsafe fn db_ref<'a>(db: *const ClustoDb) -> Result<&'a ClustoDb, Error> {
+    // SAFETY: NULL or a live handle by contract.
+    unsafe { db.as_ref() }.ok_or_else(|| invalid("db is NULL"))
+}
+
+/// The transaction behind a nullable pointer.
+///
+/// # Safety
+/// `tx` is NULL or a live transaction from this library.
+pub(crate) unsafe fn tx_mut<'a>(tx: *mut ClustoTxn) -> Option<&'a mut ClustoTxn> {
+    // SAFETY: NULL or a live handle by contract.
+    unsafe { tx.as_mut() }
+}
+
+fn check_pair(db: &ClustoDb, tx: &ClustoTxn) -> Result<(), Error> {
+    if db.at.is_some() {
+        return Err(invalid(
+            "a transaction cannot be used with a handle opened as of a version",
+        ));
+    }
+    if !db.db.same_store(&tx.db) {
+        return Err(invalid("the transaction was begun on another database"));
+    }
+    Ok(())
+}
+
+/// Reads through `tx` when given (it sees its own writes), else the committed state
+/// (as of the handle's version, for a handle from [`clusto_open_at`]).
+pub(crate) fn read<T>(
+    db: &ClustoDb,
+    tx: Option<&mut ClustoTxn>,
+    f: impl FnOnce(&View<'_>) -> clusto_core::Result<T>,
+) -> clusto_core::Result<T> {
+    match (tx, db.at) {
+        (Some(tx), _) => {
+            check_pair(db, tx)?;
+            f(&tx.tx.view())
+        }
+        (None, None) => db.db.read(f),
+        (None, Some(v)) => db.db.read_at(v, f),
+    }
+}
+
+/// Writes in `tx` when given, else in a transaction of its own (one version).
+pub(crate) fn write<T>(
+    db: &ClustoDb,
+    tx: Option<&mut ClustoTxn>,
+    f: impl FnOnce(&mut Transaction) -> clusto_core::Result<T>,
+) -> clusto_core::Result<T> {
+    if db.at.is_some() {
+        return Err(invalid("this handle reads a past version: it cannot write"));
+    }
+    match tx {
+        Some(tx) => {
+            check_pair(db, tx)?;
+            f(&mut tx.tx)
+        }
+        None => {
+            let meta = db.meta.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            db.db.write(meta, f)
+        }
+    }
+}
+
+/// The library version, e.g. "0.1.0". Static: do not free.
+#[unsafe(no_mangle)]
+pub extern "C" fn clusto_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// Opens (creating if needed, mode 0700) the database in directory `path`, waiting up to
+/// `lock_wait_ms` milliseconds while another process holds it (0: fail at once). On
+/// success `*out` is a handle to free with `clusto_close`.
+///
+/// Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, NULL out), LOCKED, CORRUPT, IO.
+///
+/// # Safety
+/// `path` is a NUL-terminated string; `out` is valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_open(
+    path: *const c_char,
+    lock_wait_ms: u64,
+    out: *mut *mut ClustoDb,
+) -> ClustoStatus {
+    guard(|| {
+        crate::args::need(out, "out")?;
+        // SAFETY: contract above.
+        let path = unsafe { text(path, "path") }?;
+        let options = OpenOptions {
+            lock_wait: (lock_wait_ms > 0).then(|| Duration::from_millis(lock_wait_ms)),
+            ..Default::default()
+        };
+        let db = Clusto::open_with(path, &options)?;
+        let handle = Box::into_raw(Box::new(ClustoDb {
+            db,
+            at: None,
+            meta: Mutex::new(TxMeta::default()),
+        }));
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, handle, "out") }
+    })
+}
+
+/// A second, read-only handle on the same database that reads it as it was at the end
+/// of `version`. Free it with `clusto_close`. Writes through it fail with
+/// INVALID_ARGUMENT.
+///
+/// Errors: INVALID_ARGUMENT.
+///
+/// # Safety
+/// `db` is a live handle; `out` is valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_open_at(
+    db: *const ClustoDb,
+    version: u64,
+    out: *mut *mut ClustoDb,
+) -> ClustoStatus {
+    guard(|| {
+        crate::args::need(out, "out")?;
+        // SAFETY: contract above.
+        let db = unsafe { db_ref(db) }?;
+        let handle = Box::into_raw(Box::new(ClustoDb {
+            db: db.db.clone(),
+            at: Some(version),
+            meta: Mutex::new(TxMeta::default()),
+        }));
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, handle, "out") }
+    })
+}
+
+/// Closes a handle. NULL is ignored. Transactions begun on it must be ended first.
+///
+/// # Safety
+/// `db` is NULL or a handle from this library, not yet closed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_close(db: *mut ClustoDb) {
+    if !db.is_null() {
+        // SAFETY: the handle came from Box::into_raw.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            drop(unsafe { Box::from_raw(db) })
+        }));
+    }
+}
+
+/// Sets the user and description recorded with the versions of the calls made without
+/// a transaction (NULL clears them).
+///
+/// Errors: INVALID_ARGUMENT.
+///
+/// # Safety
+/// `db` is a live handle; the strings are NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_set_meta(
+    db: *mut ClustoDb,
+    user: *const c_char,
+    description: *const c_char,
+) -> ClustoStatus {
+    guard(|| {
+        // SAFETY: contract above.
+        let (db, user, description) = unsafe {
+            (
+                db_ref(db)?,
+                opt_text(user, "user")?,
+                opt_text(description, "description")?,
+            )
+        };
+        *db.meta.lock().unwrap_or_else(|e| e.into_inner()) = TxMeta {
+            user: user.map(str::to_owned),
+            description: description.map(str::to_owned),
+        };
+        Ok(())
+    })
+}
+
+/// Begins the write transaction, recording `user` and `description` (either may be
+/// NULL) with its version. Waits while another thread holds the write transaction;
+/// fails with CONFLICT if this thread does. End it with `clusto_commit` or
+/// `clusto_rollback`, on the thread that began it.
+///
+/// Errors: INVALID_ARGUMENT, CONFLICT, CORRUPT, IO.
+///
+/// # Safety
+/// `db` is a live handle; the strings are NULL or NUL-terminated; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_begin(
+    db: *const ClustoDb,
+    user: *const c_char,
+    description: *const c_char,
+    out: *mut *mut ClustoTxn,
+) -> ClustoStatus {
+    guard(|| {
+        crate::args::need(out, "out")?;
+        // SAFETY: contract above.
+        let (db, user, description) = unsafe {
+            (
+                db_ref(db)?,
+                opt_text(user, "user")?,
+                opt_text(description, "description")?,
+            )
+        };
+        if db.at.is_some() {
+            return Err(invalid("this handle reads a past version: it cannot write"));
+        }
+        let meta = TxMeta {
+            user: user.map(str::to_owned),
+            description: description.map(str::to_owned),
+        };
+        let tx = db.db.begin(meta)?;
+        let handle = Box::into_raw(Box::new(ClustoTxn {
+            tx,
+            db: db.db.clone(),
+        }));
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, handle, "out") }
+    })
+}
+
+/// Commits and frees the transaction. `*version` (if `version` is not NULL) receives the
+/// new version, or 0 when nothing changed. The handle is freed whatever the outcome.
+///
+/// Errors: INVALID_ARGUMENT (NULL tx), IO.
+///
+/// # Safety
+/// `tx` is a live transaction; `version` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_commit(tx: *mut ClustoTxn, version: *mut u64) -> ClustoStatus {
+    guard(|| {
+        if tx.is_null() {
+            return Err(invalid("tx is NULL"));
+        }
+        // SAFETY: the handle came from Box::into_raw in clusto_begin.
+        let tx = unsafe { Box::from_raw(tx) };
+        let committed = tx.tx.commit()?;
+        if !version.is_null() {
+            // SAFETY: non-NULL and writable by contract.
+            unsafe { version.write(committed.unwrap_or(0)) };
+        }
+        Ok(())
+    })
+}
+
+/// Discards and frees the transaction. NULL is ignored.
+///
+/// # Safety
+/// `tx` is NULL or a live transaction.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_rollback(tx: *mut ClustoTxn) {
+    if !tx.is_null() {
+        // SAFETY: the handle came from Box::into_raw in clusto_begin.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            drop(unsafe { Box::from_raw(tx) })
+        }));
+    }
+}

@@ -1,0 +1,450 @@
+//! `clusto_json`: the whole API behind one function taking a JSON request and giving a
+//! JSON response, for scripting languages that find structs awkward.
+//!
+//! Request: `{"op": NAME, ...arguments}`; `{"op": "batch", "ops": [...], "user": U,
+//! "description": D}` runs several operations in one transaction (one version; all or
+//! nothing). A read may carry `"at": VERSION`. Response: `{"ok": true, "result": ...}`
+//! or `{"ok": false, "error": {"code": "NOT_FOUND", "message": "..."}}`.
+//!
+//! Values in requests: a JSON integer, string or null; `{"relation": NAME}`;
+//! `{"datetime": "YYYY-MM-DDTHH:MM:SS"}`; an array or object (stored as json). Results
+//! use the same shapes (see `clusto_core::json`).
+//!
+//! Operations: version, check, init, create {driver, name, props?}, exists {name},
+//! get {name}, delete {name}, rename {old, new}, attrs {name, key?, subkey?, number?,
+//! value?, hidden?}, attr_add / attr_set {name, key, value, subkey?, number? (int or
+//! "next")}, attr_delete {name, key?, subkey?, number?, value?}, insert {container,
+//! thing}, rack_insert {rack, device, units}, remove {container, thing}, contents /
+//! parents / pools {name, recursive?}, ip_allocate {device, manager?, ip?},
+//! ip_deallocate {device, manager?, ip?}, ips {device}, ip_owners {ip}, name_allocate
+//! {manager, driver}, port_connect {device, port_type, number, other, other_number},
+//! port_disconnect {device, port_type, number}, port_connected {device, port_type,
+//! number}, history {name?, user?, from?, to?}, changes {version}.
+
+use std::ffi::c_char;
+
+use clusto_core::json::{entity_json, version_json};
+use clusto_core::{
+    AttrFilter, Error, NewAttr, NumberMatch, NumberSpec, Related, SubkeyMatch, TextMatch,
+    Timestamp, Transaction, TxMeta, Value, VersionQuery, View,
+};
+use serde_json::{Map, Value as Json, json};
+
+use crate::args::{c_string, invalid, need, put, text};
+use crate::handles::{ClustoDb, db_ref};
+use crate::status::{ClustoStatus, guard, status_name, status_of};
+
+/// The largest request accepted, in bytes.
+const MAX_REQUEST: usize = 16 << 20;
+
+type Req = Map<String, Json>;
+
+fn str_arg<'a>(req: &'a Req, name: &str) -> Result<&'a str, Error> {
+    req.get(name)
+        .and_then(Json::as_str)
+        .ok_or_else(|| invalid(format!("request needs a string '{name}'")))
+}
+
+fn opt_str<'a>(req: &'a Req, name: &str) -> Result<Option<&'a str>, Error> {
+    match req.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid(format!("'{name}' must be a string"))),
+    }
+}
+
+fn int_arg(req: &Req, name: &str) -> Result<i64, Error> {
+    req.get(name)
+        .and_then(Json::as_i64)
+        .ok_or_else(|| invalid(format!("request needs an integer '{name}'")))
+}
+
+fn bool_arg(req: &Req, name: &str) -> bool {
+    req.get(name).and_then(Json::as_bool).unwrap_or(false)
+}
+
+/// A request value as a core value.
+fn value_arg(view: &View<'_>, v: &Json) -> Result<Value, Error> {
+    Ok(match v {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Int(*b as i64),
+        Json::Number(n) => Value::Int(
+            n.as_i64()
+                .ok_or_else(|| invalid(format!("{n} is not a 64-bit integer")))?,
+        ),
+        Json::String(s) => Value::String(s.clone()),
+        Json::Object(o) if o.len() == 1 && o.contains_key("relation") => {
+            let name = o["relation"]
+                .as_str()
+                .ok_or_else(|| invalid("a relation names an entity"))?;
+            Value::Relation(view.entity(name)?.id)
+        }
+        Json::Object(o) if o.len() == 1 && o.contains_key("datetime") => {
+            let text = o["datetime"]
+                .as_str()
+                .ok_or_else(|| invalid("a datetime is an ISO string"))?;
+            Value::Datetime(Timestamp::parse(text)?)
+        }
+        other => Value::json(other.to_string())?,
+    })
+}
+
+fn filter_arg(view: &View<'_>, req: &Req) -> Result<AttrFilter, Error> {
+    Ok(AttrFilter {
+        key: opt_str(req, "key")?.map(|k| TextMatch::Exact(k.to_owned())),
+        subkey: opt_str(req, "subkey")?.map_or(SubkeyMatch::Any, |s| {
+            SubkeyMatch::Is(TextMatch::Exact(s.to_owned()))
+        }),
+        number: match req.get("number") {
+            None => NumberMatch::Any,
+            Some(Json::Null) => NumberMatch::Null,
+            Some(n) => NumberMatch::Is(
+                n.as_i64()
+                    .ok_or_else(|| invalid("'number' must be an integer or null"))?,
+            ),
+        },
+        value: req.get("value").map(|v| value_arg(view, v)).transpose()?,
+        include_hidden: bool_arg(req, "hidden"),
+    })
+}
+
+fn names(list: &[clusto_core::Entity]) -> Json {
+    json!(list.iter().map(|e| e.name.as_str()).collect::<Vec<_>>())
+}
+
+/// Operations that only read.
+fn read_op(op: &str, req: &Req, v: &View<'_>) -> Result<Option<Json>, Error> {
+    let related = || Related {
+        recursive: bool_arg(req, "recursive"),
+        ..Default::default()
+    };
+    Ok(Some(match op {
+        "version" => json!(v.latest_version()?),
+        "exists" => json!(v.find(str_arg(req, "name")?)?.is_some()),
+        "get" => {
+            let e = v.entity(str_arg(req, "name")?)?;
+            let mut out = entity_json(&e);
+            let attrs: Vec<Json> = v
+                .attrs(e.id, &AttrFilter::any())?
+                .iter()
+                .map(|a| v.attr_json(a))
+                .collect::<Result<_, _>>()?;
+            out["attrs"] = Json::Array(attrs);
+            out
+        }
+        "attrs" => {
+            let e = v.entity(str_arg(req, "name")?)?;
+            let f = filter_arg(v, req)?;
+            Json::Array(
+                v.attrs(e.id, &f)?
+                    .iter()
+                    .map(|a| v.attr_json(a))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        "contents" => names(&v.contents(
+            v.entity(str_arg(req, "name")?)?.id,
+            &AttrFilter::any(),
+            &related(),
+        )?),
+        "parents" => names(&v.parents(v.entity(str_arg(req, "name")?)?.id, &related())?),
+        "pools" => names(&v.pools_of(
+            v.entity(str_arg(req, "name")?)?.id,
+            bool_arg(req, "recursive"),
+        )?),
+        "ips" => json!(v.ips_of(v.entity(str_arg(req, "device")?)?.id)?),
+        "ip_owners" => names(&v.devices_with_ip(str_arg(req, "ip")?)?),
+        "port_connected" => {
+            let d = v.entity(str_arg(req, "device")?)?.id;
+            json!(
+                v.connected(d, str_arg(req, "port_type")?, int_arg(req, "number")?)?
+                    .map(|e| e.name)
+            )
+        }
+        "history" => {
+            let query = VersionQuery {
+                from: req.get("from").and_then(Json::as_u64),
+                to: req.get("to").and_then(Json::as_u64),
+                user: opt_str(req, "user")?.map(str::to_owned),
+                ..Default::default()
+            };
+            let mut versions = v.versions(&query)?;
+            if let Some(name) = opt_str(req, "name")? {
+                let touched = v.entity_versions(name)?;
+                versions.retain(|i| touched.contains(&i.version));
+            }
+            Json::Array(versions.iter().map(version_json).collect())
+        }
+        "changes" => {
+            let version = req
+                .get("version")
+                .and_then(Json::as_u64)
+                .ok_or_else(|| invalid("request needs a 'version'"))?;
+            let list: Vec<Json> = v
+                .change_details(version)?
+                .iter()
+                .map(|d| {
+                    Ok(json!({
+                        "entity": d.entity.name,
+                        "change": format!("{:?}", d.change).split([' ', '{']).next().unwrap_or("").to_owned(),
+                        "attr": d.attr.as_ref().map(|a| v.attr_json(a)).transpose()?,
+                    }))
+                })
+                .collect::<Result<_, Error>>()?;
+            Json::Array(list)
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// Operations that write (and, inside a transaction, the reads too).
+fn write_op(op: &str, req: &Req, tx: &mut Transaction) -> Result<Json, Error> {
+    if let Some(result) = read_op(op, req, &tx.view())? {
+        return Ok(result);
+    }
+    let entity = |tx: &Transaction, field: &str| -> Result<clusto_core::EntityId, Error> {
+        Ok(tx.view().entity(str_arg(req, field)?)?.id)
+    };
+    Ok(match op {
+        "init" => entity_json(&tx.init_clusto()?),
+        "create" => {
+            let view = tx.view();
+            let props = match req.get("props") {
+                None | Some(Json::Null) => Vec::new(),
+                Some(Json::Object(o)) => o
+                    .iter()
+                    .map(|(k, v)| Ok((k.as_str(), value_arg(&view, v)?)))
+                    .collect::<Result<Vec<_>, Error>>()?,
+                Some(_) => return Err(invalid("'props' must be an object")),
+            };
+            entity_json(&tx.create(str_arg(req, "driver")?, str_arg(req, "name")?, &props)?)
+        }
+        "delete" => {
+            tx.delete_entity(str_arg(req, "name")?)?;
+            Json::Null
+        }
+        "rename" => entity_json(&tx.rename(str_arg(req, "old")?, str_arg(req, "new")?)?),
+        "attr_add" | "attr_set" => {
+            let id = entity(tx, "name")?;
+            let value = req
+                .get("value")
+                .ok_or_else(|| invalid("request needs a 'value'"))?;
+            let number = match req.get("number") {
+                None | Some(Json::Null) => NumberSpec::None,
+                Some(Json::String(s)) if s == "next" => NumberSpec::Next,
+                Some(n) => NumberSpec::Exact(
+                    n.as_i64()
+                        .ok_or_else(|| invalid("'number' must be an integer or \"next\""))?,
+                ),
+            };
+            let attr = NewAttr {
+                key: str_arg(req, "key")?.to_owned(),
+                subkey: opt_str(req, "subkey")?.map(str::to_owned),
+                number,
+                value: value_arg(&tx.view(), value)?,
+            };
+            let a = if op == "attr_set" {
+                tx.set_attr(id, attr)?
+            } else {
+                tx.add_attr(id, attr)?
+            };
+            tx.view().attr_json(&a)?
+        }
+        "attr_delete" => {
+            let id = entity(tx, "name")?;
+            let f = filter_arg(&tx.view(), req)?;
+            json!(tx.delete_attrs(id, &f)?)
+        }
+        "insert" => {
+            let (c, t) = (entity(tx, "container")?, entity(tx, "thing")?);
+            tx.insert(c, t)?;
+            Json::Null
+        }
+        "rack_insert" => {
+            let (r, d) = (entity(tx, "rack")?, entity(tx, "device")?);
+            let units = req
+                .get("units")
+                .and_then(Json::as_array)
+                .ok_or_else(|| invalid("request needs 'units', a list of integers"))?
+                .iter()
+                .map(|u| {
+                    u.as_i64()
+                        .ok_or_else(|| invalid("'units' must be integers"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.rack_insert(r, d, &units)?;
+            Json::Null
+        }
+        "remove" => {
+            let (c, t) = (entity(tx, "container")?, entity(tx, "thing")?);
+            json!(tx.remove(c, t)?)
+        }
+        "ip_allocate" => {
+            let d = entity(tx, "device")?;
+            let m = opt_str(req, "manager")?
+                .map(|m| tx.view().entity(m))
+                .transpose()?
+                .map(|m| m.id);
+            let a = tx.add_ip(d, opt_str(req, "ip")?, m)?;
+            let f = AttrFilter::key("ip")
+                .subkey("ipstring")
+                .number(a.number.unwrap_or(-1));
+            json!(tx.view().attrs(d, &f)?.first().map(|a| a.value.to_string()))
+        }
+        "ip_deallocate" => {
+            let d = entity(tx, "device")?;
+            let ip = opt_str(req, "ip")?;
+            let m = match (opt_str(req, "manager")?, ip) {
+                (Some(m), _) => tx.view().entity(m)?.id,
+                (None, Some(ip)) => tx.view().ip_manager_for(ip)?.id,
+                (None, None) => return Err(invalid("give 'ip' or 'manager'")),
+            };
+            json!(tx.deallocate(m, d, ip.map(Value::from))?)
+        }
+        "name_allocate" => {
+            let m = entity(tx, "manager")?;
+            entity_json(&tx.allocate_entity(m, str_arg(req, "driver")?, None)?)
+        }
+        "port_connect" => {
+            let (d, o) = (entity(tx, "device")?, entity(tx, "other")?);
+            tx.connect_ports(
+                d,
+                str_arg(req, "port_type")?,
+                int_arg(req, "number")?,
+                o,
+                int_arg(req, "other_number")?,
+            )?;
+            Json::Null
+        }
+        "port_disconnect" => {
+            let d = entity(tx, "device")?;
+            json!(tx.disconnect_port(d, str_arg(req, "port_type")?, int_arg(req, "number")?)?)
+        }
+        other => return Err(invalid(format!("unknown op '{other}'"))),
+    })
+}
+
+fn execute(db: &ClustoDb, req: &Req) -> Result<Json, Error> {
+    let op = str_arg(req, "op")?;
+    if op == "check" {
+        let report = db.db.check()?;
+        return Ok(json!({"clean": report.is_clean(), "problems": report.problems}));
+    }
+    let at = req.get("at").and_then(Json::as_u64).or(db.at);
+    if op != "batch" {
+        let read = |v: &View<'_>| read_op(op, req, v);
+        let done = match at {
+            Some(version) => db.db.read_at(version, read)?,
+            None => db.db.read(read)?,
+        };
+        if let Some(result) = done {
+            return Ok(result);
+        }
+    }
+    if at.is_some() {
+        return Err(invalid("a request reading a past version cannot write"));
+    }
+    let meta = TxMeta {
+        user: opt_str(req, "user")?.map(str::to_owned),
+        description: opt_str(req, "description")?.map(str::to_owned),
+    };
+    let meta = if meta.user.is_none() && meta.description.is_none() {
+        db.meta.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    } else {
+        meta
+    };
+    db.db.write(meta, |tx| {
+        if op != "batch" {
+            return write_op(op, req, tx);
+        }
+        let ops = req
+            .get("ops")
+            .and_then(Json::as_array)
+            .ok_or_else(|| invalid("a batch needs 'ops', a list"))?;
+        let mut results = Vec::with_capacity(ops.len());
+        for (i, sub) in ops.iter().enumerate() {
+            let sub = sub
+                .as_object()
+                .ok_or_else(|| invalid(format!("op {i} of the batch is not an object")))?;
+            let name = str_arg(sub, "op")?;
+            if name == "batch" || name == "check" {
+                return Err(invalid(format!(
+                    "op {i}: '{name}' cannot run inside a batch"
+                )));
+            }
+            results.push(write_op(name, sub, tx).map_err(|e| prefix(i, e))?);
+        }
+        Ok(Json::Array(results))
+    })
+}
+
+/// Names the failing operation of a batch in its error.
+fn prefix(i: usize, e: Error) -> Error {
+    let message = format!("op {i} of the batch: {e}");
+    match e {
+        Error::NotFound(_) => Error::NotFound(message),
+        Error::AlreadyExists(_) => Error::AlreadyExists(message),
+        Error::InvalidName(_) => Error::InvalidName(message),
+        Error::TypeMismatch(_) => Error::TypeMismatch(message),
+        Error::ResourceUnavailable(_) => Error::ResourceUnavailable(message),
+        Error::Conflict(_) | Error::Ambiguous(_) | Error::PoolRule(_) | Error::Port(_) => {
+            Error::Conflict(message)
+        }
+        other => other,
+    }
+}
+
+/// Runs the JSON request `request` (see the module documentation in the header) and
+/// stores the JSON response in `*response`, to free with `clusto_string_free`. The
+/// response is set whenever `response` is not NULL, also on errors, and the status is
+/// the one named in its `error.code`.
+///
+/// Errors: any status, with the same code in the response.
+///
+/// # Safety
+/// `db` is a live handle; `request` is a C string; `response` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_json(
+    db: *const ClustoDb,
+    request: *const c_char,
+    response: *mut *mut c_char,
+) -> ClustoStatus {
+    let mut reply = Json::Null;
+    let status = guard(|| {
+        need(response, "response")?;
+        // SAFETY: contract above.
+        let (db, request) = unsafe { (db_ref(db)?, text(request, "request")?) };
+        if request.len() > MAX_REQUEST {
+            return Err(invalid(format!(
+                "request is larger than {MAX_REQUEST} bytes"
+            )));
+        }
+        let req: Json = serde_json::from_str(request)
+            .map_err(|e| invalid(format!("request is not JSON: {e}")))?;
+        let req = req
+            .as_object()
+            .ok_or_else(|| invalid("request must be a JSON object"))?;
+        match execute(db, req) {
+            Ok(result) => {
+                reply = json!({"ok": true, "result": result});
+                Ok(())
+            }
+            Err(e) => {
+                reply = json!({"ok": false, "error": {"code": status_name(status_of(&e)), "message": e.to_string()}});
+                Err(e)
+            }
+        }
+    });
+    if !response.is_null() {
+        if reply.is_null() {
+            let message = unsafe { std::ffi::CStr::from_ptr(crate::status::clusto_last_error()) }
+                .to_string_lossy()
+                .into_owned();
+            reply =
+                json!({"ok": false, "error": {"code": status_name(status), "message": message}});
+        }
+        // SAFETY: non-NULL and writable by contract.
+        let _ = unsafe { put(response, c_string(&reply.to_string()), "response") };
+    }
+    status
+}
