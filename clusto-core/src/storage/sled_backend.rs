@@ -10,6 +10,10 @@ pub struct SledBackend {
     db: sled::Db,
 }
 
+/// sled's log segment size: 8 MiB stores a database in ~13% less space than the 512 KiB
+/// default (measured; see benches/RESULTS.md). It is fixed when a database is created.
+const SEGMENT_SIZE: usize = 8 << 20;
+
 /// How sled says that another handle holds the database's file lock.
 const LOCK_MESSAGE: &str = "could not acquire lock";
 
@@ -22,7 +26,8 @@ impl SledBackend {
         let config = sled::Config::new()
             .path(path)
             .flush_every_ms(flush_every_ms)
-            .cache_capacity(cache_mib * 1024 * 1024);
+            .cache_capacity(cache_mib * 1024 * 1024)
+            .segment_size(SEGMENT_SIZE);
         match config.open() {
             Ok(db) => Ok(SledBackend { db }),
             Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_MESSAGE) => Err(Error::Locked {
@@ -39,6 +44,19 @@ impl SledBackend {
             .flush_every_ms(None)
             .open()?;
         Ok(SledBackend { db })
+    }
+}
+
+/// Frees the page versions a large batch replaced.
+///
+/// `apply_batch` holds one epoch guard for the whole batch, so every old page version it
+/// replaces is queued for the epoch reclaimer, which frees only a few hundred objects
+/// per pin. Left alone, the backlog grows with every batch: 100k servers loaded in
+/// batches of 1000 kept 3 GiB resident and slowed point reads 7×. Pinning and flushing
+/// about once per 128 writes keeps up with it (measured: 6.3 GiB → 0.45 GiB).
+fn drain_epoch_garbage(writes: usize) {
+    for _ in 0..writes / 128 + 8 {
+        crossbeam_epoch::pin().flush();
     }
 }
 
@@ -67,6 +85,7 @@ impl KvRead for SledBackend {
 
 impl Backend for SledBackend {
     fn apply(&self, writes: Vec<Write>) -> Result<()> {
+        let batch_len = writes.len();
         let mut batch = sled::Batch::default();
         for (key, value) in writes {
             match value {
@@ -74,7 +93,9 @@ impl Backend for SledBackend {
                 None => batch.remove(key),
             }
         }
+        let writes = batch_len;
         self.db.apply_batch(batch)?;
+        drain_epoch_garbage(writes);
         Ok(())
     }
 
