@@ -58,7 +58,8 @@ pub fn attr_keys(a: &Attribute) -> Vec<Vec<u8>> {
             .attr(a.id)
             .into_bytes(),
     ];
-    if let Some(subkey) = &a.subkey {
+    // Relation values are found through the reference index instead.
+    if let (Some(subkey), false) = (&a.subkey, a.value.as_relation().is_some()) {
         out.push(
             Key::new(pick(space::BY_SUBKEY, space::BY_SUBKEY_OLD))
                 .str(subkey)

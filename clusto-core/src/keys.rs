@@ -38,7 +38,7 @@ pub mod space {
     pub const BY_KEY: u8 = b'K';
     /// Deleted attributes by key, value, subkey.
     pub const BY_KEY_OLD: u8 = b'k';
-    /// Attributes that have a subkey, by subkey and value.
+    /// Attributes that have a subkey and a value other than a relation, by subkey and value.
     pub const BY_SUBKEY: u8 = b'S';
     /// Deleted attributes that have a subkey, by subkey and value.
     pub const BY_SUBKEY_OLD: u8 = b's';

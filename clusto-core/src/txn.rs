@@ -228,6 +228,15 @@ impl Transaction {
     pub(crate) fn retire_attr(&mut self, attr: &Attribute) -> Result<()> {
         let mut gone = attr.clone();
         gone.deleted_at = Some(self.version);
+        if attr.version == self.version {
+            // Created by this transaction: visible at no version, so it leaves no row and
+            // no change behind (a `_lastip` replaced 1000 times in one bulk load).
+            for key in index::attr_keys(attr) {
+                self.pending.discard(key);
+            }
+            self.pending.discard(keys::attr(attr.entity, attr.id, true));
+            return self.track_held_values(Some(attr), &gone);
+        }
         self.store_attr(Some(attr), &gone)?;
         self.changes.push(Change::AttrDeleted {
             entity: attr.entity,
@@ -495,9 +504,28 @@ impl Transaction {
         })
     }
 
+    /// Drops the changes that name rows this transaction created and deleted again: they
+    /// are visible at no version, so the history has nothing to say about them.
+    fn drop_vanished_changes(&mut self) -> Result<()> {
+        let changes = std::mem::take(&mut self.changes);
+        let view = self.view();
+        let mut kept = Vec::with_capacity(changes.len());
+        for change in changes {
+            if let Change::AttrAdded { entity, attr } = &change {
+                if view.attr_by_id(*entity, *attr)?.is_none() {
+                    continue;
+                }
+            }
+            kept.push(change);
+        }
+        self.changes = kept;
+        Ok(())
+    }
+
     /// Commits: returns the new version, or `None` when nothing changed (no version is
     /// used up). In the default durable mode the data is on disk when this returns.
     pub fn commit(mut self) -> Result<Option<Version>> {
+        self.drop_vanished_changes()?;
         if self.changes.is_empty() {
             return Ok(None);
         }

@@ -351,31 +351,31 @@ impl<'a> View<'a> {
                 old: space::BY_KEY_OLD,
                 tail: Key::new(0).str_prefix(glob.literal_prefix()).into_bytes(),
             },
-            (None, Some(Some(sub))) => {
-                let mut tail = Key::new(0).str(sub);
-                if let Some(v) = &filter.value {
-                    tail = tail.value(v);
-                }
-                AttrSource::Index {
-                    live: space::BY_SUBKEY,
-                    old: space::BY_SUBKEY_OLD,
-                    tail: tail.into_bytes(),
-                }
-            }
-            _ => match filter.value.as_ref().and_then(Value::as_relation) {
-                Some(target) => AttrSource::Index {
+            (None, subkey) => match (filter.value.as_ref().and_then(Value::as_relation), subkey) {
+                (Some(target), _) => AttrSource::Index {
                     live: space::REFERENCE,
                     old: space::REFERENCE_OLD,
                     tail: Key::new(0).entity(target).into_bytes(),
                 },
-                None => AttrSource::All,
+                // The subkey index holds no relation values, so it answers only queries
+                // for a value that is not one.
+                (None, Some(Some(sub))) if filter.value.is_some() => AttrSource::Index {
+                    live: space::BY_SUBKEY,
+                    old: space::BY_SUBKEY_OLD,
+                    tail: Key::new(0)
+                        .str(sub)
+                        .value(filter.value.as_ref().expect("checked"))
+                        .into_bytes(),
+                },
+                _ => AttrSource::All,
             },
+            _ => AttrSource::All,
         }
     }
 
     /// Attributes of every entity that pass `filter`, in creation order. Served from an
-    /// index when the filter names a key, a key prefix, a subkey or a relation target;
-    /// a filter with none of these reads every attribute.
+    /// index when the filter names a key, a key prefix, a relation target, or a subkey
+    /// with a value; any other filter reads every attribute.
     pub fn attr_query(&self, filter: &AttrFilter) -> Result<Vec<Attribute>> {
         self.collect_attrs(Self::source_for(filter), filter)
     }

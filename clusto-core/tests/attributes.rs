@@ -308,3 +308,22 @@ fn counters() {
     assert!(deleted);
     assert_eq!(db.read(|v| v.counter(id, "next")).unwrap(), None);
 }
+
+#[test]
+fn subkey_queries_find_relation_values_too() {
+    let db = Clusto::temporary().unwrap();
+    db.write(TxMeta::default(), |tx| {
+        let a = tx.create_entity("a", "t", "d")?;
+        let b = tx.create_entity("b", "t", "d")?;
+        tx.add_attr(a.id, NewAttr::new("link", b.id).subkey("peer"))?;
+        tx.add_attr(a.id, NewAttr::new("link", "text").subkey("peer"))?;
+        Ok(())
+    })
+    .unwrap();
+    let b = db.read(|v| v.entity("b")).unwrap().id;
+    let count = |f: AttrFilter| db.read(|v| v.attr_query(&f)).unwrap().len();
+    assert_eq!(count(AttrFilter::any().subkey("peer")), 2);
+    assert_eq!(count(AttrFilter::any().subkey("peer").value(b)), 1);
+    assert_eq!(count(AttrFilter::any().subkey("peer").value("text")), 1);
+    assert!(db.check().unwrap().is_clean());
+}

@@ -29,6 +29,13 @@ impl Pending {
         self.journal.push((key, before));
     }
 
+    /// Forgets a pending write, as if it had never been made (undoable like a write).
+    pub fn discard(&mut self, key: Vec<u8>) {
+        if let Some(before) = self.writes.remove(&key) {
+            self.journal.push((key, Some(before)));
+        }
+    }
+
     /// A mark to roll back to with [`Pending::undo_to`].
     pub fn mark(&self) -> usize {
         self.journal.len()
