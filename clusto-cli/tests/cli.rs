@@ -426,3 +426,29 @@ fn config_file_and_environment() {
     assert!(String::from_utf8_lossy(&completion.stdout).contains("_clusto"));
     let _ = Path::new("");
 }
+
+#[test]
+fn migrate_the_legacy_sample() {
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/legacy/sample-clusto.db");
+    assert!(sample.exists(), "shared/legacy/sample-clusto.db is missing");
+    let db = Db::new();
+    let copy = db._dir.path().join("sample.db");
+    std::fs::copy(&sample, &copy).unwrap();
+    let report = db.json(&[
+        "migrate",
+        "--from",
+        &format!("sqlite:///{}", copy.display()),
+    ]);
+    assert_eq!(report[0]["entities"], 368);
+    assert_eq!(report[0]["check"], "clean");
+    assert_eq!(db.json(&["info", "sjc1-www01"])[0]["driver"], "basicserver");
+    let again = db.run(&["migrate", "--from", copy.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again).contains("not empty"));
+    let conf = db._dir.path().join("legacy.conf");
+    std::fs::write(&conf, "[clusto]\ndsn = mysql://u@h/clusto\n").unwrap();
+    let other = Db::new();
+    let out = other.run(&["migrate", "--legacy-config", conf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+}

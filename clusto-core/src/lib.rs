@@ -31,6 +31,7 @@ pub mod drivers;
 pub mod dsn;
 mod error;
 mod filter;
+mod import;
 mod index;
 pub mod json;
 mod keys;
@@ -48,6 +49,7 @@ pub use db::{Clusto, DEFAULT_CACHE_MIB, Durability, FORMAT_VERSION, OpenOptions}
 pub use drivers::{Behaviour, DriverSpec, PortSpec};
 pub use error::{Error, Result};
 pub use filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
+pub use import::Importer;
 pub use model::{CLUSTOMETA, Edge, PortInfo, RackSlot, Related, SCHEMA_VERSION};
 pub use records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo, visible};
 pub use txn::{NewAttr, NumberSpec, Transaction, TxMeta};

@@ -110,7 +110,7 @@ impl NewAttr {
 }
 
 /// Rows per stored chunk of a version's change list.
-const CHANGES_PER_CHUNK: usize = 4096;
+pub(crate) const CHANGES_PER_CHUNK: usize = 4096;
 
 /// A write transaction. Only one is open at a time per database; dropping it without
 /// [`Transaction::commit`] discards every change. A failed operation inside it is
@@ -504,6 +504,22 @@ impl Transaction {
         })
     }
 
+    /// Writes an imported entity row and its index entries as they are.
+    pub(crate) fn import_entity(&mut self, e: &Entity) {
+        self.store_entity(None, e);
+    }
+
+    /// Writes an imported attribute row and its index entries as they are.
+    pub(crate) fn import_attr(&mut self, a: &Attribute) -> Result<()> {
+        self.store_attr(None, a)
+    }
+
+    /// Applies the pending writes as they are (an import wrote its own version records).
+    pub(crate) fn commit_raw(mut self) -> Result<()> {
+        let writes = std::mem::take(&mut self.pending).into_writes();
+        self.shared.commit(writes)
+    }
+
     /// Drops the changes that name rows this transaction created and deleted again: they
     /// are visible at no version, so the history has nothing to say about them.
     fn drop_vanished_changes(&mut self) -> Result<()> {
@@ -511,10 +527,10 @@ impl Transaction {
         let view = self.view();
         let mut kept = Vec::with_capacity(changes.len());
         for change in changes {
-            if let Change::AttrAdded { entity, attr } = &change {
-                if view.attr_by_id(*entity, *attr)?.is_none() {
-                    continue;
-                }
+            if let Change::AttrAdded { entity, attr } = &change
+                && view.attr_by_id(*entity, *attr)?.is_none()
+            {
+                continue;
             }
             kept.push(change);
         }

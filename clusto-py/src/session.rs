@@ -69,6 +69,9 @@ pub struct Session {
 
 type Tuples = Vec<Py<PyTuple>>;
 
+/// `(entities, attributes, counters, versions, skipped rows, check problems)`.
+type MigrationReport = (usize, usize, usize, usize, Vec<String>, Vec<String>);
+
 impl Session {
     fn meta(&self) -> TxMeta {
         self.meta.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -951,6 +954,27 @@ impl Session {
             let port = port.as_ref().map(|(t, n)| (t.as_str(), *n));
             tx.bind_ip_to_osport(id(device), &ip, &osport, manager.map(EntityId), port)
         })
+    }
+
+    /// Imports an original clusto database (SQLite file) into this empty database;
+    /// returns `(entities, attributes, counters, versions, skipped rows, check problems)`.
+    fn migrate_sqlite(
+        &self,
+        py: Python<'_>,
+        source: String,
+    ) -> PyResult<MigrationReport> {
+        let path = clusto_migrate::sqlite_path(&source).map_err(to_py)?;
+        let r = py
+            .detach(|| clusto_migrate::migrate_sqlite(&path, &self.db, |_, _| {}))
+            .map_err(to_py)?;
+        Ok((
+            r.entities,
+            r.attributes,
+            r.counters,
+            r.versions,
+            r.skipped,
+            r.problems,
+        ))
     }
 
     /// The device's hostname (attribute, else name).

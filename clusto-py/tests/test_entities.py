@@ -134,3 +134,23 @@ def test_adjacency_map(db):
     p.insert(s)
     (edge,) = clusto.adjacency_map()
     assert (edge.parent_name, edge.parent_type, edge.child_name, edge.child_type) == ("p", "pool", "s", "server")
+
+
+def test_migrate_the_legacy_sample(tmp_path):
+    import os
+    import shutil
+
+    sample = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "legacy", "sample-clusto.db")
+    copy = tmp_path / "sample.db"
+    shutil.copy(sample, copy)
+    clusto.connect(str(tmp_path / "db"))
+    try:
+        report = clusto.migrate("sqlite:///" + str(copy))
+        assert (report["entities"], report["skipped"], report["problems"]) == (368, [], [])
+        server = clusto.get_by_name("sjc1-www01")
+        assert server.type == "server" and server.parents()
+        assert type(clusto.get_by_name("acme-gpu01")) is clusto.drivers.Driver, "a site-local driver loads as generic"
+        with clusto.at_version(6303):
+            assert clusto.get_by_name("sjc1-web01")
+    finally:
+        clusto.disconnect()

@@ -2,6 +2,7 @@
 
 mod edit;
 mod inspect;
+mod migrate;
 mod rack;
 mod resources;
 
@@ -367,6 +368,16 @@ pub enum Command {
         #[arg(long)]
         pool: Option<String>,
     },
+    /// Import a database of the original clusto (SQLite, schema 3) into an empty database
+    /// (the one --dsn names, or --to).
+    Migrate {
+        /// The original's DSN: sqlite:///relative.db, sqlite:////absolute.db or a path.
+        #[arg(long, required_unless_present = "legacy_config")]
+        from: Option<String>,
+        /// A legacy clusto.conf whose [clusto] dsn is the source.
+        #[arg(long = "legacy-config")]
+        legacy_config: Option<std::path::PathBuf>,
+    },
     /// Verify every record and index entry (exit 1 on problems).
     Check,
     /// Print shell completions.
@@ -445,6 +456,10 @@ pub fn run(ctx: &Ctx, command: &Command) -> Result<(Output, bool)> {
             pool,
         } => ok(inspect::query(ctx, terms, type_name, driver, pool)?),
         Command::Check => inspect::check(ctx),
+        Command::Migrate {
+            from,
+            legacy_config,
+        } => migrate::run(ctx, from.as_deref(), legacy_config.as_deref()),
         Command::Completion { .. } => ok(Output::Nothing),
     }
 }

@@ -333,6 +333,15 @@ def adjacency_map():
     ]
 
 
+def migrate(source):
+    """Imports a database of the original clusto (``sqlite:///path`` or a path to its
+    SQLite file) into the connected database, which must be empty. Returns a report
+    dict; rows that could not be imported are listed under ``skipped`` with their ids."""
+    entities, attributes, counters, versions, skipped, problems = SESSION.db.migrate_sqlite(source)
+    return {"entities": entities, "attributes": attributes, "counters": counters,
+            "versions": versions, "skipped": skipped, "problems": problems}
+
+
 def check():
     """The problems the integrity check finds (empty when the database is sound)."""
     return SESSION.db.check()
