@@ -11,7 +11,7 @@ DEMO_DB ?= demo-db
 CRASH_ROUNDS ?= 300
 SLOW_PROPTEST_CASES ?= 1000
 
-.PHONY: all build demo test lint test-rust test-python test-c python-dev python-release test-slow test-install bench bench-full clean
+.PHONY: all build demo test lint test-rust test-python test-c python-dev python-release test-slow test-install fuzz bench bench-full clean
 
 all: build
 
@@ -81,7 +81,17 @@ test-install:
 test-slow:
 	CLUSTO_CRASH_ROUNDS=$(CRASH_ROUNDS) $(CARGO) test --release -p clusto-core --test crash -- --nocapture
 	PROPTEST_CASES=$(SLOW_PROPTEST_CASES) $(CARGO) test --release -p clusto-core --test model
+	$(MAKE) fuzz
 	$(MAKE) test-install
+
+FUZZ_SECONDS ?= 120
+
+## fuzz: the cargo-fuzz targets for FUZZ_SECONDS each (installs cargo-fuzz if missing;
+## stable rustc runs it with RUSTC_BOOTSTRAP=1 and without a sanitizer)
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	mkdir -p fuzz/corpus/json_entry
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run json_entry --sanitizer none corpus/json_entry seeds/json_entry -- -max_total_time=$(FUZZ_SECONDS)
 
 ## bench: benchmarks at 10k and 100k entities, IP allocation, Python (figures: benches/RESULTS.md)
 bench: python-release
