@@ -452,3 +452,41 @@ fn migrate_the_legacy_sample() {
     let out = other.run(&["migrate", "--legacy-config", conf.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }
+
+#[test]
+fn export_import_backup() {
+    let db = site();
+    db.ok(&["attr", "add", "s1", "-k", "owner", "-v", "alice"]);
+    let dump = db._dir.path().join("dump.jsonl");
+    let out = db.ok(&["export"]);
+    assert!(out.starts_with("{\"clusto_dump\":1"), "{out}");
+    std::fs::write(&dump, &out).unwrap();
+    let other = Db::new();
+    let imported = other.json(&["import", dump.to_str().unwrap()]);
+    assert!(imported[0]["imported_rows"].as_u64().unwrap() > 10);
+    assert_eq!(
+        other.json(&["attr", "show", "s1", "-k", "owner"])[0]["value"],
+        "alice"
+    );
+    assert_eq!(
+        other.ok(&["export"]),
+        out,
+        "export → import → export is lossless"
+    );
+    let state = db.ok(&["export", "--at", "3"]);
+    assert!(state.lines().count() < out.lines().count());
+    let backup = db._dir.path().join("backup");
+    db.ok(&["backup", backup.to_str().unwrap()]);
+    let copy = Command::new(env!("CARGO_BIN_EXE_clusto"))
+        .arg("--dsn")
+        .arg(&backup)
+        .args(["info", "s1"])
+        .output()
+        .unwrap();
+    assert!(copy.status.success(), "{}", text(&copy));
+    assert_eq!(
+        other.run(&["import", dump.to_str().unwrap()]).status.code(),
+        Some(1),
+        "not into a non-empty database"
+    );
+}

@@ -7,6 +7,8 @@
 //! path). Rows that cannot be imported (a relation to a missing entity, an unknown
 //! datatype…) are listed in the report with their ids; they are never dropped silently.
 
+pub mod dump;
+
 use std::path::{Path, PathBuf};
 
 use clusto_core::{

@@ -958,11 +958,7 @@ impl Session {
 
     /// Imports an original clusto database (SQLite file) into this empty database;
     /// returns `(entities, attributes, counters, versions, skipped rows, check problems)`.
-    fn migrate_sqlite(
-        &self,
-        py: Python<'_>,
-        source: String,
-    ) -> PyResult<MigrationReport> {
+    fn migrate_sqlite(&self, py: Python<'_>, source: String) -> PyResult<MigrationReport> {
         let path = clusto_migrate::sqlite_path(&source).map_err(to_py)?;
         let r = py
             .detach(|| clusto_migrate::migrate_sqlite(&path, &self.db, |_, _| {}))

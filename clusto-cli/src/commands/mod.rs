@@ -378,6 +378,24 @@ pub enum Command {
         #[arg(long = "legacy-config")]
         legacy_config: Option<std::path::PathBuf>,
     },
+    /// Write the whole database as a JSON dump (JSON Lines; see the README) to stdout, with
+    /// its history, or only the state as of --at.
+    Export {
+        /// Only the state as of this version (one version in the dump).
+        #[arg(long)]
+        at: Option<u64>,
+    },
+    /// Read a JSON dump into the (empty) database.
+    Import {
+        /// The dump file ('-' for stdin).
+        file: std::path::PathBuf,
+    },
+    /// Copy the whole database, history included, to a new database at PATH, while it is
+    /// in use.
+    Backup {
+        /// Where the copy goes (must not hold a database).
+        path: std::path::PathBuf,
+    },
     /// Verify every record and index entry (exit 1 on problems).
     Check,
     /// Print shell completions.
@@ -456,6 +474,33 @@ pub fn run(ctx: &Ctx, command: &Command) -> Result<(Output, bool)> {
             pool,
         } => ok(inspect::query(ctx, terms, type_name, driver, pool)?),
         Command::Check => inspect::check(ctx),
+        Command::Export { at } => {
+            let stdout = std::io::stdout();
+            clusto_migrate::dump::export(&ctx.db, *at, std::io::BufWriter::new(stdout.lock()))?;
+            ok(Output::Nothing)
+        }
+        Command::Import { file } => {
+            let rows = if file.as_os_str() == "-" {
+                clusto_migrate::dump::import(std::io::stdin().lock(), &ctx.db)?
+            } else {
+                let f = std::fs::File::open(file).map_err(|e| {
+                    clusto_core::Error::NotFound(format!("cannot read {}: {e}", file.display()))
+                })?;
+                clusto_migrate::dump::import(std::io::BufReader::new(f), &ctx.db)?
+            };
+            ok(Output::Records(vec![crate::output::record([(
+                "imported_rows",
+                json!(rows),
+            )])]))
+        }
+        Command::Backup { path } => {
+            ctx.db.backup(path)?;
+            let where_ = path.display().to_string();
+            ok(Output::Records(vec![crate::output::record([(
+                "backup",
+                json!(where_),
+            )])]))
+        }
         Command::Migrate {
             from,
             legacy_config,
