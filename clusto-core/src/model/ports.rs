@@ -162,6 +162,21 @@ impl Transaction {
         Ok(d)
     }
 
+    /// The attribute `attr` of a port with `value`, after checking the port exists.
+    fn port_attr_row(
+        &self,
+        device: EntityId,
+        port_type: &str,
+        number: i64,
+        attr: &str,
+        value: Value,
+    ) -> Result<NewAttr> {
+        self.checked_port(device, port_type, number)?;
+        Ok(NewAttr::new(port_key(port_type), value)
+            .number(number)
+            .subkey(attr))
+    }
+
     /// Sets attribute `attr` of a port, replacing its value.
     pub fn set_port_attr(
         &mut self,
@@ -171,13 +186,8 @@ impl Transaction {
         attr: &str,
         value: Value,
     ) -> Result<Attribute> {
-        self.checked_port(device, port_type, number)?;
-        self.set_attr(
-            device,
-            NewAttr::new(port_key(port_type), value)
-                .number(number)
-                .subkey(attr),
-        )
+        let row = self.port_attr_row(device, port_type, number, attr, value)?;
+        self.set_attr(device, row)
     }
 
     /// Adds a value to attribute `attr` of a port.
@@ -189,13 +199,8 @@ impl Transaction {
         attr: &str,
         value: Value,
     ) -> Result<Attribute> {
-        self.checked_port(device, port_type, number)?;
-        self.add_attr(
-            device,
-            NewAttr::new(port_key(port_type), value)
-                .number(number)
-                .subkey(attr),
-        )
+        let row = self.port_attr_row(device, port_type, number, attr, value)?;
+        self.add_attr(device, row)
     }
 
     /// Deletes attribute `attr` of a port; returns how many values were deleted.
