@@ -97,11 +97,13 @@ fuzz:
 bench: python-release
 	$(CARGO) bench -p clusto-benches --bench core -- 10000 100000
 	$(CARGO) bench -p clusto-benches --bench ipalloc -- 16
+	$(CARGO) bench -p clusto-benches --bench versus -- 10000 100000
 	$(VPY) benches/python/bench_build.py 10000
 
 ## bench-full: adds 1M entities
 bench-full:
 	$(CARGO) bench -p clusto-benches --bench core -- 10000 100000 1000000
+	$(CARGO) bench -p clusto-benches --bench versus -- 10000 100000 1000000
 
 clean:
 	$(CARGO) clean
