@@ -541,10 +541,12 @@ impl Transaction {
     /// Commits: returns the new version, or `None` when nothing changed (no version is
     /// used up). In the default durable mode the data is on disk when this returns.
     pub fn commit(mut self) -> Result<Option<Version>> {
-        self.drop_vanished_changes()?;
+        // A transaction that only added and removed again its own rows still made a
+        // version (as the original did); its change list is just empty.
         if self.changes.is_empty() {
             return Ok(None);
         }
+        self.drop_vanished_changes()?;
         let version = self.version;
         let info = VersionInfo {
             version,

@@ -222,3 +222,25 @@ fn history_queries() {
         Err(Error::NotFound(_))
     ));
 }
+
+#[test]
+fn adding_and_removing_in_one_transaction_is_a_version_without_changes() {
+    let db = Clusto::temporary().unwrap();
+    let e = db
+        .write(TxMeta::default(), |tx| tx.create_entity("d", "t", "d"))
+        .unwrap();
+    let mut tx = db.begin(TxMeta::default()).unwrap();
+    tx.add_attr(e.id, NewAttr::new("_h", 0)).unwrap();
+    tx.delete_attrs(e.id, &AttrFilter::key("_h")).unwrap();
+    assert_eq!(tx.commit().unwrap(), Some(2));
+    assert!(
+        db.read(|v| v.changes(2)).unwrap().is_empty(),
+        "the vanished row leaves no change"
+    );
+    assert!(
+        db.read_at(2, |v| v.attrs(e.id, &AttrFilter::any().with_hidden()))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(db.check().unwrap().is_clean());
+}
