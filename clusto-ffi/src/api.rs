@@ -8,7 +8,7 @@
 
 use std::ffi::c_char;
 
-use clusto_core::{AttrFilter, NewAttr, Related, SubkeyMatch, TextMatch, Value};
+use clusto_core::{AttrFilter, NewAttr, Related, SubkeyMatch, TextMatch};
 
 use crate::args::{c_string, invalid, need, opt_text, put, text};
 use crate::handles::{ClustoDb, ClustoTxn, db_ref, read, tx_mut, write};
@@ -563,14 +563,7 @@ pub unsafe extern "C" fn clusto_ip_allocate(
                 .transpose()?
                 .map(|m| m.id);
             let a = w.add_ip(d, ip, m)?;
-            let f = AttrFilter::key("ip")
-                .subkey("ipstring")
-                .number(a.number.unwrap_or(-1));
-            Ok(w.view()
-                .attrs(d, &f)?
-                .first()
-                .map(|a| a.value.to_string())
-                .unwrap_or_default())
+            Ok(clusto_core::ip_address(&a.value)?.to_string())
         })?;
         if !ip_out.is_null() {
             // SAFETY: non-NULL and writable.
@@ -608,12 +601,11 @@ pub unsafe extern "C" fn clusto_ip_deallocate(
         };
         write(db, tx, |w| {
             let d = w.view().entity(device)?.id;
-            let m = match (manager, ip) {
-                (Some(m), _) => w.view().entity(m)?.id,
-                (None, Some(ip)) => w.view().ip_manager_for(ip)?.id,
-                (None, None) => return Err(invalid("give an address or a manager")),
-            };
-            w.deallocate(m, d, ip.map(Value::from)).map(drop)
+            let m = manager
+                .map(|m| w.view().entity(m))
+                .transpose()?
+                .map(|m| m.id);
+            w.remove_ip(d, ip, m).map(drop)
         })
     })
 }

@@ -286,20 +286,15 @@ fn write_op(op: &str, req: &Req, tx: &mut Transaction) -> Result<Json, Error> {
                 .transpose()?
                 .map(|m| m.id);
             let a = tx.add_ip(d, opt_str(req, "ip")?, m)?;
-            let f = AttrFilter::key("ip")
-                .subkey("ipstring")
-                .number(a.number.unwrap_or(-1));
-            json!(tx.view().attrs(d, &f)?.first().map(|a| a.value.to_string()))
+            json!(clusto_core::ip_address(&a.value)?.to_string())
         }
         "ip_deallocate" => {
             let d = entity(tx, "device")?;
-            let ip = opt_str(req, "ip")?;
-            let m = match (opt_str(req, "manager")?, ip) {
-                (Some(m), _) => tx.view().entity(m)?.id,
-                (None, Some(ip)) => tx.view().ip_manager_for(ip)?.id,
-                (None, None) => return Err(invalid("give 'ip' or 'manager'")),
-            };
-            json!(tx.deallocate(m, d, ip.map(Value::from))?)
+            let m = opt_str(req, "manager")?
+                .map(|m| tx.view().entity(m))
+                .transpose()?
+                .map(|m| m.id);
+            json!(tx.remove_ip(d, opt_str(req, "ip")?, m)?)
         }
         "name_allocate" => {
             let m = entity(tx, "manager")?;

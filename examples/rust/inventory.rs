@@ -83,13 +83,7 @@ fn build(db: &Clusto) -> clusto_core::Result<()> {
                     tx.connect_ports(server.id, "nic-eth", 1, switch.id, s)?;
                     tx.connect_ports(server.id, "pwr-nema-5", 1, pdu.id, s)?;
                     let prod_ip = tx.add_ip(server.id, None, Some(prod.id))?;
-                    let ip = tx.view().attrs(
-                        server.id,
-                        &AttrFilter::key("ip")
-                            .subkey("ipstring")
-                            .number(prod_ip.number.unwrap_or(-1)),
-                    )?;
-                    let ip = ip.first().map(|a| a.value.to_string()).unwrap_or_default();
+                    let ip = clusto_core::ip_address(&prod_ip.value)?.to_string();
                     tx.bind_ip_to_osport(
                         server.id,
                         &ip,

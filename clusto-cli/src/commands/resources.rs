@@ -1,6 +1,6 @@
 //! `ip`, `name` and `port` commands.
 
-use clusto_core::{Error, Result, Value};
+use clusto_core::Result;
 use serde_json::json;
 
 use super::{Ctx, IpCommand, NameCommand, PortCommand, entity_record};
@@ -22,17 +22,7 @@ pub fn ip(ctx: &Ctx, cmd: &IpCommand) -> Result<Output> {
                     .transpose()?
                     .map(|m| m.id);
                 let a = tx.add_ip(d.id, ip.as_deref(), m)?;
-                let n = a.number.unwrap_or_default();
-                let ips = tx.view().attrs(
-                    d.id,
-                    &clusto_core::AttrFilter::key("ip")
-                        .subkey("ipstring")
-                        .number(n),
-                )?;
-                Ok((
-                    d.name,
-                    ips.first().map(|a| a.value.to_string()).unwrap_or_default(),
-                ))
+                Ok((d.name, clusto_core::ip_address(&a.value)?.to_string()))
             })?;
             Ok(Output::Records(vec![record([
                 ("name", json!(name)),
@@ -46,14 +36,12 @@ pub fn ip(ctx: &Ctx, cmd: &IpCommand) -> Result<Output> {
         } => {
             let freed = ctx.write(|tx| {
                 let d = tx.view().entity(device)?.id;
-                let m = match (manager, ip) {
-                    (Some(m), _) => tx.view().entity(m)?.id,
-                    (None, Some(ip)) => tx.view().ip_manager_for(ip)?.id,
-                    (None, None) => {
-                        return Err(Error::InvalidValue("give --ip or --manager".into()));
-                    }
-                };
-                tx.deallocate(m, d, ip.as_deref().map(Value::from))
+                let m = manager
+                    .as_deref()
+                    .map(|m| tx.view().entity(m))
+                    .transpose()?
+                    .map(|m| m.id);
+                tx.remove_ip(d, ip.as_deref(), m)
             })?;
             Ok(Output::Records(vec![record([(
                 "deallocated",

@@ -26,6 +26,12 @@ use ip::{IP_KEY, IpRange, LAST_IP, ip_value, parse_ip};
 
 const MANAGER: &str = "manager";
 
+/// The address an IP allocation holds, from the value of its resource attribute (the
+/// stored IPv4 integer or IPv6 text).
+pub fn ip_address(value: &Value) -> Result<IpAddr> {
+    parse_ip(value)
+}
+
 /// A resource manager entity with its spec.
 struct Manager {
     entity: Entity,
@@ -513,23 +519,31 @@ impl Transaction {
         })
     }
 
+    /// The manager an IP operation uses: `manager`, else the one whose range holds `ip`.
+    fn ip_operation_manager(
+        &self,
+        ip: Option<&str>,
+        manager: Option<EntityId>,
+    ) -> Result<EntityId> {
+        match (ip, manager) {
+            (_, Some(m)) => Ok(m),
+            (Some(ip), None) => Ok(self.view().ip_manager_for(ip)?.id),
+            (None, None) => Err(Error::InvalidValue(
+                "give an IP address or an IP manager".into(),
+            )),
+        }
+    }
+
     /// Gives `device` an IP address: `ip` from `manager`, or from the one manager whose
     /// range holds `ip`, or the next free address of `manager`. At least one is needed.
+    /// [`ip_address`] turns the returned attribute's value into the address.
     pub fn add_ip(
         &mut self,
         device: EntityId,
         ip: Option<&str>,
         manager: Option<EntityId>,
     ) -> Result<Attribute> {
-        let manager = match (ip, manager) {
-            (_, Some(m)) => m,
-            (Some(ip), None) => self.view().ip_manager_for(ip)?.id,
-            (None, None) => {
-                return Err(Error::InvalidValue(
-                    "add_ip needs an address or an IP manager".into(),
-                ));
-            }
-        };
+        let manager = self.ip_operation_manager(ip, manager)?;
         self.allocate(
             manager,
             device,
@@ -537,6 +551,19 @@ impl Transaction {
             NumberSpec::Next,
             false,
         )
+    }
+
+    /// Frees `ip` held by `device` (with `None`, every address `manager` gave it), from
+    /// `manager` or the one manager whose range holds `ip`. Returns how many allocations
+    /// were freed.
+    pub fn remove_ip(
+        &mut self,
+        device: EntityId,
+        ip: Option<&str>,
+        manager: Option<EntityId>,
+    ) -> Result<usize> {
+        let manager = self.ip_operation_manager(ip, manager)?;
+        self.deallocate(manager, device, ip.map(Value::from))
     }
 
     /// Binds an address of `device` to an OS port name (e.g. `eth0`), allocating the
