@@ -96,18 +96,45 @@ pub(crate) struct Shared {
     visibility: RwLock<()>,
     durability: Durability,
     path: Option<PathBuf>,
+    /// Why a write to the store failed, once one has: the store's memory may then hold a
+    /// commit the disk does not, so the handle refuses all further work until reopened.
+    failed_write: Mutex<Option<String>>,
 }
 
 impl Shared {
+    /// Applies `writes` as one atomic batch and, when durable, flushes them. A failure
+    /// here leaves unknown whether the batch reached the disk: the handle is then
+    /// poisoned, and reopening the database recovers whichever state the disk holds
+    /// (the whole batch or none of it).
     pub(crate) fn commit(&self, writes: Vec<Write>) -> Result<()> {
-        {
+        self.usable()?;
+        let written = {
             let _exclusive = self.visibility.write().unwrap_or_else(|e| e.into_inner());
-            self.backend.apply(writes)?;
+            self.backend.apply(writes)
+        };
+        let flushed = written.and_then(|()| match self.durability {
+            Durability::Immediate => self.backend.flush(),
+            Durability::Periodic { .. } => Ok(()),
+        });
+        flushed.map_err(|e| {
+            let cause = e.to_string();
+            *self.failed_write.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause.clone());
+            Error::Io(format!(
+                "the commit failed and may or may not have reached the disk ({cause}); close \
+                 every handle and reopen the database"
+            ))
+        })
+    }
+
+    /// Fails once a write to the store has failed (see [`Shared::commit`]).
+    pub(crate) fn usable(&self) -> Result<()> {
+        match &*self.failed_write.lock().unwrap_or_else(|e| e.into_inner()) {
+            None => Ok(()),
+            Some(cause) => Err(Error::Io(format!(
+                "an earlier commit failed ({cause}); close every handle and reopen the \
+                 database"
+            ))),
         }
-        if self.durability == Durability::Immediate {
-            self.backend.flush()?;
-        }
-        Ok(())
     }
 }
 
@@ -217,6 +244,7 @@ impl Clusto {
                 visibility: RwLock::new(()),
                 durability,
                 path,
+                failed_write: Mutex::new(None),
             }),
         })
     }
@@ -234,6 +262,7 @@ impl Clusto {
     /// Runs `read` against a consistent live view of the committed state: no commit
     /// lands while it runs. Do not commit from inside `read`.
     pub fn read<T>(&self, read: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
+        self.shared.usable()?;
         let _shared = self
             .shared
             .visibility
@@ -248,6 +277,7 @@ impl Clusto {
         version: Version,
         read: impl FnOnce(&View<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.shared.usable()?;
         let _shared = self
             .shared
             .visibility
@@ -287,6 +317,7 @@ impl Clusto {
 
     /// Flushes everything committed to disk.
     pub fn flush(&self) -> Result<()> {
+        self.shared.usable()?;
         self.shared.backend.flush()
     }
 

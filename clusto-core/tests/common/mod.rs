@@ -1,0 +1,145 @@
+//! What the fault tests share: the writer whose every transaction can be verified after a
+//! crash or an I/O error, the verification, and running a test of this binary as a child
+//! process.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use clusto_core::{AttrFilter, Clusto, NewAttr, OpenOptions, Result, TxMeta, Value};
+
+/// How many of the newest `e<N>` entities stay live; older ones are deleted.
+pub const KEEP: i64 = 5;
+
+/// Opens `path`, waiting for a lock a dying child may still hold.
+pub fn open(path: &Path) -> Clusto {
+    let opts = OpenOptions {
+        lock_wait: Some(Duration::from_secs(20)),
+        ..Default::default()
+    };
+    Clusto::open_with(path, &opts).unwrap()
+}
+
+/// The number of the last transaction `step` committed (0 on an empty database).
+pub fn tally(db: &Clusto) -> i64 {
+    db.read(|v| {
+        let Some(t) = v.find("tally")? else {
+            return Ok(0);
+        };
+        Ok(v.attrs(t.id, &AttrFilter::key("count"))?[0]
+            .value
+            .as_int()
+            .unwrap())
+    })
+    .unwrap()
+}
+
+/// Transaction `n`: creates `e<n>` with three attributes, renames `e<n-1>`, deletes the
+/// entity that fell out of the last [`KEEP`], and sets `tally/count = n` — a mix of every
+/// kind of write, so that a half-applied transaction shows in [`verify`].
+pub fn step(db: &Clusto, n: i64) -> Result<()> {
+    db.write(TxMeta::new("crash", format!("step {n}")), |tx| {
+        let existing = tx.view().find("tally")?;
+        let tally = match existing {
+            Some(t) => t,
+            None => tx.create_entity("tally", "counter", "entity")?,
+        };
+        let e = tx.create_entity(&format!("e{n}"), "server", "basicserver")?;
+        for key in ["a", "b", "c"] {
+            tx.add_attr(e.id, NewAttr::new(key, n))?;
+        }
+        tx.add_attr(tally.id, NewAttr::new("_seen", e.id).next_number())?;
+        if n > 1 {
+            tx.rename(&format!("e{}", n - 1), &format!("r{}", n - 1))?;
+        }
+        if n > KEEP {
+            tx.delete_entity(&format!("r{}", n - KEEP))?;
+        }
+        tx.set_attr(tally.id, NewAttr::new("count", n))?;
+        Ok(())
+    })
+}
+
+/// Checks the database after a fault: `check()` clean, every acknowledged commit present,
+/// each transaction whole. Returns the tally.
+pub fn verify(db: &Clusto, acknowledged: i64) -> i64 {
+    let report = db.check().unwrap();
+    assert!(
+        report.is_clean(),
+        "check() after the fault: {:#?}",
+        report.problems
+    );
+    let n = tally(db);
+    assert!(
+        n >= acknowledged,
+        "commit {acknowledged} was acknowledged but the tally is {n}"
+    );
+    assert_eq!(
+        db.latest_version().unwrap(),
+        n as u64,
+        "one version per transaction"
+    );
+    db.read(|v| {
+        for j in 1..=n + 1 {
+            let name = if j == n {
+                format!("e{j}")
+            } else {
+                format!("r{j}")
+            };
+            let live = j <= n && j > n - KEEP;
+            let found = v.find(&name)?;
+            assert_eq!(found.is_some(), live, "{name} with tally {n}");
+            if let Some(e) = found {
+                let attrs = v.attrs(e.id, &AttrFilter::any())?;
+                let values: Vec<_> = attrs.iter().map(|a| a.value.clone()).collect();
+                assert_eq!(values, vec![Value::Int(j); 3], "attributes of {name}");
+            }
+        }
+        let tally = v.entity("tally")?;
+        let seen = v.references(tally.id, &AttrFilter::any().with_hidden())?;
+        assert!(seen.is_empty());
+        assert_eq!(
+            v.attrs(tally.id, &AttrFilter::key("_seen"))?.len() as i64,
+            KEEP.min(n)
+        );
+        Ok(())
+    })
+    .unwrap();
+    n
+}
+
+/// The ignored test `helper` of this test binary, started as a child process with `env`.
+pub fn helper(helper: &str, env: &[(&str, &Path)]) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        helper,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Starts `cmd` with its stdout piped and stderr passed through.
+pub fn spawn_piped(cmd: &mut Command) -> Child {
+    cmd.stdout(Stdio::piped()).spawn().unwrap()
+}
+
+/// The number that `line` acknowledges, if it is `committed N`.
+pub fn acknowledged(line: &str) -> Option<i64> {
+    line.strip_prefix("committed ")?.trim().parse().ok()
+}
+
+/// The value of a numeric environment variable, or `default`.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(default)
+}
