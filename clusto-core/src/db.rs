@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, CheckReport};
 use crate::codec::{decode, encode};
+use crate::commit_mark::{self, CommitMark};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::records::Version;
@@ -46,6 +47,9 @@ pub struct OpenOptions {
     pub lock_wait: Option<Duration>,
     /// The storage engine's page cache in MiB (`None`: [`DEFAULT_CACHE_MIB`]).
     pub cache_mib: Option<u64>,
+    /// Opens a damaged database to read and export what remains: the handle does not
+    /// refuse a store that ends before the last recorded commit, and refuses every write.
+    pub salvage: bool,
 }
 
 /// The default page cache size in MiB.
@@ -99,6 +103,21 @@ pub(crate) struct Shared {
     /// Why a write to the store failed, once one has: the store's memory may then hold a
     /// commit the disk does not, so the handle refuses all further work until reopened.
     failed_write: Mutex<Option<String>>,
+    /// The newest version known to be on disk (on-disk databases only).
+    mark: Option<CommitMark>,
+    /// Opened to salvage a damaged database: reads only.
+    salvage: bool,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // A clean close records how far the disk goes, also for periodic durability.
+        if self.usable().is_ok()
+            && let Ok(latest) = View::new(self.backend.as_ref(), None).latest_version()
+        {
+            let _ = self.flush_through(latest);
+        }
+    }
 }
 
 impl Shared {
@@ -107,13 +126,15 @@ impl Shared {
     /// poisoned, and reopening the database recovers whichever state the disk holds
     /// (the whole batch or none of it).
     pub(crate) fn commit(&self, writes: Vec<Write>) -> Result<()> {
-        self.usable()?;
+        self.writable()?;
         let written = {
             let _exclusive = self.visibility.write().unwrap_or_else(|e| e.into_inner());
-            self.backend.apply(writes)
+            self.backend
+                .apply(writes)
+                .and_then(|()| View::new(self.backend.as_ref(), None).latest_version())
         };
-        let flushed = written.and_then(|()| match self.durability {
-            Durability::Immediate => self.backend.flush(),
+        let flushed = written.and_then(|latest| match self.durability {
+            Durability::Immediate => self.flush_through(latest),
             Durability::Periodic { .. } => Ok(()),
         });
         flushed.map_err(|e| {
@@ -124,6 +145,28 @@ impl Shared {
                  every handle and reopen the database"
             ))
         })
+    }
+
+    /// Flushes the store, then records in the commit mark that `latest` — read before
+    /// the flush began — is on disk.
+    fn flush_through(&self, latest: Version) -> Result<()> {
+        self.backend.flush()?;
+        match &self.mark {
+            Some(mark) => mark.record(latest),
+            None => Ok(()),
+        }
+    }
+
+    /// Fails when the handle may not write: opened to salvage, or poisoned.
+    pub(crate) fn writable(&self) -> Result<()> {
+        if self.salvage {
+            return Err(Error::Conflict(
+                "the database was opened to salvage it: it can be read and exported, not \
+                 changed"
+                    .into(),
+            ));
+        }
+        self.usable()
     }
 
     /// Fails once a write to the store has failed (see [`Shared::commit`]).
@@ -177,7 +220,12 @@ impl Clusto {
         let started = Instant::now();
         let backend = loop {
             let cache = options.cache_mib.unwrap_or(DEFAULT_CACHE_MIB);
-            match SledBackend::open(&canonical, flush_every, cache) {
+            let opened = if options.salvage {
+                SledBackend::salvage(&canonical, cache)
+            } else {
+                SledBackend::open(&canonical, flush_every, cache)
+            };
+            match opened {
                 Err(Error::Locked { .. })
                     if options.lock_wait.is_some_and(|w| started.elapsed() < w) =>
                 {
@@ -191,11 +239,22 @@ impl Clusto {
                 other => break other?,
             }
         };
-        let db = Self::with_backend(
+        // A salvage neither trusts nor moves the mark.
+        let (mark, recorded) = match options.salvage {
+            true => (None, 0),
+            false => CommitMark::open(&canonical).map(|(m, r)| (Some(m), r))?,
+        };
+        let db = Self::build(
             Box::new(backend),
             options.durability,
             Some(canonical.clone()),
+            mark,
+            options.salvage,
         )?;
+        let latest = db.latest_version()?;
+        if latest < recorded {
+            return Err(commit_mark::behind_mark(path, latest, recorded));
+        }
         open.retain(|_, weak| weak.strong_count() > 0);
         open.insert(canonical, Arc::downgrade(&db.shared));
         Ok(db)
@@ -215,6 +274,16 @@ impl Clusto {
         backend: Box<dyn Backend>,
         durability: Durability,
         path: Option<PathBuf>,
+    ) -> Result<Self> {
+        Self::build(backend, durability, path, None, false)
+    }
+
+    fn build(
+        backend: Box<dyn Backend>,
+        durability: Durability,
+        path: Option<PathBuf>,
+        mark: Option<CommitMark>,
+        salvage: bool,
     ) -> Result<Self> {
         let format_key = keys::meta("format");
         match backend.get(&format_key)? {
@@ -245,6 +314,8 @@ impl Clusto {
                 durability,
                 path,
                 failed_write: Mutex::new(None),
+                mark,
+                salvage,
             }),
         })
     }
@@ -317,8 +388,8 @@ impl Clusto {
 
     /// Flushes everything committed to disk.
     pub fn flush(&self) -> Result<()> {
-        self.shared.usable()?;
-        self.shared.backend.flush()
+        let latest = self.latest_version()?;
+        self.shared.flush_through(latest)
     }
 
     /// Bytes the database occupies on disk.

@@ -26,6 +26,7 @@
 
 mod check;
 mod codec;
+mod commit_mark;
 mod db;
 pub mod drivers;
 pub mod dsn;

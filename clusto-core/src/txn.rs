@@ -125,7 +125,7 @@ pub struct Transaction {
 
 impl Transaction {
     pub(crate) fn begin(shared: Arc<Shared>, meta: TxMeta) -> Result<Self> {
-        shared.usable()?;
+        shared.writable()?;
         shared.writer.acquire()?;
         let latest = View::new(shared.backend.as_ref(), None).latest_version();
         let version = match latest {

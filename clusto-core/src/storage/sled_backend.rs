@@ -14,6 +14,9 @@ pub struct SledBackend {
 /// default (measured; see benches/RESULTS.md). It is fixed when a database is created.
 const SEGMENT_SIZE: usize = 8 << 20;
 
+/// Ends the error for a database whose `conf` sled refuses.
+const CONF_HINT: &str = "if its file 'conf' is damaged, opening with salvage rebuilds it";
+
 /// How sled says that another handle holds the database's file lock.
 const LOCK_MESSAGE: &str = "could not acquire lock";
 
@@ -28,12 +31,43 @@ impl SledBackend {
             .flush_every_ms(flush_every_ms)
             .cache_capacity(cache_mib * 1024 * 1024)
             .segment_size(SEGMENT_SIZE);
-        match config.open() {
+        match contain("opening the database", || config.open())? {
             Ok(db) => Ok(SledBackend { db }),
             Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_MESSAGE) => Err(Error::Locked {
                 path: path.to_path_buf(),
             }),
-            Err(e) => Err(e.into()),
+            Err(sled::Error::Io(e)) => Err(Error::Io(format!("opening {}: {e}", path.display()))),
+            // sled reports a damaged `conf` file as corruption at no position, or as a
+            // database of an unsupported older version.
+            Err(e @ (sled::Error::Corruption { at: None, .. } | sled::Error::Unsupported(_))) => {
+                Err(Error::Corrupt(format!(
+                    "the storage engine cannot open {}: {e}; {CONF_HINT}",
+                    path.display()
+                )))
+            }
+            Err(e) => Err(Error::Corrupt(format!(
+                "the storage engine cannot open {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Opens a database that [`SledBackend::open`] reports corrupt, to read what remains:
+    /// when sled's small `conf` file is what is damaged, it is moved aside to
+    /// `conf.damaged` and rebuilt from the settings clusto creates databases with.
+    pub fn salvage(path: &Path, cache_mib: u64) -> Result<Self> {
+        match Self::open(path, None, cache_mib) {
+            Err(Error::Corrupt(first)) if first.ends_with(CONF_HINT) => {
+                let conf = path.join("conf");
+                if !conf.exists() {
+                    return Err(Error::Corrupt(first));
+                }
+                std::fs::rename(&conf, path.join("conf.damaged"))?;
+                Self::open(path, None, cache_mib).map_err(|again| {
+                    Error::Corrupt(format!("{first}; with 'conf' rebuilt: {again}"))
+                })
+            }
+            other => other,
         }
     }
 
@@ -60,14 +94,42 @@ fn drain_epoch_garbage(writes: usize) {
     }
 }
 
+/// Runs a call into sled, turning a panic into [`Error::Corrupt`]: sled panics on some
+/// damaged files (measured: "tried to serialize Uninitialized" after flipping bytes in a
+/// 40 MB log), and a panic must not reach the caller — least of all across Python or C.
+fn contain<T>(doing: &str, call: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Error::Corrupt(format!("the storage engine failed {doing}: {message}"))
+    })
+}
+
 fn owned(entry: sled::Result<(sled::IVec, sled::IVec)>) -> Result<(Vec<u8>, Vec<u8>)> {
     let (k, v) = entry?;
     Ok((k.to_vec(), v.to_vec()))
 }
 
+/// A sled range whose every step is [`contain`]ed.
+struct Contained<I>(I);
+
+impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Iterator for Contained<I> {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match contain("reading", || self.0.next()) {
+            Ok(entry) => entry.map(owned),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
 impl KvRead for SledBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.db.get(key)?.map(|v| v.to_vec()))
+        Ok(contain("reading", || self.db.get(key))??.map(|v| v.to_vec()))
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
@@ -76,9 +138,9 @@ impl KvRead for SledBackend {
             None => self.db.range(start..),
         };
         if reverse {
-            Box::new(iter.rev().map(owned))
+            Box::new(Contained(iter.rev()))
         } else {
-            Box::new(iter.map(owned))
+            Box::new(Contained(iter))
         }
     }
 }
@@ -94,13 +156,13 @@ impl Backend for SledBackend {
             }
         }
         let writes = batch_len;
-        self.db.apply_batch(batch)?;
+        contain("writing", || self.db.apply_batch(batch))??;
         drain_epoch_garbage(writes);
         Ok(())
     }
 
     fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        contain("flushing", || self.db.flush())??;
         Ok(())
     }
 
