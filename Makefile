@@ -85,13 +85,16 @@ test-slow:
 	$(MAKE) test-install
 
 FUZZ_SECONDS ?= 120
+FUZZ_TARGETS := json_entry damaged_store names dump_import
 
-## fuzz: the cargo-fuzz targets for FUZZ_SECONDS each (installs cargo-fuzz if missing;
-## stable rustc runs it with RUSTC_BOOTSTRAP=1 and without a sanitizer)
+## fuzz: each cargo-fuzz target for FUZZ_SECONDS (installs cargo-fuzz if missing; stable
+## rustc runs it with RUSTC_BOOTSTRAP=1 and without a sanitizer)
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	mkdir -p fuzz/corpus/json_entry
-	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run json_entry --sanitizer none corpus/json_entry seeds/json_entry -- -max_total_time=$(FUZZ_SECONDS)
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t fuzz/seeds/$$t && \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $$t --sanitizer none corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS)) || exit 1; \
+	done
 
 ## bench: benchmarks at 10k and 100k entities, IP allocation, Python (figures: benches/RESULTS.md)
 bench: python-release

@@ -90,6 +90,14 @@ fn data_survives_reopen_and_the_directory_is_private() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
     let db = Clusto::open_with(&path, &wait_opts()).unwrap();
+    let mut files = 0;
+    for entry in std::fs::read_dir(&path).unwrap() {
+        let meta = entry.unwrap().metadata().unwrap();
+        let expected = if meta.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(meta.permissions().mode() & 0o777, expected, "{meta:?}");
+        files += 1;
+    }
+    assert!(files >= 3, "sled's files and the commit mark");
     assert_eq!(db.latest_version().unwrap(), 1);
     assert_eq!(db.read(|v| v.entity("s1")).unwrap().name, "s1");
     assert!(db.check().unwrap().is_clean());

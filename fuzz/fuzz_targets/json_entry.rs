@@ -39,13 +39,18 @@ fn db() -> &'static Db {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(request) = CString::new(data.to_vec()) else { return };
+    let Ok(request) = CString::new(data.to_vec()) else {
+        return;
+    };
     let mut out: *mut c_char = std::ptr::null_mut();
     // SAFETY: the database handle lives for the whole run; the request is a C string.
     let status = unsafe { clusto_json(db().0, request.as_ptr(), &mut out) };
     assert!(!out.is_null(), "a response is always given");
     // SAFETY: the library returned a C string.
-    let text = unsafe { std::ffi::CStr::from_ptr(out) }.to_str().expect("responses are UTF-8").to_owned();
+    let text = unsafe { std::ffi::CStr::from_ptr(out) }
+        .to_str()
+        .expect("responses are UTF-8")
+        .to_owned();
     // SAFETY: returned by the library, freed once.
     unsafe { clusto_string_free(out) };
     let response: serde_json_check::Value = serde_json_check::from_str(&text);
@@ -61,6 +66,8 @@ mod serde_json_check {
 
     pub fn from_str(text: &str) -> Value {
         assert!(text.starts_with('{') && text.ends_with('}'), "{text}");
-        Value { ok: text.starts_with("{\"ok\":true") || text.contains("\"ok\":true,") }
+        Value {
+            ok: text.starts_with("{\"ok\":true") || text.contains("\"ok\":true,"),
+        }
     }
 }

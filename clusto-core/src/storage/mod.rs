@@ -5,9 +5,11 @@
 //! shared database for many hosts) implements these two traits and nothing else.
 
 mod layered;
+mod memory;
 mod sled_backend;
 
 pub use layered::{Layered, Pending};
+pub use memory::MemoryBackend;
 pub use sled_backend::SledBackend;
 
 use crate::error::Result;

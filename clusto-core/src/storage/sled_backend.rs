@@ -1,5 +1,6 @@
 //! The sled backend: one sled tree holds every key space.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::{Backend, EntryIter, KvRead, Write};
@@ -32,7 +33,10 @@ impl SledBackend {
             .cache_capacity(cache_mib * 1024 * 1024)
             .segment_size(SEGMENT_SIZE);
         match contain("opening the database", || config.open())? {
-            Ok(db) => Ok(SledBackend { db }),
+            Ok(db) => {
+                make_private(path)?;
+                Ok(SledBackend { db })
+            }
             Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_MESSAGE) => Err(Error::Locked {
                 path: path.to_path_buf(),
             }),
@@ -92,6 +96,26 @@ fn drain_epoch_garbage(writes: usize) {
     for _ in 0..writes / 128 + 8 {
         crossbeam_epoch::pin().flush();
     }
+}
+
+/// Gives the files sled made in `dir` mode 0600 and its folders 0700: sled creates them
+/// with the process umask (often 0644), and an inventory of a site is not for every user
+/// of the machine. Files sled adds later sit inside the 0700 database directory.
+fn make_private(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        let mode = if meta.is_dir() {
+            make_private(&entry.path())?;
+            0o700
+        } else {
+            0o600
+        };
+        if meta.permissions().mode() & 0o777 != mode {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode))?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs a call into sled, turning a panic into [`Error::Corrupt`]: sled panics on some

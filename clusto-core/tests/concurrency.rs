@@ -1,0 +1,222 @@
+//! Concurrency: eight threads of mixed reads and writes on one database for a fixed time
+//! (`CLUSTO_SOAK_SECS`, default 3), with the invariants checked while they run and after:
+//! no IP given twice, live names unique, contents and parents symmetric, `check()` clean.
+//! And several processes contending for one database: each gets it or the Locked error.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clusto_core::{
+    AttrFilter, Clusto, EntityId, Error, Related, Result, TxMeta, Value, View, ip_address,
+};
+use common::{env_number, helper, open};
+
+const THREADS: usize = 8;
+
+/// Every live IP is held once; every `_contains` relation shows in the member's parents.
+fn invariants(v: &View<'_>) -> Result<()> {
+    let mut holders: HashMap<String, EntityId> = HashMap::new();
+    let mut names = HashSet::new();
+    for e in v.all_entities()? {
+        assert!(
+            names.insert(e.name.clone()),
+            "name {} is live twice",
+            e.name
+        );
+        for a in v.attrs(e.id, &AttrFilter::key("ip").subkey("ipstring"))? {
+            let ip = ip_address(&a.value)?.to_string();
+            if let Some(other) = holders.insert(ip.clone(), e.id) {
+                panic!("{ip} is held by {other:?} and {:?}", e.id);
+            }
+        }
+        for member in v.contents(e.id, &AttrFilter::any(), &Related::direct())? {
+            let parents = v.parents(member.id, &Related::direct())?;
+            assert!(
+                parents.iter().any(|p| p.id == e.id),
+                "{} contains {} but is not among its parents",
+                e.name,
+                member.name
+            );
+        }
+        for parent in v.parents(e.id, &Related::direct())? {
+            assert!(v.contains(parent.id, e.id)?, "{} / {}", parent.name, e.name);
+        }
+    }
+    Ok(())
+}
+
+fn setup(db: &Clusto) -> (EntityId, Vec<EntityId>) {
+    db.write(TxMeta::new("setup", "site"), |tx| {
+        tx.init_clusto()?;
+        let net = tx.create(
+            "ipmanager",
+            "net",
+            &[
+                ("baseip", Value::from("10.9.0.0")),
+                ("netmask", Value::from("255.255.255.0")),
+            ],
+        )?;
+        let mut pools = Vec::new();
+        for p in 0..4 {
+            pools.push(tx.create("pool", &format!("pool{p}"), &[])?.id);
+        }
+        Ok((net.id, pools))
+    })
+    .unwrap()
+}
+
+/// One worker's operation `i`: create a server with an IP in a pool, free an older one,
+/// rename, delete, or read and check the invariants.
+fn operate(db: &Clusto, worker: usize, i: u64, net: EntityId, pools: &[EntityId]) -> Result<()> {
+    let name = |j: u64| format!("w{worker}-{j}");
+    match i % 5 {
+        0 | 1 => db.write(TxMeta::new("worker", "add"), |tx| {
+            let s = tx.create("basicserver", &name(i), &[])?;
+            match tx.add_ip(s.id, None, Some(net)) {
+                // A /24 runs out: freeing happens in other steps.
+                Ok(_) | Err(Error::ResourceUnavailable(_)) => {}
+                Err(e) => return Err(e),
+            }
+            tx.insert(pools[(i as usize + worker) % pools.len()], s.id)?;
+            Ok(())
+        }),
+        2 => db.write(TxMeta::new("worker", "free"), |tx| {
+            match tx.view().find(&name(i - 2))? {
+                Some(s) => tx.remove_ip(s.id, None, Some(net)).map(drop),
+                None => Ok(()),
+            }
+        }),
+        3 => db.write(TxMeta::new("worker", "rename or delete"), |tx| {
+            let old = name(i - 2);
+            if tx.view().find(&old)?.is_none() {
+                return Ok(());
+            }
+            if i.is_multiple_of(2) {
+                tx.delete_entity(&old).map(drop)
+            } else {
+                tx.rename(&old, &format!("{old}-renamed")).map(drop)
+            }
+        }),
+        _ => db.read(invariants),
+    }
+}
+
+#[test]
+fn eight_threads_keep_the_invariants() {
+    let seconds = env_number("CLUSTO_SOAK_SECS", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("db"));
+    let (net, pools) = setup(&db);
+    let operations = AtomicU64::new(0);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    std::thread::scope(|scope| {
+        for worker in 0..THREADS {
+            let (db, pools, operations) = (&db, &pools, &operations);
+            scope.spawn(move || {
+                let mut i = 2;
+                while Instant::now() < deadline {
+                    operate(db, worker, i, net, pools)
+                        .unwrap_or_else(|e| panic!("worker {worker}, step {i}: {e}"));
+                    operations.fetch_add(1, Ordering::Relaxed);
+                    i += 1;
+                }
+            });
+        }
+    });
+    db.read(invariants).unwrap();
+    let report = db.check().unwrap();
+    assert!(report.is_clean(), "{:#?}", report.problems);
+    let versions = db.latest_version().unwrap();
+    eprintln!(
+        "{THREADS} threads, {seconds} s: {} operations, {versions} versions",
+        operations.load(Ordering::Relaxed)
+    );
+    assert!(versions > THREADS as u64, "the writers made progress");
+}
+
+const CONTEND_ENV: &str = "CLUSTO_CONTEND_DB";
+
+/// Not a test: one of the contending processes. Tries to open the database without
+/// waiting; on success commits a few entities and says `got`, else says `locked`.
+#[test]
+#[ignore = "helper run in a child process"]
+fn contend_helper() {
+    let Ok(path) = std::env::var(CONTEND_ENV) else {
+        return;
+    };
+    let pid = std::process::id();
+    match Clusto::open(Path::new(&path)) {
+        Ok(db) => {
+            for n in 0..5 {
+                db.write(TxMeta::new("contender", "add"), |tx| {
+                    tx.create_entity(&format!("p{pid}-{n}"), "server", "basicserver")
+                        .map(drop)
+                })
+                .unwrap();
+            }
+            println!("outcome got {pid}");
+        }
+        Err(Error::Locked { .. }) => println!("outcome locked"),
+        Err(e) => panic!("neither the database nor Locked: {e:?}"),
+    }
+}
+
+#[test]
+fn contending_processes_get_the_database_or_locked() {
+    let rounds = env_number("CLUSTO_CONTEND_ROUNDS", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    drop(open(&path));
+    let mut winners = 0;
+    for _ in 0..rounds {
+        let children: Vec<_> = (0..6)
+            .map(|_| {
+                helper("contend_helper", &[(CONTEND_ENV, &path)])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            let mut out = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            assert!(child.wait().unwrap().success(), "{out}");
+            let outcome = out
+                .lines()
+                .find_map(|l| l.split("outcome ").nth(1))
+                .unwrap();
+            if let Some(pid) = outcome.strip_prefix("got ") {
+                winners += 1;
+                let db = open(&path);
+                db.read(|v| {
+                    for n in 0..5 {
+                        assert!(v.find(&format!("p{pid}-{n}"))?.is_some());
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            } else {
+                assert_eq!(outcome, "locked");
+            }
+        }
+    }
+    let db = open(&path);
+    assert!(db.check().unwrap().is_clean());
+    assert_eq!(db.read(|v| v.all_entities()).unwrap().len(), winners * 5);
+    assert!(
+        winners >= rounds as usize,
+        "each round someone got the database"
+    );
+}
