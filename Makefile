@@ -77,10 +77,22 @@ test-install:
 	target/install-venv/bin/pip install -q ./clusto-py
 	cd /tmp && $(CURDIR)/target/install-venv/bin/python -c "import clusto, clusto.drivers; print('clusto', clusto.__version__, 'installs')"
 
-## test-slow: the long forms: hundreds of SIGKILL rounds, many more property cases
-test-slow:
+## test-slow: the long forms: hundreds of SIGKILL rounds (Rust and Python), many more
+## property cases, damaged copies of a larger database, a real full tmpfs (as root),
+## a minute of 8 threads, the fuzzers, and `pip install` into a fresh venv
+SOAK_SECS ?= 60
+CORRUPT_ROUNDS ?= 300
+PY_CRASH_ROUNDS ?= 200
+test-slow: python-dev
 	CLUSTO_CRASH_ROUNDS=$(CRASH_ROUNDS) $(CARGO) test --release -p clusto-core --test crash -- --nocapture
-	PROPTEST_CASES=$(SLOW_PROPTEST_CASES) $(CARGO) test --release -p clusto-core --test model
+	PROPTEST_CASES=$(SLOW_PROPTEST_CASES) $(CARGO) test --release -p clusto-core --test model --test inputs
+	CLUSTO_CORRUPT_ROUNDS=$(CORRUPT_ROUNDS) CLUSTO_CORRUPT_VERSIONS=3000 $(CARGO) test --release -p clusto-core --test corruption -- --nocapture
+	CLUSTO_DISK_FULL_ROUNDS=20 CLUSTO_TMPFS_TEST=$$( [ "$$(id -u)" = 0 ] && echo 1 ) $(CARGO) test --release -p clusto-core --test faults -- --nocapture
+	CLUSTO_SOAK_SECS=$(SOAK_SECS) CLUSTO_CONTEND_ROUNDS=30 $(CARGO) test --release -p clusto-core --test concurrency -- --nocapture
+	CLUSTO_PY_CRASH_ROUNDS=$(PY_CRASH_ROUNDS) $(VPY) -m pytest -q -s clusto-py/tests/test_crash.py
+	eval "$$(bash clusto-migrate/tests/start-sql-servers.sh start)" && \
+	  $(CARGO) test -p clusto-migrate --test sql_servers -- --nocapture; \
+	  status=$$?; bash clusto-migrate/tests/start-sql-servers.sh stop; exit $$status
 	$(MAKE) fuzz
 	$(MAKE) test-install
 

@@ -51,6 +51,9 @@ struct Cli {
     /// Seconds to wait while another process holds the database.
     #[arg(long, default_value_t = 0.0, global = true)]
     wait: f64,
+    /// Open a damaged database to read and export what remains (no changes allowed).
+    #[arg(long, global = true)]
+    salvage: bool,
     #[command(subcommand)]
     command: commands::Command,
 }
@@ -60,6 +63,7 @@ fn open(cli: &Cli) -> clusto_core::Result<Clusto> {
     let path = clusto_core::dsn::database_path(&dsn)?;
     let options = OpenOptions {
         lock_wait: (cli.wait > 0.0).then(|| std::time::Duration::from_secs_f64(cli.wait)),
+        salvage: cli.salvage,
         ..Default::default()
     };
     Clusto::open_with(path, &options)

@@ -173,7 +173,7 @@ fn disk_full_gives_io_error_and_recovers() {
 /// by `make test-slow` with `CLUSTO_TMPFS_TEST=1`, skipped otherwise).
 #[test]
 fn tmpfs_full_gives_io_error_and_recovers() {
-    if std::env::var("CLUSTO_TMPFS_TEST").is_err() {
+    if std::env::var("CLUSTO_TMPFS_TEST").as_deref() != Ok("1") {
         eprintln!("skipped: set CLUSTO_TMPFS_TEST=1 (as root) to fill a real tmpfs");
         return;
     }

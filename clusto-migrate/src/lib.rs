@@ -3,18 +3,33 @@
 //! every row — live and deleted, with the versions that created and deleted it — into
 //! an empty clusto database, so reads as of any old version answer as the original did.
 //!
-//! Today the source is SQLite (`sqlite:///relative.db`, `sqlite:////absolute.db`, or a
-//! path). Rows that cannot be imported (a relation to a missing entity, an unknown
-//! datatype…) are listed in the report with their ids; they are never dropped silently.
+//! The source is named by a DSN as in the original's clusto.conf ([`migrate`]): a SQLite
+//! file (`sqlite:///relative.db`, `sqlite:////absolute.db`, or a path), a PostgreSQL
+//! server (`postgresql://user:password@host:port/database`, also `postgres://` and
+//! `postgresql+psycopg2://`) or a MySQL/MariaDB server (`mysql://…`,
+//! `mysql+mysqldb://…`). Rows that cannot be imported (a relation to a missing entity,
+//! an unknown datatype…) are listed in the report with their table and id; they are
+//! never dropped silently.
+//!
+//! The import itself is written once (`import`): every source backend only runs the
+//! queries it is given and hands back typed cells (see `source`).
+//!
+//! The servers are reached with the pure-Rust `postgres` and `mysql` clients over plain
+//! TCP or a Unix socket (no TLS: run the migration on the database host, or through a
+//! tunnel).
 
+pub mod dsn;
 pub mod dump;
+mod source;
 
 use std::path::{Path, PathBuf};
 
 use clusto_core::{
     AttrId, Attribute, Clusto, Entity, EntityId, Error, Result, Timestamp, Value, VersionInfo,
 };
-use rusqlite::{Connection, OpenFlags, Row};
+
+pub use dsn::{ServerDsn, SourceDsn};
+use source::{Cell, Reader};
 
 /// The schema version of the original this importer reads.
 pub const SOURCE_SCHEMA: i64 = 3;
@@ -22,6 +37,8 @@ pub const SOURCE_SCHEMA: i64 = 3;
 /// What a migration did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
+    /// The source, as messages name it: a path, or the DSN with its password as `***`.
+    pub source: String,
     /// Entity rows imported (live and deleted).
     pub entities: usize,
     /// Attribute rows imported (live and deleted).
@@ -36,227 +53,433 @@ pub struct Report {
     pub problems: Vec<String>,
 }
 
+/// Parses a DSN of the original (see [`dsn::parse`]): which kind of source it names
+/// and how to reach it. Unknown schemes are refused with an error naming the scheme.
+pub fn parse_dsn(dsn: &str) -> Result<SourceDsn> {
+    dsn::parse(dsn)
+}
+
 /// The SQLite file a DSN of the original names (`sqlite:///relative`,
-/// `sqlite:////absolute`, or a plain path). Other SQL DSNs are refused with a clear
-/// error: this build reads SQLite only.
+/// `sqlite:////absolute`, or a plain path). DSNs of servers and unknown schemes are
+/// refused: use [`migrate`], which reads every kind of source.
 pub fn sqlite_path(dsn: &str) -> Result<PathBuf> {
-    if let Some(rest) = dsn.strip_prefix("sqlite:///") {
-        return Ok(PathBuf::from(rest));
-    }
-    if let Some((scheme, _)) = dsn.split_once("://") {
-        return Err(Error::InvalidValue(format!(
-            "migrating from '{scheme}' is not supported by this build: export the original's tables \
-             to SQLite (same four tables) and migrate from sqlite:///path"
-        )));
-    }
-    Ok(PathBuf::from(dsn))
-}
-
-fn sql(e: rusqlite::Error) -> Error {
-    Error::InvalidValue(format!("reading the source database: {e}"))
-}
-
-fn open(path: &Path) -> Result<Connection> {
-    if !path.exists() {
-        return Err(Error::NotFound(format!(
-            "source database {} does not exist",
-            path.display()
-        )));
-    }
-    Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sql)
-}
-
-fn schema_version(conn: &Connection) -> Result<i64> {
-    let found = conn.query_row(
-        "SELECT a.int_value FROM entity_attrs a JOIN entities e ON a.entity_id = e.entity_id \
-         WHERE e.name = 'clustometa' AND e.deleted_at_version IS NULL AND a.key = 'schemaversion' \
-         AND a.deleted_at_version IS NULL",
-        [],
-        |r| r.get::<_, Option<i64>>(0),
-    );
-    match found {
-        Ok(Some(v)) => Ok(v),
-        Ok(None) | Err(rusqlite::Error::QueryReturnedNoRows) => Err(Error::InvalidValue(
-            "the source has no clustometa schemaversion: is it a clusto database?".into(),
-        )),
-        Err(e) => Err(sql(e)),
+    match dsn::parse(dsn)? {
+        SourceDsn::Sqlite(path) => Ok(path),
+        other => Err(Error::InvalidValue(format!(
+            "{other} names a SQL server, not a SQLite file: migrate() reads it"
+        ))),
     }
 }
 
-fn version_of(v: Option<i64>, what: &str) -> Result<Option<u64>> {
-    v.map(|v| {
-        u64::try_from(v)
-            .map_err(|_| Error::InvalidValue(format!("{what} has negative version {v}")))
-    })
-    .transpose()
-}
-
-fn attr_value(row: &Row<'_>) -> Result<Value> {
-    let get = |i: usize| -> Result<rusqlite::types::Value> { row.get(i).map_err(sql) };
-    use rusqlite::types::Value as Sql;
-    let datatype: String = row.get(5).map_err(sql)?;
-    Ok(match datatype.as_str() {
-        "int" => match get(6)? {
-            Sql::Integer(i) => Value::Int(i),
-            other => return Err(Error::InvalidValue(format!("int value is {other:?}"))),
-        },
-        "string" => match get(7)? {
-            Sql::Null => Value::Null,
-            Sql::Text(s) => Value::String(s),
-            other => return Err(Error::InvalidValue(format!("string value is {other:?}"))),
-        },
-        "json" => match get(7)? {
-            Sql::Text(s) => Value::json(s)?,
-            other => return Err(Error::InvalidValue(format!("json value is {other:?}"))),
-        },
-        "datetime" => match get(8)? {
-            Sql::Text(s) => Value::Datetime(Timestamp::parse(&s)?),
-            other => return Err(Error::InvalidValue(format!("datetime value is {other:?}"))),
-        },
-        "relation" => match get(9)? {
-            Sql::Integer(id) if id > 0 => Value::Relation(EntityId(id as u64)),
-            other => return Err(Error::InvalidValue(format!("relation value is {other:?}"))),
-        },
-        other => return Err(Error::InvalidValue(format!("unknown datatype '{other}'"))),
-    })
+/// Imports the original's database that `dsn` names (a SQLite path or `sqlite:///`,
+/// `postgresql://`, `mysql://` — see [`parse_dsn`]) into `target`, which must be empty,
+/// and runs the integrity check. `progress` is called with (rows done, rows in all).
+///
+/// Errors name what went wrong — an unknown scheme, a refused connection or login, a
+/// missing database or table, another schema version — and never show the password.
+pub fn migrate(
+    dsn: &str,
+    target: &Clusto,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Report> {
+    let parsed = dsn::parse(dsn)?;
+    let mut reader = source::open(&parsed)?;
+    import(reader.as_mut(), target, &mut progress)
 }
 
 /// Imports the SQLite database at `source` into `target`, which must be empty, and runs
-/// the integrity check. `progress` is called with (rows done, rows in all).
+/// the integrity check. `progress` is called with (rows done, rows in all). The same as
+/// [`migrate`] with a path.
 pub fn migrate_sqlite(
     source: &Path,
     target: &Clusto,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report> {
-    let conn = open(source)?;
-    let found = schema_version(&conn)?;
+    let mut reader = source::sqlite::Sqlite::open(source)?;
+    import(&mut reader, target, &mut progress)
+}
+
+/// The original's tables, in the order they are imported, with the columns read from
+/// each (the first is the row's id in reports and the sort order).
+const TABLES: [(&str, &[&str]); 4] = [
+    (
+        "entities",
+        &[
+            "entity_id",
+            "name",
+            "type",
+            "driver",
+            "version",
+            "deleted_at_version",
+        ],
+    ),
+    (
+        "entity_attrs",
+        &[
+            "attr_id",
+            "entity_id",
+            "key",
+            "subkey",
+            "number",
+            "datatype",
+            "int_value",
+            "string_value",
+            "datetime_value",
+            "relation_id",
+            "version",
+            "deleted_at_version",
+        ],
+    ),
+    (
+        "counters",
+        &["counter_id", "entity_id", "attr_key", "value"],
+    ),
+    (
+        "clustoversioning",
+        &["version", "timestamp", "user", "description"],
+    ),
+];
+
+/// Reads a source's cells as the model's types; every error names the column.
+struct Cells {
+    cells: std::vec::IntoIter<Cell>,
+    columns: &'static [&'static str],
+    at: usize,
+}
+
+impl Cells {
+    fn next(&mut self) -> (Cell, &'static str) {
+        let column = self.columns.get(self.at).copied().unwrap_or("?");
+        self.at += 1;
+        (self.cells.next().unwrap_or(Cell::Null), column)
+    }
+
+    fn bad(column: &str, cell: &Cell, wanted: &str) -> Error {
+        Error::InvalidValue(format!("{column} is {}, not {wanted}", cell.describe()))
+    }
+
+    fn opt_int(&mut self) -> Result<Option<i64>> {
+        match self.next() {
+            (Cell::Null, _) => Ok(None),
+            (Cell::Int(i), _) => Ok(Some(i)),
+            (other, column) => Err(Self::bad(column, &other, "an integer")),
+        }
+    }
+
+    fn int(&mut self) -> Result<i64> {
+        match self.next() {
+            (Cell::Int(i), _) => Ok(i),
+            (other, column) => Err(Self::bad(column, &other, "an integer")),
+        }
+    }
+
+    /// A row id or version: a non-negative integer.
+    fn id(&mut self) -> Result<u64> {
+        let column = self.columns.get(self.at).copied().unwrap_or("?");
+        let i = self.int()?;
+        u64::try_from(i).map_err(|_| Error::InvalidValue(format!("{column} is negative ({i})")))
+    }
+
+    fn opt_id(&mut self) -> Result<Option<u64>> {
+        let column = self.columns.get(self.at).copied().unwrap_or("?");
+        self.opt_int()?
+            .map(|i| {
+                u64::try_from(i)
+                    .map_err(|_| Error::InvalidValue(format!("{column} is negative ({i})")))
+            })
+            .transpose()
+    }
+
+    fn opt_text(&mut self) -> Result<Option<String>> {
+        match self.next() {
+            (Cell::Null, _) => Ok(None),
+            (Cell::Text(t), _) => Ok(Some(t)),
+            (other, column) => Err(Self::bad(column, &other, "text")),
+        }
+    }
+
+    fn text(&mut self) -> Result<String> {
+        match self.next() {
+            (Cell::Text(t), _) => Ok(t),
+            (other, column) => Err(Self::bad(column, &other, "text")),
+        }
+    }
+
+    /// A datetime: server-native, or text as SQLite holds it.
+    fn opt_time(&mut self) -> Result<Option<Timestamp>> {
+        match self.next() {
+            (Cell::Null, _) => Ok(None),
+            (Cell::Time(t), _) => Ok(Some(t)),
+            (Cell::Text(t), column) => Timestamp::parse(&t)
+                .map(Some)
+                .map_err(|e| Error::InvalidValue(format!("{column}: {e}"))),
+            (other, column) => Err(Self::bad(column, &other, "a datetime")),
+        }
+    }
+
+    fn skip(&mut self) {
+        self.next();
+    }
+}
+
+fn entity_row(c: &mut Cells) -> Result<Entity> {
+    Ok(Entity {
+        id: EntityId(c.id()?),
+        name: c.text()?,
+        type_name: c.text()?,
+        driver: c.text()?,
+        version: c.opt_id()?.unwrap_or(0),
+        deleted_at: c.opt_id()?,
+    })
+}
+
+fn attr_row(c: &mut Cells) -> Result<Attribute> {
+    let id = AttrId(c.id()?);
+    let entity = EntityId(c.id()?);
+    let key = c
+        .opt_text()?
+        .ok_or_else(|| Error::InvalidValue("key is NULL".into()))?;
+    let subkey = c.opt_text()?;
+    let number = c.opt_int()?;
+    let datatype = c.text()?;
+    // The value lives in the one column its datatype names; the others are passed over.
+    let mut value = None;
+    let mut take = |c: &mut Cells, this: &str| -> Result<()> {
+        if datatype != this {
+            c.skip();
+            return Ok(());
+        }
+        value = Some(match this {
+            "int" => Value::Int(c.int()?),
+            "string" => c.opt_text()?.map_or(Value::Null, Value::String),
+            "json" => match c.opt_text()? {
+                Some(text) => Value::json(text)?,
+                None => {
+                    return Err(Error::InvalidValue(
+                        "string_value of a json attribute is NULL".into(),
+                    ));
+                }
+            },
+            "datetime" => Value::Datetime(c.opt_time()?.ok_or_else(|| {
+                Error::InvalidValue("datetime_value of a datetime attribute is NULL".into())
+            })?),
+            _ => match c.id()? {
+                0 => return Err(Error::InvalidValue("relation_id is 0".into())),
+                id => Value::Relation(EntityId(id)),
+            },
+        });
+        Ok(())
+    };
+    take(c, "int")?;
+    // string_value holds both string and json values.
+    if datatype == "json" {
+        take(c, "json")?;
+    } else {
+        take(c, "string")?;
+    }
+    take(c, "datetime")?;
+    take(c, "relation")?;
+    let value =
+        value.ok_or_else(|| Error::InvalidValue(format!("unknown datatype '{datatype}'")))?;
+    Ok(Attribute {
+        id,
+        entity,
+        key,
+        subkey,
+        number,
+        value,
+        version: c.opt_id()?.unwrap_or(0),
+        deleted_at: c.opt_id()?,
+    })
+}
+
+/// A counter's entity, key and value (its own id is not kept: counters are not
+/// versioned).
+fn counter_row(c: &mut Cells) -> Result<(EntityId, String, i64)> {
+    c.skip();
+    let entity = EntityId(c.id()?);
+    let key = c
+        .opt_text()?
+        .ok_or_else(|| Error::InvalidValue("attr_key is NULL".into()))?;
+    Ok((entity, key, c.opt_int()?.unwrap_or(0)))
+}
+
+fn version_row(c: &mut Cells) -> Result<VersionInfo> {
+    Ok(VersionInfo {
+        version: c.id()?,
+        timestamp: c.opt_time()?,
+        user: c.opt_text()?,
+        description: c.opt_text()?,
+    })
+}
+
+/// The schema version the source's live `clustometa` entity records.
+fn schema_version(src: &mut dyn Reader) -> Result<i64> {
+    let q = |i: &str| src.dialect().quote(i);
+    let sql = format!(
+        "SELECT a.{int} FROM {attrs} a JOIN {entities} e ON a.{eid} = e.{eid} \
+         WHERE e.{name} = 'clustometa' AND e.{del} IS NULL AND a.{key} = 'schemaversion' \
+         AND a.{del} IS NULL ORDER BY a.{aid}",
+        int = q("int_value"),
+        attrs = q("entity_attrs"),
+        entities = q("entities"),
+        eid = q("entity_id"),
+        name = q("name"),
+        del = q("deleted_at_version"),
+        key = q("key"),
+        aid = q("attr_id"),
+    );
+    let mut found = None;
+    src.query(&sql, &mut |row| {
+        if found.is_none() {
+            found = row.into_iter().next();
+        }
+        Ok(())
+    })?;
+    let version = match found {
+        Some(Cell::Int(v)) => Some(v),
+        Some(Cell::Text(t)) => t.trim().parse().ok(),
+        _ => None,
+    };
+    version.ok_or_else(|| {
+        Error::InvalidValue(format!(
+            "{}: the source has no clustometa schemaversion: is it a clusto database?",
+            src.name()
+        ))
+    })
+}
+
+/// Imports every row a source holds into `target` (which must be empty): the one
+/// implementation behind [`migrate`] and [`migrate_sqlite`], whatever the source.
+fn import(
+    src: &mut dyn Reader,
+    target: &Clusto,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report> {
+    let name = src.name();
+    let dialect = src.dialect();
+
+    let mut tables = Vec::new();
+    src.query(dialect.tables_sql(), &mut |row| {
+        if let Some(Cell::Text(t)) = row.into_iter().next() {
+            tables.push(t);
+        }
+        Ok(())
+    })?;
+    let missing: Vec<&str> = TABLES
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|t| !tables.iter().any(|have| have.eq_ignore_ascii_case(t)))
+        .collect();
+    if missing.len() == TABLES.len() {
+        return Err(Error::InvalidValue(format!(
+            "{name}: no table entities, entity_attrs, counters or clustoversioning: this is \
+             not a database of the original clusto"
+        )));
+    }
+    if !missing.is_empty() {
+        return Err(Error::InvalidValue(format!(
+            "{name}: no table {}: this is not a complete database of the original clusto",
+            missing.join(", ")
+        )));
+    }
+
+    let found = schema_version(src)?;
     if found != SOURCE_SCHEMA {
-        return Err(Error::UnsupportedFormat {
-            found: found as u32,
-            supported: SOURCE_SCHEMA as u32,
+        return Err(Error::InvalidValue(format!(
+            "{name}: the source has clusto schema version {found}; clusto-migrate reads \
+             schema version {SOURCE_SCHEMA} only"
+        )));
+    }
+
+    let mut total = 0;
+    for (table, _) in TABLES {
+        let sql = format!("SELECT COUNT(*) FROM {}", dialect.quote(table));
+        let mut n = None;
+        src.query(&sql, &mut |row| {
+            if let Some(Cell::Int(c)) = row.into_iter().next() {
+                n = Some(c);
+            }
+            Ok(())
+        })?;
+        total += n.and_then(|n| usize::try_from(n).ok()).ok_or_else(|| {
+            Error::InvalidValue(format!("{name}: cannot count the rows of {table}"))
+        })?;
+    }
+
+    let mut report = Report {
+        source: name.clone(),
+        ..Report::default()
+    };
+    let mut importer = target.importer()?;
+    let mut done = 0;
+    for (table, columns) in TABLES {
+        let list: Vec<String> = columns.iter().map(|c| dialect.quote(c)).collect();
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            list.join(", "),
+            dialect.quote(table),
+            list[0]
+        );
+        src.query(&sql, &mut |row| {
+            let id = match row.first() {
+                Some(Cell::Int(i)) => i.to_string(),
+                Some(other) => other.describe(),
+                None => "?".into(),
+            };
+            let mut cells = Cells {
+                cells: row.into_iter(),
+                columns,
+                at: 0,
+            };
+            let (imported, count) = match table {
+                "entities" => (
+                    entity_row(&mut cells).and_then(|e| importer.entity(e)),
+                    &mut report.entities,
+                ),
+                "entity_attrs" => (
+                    attr_row(&mut cells).and_then(|a| importer.attr(a)),
+                    &mut report.attributes,
+                ),
+                "counters" => (
+                    counter_row(&mut cells)
+                        .and_then(|(entity, key, value)| importer.counter(entity, &key, value)),
+                    &mut report.counters,
+                ),
+                _ => (
+                    version_row(&mut cells).map(|v| importer.version(v)),
+                    &mut report.versions,
+                ),
+            };
+            match imported {
+                Ok(()) => *count += 1,
+                Err(e) => report.skipped.push(format!("{table} row {id}: {e}")),
+            }
+            done += 1;
+            progress(done, total);
+            Ok(())
+        })
+        .map_err(|e| match e {
+            Error::InvalidValue(m) => Error::InvalidValue(format!("reading table {table}: {m}")),
+            Error::Io(m) => Error::Io(format!("reading table {table}: {m}")),
+            other => other,
+        })?;
+    }
+
+    if let Err(e) = importer.finish() {
+        // A skipped version record leaves a gap: say why it was skipped.
+        let versions: Vec<&str> = report
+            .skipped
+            .iter()
+            .filter(|s| s.starts_with("clustoversioning"))
+            .map(String::as_str)
+            .collect();
+        return Err(if versions.is_empty() {
+            e
+        } else {
+            Error::InvalidValue(format!("{e} (skipped: {})", versions.join("; ")))
         });
     }
-    let count = |table: &str| -> Result<usize> {
-        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map(|n| n as usize)
-        .map_err(sql)
-    };
-    let total = count("entities")?
-        + count("entity_attrs")?
-        + count("counters")?
-        + count("clustoversioning")?;
-    let mut done = 0;
-    let mut report = Report::default();
-    let mut importer = target.importer()?;
-
-    let mut stmt = conn
-        .prepare("SELECT entity_id, name, type, driver, version, deleted_at_version FROM entities ORDER BY entity_id")
-        .map_err(sql)?;
-    let mut rows = stmt.query([]).map_err(sql)?;
-    while let Some(row) = rows.next().map_err(sql)? {
-        let id: i64 = row.get(0).map_err(sql)?;
-        let entity = (|| -> Result<Entity> {
-            Ok(Entity {
-                id: EntityId(
-                    u64::try_from(id)
-                        .map_err(|_| Error::InvalidValue(format!("negative id {id}")))?,
-                ),
-                name: row.get(1).map_err(sql)?,
-                type_name: row.get(2).map_err(sql)?,
-                driver: row.get(3).map_err(sql)?,
-                version: version_of(row.get(4).map_err(sql)?, "entity")?.unwrap_or(0),
-                deleted_at: version_of(row.get(5).map_err(sql)?, "entity")?,
-            })
-        })();
-        match entity.and_then(|e| importer.entity(e)) {
-            Ok(()) => report.entities += 1,
-            Err(e) => report.skipped.push(format!("entities row {id}: {e}")),
-        }
-        done += 1;
-        progress(done, total);
-    }
-
-    let mut stmt = conn
-        .prepare(
-            "SELECT attr_id, entity_id, key, subkey, number, datatype, int_value, string_value, \
-             datetime_value, relation_id, version, deleted_at_version FROM entity_attrs ORDER BY attr_id",
-        )
-        .map_err(sql)?;
-    let mut rows = stmt.query([]).map_err(sql)?;
-    while let Some(row) = rows.next().map_err(sql)? {
-        let id: i64 = row.get(0).map_err(sql)?;
-        let attr = (|| -> Result<Attribute> {
-            let entity: i64 = row.get(1).map_err(sql)?;
-            Ok(Attribute {
-                id: AttrId(id as u64),
-                entity: EntityId(entity as u64),
-                key: row
-                    .get::<_, Option<String>>(2)
-                    .map_err(sql)?
-                    .ok_or_else(|| Error::InvalidValue("NULL key".into()))?,
-                subkey: row.get(3).map_err(sql)?,
-                number: row.get(4).map_err(sql)?,
-                value: attr_value(row)?,
-                version: version_of(row.get(10).map_err(sql)?, "attribute")?.unwrap_or(0),
-                deleted_at: version_of(row.get(11).map_err(sql)?, "attribute")?,
-            })
-        })();
-        match attr.and_then(|a| importer.attr(a)) {
-            Ok(()) => report.attributes += 1,
-            Err(e) => report.skipped.push(format!("entity_attrs row {id}: {e}")),
-        }
-        done += 1;
-        progress(done, total);
-    }
-
-    let mut stmt = conn
-        .prepare("SELECT counter_id, entity_id, attr_key, value FROM counters ORDER BY counter_id")
-        .map_err(sql)?;
-    let mut rows = stmt.query([]).map_err(sql)?;
-    while let Some(row) = rows.next().map_err(sql)? {
-        let id: i64 = row.get(0).map_err(sql)?;
-        let counter = (|| -> Result<()> {
-            let entity: i64 = row.get(1).map_err(sql)?;
-            let key: String = row.get(2).map_err(sql)?;
-            let value: Option<i64> = row.get(3).map_err(sql)?;
-            importer.counter(EntityId(entity as u64), &key, value.unwrap_or(0))
-        })();
-        match counter {
-            Ok(()) => report.counters += 1,
-            Err(e) => report.skipped.push(format!("counters row {id}: {e}")),
-        }
-        done += 1;
-        progress(done, total);
-    }
-
-    let mut stmt = conn
-        .prepare(
-            "SELECT version, timestamp, user, description FROM clustoversioning ORDER BY version",
-        )
-        .map_err(sql)?;
-    let mut rows = stmt.query([]).map_err(sql)?;
-    while let Some(row) = rows.next().map_err(sql)? {
-        let version: i64 = row.get(0).map_err(sql)?;
-        let timestamp: Option<String> = row.get(1).map_err(sql)?;
-        let info = VersionInfo {
-            version: version as u64,
-            timestamp: timestamp.map(|t| Timestamp::parse(&t)).transpose()?,
-            user: row.get(2).map_err(sql)?,
-            description: row.get(3).map_err(sql)?,
-        };
-        importer.version(info);
-        report.versions += 1;
-        done += 1;
-        progress(done, total);
-    }
-
-    importer.finish()?;
     report.problems = target.check()?.problems;
     Ok(report)
 }

@@ -1,15 +1,12 @@
 //! The sample database made by the original clusto imports with a view identical to the
 //! original's own: live state, counters, versions and the as-of snapshots.
 
+mod common;
+
 use std::path::PathBuf;
 
 use clusto_core::{AttrFilter, Clusto};
-
-fn sample() -> Option<PathBuf> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/legacy/sample-clusto.db");
-    path.exists().then_some(path)
-}
+use common::sample;
 
 #[test]
 fn sample_imports_with_the_expected_view() {
@@ -22,46 +19,11 @@ fn sample_imports_with_the_expected_view() {
     let db = Clusto::open(dir.path().join("clusto")).unwrap();
     let mut calls = 0;
     let report = clusto_migrate::migrate_sqlite(&copy, &db, |_, _| calls += 1).unwrap();
-    assert!(report.skipped.is_empty(), "{:#?}", report.skipped);
-    assert!(report.problems.is_empty(), "{:#?}", report.problems);
-    assert_eq!(
-        (
-            report.entities,
-            report.attributes,
-            report.counters,
-            report.versions
-        ),
-        (368, 13616, 291, 6310)
-    );
+    common::assert_complete(&report);
+    assert_eq!(report.source, copy.display().to_string());
     assert!(calls > 0);
 
-    let expected: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(source.with_file_name("sample-clusto.expected.json")).unwrap(),
-    )
-    .unwrap();
-    let as_of: Vec<u64> = expected["as_of"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.parse().unwrap())
-        .collect();
-    let ours = clusto_migrate::legacy_view(&db, &as_of).unwrap();
-    for part in ["latest_version", "counters", "versions", "as_of"] {
-        assert!(ours[part] == expected[part], "{part} differs");
-    }
-    let (ours_e, expected_e) = (
-        ours["entities"].as_array().unwrap(),
-        expected["entities"].as_array().unwrap(),
-    );
-    assert_eq!(ours_e.len(), expected_e.len());
-    for (o, e) in ours_e.iter().zip(expected_e) {
-        assert!(
-            o == e,
-            "entity {} differs:\n ours: {o}\n expected: {e}",
-            e["name"]
-        );
-    }
-    assert!(ours == expected);
+    common::assert_expected_view(&db);
 
     // History reads work on the imported data: the renamed server and its old name.
     db.read_at(6303, |v| {
@@ -91,11 +53,18 @@ fn refuses_a_non_empty_target_and_other_sources() {
         .unwrap();
     let err = clusto_migrate::migrate_sqlite(&copy, &db, |_, _| {}).unwrap_err();
     assert!(err.to_string().contains("not empty"), "{err}");
+    // sqlite_path names files only; migrate() reads servers.
     assert!(
         clusto_migrate::sqlite_path("mysql://u@h/db")
             .unwrap_err()
             .to_string()
-            .contains("not supported")
+            .contains("not a SQLite file")
+    );
+    assert!(
+        clusto_migrate::sqlite_path("oracle://u@h/db")
+            .unwrap_err()
+            .to_string()
+            .contains("'oracle' is not supported")
     );
     assert_eq!(
         clusto_migrate::sqlite_path("sqlite:////abs/x.db").unwrap(),

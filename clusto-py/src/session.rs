@@ -956,12 +956,13 @@ impl Session {
         })
     }
 
-    /// Imports an original clusto database (SQLite file) into this empty database;
-    /// returns `(entities, attributes, counters, versions, skipped rows, check problems)`.
+    /// Imports an original clusto database into this empty database. `source` is any
+    /// DSN `clusto_migrate::migrate` reads (a SQLite path or `sqlite:///…`,
+    /// `postgresql://…`, `mysql://…`); the name is kept from when only SQLite was read.
+    /// Returns `(entities, attributes, counters, versions, skipped rows, check problems)`.
     fn migrate_sqlite(&self, py: Python<'_>, source: String) -> PyResult<MigrationReport> {
-        let path = clusto_migrate::sqlite_path(&source).map_err(to_py)?;
         let r = py
-            .detach(|| clusto_migrate::migrate_sqlite(&path, &self.db, |_, _| {}))
+            .detach(|| clusto_migrate::migrate(&source, &self.db, |_, _| {}))
             .map_err(to_py)?;
         Ok((
             r.entities,

@@ -1,5 +1,5 @@
-//! `migrate`: import a database of the original clusto, with a progress bar on a
-//! terminal and a report at the end.
+//! `migrate`: import a database of the original clusto (SQLite file, PostgreSQL or
+//! MySQL server), with a progress bar on a terminal and a report at the end.
 
 use std::io::IsTerminal;
 
@@ -21,7 +21,6 @@ pub fn run(
         (None, Some(conf)) => crate::config::dsn_from_config(conf)?,
         (None, None) => return Err(Error::InvalidValue("give --from or --legacy-config".into())),
     };
-    let source = clusto_migrate::sqlite_path(&dsn)?;
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -32,7 +31,7 @@ pub fn run(
     } else {
         None
     };
-    let report = clusto_migrate::migrate_sqlite(&source, &ctx.db, |done, total| {
+    let report = clusto_migrate::migrate(&dsn, &ctx.db, |done, total| {
         if let Some(bar) = &bar {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -43,7 +42,8 @@ pub fn run(
     }
     let failed = !report.skipped.is_empty() || !report.problems.is_empty();
     let summary = record([
-        ("source", json!(source.display().to_string())),
+        // The DSN as the report names it: with the password as ***.
+        ("source", json!(report.source)),
         ("entities", json!(report.entities)),
         ("attributes", json!(report.attributes)),
         ("counters", json!(report.counters)),

@@ -368,10 +368,11 @@ pub enum Command {
         #[arg(long)]
         pool: Option<String>,
     },
-    /// Import a database of the original clusto (SQLite, schema 3) into an empty database
-    /// (the one --dsn names, or --to).
+    /// Import a database of the original clusto (schema 3, from SQLite, PostgreSQL or
+    /// MySQL) into an empty database (the one --dsn names, or --to).
     Migrate {
-        /// The original's DSN: sqlite:///relative.db, sqlite:////absolute.db or a path.
+        /// The original's DSN: sqlite:///relative.db, sqlite:////absolute.db, a path,
+        /// postgresql://user:password@host:port/db or mysql://user:password@host:port/db.
         #[arg(long, required_unless_present = "legacy_config")]
         from: Option<String>,
         /// A legacy clusto.conf whose [clusto] dsn is the source.

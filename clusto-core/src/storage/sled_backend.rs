@@ -66,8 +66,11 @@ impl SledBackend {
                 if !conf.exists() {
                     return Err(Error::Corrupt(first));
                 }
-                std::fs::rename(&conf, path.join("conf.damaged"))?;
+                let aside = path.join("conf.damaged");
+                std::fs::rename(&conf, &aside)?;
                 Self::open(path, None, cache_mib).map_err(|again| {
+                    // The conf was not the trouble: leave the files as they were.
+                    let _ = std::fs::rename(&aside, &conf);
                     Error::Corrupt(format!("{first}; with 'conf' rebuilt: {again}"))
                 })
             }

@@ -334,9 +334,12 @@ def adjacency_map():
 
 
 def migrate(source):
-    """Imports a database of the original clusto (``sqlite:///path`` or a path to its
-    SQLite file) into the connected database, which must be empty. Returns a report
-    dict; rows that could not be imported are listed under ``skipped`` with their ids."""
+    """Imports a database of the original clusto into the connected database, which
+    must be empty. ``source`` is the DSN of the original's clusto.conf: ``sqlite:///path``
+    or a path to its SQLite file, ``postgresql://user:password@host:port/db`` or
+    ``mysql://user:password@host:port/db`` (``+driver`` suffixes are accepted). Returns a
+    report dict; rows that could not be imported are listed under ``skipped`` with their
+    table and id."""
     entities, attributes, counters, versions, skipped, problems = SESSION.db.migrate_sqlite(source)
     return {"entities": entities, "attributes": attributes, "counters": counters,
             "versions": versions, "skipped": skipped, "problems": problems}
