@@ -114,6 +114,7 @@ bench: python-release
 	$(CARGO) bench -p clusto-benches --bench ipalloc -- 16
 	$(CARGO) bench -p clusto-benches --bench versus -- 10000 100000
 	$(VPY) benches/python/bench_build.py 10000
+	$(CARGO) bench -p clusto-cli --bench startup -- 100000
 
 ## bench-full: adds 1M entities
 bench-full:
