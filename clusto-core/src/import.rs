@@ -42,6 +42,21 @@ impl Clusto {
     }
 }
 
+/// A row is created at a version (they start at 1) and deleted, if at all, no earlier.
+fn row_versions(what: &str, version: Version, deleted_at: Option<Version>) -> Result<()> {
+    if version == 0 {
+        return Err(Error::InvalidValue(format!(
+            "{what} is created at version 0: versions start at 1"
+        )));
+    }
+    if deleted_at.is_some_and(|d| d < version) {
+        return Err(Error::InvalidValue(format!(
+            "{what} is deleted before it was created"
+        )));
+    }
+    Ok(())
+}
+
 impl Importer {
     fn note(&mut self, version: Version, change: Change) {
         self.changes.entry(version).or_default().push(change);
@@ -49,12 +64,7 @@ impl Importer {
 
     /// Adds an entity row with its own id, versions and (if deleted) deletion version.
     pub fn entity(&mut self, e: Entity) -> Result<()> {
-        if e.deleted_at.is_some_and(|d| d < e.version) {
-            return Err(Error::InvalidValue(format!(
-                "entity {} is deleted before it was created",
-                e.id
-            )));
-        }
+        row_versions(&format!("entity {}", e.id), e.version, e.deleted_at)?;
         if self.entities.contains_key(&e.id) {
             return Err(Error::AlreadyExists(format!(
                 "entity id {} appears twice",
@@ -83,6 +93,7 @@ impl Importer {
 
     /// Adds an attribute row (after its entity and, for a relation, its target).
     pub fn attr(&mut self, a: Attribute) -> Result<()> {
+        row_versions(&format!("attribute {}", a.id.0), a.version, a.deleted_at)?;
         let owner = self.entities.get(&a.entity).ok_or_else(|| {
             Error::NotFound(format!(
                 "attribute {} belongs to missing entity {}",

@@ -97,6 +97,17 @@ fn bad_dumps_are_refused() {
             "{\"clusto_dump\": 1}\n{\"type\":\"attr\",\"id\":1,\"entity\":9,\"key\":\"k\",\"datatype\":\"int\",\"value\":1,\"version\":1}\n",
             "missing entity",
         ),
+        // Found by the dump_import fuzz target: imported, then check() found the row
+        // outside every version.
+        (
+            concat!(
+                "{\"clusto_dump\": 1}\n",
+                "{\"type\":\"version\",\"version\":1,\"timestamp\":null,\"user\":null,\"description\":null}\n",
+                "{\"type\":\"entity\",\"id\":1,\"name\":\"s1\",\"entity_type\":\"server\",\"driver\":\"basicserver\",\"version\":1,\"deleted_at\":null}\n",
+                "{\"type\":\"attr\",\"id\":1,\"entity\":1,\"key\":\"owner\",\"subkey\":null,\"number\":null,\"datatype\":\"string\",\"value\":\"alice\",\"version\":0,\"deleted_at\":null}\n",
+            ),
+            "attribute 1 is created at version 0",
+        ),
     ] {
         let err = clusto_migrate::dump::import(text.as_bytes(), &db)
             .unwrap_err()
