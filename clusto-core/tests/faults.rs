@@ -7,7 +7,9 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use common::{acknowledged, env_number, helper, open, spawn_piped, step, tally, verify};
+use common::{
+    acknowledged, env_number, helper, open, spawn_piped, step, tally, unprefixed, verify,
+};
 
 const DB_ENV: &str = "CLUSTO_FAULT_DB";
 const HEADROOM_ENV: &str = "CLUSTO_FAULT_HEADROOM";
@@ -92,6 +94,7 @@ fn write_until_full(path: &Path, mode: (&str, String)) -> Vec<String> {
     let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap())
         .lines()
         .map_while(Result::ok)
+        .map(|l| unprefixed(&l).to_owned())
         .collect();
     let status = child.wait().unwrap();
     assert!(status.success(), "the writer died ({status}): {lines:#?}");

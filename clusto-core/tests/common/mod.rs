@@ -131,9 +131,22 @@ pub fn spawn_piped(cmd: &mut Command) -> Child {
     cmd.stdout(Stdio::piped()).spawn().unwrap()
 }
 
+/// A helper's output line without the `test NAME ... ` that libtest may print in front
+/// of the first line a test prints.
+pub fn unprefixed(line: &str) -> &str {
+    match line.strip_prefix("test ") {
+        Some(rest) => rest.split_once(" ... ").map_or(line, |(_, said)| said),
+        None => line,
+    }
+}
+
 /// The number that `line` acknowledges, if it is `committed N`.
 pub fn acknowledged(line: &str) -> Option<i64> {
-    line.strip_prefix("committed ")?.trim().parse().ok()
+    unprefixed(line)
+        .strip_prefix("committed ")?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The value of a numeric environment variable, or `default`.
