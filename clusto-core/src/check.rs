@@ -94,7 +94,7 @@ fn check_versions(
         if let Err(e) = view.version_info(v).and_then(|_| view.changes(v)) {
             report.problems.push(format!("version {v}: {e}"));
         }
-        expected = v + 1;
+        expected = v.saturating_add(1);
         report.versions += 1;
     }
     if expected - 1 != latest {

@@ -19,6 +19,9 @@ pub struct Importer {
     versions: Vec<VersionInfo>,
     live_names: std::collections::HashSet<String>,
     max_attr: u64,
+    /// Every attribute id seen, checked for repeats at the end (a sorted list costs less
+    /// than a set at millions of rows).
+    attr_ids: Vec<u64>,
 }
 
 impl Clusto {
@@ -38,6 +41,7 @@ impl Clusto {
             versions: Vec::new(),
             live_names: Default::default(),
             max_attr: 0,
+            attr_ids: Vec::new(),
         })
     }
 }
@@ -141,6 +145,7 @@ impl Importer {
             );
         }
         self.max_attr = self.max_attr.max(a.id.0);
+        self.attr_ids.push(a.id.0);
         Ok(())
     }
 
@@ -169,6 +174,13 @@ impl Importer {
     /// Writes everything in one atomic batch: the rows, their indexes, the version
     /// records with the changes each version made, and the counters of ids.
     pub fn finish(mut self) -> Result<Version> {
+        self.attr_ids.sort_unstable();
+        if let Some(pair) = self.attr_ids.windows(2).find(|p| p[0] == p[1]) {
+            return Err(Error::AlreadyExists(format!(
+                "attribute id {} appears twice",
+                pair[0]
+            )));
+        }
         self.versions.sort_by_key(|v| v.version);
         let latest = self.versions.last().map_or(0, |v| v.version);
         for (i, v) in self.versions.iter().enumerate() {

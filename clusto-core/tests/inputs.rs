@@ -141,3 +141,20 @@ proptest! {
         });
     }
 }
+
+/// Found by the `damaged_store` fuzz target: a version record under the largest version
+/// number made `check()` overflow instead of reporting it.
+#[test]
+fn a_version_record_at_the_last_number_is_reported() {
+    let store = MemoryBackend::new();
+    let db = Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None).unwrap();
+    db.write(TxMeta::default(), |tx| {
+        tx.create_entity("a", "t", "entity").map(drop)
+    })
+    .unwrap();
+    let mut key = vec![b'V'];
+    key.extend_from_slice(&u64::MAX.to_be_bytes());
+    store.apply(vec![(key, Some(vec![1, 0]))]).unwrap();
+    let report = db.check().unwrap();
+    assert!(!report.is_clean());
+}

@@ -108,6 +108,16 @@ fn bad_dumps_are_refused() {
             ),
             "attribute 1 is created at version 0",
         ),
+        (
+            concat!(
+                "{\"clusto_dump\": 1}\n",
+                "{\"type\":\"version\",\"version\":1,\"timestamp\":null,\"user\":null,\"description\":null}\n",
+                "{\"type\":\"entity\",\"id\":1,\"name\":\"s1\",\"entity_type\":\"server\",\"driver\":\"basicserver\",\"version\":1,\"deleted_at\":null}\n",
+                "{\"type\":\"attr\",\"id\":2,\"entity\":1,\"key\":\"a\",\"subkey\":null,\"number\":null,\"datatype\":\"int\",\"value\":1,\"version\":1,\"deleted_at\":null}\n",
+                "{\"type\":\"attr\",\"id\":2,\"entity\":1,\"key\":\"b\",\"subkey\":null,\"number\":null,\"datatype\":\"int\",\"value\":2,\"version\":1,\"deleted_at\":null}\n",
+            ),
+            "attribute id 2 appears twice",
+        ),
     ] {
         let err = clusto_migrate::dump::import(text.as_bytes(), &db)
             .unwrap_err()
