@@ -4,11 +4,17 @@
 //! contents, parents, attribute updates (bulk and durable), as-of reads and deletes.
 //!
 //! Usage: `cargo bench -p clusto-benches --bench versus -- [N…]` (default 10000 100000).
-//! Each side runs in its own process so peak RSS is its own.
+//! Each side runs in its own process so peak RSS is its own. One side at one size:
+//! `… --bench versus -- --side clusto|sqlite N [--explain] [--profile]`, which prints
+//! that side's raw rows (name, count, seconds); for SQLite, `--explain` prints every
+//! statement's query plan after the load and again after `ANALYZE`, and `--profile`
+//! times each statement kind (to stderr).
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clusto_benches::{dir_size, peak_rss_mib};
 use clusto_core::{
@@ -203,62 +209,321 @@ CREATE INDEX idx_attrs_key ON entity_attrs (key);
 CREATE INDEX idx_attrs_subkey ON entity_attrs (subkey);
 CREATE INDEX idx_attrs_str_value ON entity_attrs (string_value);
 CREATE UNIQUE INDEX idx_counter_entity_attr ON counters (entity_id, attr_key);
--- what a competent DBA adds for these queries
-CREATE INDEX idx_attrs_relation ON entity_attrs (relation_id, key) WHERE relation_id IS NOT NULL;
-CREATE INDEX idx_attrs_key_str ON entity_attrs (key, string_value) WHERE deleted_at_version IS NULL;
-CREATE INDEX idx_attrs_key_int ON entity_attrs (key, int_value) WHERE deleted_at_version IS NULL;
+-- what a competent DBA adds for these queries: live rows only, every column a lookup
+-- names, so that each statement of the workload is one equality probe (see `STATEMENTS`)
 CREATE INDEX idx_entities_live_name ON entities (name) WHERE deleted_at_version IS NULL;
 CREATE INDEX idx_attrs_live_entity_key ON entity_attrs (entity_id, key) WHERE deleted_at_version IS NULL;
+-- (not `WHERE key = '_contains' AND ...`: set_attr's `key = ?2` would then make SQLite
+-- recompile that statement on every new binding, see `check_reprepares`)
+CREATE INDEX idx_attrs_live_rack_unit ON entity_attrs (entity_id, number)
+  WHERE subkey = 'ru' AND deleted_at_version IS NULL;
+CREATE INDEX idx_attrs_live_relation ON entity_attrs (relation_id, key, entity_id)
+  WHERE relation_id IS NOT NULL AND deleted_at_version IS NULL;
+CREATE INDEX idx_attrs_key_str ON entity_attrs (key, string_value) WHERE deleted_at_version IS NULL;
+CREATE INDEX idx_attrs_key_int ON entity_attrs (key, int_value) WHERE deleted_at_version IS NULL;
 ";
 
+/// One statement of the SQLite side and the index search its query plan must show.
+struct Stmt {
+    name: &'static str,
+    sql: &'static str,
+    /// A substring of its `EXPLAIN QUERY PLAN` (empty for a plain insert).
+    plan: &'static str,
+}
+
+const NEW_VERSION: Stmt = Stmt {
+    name: "new version",
+    sql: "INSERT INTO clustoversioning (timestamp, user, description) VALUES (CURRENT_TIMESTAMP, 'bench', 'op')",
+    plan: "",
+};
+const LIVE_ENTITY: Stmt = Stmt {
+    name: "live entity by name",
+    sql: "SELECT entity_id FROM entities WHERE name = ?1 AND deleted_at_version IS NULL",
+    plan: "(name=?)",
+};
+const INSERT_ENTITY: Stmt = Stmt {
+    name: "insert entity",
+    sql: "INSERT INTO entities (name, type, driver, version) VALUES (?1, ?2, ?3, ?4)",
+    plan: "",
+};
+const INSERT_ATTR: Stmt = Stmt {
+    name: "insert attribute",
+    sql: "INSERT INTO entity_attrs (entity_id, key, subkey, number, datatype, int_value, string_value, relation_id, version) \
+          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    plan: "",
+};
+const COUNTER_NEXT: Stmt = Stmt {
+    name: "counter next",
+    sql: "INSERT INTO counters (entity_id, attr_key, value) VALUES (?1, ?2, 0) \
+          ON CONFLICT (entity_id, attr_key) DO UPDATE SET value = value + 1 RETURNING value",
+    plan: "",
+};
+/// `set_attr`'s first half: the live value of (entity, key) without subkey or number.
+const RETIRE_ATTR: Stmt = Stmt {
+    name: "set_attr: retire old value",
+    sql: "UPDATE entity_attrs SET deleted_at_version = ?3 WHERE entity_id = ?1 AND key = ?2 \
+          AND subkey IS NULL AND number IS NULL AND deleted_at_version IS NULL",
+    plan: "idx_attrs_live_entity_key (entity_id=? AND key=?)",
+};
+/// Pool.insert: the thing must not be in this pool already...
+const POOL_MEMBER: Stmt = Stmt {
+    name: "pool insert: already a member?",
+    sql: "SELECT attr_id FROM entity_attrs WHERE relation_id = ?1 AND key = '_contains' \
+          AND entity_id = ?2 AND deleted_at_version IS NULL",
+    plan: "idx_attrs_live_relation (relation_id=? AND key=? AND entity_id=?)",
+};
+/// ... nor in any exclusive pool.
+const IN_EXCLUSIVE_POOL: Stmt = Stmt {
+    name: "pool insert: in an exclusive pool?",
+    sql: "SELECT p.entity_id FROM entity_attrs a JOIN entities p ON p.entity_id = a.entity_id \
+          WHERE a.relation_id = ?1 AND a.key = '_contains' AND a.deleted_at_version IS NULL \
+          AND p.driver = 'exclusive_pool'",
+    plan: "idx_attrs_live_relation (relation_id=? AND key=?)",
+};
+/// BasicRack.insert: the rack's `minu`/`maxu` properties bound the unit...
+const RACK_BOUNDS: Stmt = Stmt {
+    name: "rack insert: minu/maxu",
+    sql: "SELECT key, int_value FROM entity_attrs WHERE entity_id = ?1 AND key IN ('minu', 'maxu') \
+          AND subkey IS NULL AND number IS NULL AND deleted_at_version IS NULL",
+    plan: "idx_attrs_live_entity_key (entity_id=? AND key=?)",
+};
+/// ... the device must be in no rack yet...
+const IN_RACK: Stmt = Stmt {
+    name: "rack insert: already racked?",
+    sql: "SELECT p.entity_id FROM entity_attrs a JOIN entities p ON p.entity_id = a.entity_id \
+          WHERE a.relation_id = ?1 AND a.key = '_contains' AND a.deleted_at_version IS NULL \
+          AND p.type = 'rack'",
+    plan: "idx_attrs_live_relation (relation_id=? AND key=?)",
+};
+/// ... take its `rack_units` if it has that attribute...
+const RACK_UNITS: Stmt = Stmt {
+    name: "rack insert: rack_units",
+    sql: "SELECT int_value FROM entity_attrs WHERE entity_id = ?1 AND key = 'rack_units' \
+          AND deleted_at_version IS NULL",
+    plan: "idx_attrs_live_entity_key (entity_id=? AND key=?)",
+};
+/// ... and the unit must be free.
+const RACK_SLOT: Stmt = Stmt {
+    name: "rack insert: unit free?",
+    sql: "SELECT attr_id FROM entity_attrs WHERE entity_id = ?1 AND key = '_contains' \
+          AND subkey = 'ru' AND number = ?2 AND deleted_at_version IS NULL",
+    plan: "idx_attrs_live_rack_unit (entity_id=? AND number=?)",
+};
+/// IPManager.allocator: the scan starts after `_lastip`...
+const LAST_IP: Stmt = Stmt {
+    name: "ip: _lastip",
+    sql: "SELECT string_value FROM entity_attrs WHERE entity_id = ?1 AND key = '_lastip' \
+          AND subkey IS NULL AND number IS NULL AND deleted_at_version IS NULL",
+    plan: "idx_attrs_live_entity_key (entity_id=? AND key=?)",
+};
+/// ... and skips every address some entity holds (under any manager).
+const IP_HELD: Stmt = Stmt {
+    name: "ip: address held?",
+    sql: "SELECT attr_id FROM entity_attrs WHERE key = 'ip' AND int_value = ?1 \
+          AND number IS NOT NULL AND deleted_at_version IS NULL",
+    plan: "idx_attrs_key_int (key=? AND int_value=?)",
+};
+const GET_BY_NAME: Stmt = Stmt {
+    name: "get by name",
+    sql: "SELECT entity_id, name, type, driver, version FROM entities WHERE name = ?1 \
+          AND deleted_at_version IS NULL",
+    plan: "(name=?)",
+};
+const OWNER_EQ: Stmt = Stmt {
+    name: "owner = X",
+    sql: "SELECT e.entity_id, e.name FROM entity_attrs a JOIN entities e ON e.entity_id = a.entity_id \
+          WHERE a.key = 'owner' AND a.string_value = ?1 AND a.deleted_at_version IS NULL",
+    plan: "idx_attrs_key_str (key=? AND string_value=?)",
+};
+const POOL_CONTENTS: Stmt = Stmt {
+    name: "pool contents",
+    sql: "SELECT e.entity_id, e.name FROM entity_attrs a JOIN entities e ON e.entity_id = a.relation_id \
+          WHERE a.entity_id = ?1 AND a.key = '_contains' AND a.deleted_at_version IS NULL ORDER BY a.attr_id",
+    plan: "idx_attrs_live_entity_key (entity_id=? AND key=?)",
+};
+const PARENTS: Stmt = Stmt {
+    name: "parents",
+    sql: "SELECT DISTINCT e.entity_id, e.name FROM entity_attrs a JOIN entities e ON e.entity_id = a.entity_id \
+          WHERE a.relation_id = ?1 AND a.key = '_contains' AND a.deleted_at_version IS NULL",
+    plan: "idx_attrs_live_relation (relation_id=? AND key=?)",
+};
+const ASOF_ENTITY: Stmt = Stmt {
+    name: "as-of entity",
+    sql: "SELECT entity_id FROM entities WHERE name = ?1 AND version <= ?2 \
+          AND (deleted_at_version IS NULL OR deleted_at_version > ?2)",
+    plan: "idx_entity_name_version (name=? AND version<?)",
+};
+const ASOF_ATTRS: Stmt = Stmt {
+    name: "as-of attributes",
+    sql: "SELECT key, subkey, number, datatype, int_value, string_value, relation_id FROM entity_attrs \
+          WHERE entity_id = ?1 AND version <= ?2 AND (deleted_at_version IS NULL OR deleted_at_version > ?2)",
+    plan: "idx_attrs_entity_version (entity_id=? AND version<?)",
+};
+/// Entity.delete: the relations pointing at it, its own attributes, its counters, its row.
+const DELETE_REFS: Stmt = Stmt {
+    name: "delete: references to it",
+    sql: "UPDATE entity_attrs SET deleted_at_version = ?2 WHERE relation_id = ?1 AND deleted_at_version IS NULL",
+    plan: "idx_attrs_live_relation (relation_id=?)",
+};
+const DELETE_ATTRS: Stmt = Stmt {
+    name: "delete: its attributes",
+    sql: "UPDATE entity_attrs SET deleted_at_version = ?2 WHERE entity_id = ?1 AND deleted_at_version IS NULL",
+    plan: "(entity_id=?)",
+};
+const DELETE_COUNTERS: Stmt = Stmt {
+    name: "delete: its counters",
+    sql: "DELETE FROM counters WHERE entity_id = ?1",
+    plan: "idx_counter_entity_attr (entity_id=?)",
+};
+const DELETE_ENTITY: Stmt = Stmt {
+    name: "delete: its row",
+    sql: "UPDATE entities SET deleted_at_version = ?2 WHERE entity_id = ?1",
+    plan: "INTEGER PRIMARY KEY (rowid=?)",
+};
+
+/// Every statement the SQLite side runs.
+const STATEMENTS: &[&Stmt] = &[
+    &NEW_VERSION,
+    &LIVE_ENTITY,
+    &INSERT_ENTITY,
+    &INSERT_ATTR,
+    &COUNTER_NEXT,
+    &RETIRE_ATTR,
+    &POOL_MEMBER,
+    &IN_EXCLUSIVE_POOL,
+    &RACK_BOUNDS,
+    &IN_RACK,
+    &RACK_UNITS,
+    &RACK_SLOT,
+    &LAST_IP,
+    &IP_HELD,
+    &GET_BY_NAME,
+    &OWNER_EQ,
+    &POOL_CONTENTS,
+    &PARENTS,
+    &ASOF_ENTITY,
+    &ASOF_ATTRS,
+    &DELETE_REFS,
+    &DELETE_ATTRS,
+    &DELETE_COUNTERS,
+    &DELETE_ENTITY,
+];
+
+/// Checks that every statement's query plan is the index search it names and never a
+/// scan (a `SCAN` of a table or index costs time in proportion to the data). A search
+/// can also walk too much: planned on the `(entity_id, key)` index, the pool-membership
+/// check walked the whole pool and made the load quadratic; hence the exact index and
+/// columns per statement. Prints the plans when `print` is set.
+fn check_plans(conn: &Connection, print: bool) {
+    for q in STATEMENTS {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", q.sql))
+            .unwrap();
+        let nulls = vec![None::<i64>; stmt.parameter_count()];
+        let plan: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        if print {
+            eprintln!("{}: {}", q.name, q.sql);
+            for line in &plan {
+                eprintln!("    {line}");
+            }
+        }
+        assert!(
+            plan.iter().all(|l| !l.starts_with("SCAN"))
+                && (q.plan.is_empty() || plan.iter().any(|l| l.contains(q.plan))),
+            "{}: expected a search of {}, the plan is {plan:?}",
+            q.name,
+            q.plan
+        );
+    }
+}
+
+/// Checks that SQLite did not recompile any statement on a new binding. It does so,
+/// silently, for a statement whose parameter it compared with a partial index's
+/// `WHERE` (e.g. `key = ?2` against `WHERE key = '_contains'`): every execution then
+/// pays a fresh prepare (~30 µs).
+fn check_reprepares(conn: &Connection) {
+    for q in STATEMENTS {
+        let stmt = conn.prepare_cached(q.sql).unwrap();
+        let n = stmt.get_status(rusqlite::StatementStatus::RePrepare);
+        assert!(n == 0, "{}: recompiled {n} times", q.name);
+    }
+}
+
 /// The SQLite side: the same logical operations on clusto's schema, with its version
-/// semantics (one version row per transaction; deletes set deleted_at_version).
+/// semantics (one version row per transaction; deletes set deleted_at_version) and the
+/// checks the original makes before each insert and allocation.
 struct Sql {
     conn: Connection,
     version: i64,
+    /// Per statement: executions and time, when `--profile` is given.
+    profile: Option<RefCell<BTreeMap<&'static str, (u64, Duration)>>>,
 }
 
 impl Sql {
+    fn record(&self, name: &'static str, start: Option<Instant>) {
+        if let (Some(profile), Some(start)) = (&self.profile, start) {
+            let mut p = profile.borrow_mut();
+            let e = p.entry(name).or_default();
+            e.0 += 1;
+            e.1 += start.elapsed();
+        }
+    }
+
+    /// Runs `f` on the cached statement `q`, timing it when profiling.
+    fn run<R>(&self, q: &Stmt, f: impl FnOnce(&mut rusqlite::CachedStatement<'_>) -> R) -> R {
+        let start = self.profile.as_ref().map(|_| Instant::now());
+        let r = f(&mut self.conn.prepare_cached(q.sql).unwrap());
+        self.record(q.name, start);
+        r
+    }
+
+    fn exec(&self, q: &Stmt, p: impl rusqlite::Params) -> usize {
+        self.run(q, |s| s.execute(p).unwrap())
+    }
+
+    fn one<T: rusqlite::types::FromSql>(&self, q: &Stmt, p: impl rusqlite::Params) -> Option<T> {
+        self.run(q, |s| s.query_row(p, |r| r.get(0)).optional().unwrap())
+    }
+
+    /// Prints and clears the per-statement profile.
+    fn report(&self, phase: &str) {
+        if let Some(profile) = &self.profile {
+            for (name, (count, total)) in std::mem::take(&mut *profile.borrow_mut()) {
+                eprintln!(
+                    "{phase}\t{name}\t{count}\t{:.3} s\t{:.2} µs each",
+                    total.as_secs_f64(),
+                    total.as_secs_f64() * 1e6 / count as f64
+                );
+            }
+        }
+    }
+
     fn begin(&mut self) {
         self.conn.execute_batch("BEGIN").unwrap();
-        self.conn
-            .execute("INSERT INTO clustoversioning (timestamp, user, description) VALUES (CURRENT_TIMESTAMP, 'bench', 'op')", [])
-            .unwrap();
+        self.exec(&NEW_VERSION, []);
         self.version = self.conn.last_insert_rowid();
     }
 
     fn commit(&mut self) {
+        let start = self.profile.as_ref().map(|_| Instant::now());
         self.conn.execute_batch("COMMIT").unwrap();
+        self.record("COMMIT", start);
     }
 
     fn entity_id(&self, name: &str) -> i64 {
-        self.conn
-            .prepare_cached(
-                "SELECT entity_id FROM entities WHERE name = ?1 AND deleted_at_version IS NULL",
-            )
-            .unwrap()
-            .query_row([name], |r| r.get(0))
-            .unwrap()
+        self.one(&LIVE_ENTITY, [name]).unwrap()
     }
 
     fn create(&self, name: &str, type_name: &str, driver: &str) -> i64 {
-        let exists: Option<i64> = self
-            .conn
-            .prepare_cached(
-                "SELECT entity_id FROM entities WHERE name = ?1 AND deleted_at_version IS NULL",
-            )
-            .unwrap()
-            .query_row([name], |r| r.get(0))
-            .optional()
-            .unwrap();
-        assert!(exists.is_none());
-        self.conn
-            .prepare_cached(
-                "INSERT INTO entities (name, type, driver, version) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .unwrap()
-            .execute(params![name, type_name, driver, self.version])
-            .unwrap();
+        assert!(self.one::<i64>(&LIVE_ENTITY, [name]).is_none());
+        self.exec(
+            &INSERT_ENTITY,
+            params![name, type_name, driver, self.version],
+        );
         self.conn.last_insert_rowid()
     }
 
@@ -274,41 +539,136 @@ impl Sql {
         text: Option<&str>,
         rel: Option<i64>,
     ) {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO entity_attrs (entity_id, key, subkey, number, datatype, int_value, string_value, relation_id, version) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .unwrap()
-            .execute(params![entity, key, subkey, number, datatype, int, text, rel, self.version])
-            .unwrap();
+        self.exec(
+            &INSERT_ATTR,
+            params![
+                entity,
+                key,
+                subkey,
+                number,
+                datatype,
+                int,
+                text,
+                rel,
+                self.version
+            ],
+        );
     }
 
     fn counter_next(&self, entity: i64, key: &str) -> i64 {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO counters (entity_id, attr_key, value) VALUES (?1, ?2, 0) \
-                 ON CONFLICT (entity_id, attr_key) DO UPDATE SET value = value + 1 RETURNING value",
-            )
-            .unwrap()
-            .query_row(params![entity, key], |r| r.get(0))
-            .unwrap()
+        self.one(&COUNTER_NEXT, params![entity, key]).unwrap()
     }
 
     fn set_attr(&self, entity: i64, key: &str, text: &str) {
-        self.conn
-            .prepare_cached(
-                "UPDATE entity_attrs INDEXED BY idx_attrs_live_entity_key SET deleted_at_version = ?3 WHERE entity_id = ?1 AND key = ?2 AND subkey IS NULL \
-                 AND number IS NULL AND deleted_at_version IS NULL",
-            )
-            .unwrap()
-            .execute(params![entity, key, self.version])
-            .unwrap();
+        self.exec(&RETIRE_ATTR, params![entity, key, self.version]);
         self.add(entity, key, None, None, "string", None, Some(text), None);
+    }
+
+    /// Pool.insert with the original's checks.
+    fn pool_insert(&self, pool: i64, thing: i64) {
+        assert!(self.one::<i64>(&POOL_MEMBER, [thing, pool]).is_none());
+        assert!(self.one::<i64>(&IN_EXCLUSIVE_POOL, [thing]).is_none());
+        let c = self.counter_next(pool, "_contains");
+        self.add(
+            pool,
+            "_contains",
+            None,
+            Some(c),
+            "relation",
+            None,
+            None,
+            Some(thing),
+        );
+    }
+
+    /// BasicRack.insert of a device at one unit, with the original's checks.
+    fn rack_insert(&self, rack: i64, device: i64, u: i64) {
+        let (mut min, mut max) = (1, 45);
+        self.run(&RACK_BOUNDS, |s| {
+            let mut rows = s.query([rack]).unwrap();
+            while let Some(r) = rows.next().unwrap() {
+                let v: i64 = r.get(1).unwrap();
+                if r.get_ref(0).unwrap().as_str().unwrap() == "minu" {
+                    min = v;
+                } else {
+                    max = v;
+                }
+            }
+        });
+        assert!((min..=max).contains(&u));
+        assert!(self.one::<i64>(&IN_RACK, [device]).is_none());
+        if let Some(units) = self.one::<i64>(&RACK_UNITS, [device]) {
+            assert_eq!(units, 1);
+        }
+        assert!(self.one::<i64>(&RACK_SLOT, [rack, u]).is_none());
+        self.add(
+            rack,
+            "_contains",
+            Some("ru"),
+            Some(u),
+            "relation",
+            None,
+            None,
+            Some(device),
+        );
+    }
+
+    /// IPManager.allocate of the next free address after `_lastip`, recorded the
+    /// original's way: the value, its manager, `ipstring` and `cidr` under one global
+    /// number, then `_lastip` set.
+    fn allocate_ip(&self, meta: i64, net: i64, thing: i64, base: i64, prefix: u32) {
+        let last: Option<String> = self.one(&LAST_IP, [net]);
+        let mut ip = last.map_or(base, |s| s.parse().unwrap()) + 1;
+        while self.one::<i64>(&IP_HELD, [ip]).is_some() {
+            ip += 1;
+        }
+        let num = self.counter_next(meta, "ip");
+        let addr = std::net::Ipv4Addr::from((ip + (1i64 << 31)) as u32).to_string();
+        self.add(thing, "ip", None, Some(num), "int", Some(ip), None, None);
+        self.add(
+            thing,
+            "ip",
+            Some("manager"),
+            Some(num),
+            "relation",
+            None,
+            None,
+            Some(net),
+        );
+        self.add(
+            thing,
+            "ip",
+            Some("ipstring"),
+            Some(num),
+            "string",
+            None,
+            Some(&addr),
+            None,
+        );
+        self.add(
+            thing,
+            "ip",
+            Some("cidr"),
+            Some(num),
+            "string",
+            None,
+            Some(&format!("{addr}/{prefix}")),
+            None,
+        );
+        self.set_attr(net, "_lastip", &ip.to_string());
     }
 }
 
-fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
+/// Options of a one-side run.
+#[derive(Default)]
+struct Opts {
+    /// Print every SQLite statement's query plan, after the load and again after ANALYZE.
+    explain: bool,
+    /// Time every SQLite statement kind of the load, updates and deletes.
+    profile: bool,
+}
+
+fn sqlite_side(n: usize, dir: &Path, opts: &Opts) -> Vec<Row> {
     let mut rows = Vec::new();
     let path = dir.join("clusto.sqlite");
     let conn = Connection::open(&path).unwrap();
@@ -317,10 +677,15 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
     )
     .unwrap();
     conn.execute_batch(SCHEMA).unwrap();
-    // Without statistics SQLite's planner may pick the wide `key` index for the IP and
-    // `_lastip` lookups, which makes the load quadratic; the two statements below name
-    // the partial indexes a DBA would point them at.
-    let mut db = Sql { conn, version: 0 };
+    // Room for every statement (the default keeps 16): an evicted one is prepared again.
+    conn.set_prepared_statement_cache_capacity(2 * STATEMENTS.len());
+    // Without statistics, plans do not depend on the data: check them before the load.
+    check_plans(&conn, false);
+    let mut db = Sql {
+        conn,
+        version: 0,
+        profile: opts.profile.then(Default::default),
+    };
     db.begin();
     let meta = db.create("clustometa", "clustometa", "clustometa");
     let dc = db.create("dc1", "datacenter", "basicdatacenter");
@@ -345,9 +710,10 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
     }
     let net = db.create("net", "resourcemanager", "ipmanager");
     db.commit();
+    db.report("setup");
+    // The network address of 10.0.0.0/prefix, stored as the original stores IPs.
     let base: i64 = (10i64 << 24) - (1i64 << 31);
     time(&mut rows, "load servers (1000 per transaction)", n, || {
-        let mut last_ip = base;
         for b in 0..n / BATCH {
             db.begin();
             for i in b * BATCH..(b + 1) * BATCH {
@@ -382,100 +748,15 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
                     Some(&format!("team{}", i % OWNERS)),
                     None,
                 );
-                let pool = pools[i % POOLS];
-                let member: Option<i64> = db
-                    .conn
-                    .prepare_cached("SELECT attr_id FROM entity_attrs WHERE relation_id = ?1 AND key = '_contains' AND entity_id = ?2 AND deleted_at_version IS NULL")
-                    .unwrap()
-                    .query_row(params![s, pool], |r| r.get(0))
-                    .optional()
-                    .unwrap();
-                assert!(member.is_none());
-                let c = db.counter_next(pool, "_contains");
-                db.add(
-                    pool,
-                    "_contains",
-                    None,
-                    Some(c),
-                    "relation",
-                    None,
-                    None,
-                    Some(s),
-                );
-                let rack = racks[i / PER_RACK];
-                let u = (i % PER_RACK) as i64 + 1;
-                let taken: Option<i64> = db
-                    .conn
-                    .prepare_cached("SELECT attr_id FROM entity_attrs WHERE entity_id = ?1 AND key = '_contains' AND subkey = 'ru' AND number = ?2 AND deleted_at_version IS NULL")
-                    .unwrap()
-                    .query_row(params![rack, u], |r| r.get(0))
-                    .optional()
-                    .unwrap();
-                assert!(taken.is_none());
-                db.add(
-                    rack,
-                    "_contains",
-                    Some("ru"),
-                    Some(u),
-                    "relation",
-                    None,
-                    None,
-                    Some(s),
-                );
-                // The next free address after the last one handed out.
-                let mut ip = last_ip + 1;
-                loop {
-                    let held: Option<i64> = db
-                        .conn
-                        .prepare_cached("SELECT attr_id FROM entity_attrs INDEXED BY idx_attrs_key_int WHERE key = 'ip' AND int_value = ?1 AND number IS NOT NULL AND deleted_at_version IS NULL")
-                        .unwrap()
-                        .query_row([ip], |r| r.get(0))
-                        .optional()
-                        .unwrap();
-                    if held.is_none() {
-                        break;
-                    }
-                    ip += 1;
-                }
-                last_ip = ip;
-                let num = db.counter_next(meta, "ip");
-                let addr = std::net::Ipv4Addr::from((ip + (1i64 << 31)) as u32).to_string();
-                db.add(s, "ip", None, Some(num), "int", Some(ip), None, None);
-                db.add(
-                    s,
-                    "ip",
-                    Some("manager"),
-                    Some(num),
-                    "relation",
-                    None,
-                    None,
-                    Some(net),
-                );
-                db.add(
-                    s,
-                    "ip",
-                    Some("ipstring"),
-                    Some(num),
-                    "string",
-                    None,
-                    Some(&addr),
-                    None,
-                );
-                db.add(
-                    s,
-                    "ip",
-                    Some("cidr"),
-                    Some(num),
-                    "string",
-                    None,
-                    Some(&format!("{addr}/{}", prefix(n))),
-                    None,
-                );
-                db.set_attr(net, "_lastip", &ip.to_string());
+                db.pool_insert(pools[i % POOLS], s);
+                db.rack_insert(racks[i / PER_RACK], s, (i % PER_RACK) as i64 + 1);
+                db.allocate_ip(meta, net, s, base, prefix(n));
             }
             db.commit();
         }
     });
+    db.report("load");
+    check_plans(&db.conn, opts.explain);
     db.conn
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
         .unwrap();
@@ -488,7 +769,7 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
         .unwrap();
     let k = 20_000;
     time(&mut rows, "get by name", k, || {
-        let mut stmt = db.conn.prepare_cached("SELECT entity_id, name, type, driver, version FROM entities WHERE name = ?1 AND deleted_at_version IS NULL").unwrap();
+        let mut stmt = db.conn.prepare_cached(GET_BY_NAME.sql).unwrap();
         for i in 0..k {
             let _: (i64, String) = stmt
                 .query_row([format!("s{}", rng(i, n))], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -496,7 +777,7 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
         }
     });
     time(&mut rows, "owner = X", 200, || {
-        let mut stmt = db.conn.prepare_cached("SELECT e.entity_id, e.name FROM entity_attrs a JOIN entities e ON e.entity_id = a.entity_id WHERE a.key = 'owner' AND a.string_value = ?1 AND a.deleted_at_version IS NULL").unwrap();
+        let mut stmt = db.conn.prepare_cached(OWNER_EQ.sql).unwrap();
         for i in 0..200 {
             let found: Vec<(i64, String)> = stmt
                 .query_map([format!("team{}", i % OWNERS)], |r| {
@@ -509,7 +790,7 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
         }
     });
     time(&mut rows, "pool contents", 20, || {
-        let mut stmt = db.conn.prepare_cached("SELECT e.entity_id, e.name FROM entity_attrs a JOIN entities e ON e.entity_id = a.relation_id WHERE a.entity_id = ?1 AND a.key = '_contains' AND a.deleted_at_version IS NULL ORDER BY a.attr_id").unwrap();
+        let mut stmt = db.conn.prepare_cached(POOL_CONTENTS.sql).unwrap();
         for i in 0..20 {
             let found: Vec<(i64, String)> = stmt
                 .query_map([pools[i % POOLS]], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -520,7 +801,7 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
         }
     });
     time(&mut rows, "parents of a server", k, || {
-        let mut stmt = db.conn.prepare_cached("SELECT DISTINCT e.entity_id, e.name FROM entity_attrs a JOIN entities e ON e.entity_id = a.entity_id WHERE a.relation_id = ?1 AND a.key = '_contains' AND a.deleted_at_version IS NULL").unwrap();
+        let mut stmt = db.conn.prepare_cached(PARENTS.sql).unwrap();
         for i in 0..k {
             let id = db.entity_id(&format!("s{}", rng(i, n)));
             let found: Vec<(i64, String)> = stmt
@@ -531,6 +812,7 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
             assert!(found.len() >= 2);
         }
     });
+    db.report("reads");
     time(
         &mut rows,
         "1000 attribute updates (one transaction)",
@@ -544,6 +826,7 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
             db.commit();
         },
     );
+    db.report("updates");
     db.conn.execute_batch("PRAGMA synchronous=FULL").unwrap();
     time(
         &mut rows,
@@ -558,14 +841,15 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
             }
         },
     );
+    db.report("durable updates");
     db.conn.execute_batch("PRAGMA synchronous=NORMAL").unwrap();
     time(
         &mut rows,
         "as-of read: server and attributes at load time",
         k,
         || {
-            let mut ent = db.conn.prepare_cached("SELECT entity_id FROM entities WHERE name = ?1 AND version <= ?2 AND (deleted_at_version IS NULL OR deleted_at_version > ?2)").unwrap();
-            let mut attrs = db.conn.prepare_cached("SELECT key, subkey, number, datatype, int_value, string_value, relation_id FROM entity_attrs WHERE entity_id = ?1 AND version <= ?2 AND (deleted_at_version IS NULL OR deleted_at_version > ?2)").unwrap();
+            let mut ent = db.conn.prepare_cached(ASOF_ENTITY.sql).unwrap();
+            let mut attrs = db.conn.prepare_cached(ASOF_ATTRS.sql).unwrap();
             for i in 0..k {
                 let id: i64 = ent
                     .query_row(params![format!("s{}", rng(i, n)), loaded], |r| r.get(0))
@@ -587,24 +871,22 @@ fn sqlite_side(n: usize, dir: &Path) -> Vec<Row> {
             for i in 0..1000 {
                 let id = db.entity_id(&format!("s{}", n - 1 - i));
                 let v = db.version;
-                db.conn.prepare_cached("UPDATE entity_attrs SET deleted_at_version = ?2 WHERE relation_id = ?1 AND deleted_at_version IS NULL").unwrap().execute(params![id, v]).unwrap();
-                db.conn.prepare_cached("UPDATE entity_attrs SET deleted_at_version = ?2 WHERE entity_id = ?1 AND deleted_at_version IS NULL").unwrap().execute(params![id, v]).unwrap();
-                db.conn
-                    .prepare_cached("DELETE FROM counters WHERE entity_id = ?1")
-                    .unwrap()
-                    .execute([id])
-                    .unwrap();
-                db.conn
-                    .prepare_cached(
-                        "UPDATE entities SET deleted_at_version = ?2 WHERE entity_id = ?1",
-                    )
-                    .unwrap()
-                    .execute(params![id, v])
-                    .unwrap();
+                db.exec(&DELETE_REFS, params![id, v]);
+                db.exec(&DELETE_ATTRS, params![id, v]);
+                db.exec(&DELETE_COUNTERS, [id]);
+                db.exec(&DELETE_ENTITY, params![id, v]);
             }
             db.commit();
         },
     );
+    db.report("delete");
+    check_reprepares(&db.conn);
+    if opts.explain {
+        // The plans must not depend on the planner guessing without statistics.
+        db.conn.execute_batch("ANALYZE").unwrap();
+        eprintln!("after ANALYZE:");
+        check_plans(&db.conn, true);
+    }
     rows.push((
         "database size after load (MiB)".into(),
         0,
@@ -618,15 +900,23 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--bench"))
         .collect();
-    if let [flag, side, n] = args.as_slice()
+    if let [flag, side, n, rest @ ..] = args.as_slice()
         && flag == "--side"
     {
         let n: usize = n.parse().unwrap();
+        let mut opts = Opts::default();
+        for a in rest {
+            match a.as_str() {
+                "--explain" => opts.explain = true,
+                "--profile" => opts.profile = true,
+                other => panic!("unknown option {other}"),
+            }
+        }
         let dir = tempfile::tempdir().unwrap();
-        let rows = if side == "clusto" {
-            clusto_side(n, dir.path())
-        } else {
-            sqlite_side(n, dir.path())
+        let rows = match side.as_str() {
+            "clusto" => clusto_side(n, dir.path()),
+            "sqlite" => sqlite_side(n, dir.path(), &opts),
+            other => panic!("unknown side {other}: clusto or sqlite"),
         };
         for (name, count, secs) in rows {
             println!("{name}\t{count}\t{secs}");
