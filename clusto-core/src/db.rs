@@ -181,6 +181,23 @@ impl Shared {
     }
 }
 
+/// Refuses to make a database inside an existing directory that holds other files: a
+/// mistyped path (a home directory, `/etc`) must not get sled's files scattered into it.
+fn refuse_foreign_directory(path: &Path) -> Result<()> {
+    let Ok(mut entries) = std::fs::read_dir(path) else {
+        return Ok(()); // missing (it is created) or not a directory (creating it fails)
+    };
+    let holds_database = path.join("db").is_file(); // sled's log
+    if !holds_database && entries.next().is_some() {
+        return Err(Error::InvalidValue(format!(
+            "{} is a directory with other files and no clusto database in it; give a new or \
+             empty directory",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Databases open in this process, by canonical path, so that two opens share one store
 /// (sled refuses a second open even from the same process).
 static OPEN: LazyLock<Mutex<HashMap<PathBuf, Weak<Shared>>>> = LazyLock::new(Default::default);
@@ -203,6 +220,7 @@ impl Clusto {
     /// this process is shared, and keeps the options it was first opened with.
     pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
+        refuse_foreign_directory(path)?;
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)
