@@ -200,8 +200,15 @@ fn a_directory_of_other_files_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
     let err = Clusto::open(dir.path()).err().expect("refused");
-    assert!(matches!(&err, Error::InvalidValue(m) if m.contains("other files")), "{err}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing was written");
+    assert!(
+        matches!(&err, Error::InvalidValue(m) if m.contains("other files")),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "nothing was written"
+    );
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     drop(Clusto::open(&empty).expect("an empty directory is fine"));
