@@ -111,8 +111,10 @@ pub(crate) struct Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        // A clean close records how far the disk goes, also for periodic durability.
-        if self.usable().is_ok()
+        // Durable commits were flushed and marked as they came; a clean close flushes
+        // and marks the periodic ones.
+        if matches!(self.durability, Durability::Periodic { .. })
+            && self.writable().is_ok()
             && let Ok(latest) = View::new(self.backend.as_ref(), None).latest_version()
         {
             let _ = self.flush_through(latest);
@@ -124,17 +126,16 @@ impl Shared {
     /// Applies `writes` as one atomic batch and, when durable, flushes them. A failure
     /// here leaves unknown whether the batch reached the disk: the handle is then
     /// poisoned, and reopening the database recovers whichever state the disk holds
-    /// (the whole batch or none of it).
-    pub(crate) fn commit(&self, writes: Vec<Write>) -> Result<()> {
+    /// (the whole batch or none of it). `version` is the newest version the batch
+    /// writes.
+    pub(crate) fn commit(&self, writes: Vec<Write>, version: Version) -> Result<()> {
         self.writable()?;
         let written = {
             let _exclusive = self.visibility.write().unwrap_or_else(|e| e.into_inner());
-            self.backend
-                .apply(writes)
-                .and_then(|()| View::new(self.backend.as_ref(), None).latest_version())
+            self.backend.apply(writes)
         };
-        let flushed = written.and_then(|latest| match self.durability {
-            Durability::Immediate => self.flush_through(latest),
+        let flushed = written.and_then(|()| match self.durability {
+            Durability::Immediate => self.flush_through(version),
             Durability::Periodic { .. } => Ok(()),
         });
         flushed.map_err(|e| {

@@ -248,7 +248,7 @@ impl Importer {
             .put_key(keys::meta("next_entity_id"), encode(&max_entity));
         self.tx
             .put_key(keys::meta("next_attr_id"), encode(&self.max_attr));
-        self.tx.commit_raw()?;
+        self.tx.commit_raw(latest)?;
         Ok(latest)
     }
 }

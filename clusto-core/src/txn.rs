@@ -515,10 +515,11 @@ impl Transaction {
         self.store_attr(None, a)
     }
 
-    /// Applies the pending writes as they are (an import wrote its own version records).
-    pub(crate) fn commit_raw(mut self) -> Result<()> {
+    /// Applies the pending writes as they are (an import wrote its own version records,
+    /// up to `latest`).
+    pub(crate) fn commit_raw(mut self, latest: Version) -> Result<()> {
         let writes = std::mem::take(&mut self.pending).into_writes();
-        self.shared.commit(writes)
+        self.shared.commit(writes, latest)
     }
 
     /// Drops the changes that name rows this transaction created and deleted again: they
@@ -597,7 +598,7 @@ impl Transaction {
             self.put_key(key, encode(&chunk.to_vec()));
         }
         let writes = std::mem::take(&mut self.pending).into_writes();
-        self.shared.commit(writes)?;
+        self.shared.commit(writes, version)?;
         Ok(Some(version))
     }
 }

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use clusto_core::{Clusto, OpenOptions};
-use common::{env_number, helper, open, step};
+use common::{env_number, helper, open, step, unprefixed};
 
 const DB_ENV: &str = "CLUSTO_CORRUPT_DB";
 
@@ -156,13 +156,13 @@ fn damaged_copies_report_and_never_panic() {
         let output = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        // libtest may print its own "test … " in front of the helper's first line.
         let report: Vec<&str> = stdout
             .lines()
-            .filter_map(|l| {
+            .map(unprefixed)
+            .filter(|l| {
                 ["open:", "salvage:", "latest:", "check:", "dump:"]
                     .iter()
-                    .find_map(|p| l.find(p).map(|at| &l[at..]))
+                    .any(|p| l.starts_with(p))
             })
             .collect();
         eprintln!("round {round}: {what}\n    {report:?}");
