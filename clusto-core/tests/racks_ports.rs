@@ -213,3 +213,47 @@ fn hostname_and_fqdns() {
     assert_eq!(db.read(|v| v.hostname(s1)).unwrap(), "web-1");
     assert_eq!(db.read(|v| v.fqdns(s1)).unwrap(), ["www.example.com"]);
 }
+
+/// A rack's bounds are read from its properties as the original stored them (numbers
+/// as text too); a bound that is not a number, or given twice, is an error that names it.
+#[test]
+fn rack_bounds_come_from_its_properties() {
+    let (db, ids) = db_with(&[("basicrack", "r"), ("basicserver", "s")]);
+    let [r, s] = ids[..] else { unreachable!() };
+    let set_max = |v: Value| db.write(TxMeta::default(), |tx| tx.set_property(r, "maxu", v));
+    set_max(Value::String(" 20 ".into())).unwrap();
+    let props = db.read(|v| v.properties(r, &["maxu", "minu"])).unwrap();
+    assert_eq!(
+        props,
+        [Some(Value::String(" 20 ".into())), Some(Value::Int(1))]
+    );
+    let rack = |u| db.write(TxMeta::default(), |tx| tx.rack_insert(r, s, &[u]));
+    assert!(matches!(rack(21), Err(Error::InvalidValue(m)) if m.contains("outside 1..=20")));
+
+    set_max(Value::String("high".into())).unwrap();
+    let bad = rack(3).unwrap_err();
+    assert!(
+        matches!(&bad, Error::InvalidValue(m) if m.contains("property 'maxu' is 'high'")),
+        "{bad}"
+    );
+    db.write(TxMeta::default(), |tx| {
+        tx.add_attr(r, NewAttr::new("maxu", 30).subkey("property"))
+    })
+    .unwrap();
+    let twice = db.read(|v| v.device_in(r, 3)).unwrap_err();
+    assert!(
+        matches!(&twice, Error::Ambiguous(m) if m.contains("2 values for property 'maxu'")),
+        "{twice}"
+    );
+    let unknown = db
+        .read(|v| v.properties(r, &["minu", "colour"]))
+        .unwrap_err();
+    assert!(
+        matches!(&unknown, Error::InvalidName(m) if m.contains("no property 'colour'")),
+        "{unknown}"
+    );
+    assert!(
+        db.read(|v| v.rack_slot(s)).unwrap().is_none(),
+        "nothing was racked"
+    );
+}

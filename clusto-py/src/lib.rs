@@ -8,6 +8,9 @@ mod session;
 
 use pyo3::prelude::*;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The native part of the `clusto` package.
 #[pymodule]
 fn _clusto(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -5,7 +5,7 @@
 mod containment;
 mod device;
 mod ports;
-mod properties;
+pub(crate) mod properties;
 mod rack;
 
 pub use containment::{Edge, Related};

@@ -16,10 +16,6 @@ pub const SCHEMA_VERSION: i64 = 3;
 /// The subkey under which properties are stored.
 const PROPERTY: &str = "property";
 
-fn property_filter(name: &str) -> AttrFilter {
-    AttrFilter::key(name).subkey(PROPERTY)
-}
-
 impl View<'_> {
     /// The driver spec the entity behaves by (generic for an unknown driver).
     pub fn spec_of(&self, entity: &Entity) -> std::sync::Arc<DriverSpec> {
@@ -28,47 +24,77 @@ impl View<'_> {
 
     /// Property `name` of an entity: its stored value, else the driver's default.
     pub fn property(&self, id: EntityId, name: &str) -> Result<Option<Value>> {
+        Ok(self.properties(id, &[name])?.pop().flatten())
+    }
+
+    /// Properties `names` of an entity, in the order given: each its stored value, else
+    /// the driver's default. One pass over the entity's attributes serves them all, which
+    /// matters for a rack or a manager that holds thousands of attributes.
+    pub fn properties(&self, id: EntityId, names: &[&str]) -> Result<Vec<Option<Value>>> {
         let entity = self.entity_by_id(id)?;
         let spec = drivers::spec_of(&entity);
-        let default = spec.property_default(name)?.cloned();
-        let mut stored = self.attrs(id, &property_filter(name))?;
-        match stored.len() {
-            0 => Ok(default),
-            1 => Ok(stored.pop().map(|a| a.value)),
-            n => Err(Error::Ambiguous(format!(
-                "entity '{}' has {n} values for property '{name}'",
-                entity.name
-            ))),
+        let defaults = names
+            .iter()
+            .map(|name| spec.property_default(name).map(Option::<&Value>::cloned))
+            .collect::<Result<Vec<_>>>()?;
+        let mut stored: Vec<Vec<Value>> = vec![Vec::new(); names.len()];
+        for a in self.attrs(id, &AttrFilter::default().subkey(PROPERTY))? {
+            if let Some(i) = names.iter().position(|n| *n == a.key) {
+                stored[i].push(a.value);
+            }
         }
+        names
+            .iter()
+            .zip(stored)
+            .zip(defaults)
+            .map(|((name, mut stored), default)| match stored.len() {
+                0 => Ok(default),
+                1 => Ok(stored.pop()),
+                n => Err(Error::Ambiguous(format!(
+                    "entity '{}' has {n} values for property '{name}'",
+                    entity.name
+                ))),
+            })
+            .collect()
     }
 
     /// An integer property (e.g. a rack's `maxu`); `None` when unset.
     pub(crate) fn int_property(&self, id: EntityId, name: &str) -> Result<Option<i64>> {
-        match self.property(id, name)? {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Int(i)) => Ok(Some(i)),
-            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| {
-                Error::InvalidValue(format!("property '{name}' is '{s}', not an integer"))
-            }),
-            Some(other) => Err(Error::InvalidValue(format!(
-                "property '{name}' is a {}, not an integer",
-                other.datatype()
-            ))),
-        }
+        int_value(name, self.property(id, name)?)
     }
 
     /// A text property (e.g. an IP manager's `baseip`); `None` when unset.
     pub(crate) fn text_property(&self, id: EntityId, name: &str) -> Result<Option<String>> {
-        match self.property(id, name)? {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Ok(Some(other.to_string())),
-        }
+        Ok(text_value(self.property(id, name)?))
     }
 
     /// The `clustometa` singleton, if the database was initialised.
     pub fn clustometa(&self) -> Result<Option<Entity>> {
         self.find(CLUSTOMETA)
+    }
+}
+
+/// Property `name`'s value as an integer; `None` when unset.
+pub(crate) fn int_value(name: &str, value: Option<Value>) -> Result<Option<i64>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Int(i)) => Ok(Some(i)),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| {
+            Error::InvalidValue(format!("property '{name}' is '{s}', not an integer"))
+        }),
+        Some(other) => Err(Error::InvalidValue(format!(
+            "property '{name}' is a {}, not an integer",
+            other.datatype()
+        ))),
+    }
+}
+
+/// A property's value as text; `None` when unset.
+pub(crate) fn text_value(value: Option<Value>) -> Option<String> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Rack slots: a device occupies one rack unit or several adjacent ones, stored as one
 //! `_contains` attribute per unit with subkey `ru` and the unit as number (reference §9).
 
+use std::ops::RangeInclusive;
+
 use crate::drivers::{self, Behaviour};
 use crate::error::{Error, Result};
 use crate::filter::AttrFilter;
@@ -10,6 +12,7 @@ use crate::value::Value;
 use crate::view::View;
 
 use super::containment::{CONTAINS, Related};
+use super::properties::int_value;
 
 /// The subkey of rack-unit containment attributes.
 const RU: &str = "ru";
@@ -35,12 +38,20 @@ impl View<'_> {
         Ok(r)
     }
 
-    fn check_unit(&self, rack: &Entity, unit: i64) -> Result<()> {
-        let min = self.int_property(rack.id, "minu")?.unwrap_or(1);
-        let max = self.int_property(rack.id, "maxu")?.unwrap_or(45);
-        if !(min..=max).contains(&unit) {
+    /// The units `minu..=maxu` of a rack.
+    fn rack_units(&self, rack: EntityId) -> Result<RangeInclusive<i64>> {
+        let mut bounds = self.properties(rack, &["minu", "maxu"])?.into_iter();
+        let min = int_value("minu", bounds.next().flatten())?.unwrap_or(1);
+        let max = int_value("maxu", bounds.next().flatten())?.unwrap_or(45);
+        Ok(min..=max)
+    }
+
+    fn check_unit(rack: &Entity, units: &RangeInclusive<i64>, unit: i64) -> Result<()> {
+        if !units.contains(&unit) {
             return Err(Error::InvalidValue(format!(
-                "rack unit {unit} is outside {min}..={max} of rack '{}'",
+                "rack unit {unit} is outside {}..={} of rack '{}'",
+                units.start(),
+                units.end(),
                 rack.name
             )));
         }
@@ -50,7 +61,12 @@ impl View<'_> {
     /// The device in rack unit `unit` of `rack`, if any (the unit must be in range).
     pub fn device_in(&self, rack: EntityId, unit: i64) -> Result<Option<Entity>> {
         let r = self.rack(rack)?;
-        self.check_unit(&r, unit)?;
+        Self::check_unit(&r, &self.rack_units(rack)?, unit)?;
+        self.occupant(rack, unit)
+    }
+
+    /// The device in a unit of a rack, unit not checked against the rack's range.
+    fn occupant(&self, rack: EntityId, unit: i64) -> Result<Option<Entity>> {
         let slot = AttrFilter::key(CONTAINS).subkey(RU).number(unit);
         match self
             .attrs(rack, &slot)?
@@ -114,8 +130,9 @@ impl Transaction {
                     "rack units {units:?} are not distinct and adjacent"
                 )));
             }
+            let range = view.rack_units(rack)?;
             for &u in &sorted {
-                view.check_unit(&r, u)?;
+                View::check_unit(&r, &range, u)?;
             }
             if let Some(other) = view.direct_racks(device)?.first() {
                 return Err(Error::Conflict(format!(
@@ -134,7 +151,7 @@ impl Transaction {
                 )));
             }
             for &u in &sorted {
-                if let Some(occupant) = view.device_in(rack, u)? {
+                if let Some(occupant) = view.occupant(rack, u)? {
                     return Err(Error::InvalidValue(format!(
                         "rack '{}' already has '{}' in RU {u}",
                         r.name, occupant.name

@@ -12,6 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use crate::error::{Error, Result};
+use crate::model::properties::text_value;
 use crate::records::EntityId;
 use crate::value::Value;
 use crate::view::View;
@@ -124,14 +125,18 @@ fn prefix_of(netmask: &str, v6: bool) -> Result<u8> {
 impl View<'_> {
     /// The range an IP manager manages, from its properties.
     pub(crate) fn ip_range(&self, manager: EntityId) -> Result<IpRange> {
-        let gateway = match self.text_property(manager, "gateway")? {
+        let mut values = self
+            .properties(manager, &["gateway", "netmask", "baseip"])?
+            .into_iter()
+            .map(text_value);
+        let mut next = || values.next().flatten();
+        let (gateway, netmask, base) = (next(), next(), next());
+        let gateway = match gateway {
             Some(g) => Some(parse_ip(&Value::String(g))?),
             None => None,
         };
-        let netmask = self
-            .text_property(manager, "netmask")?
-            .unwrap_or_else(|| "255.255.255.255".into());
-        let Some(base) = self.text_property(manager, "baseip")? else {
+        let netmask = netmask.unwrap_or_else(|| "255.255.255.255".into());
+        let Some(base) = base else {
             return Ok(IpRange {
                 net: None,
                 prefix: prefix_of(&netmask, false)?,
