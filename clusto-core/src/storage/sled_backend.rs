@@ -1,6 +1,7 @@
 //! The sled backend: one sled tree holds every key space.
 
-use std::os::unix::fs::PermissionsExt;
+use std::fs::File;
+use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::Path;
 
 use super::{Backend, EntryIter, KvRead, Write};
@@ -30,6 +31,52 @@ fn segment_size_of(dir: &Path) -> Option<usize> {
         .ok()
 }
 
+/// The segment sizes clusto has created databases with: sled's default now, 8 MiB in
+/// the first builds.
+const KNOWN_SEGMENT_SIZES: [usize; 2] = [SEGMENT_SIZE, 8 << 20];
+
+/// The segment size of the database in `dir`, read off its log for when its `conf` is
+/// lost, or `None` when the log does not tell. Guessing is not an option: sled opens a
+/// log read with the wrong segment size as an empty database, and its first write
+/// destroys the log (measured).
+///
+/// sled writes a segment header (checksum, log position) at the start of each segment
+/// in use, and a segment's log position is a multiple of the segment size. The size is
+/// the largest known one that every header found at a multiple of the smallest size
+/// agrees with. A log without a second header is read alike with any size only if it
+/// fits in one segment of the smallest.
+fn segment_size_from_log(dir: &Path) -> Option<usize> {
+    let log = File::open(dir.join("db")).ok()?;
+    let len = log.metadata().ok()?.len();
+    let smallest = KNOWN_SEGMENT_SIZES[0] as u64;
+    let headers: Vec<(u64, u64)> = (1..)
+        .map(|k| k * smallest)
+        .take_while(|offset| offset + SEGMENT_HEADER_LEN <= len)
+        .filter_map(|offset| segment_header_at(&log, offset).map(|lsn| (offset, lsn)))
+        .collect();
+    if headers.is_empty() {
+        return (len <= smallest + SEGMENT_HEADER_LEN).then_some(KNOWN_SEGMENT_SIZES[0]);
+    }
+    KNOWN_SEGMENT_SIZES.into_iter().rev().find(|&size| {
+        headers
+            .iter()
+            .all(|(offset, lsn)| offset % size as u64 == 0 && lsn % size as u64 == 0)
+    })
+}
+
+/// The bytes of sled's segment header.
+const SEGMENT_HEADER_LEN: u64 = 20;
+
+/// The log position in the segment header at `offset`, if a valid header is there.
+fn segment_header_at(log: &File, offset: u64) -> Option<u64> {
+    let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
+    log.read_exact_at(&mut header, offset).ok()?;
+    let (crc, rest) = header.split_first_chunk::<4>()?;
+    let (lsn, _) = rest.split_first_chunk::<8>()?;
+    (u32::from_le_bytes(*crc) ^ 0xFFFF_FFFF == crc32fast::hash(rest))
+        .then(|| u64::from_le_bytes(*lsn) ^ 0x7FFF_FFFF_FFFF_FFFF)
+}
+
 /// Ends the error for a database whose `conf` sled refuses.
 const CONF_HINT: &str = "if its file 'conf' is damaged, opening with salvage rebuilds it";
 
@@ -42,11 +89,21 @@ impl SledBackend {
     /// `flush_every_ms` is sled's background flush period (`None` turns it off);
     /// `cache_mib` the page cache size.
     pub fn open(path: &Path, flush_every_ms: Option<u64>, cache_mib: u64) -> Result<Self> {
+        let segment_size = segment_size_of(path).unwrap_or(SEGMENT_SIZE);
+        Self::open_sized(path, flush_every_ms, cache_mib, segment_size)
+    }
+
+    fn open_sized(
+        path: &Path,
+        flush_every_ms: Option<u64>,
+        cache_mib: u64,
+        segment_size: usize,
+    ) -> Result<Self> {
         let config = sled::Config::new()
             .path(path)
             .flush_every_ms(flush_every_ms)
             .cache_capacity(cache_mib * 1024 * 1024)
-            .segment_size(segment_size_of(path).unwrap_or(SEGMENT_SIZE));
+            .segment_size(segment_size);
         match contain("opening the database", || config.open())? {
             Ok(db) => {
                 make_private(path)?;
@@ -73,7 +130,7 @@ impl SledBackend {
 
     /// Opens a database that [`SledBackend::open`] reports corrupt, to read what remains:
     /// when sled's small `conf` file is what is damaged, it is moved aside to
-    /// `conf.damaged` and rebuilt from the settings clusto creates databases with.
+    /// `conf.damaged` and rebuilt with the segment size read off the log.
     pub fn salvage(path: &Path, cache_mib: u64) -> Result<Self> {
         match Self::open(path, None, cache_mib) {
             Err(Error::Corrupt(first)) if first.ends_with(CONF_HINT) => {
@@ -81,9 +138,15 @@ impl SledBackend {
                 if !conf.exists() {
                     return Err(Error::Corrupt(first));
                 }
+                let Some(segment_size) = segment_size_from_log(path) else {
+                    return Err(Error::Corrupt(format!(
+                        "{first}; its segment size cannot be read off its log either, so \
+                         'conf' cannot be rebuilt: restore it from a backup"
+                    )));
+                };
                 let aside = path.join("conf.damaged");
                 std::fs::rename(&conf, &aside)?;
-                Self::open(path, None, cache_mib).map_err(|again| {
+                Self::open_sized(path, None, cache_mib, segment_size).map_err(|again| {
                     // The conf was not the trouble: leave the files as they were.
                     let _ = std::fs::rename(&aside, &conf);
                     Error::Corrupt(format!("{first}; with 'conf' rebuilt: {again}"))
@@ -236,5 +299,71 @@ mod tests {
         assert_eq!(segment_size_of(&path), Some(older));
         SledBackend::open(&path, None, 16).expect("opens with its own segment size");
         assert_eq!(segment_size_of(&dir.path().join("new")), None);
+    }
+
+    /// A closed sled database of `keys` small keys, made with `segment_size`; `reopened`
+    /// opens it once more, as a later session would.
+    fn sled_db(path: &Path, segment_size: usize, keys: u32, reopened: bool) {
+        let db = sled::Config::new()
+            .path(path)
+            .segment_size(segment_size)
+            .open()
+            .unwrap();
+        for i in 0..keys {
+            db.insert(i.to_be_bytes(), [7u8; 50].as_slice()).unwrap();
+        }
+        db.flush().unwrap();
+        drop(db);
+        if reopened {
+            SledBackend::open(path, None, 16).unwrap();
+        }
+    }
+
+    fn damage_conf(path: &Path) -> Error {
+        std::fs::write(path.join("conf"), "segment_size: many\n").unwrap();
+        match SledBackend::open(path, None, 16) {
+            Err(e) => e,
+            Ok(_) => panic!("a damaged conf was accepted"),
+        }
+    }
+
+    #[test]
+    fn salvage_rebuilds_a_damaged_conf_with_the_segment_size_of_the_log() {
+        for (size, keys) in [(SEGMENT_SIZE, 30_000), (8 << 20, 30_000), (SEGMENT_SIZE, 3)] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("db");
+            sled_db(&path, size, keys, true);
+            let refused = damage_conf(&path);
+            assert!(
+                matches!(&refused, Error::Corrupt(m) if m.ends_with(CONF_HINT)),
+                "{refused}"
+            );
+            let salvaged = SledBackend::salvage(&path, 16).unwrap();
+            assert_eq!(salvaged.db.len(), keys as usize, "segment size {size}");
+            assert_eq!(segment_size_of(&path), Some(size));
+        }
+    }
+
+    /// A log of several megabytes in its first 8 MiB segment could be either size: the
+    /// damaged conf is kept and the database left as it was.
+    #[test]
+    fn salvage_refuses_to_guess_a_segment_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        sled_db(&path, 8 << 20, 5_000, false);
+        damage_conf(&path);
+        let log = std::fs::read(path.join("db")).unwrap();
+        let refused = SledBackend::salvage(&path, 16)
+            .err()
+            .expect("no size guessed");
+        assert!(
+            matches!(&refused, Error::Corrupt(m) if m.contains("segment size cannot be read")),
+            "{refused}"
+        );
+        assert_eq!(std::fs::read(path.join("db")).unwrap(), log);
+        assert_eq!(
+            std::fs::read_to_string(path.join("conf")).unwrap(),
+            "segment_size: many\n"
+        );
     }
 }
