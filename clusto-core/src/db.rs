@@ -263,6 +263,11 @@ impl Clusto {
             true => (None, 0),
             false => CommitMark::open(&canonical).map(|(m, r)| (Some(m), r))?,
         };
+        // An empty store is new unless the mark says commits were made to it: then it
+        // is a log that lost everything, and writing its format would change it.
+        if recorded > 0 && backend.is_empty()? {
+            return Err(commit_mark::behind_mark(path, 0, recorded));
+        }
         let db = Self::build(
             Box::new(backend),
             options.durability,
@@ -315,6 +320,8 @@ impl Clusto {
                     });
                 }
             }
+            // A salvage changes nothing, not even an empty store.
+            None if salvage && backend.is_empty()? => {}
             None if backend.is_empty()? => {
                 backend.apply(vec![(format_key, Some(encode(&FORMAT_VERSION)))])?;
                 backend.flush()?;

@@ -259,6 +259,47 @@ fn a_log_cut_short_is_reported_and_salvage_reads_without_writing() {
     );
 }
 
+/// A log that lost everything reads as an empty store. Opening it used to write the
+/// format version into it before seeing the mark, so the damaged files changed, and the
+/// salvage that followed in the same process found the database still locked by that
+/// write (seen in the damaged-copies test). Now neither open writes a byte.
+#[test]
+fn a_log_that_lost_everything_is_refused_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    {
+        let db = open(&path);
+        for n in 1..=20 {
+            step(&db, n).unwrap();
+        }
+    }
+    let log = path.join("db");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let err = Clusto::open(&path).err().expect("the loss is reported");
+    assert!(
+        matches!(&err, clusto_core::Error::Corrupt(m) if m.contains("ends at version 0, but version 20 was committed")),
+        "{err}"
+    );
+    let salvage = OpenOptions {
+        salvage: true,
+        ..Default::default()
+    };
+    let db = Clusto::open_with(&path, &salvage).expect("not left locked");
+    assert_eq!(db.latest_version().unwrap(), 0);
+    drop(db);
+    use clusto_core::storage::Backend;
+    let raw = clusto_core::storage::SledBackend::open(&path, None, 16).unwrap();
+    assert!(
+        raw.is_empty().unwrap(),
+        "nothing was written into the damaged store"
+    );
+}
+
 /// A database closed after periodic-durability commits records them in its mark too.
 #[test]
 fn a_clean_close_records_periodic_commits() {
