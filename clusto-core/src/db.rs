@@ -418,6 +418,11 @@ impl Clusto {
         self.shared.flush_through(latest)
     }
 
+    /// When this handle's commits reach the disk.
+    pub fn durability(&self) -> Durability {
+        self.shared.durability
+    }
+
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64> {
         self.shared.backend.size_on_disk()

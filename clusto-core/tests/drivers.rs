@@ -106,6 +106,7 @@ fn runtime_drivers_inherit_and_unknown_drivers_load_as_generic() {
     let parent = drivers::require("basicserver").unwrap();
     let spec = DriverSpec::derive(&parent, "testgpuserver", "server")
         .property("gpus", Some(Value::Int(8)))
+        .property("_tier", Some(Value::from("gold")))
         .ports(&[("nic-eth", 4)]);
     drivers::register(spec.clone()).unwrap();
     assert!(matches!(
@@ -120,6 +121,12 @@ fn runtime_drivers_inherit_and_unknown_drivers_load_as_generic() {
     db.write(TxMeta::default(), |tx| {
         let gpu = tx.create("testgpuserver", "g1", &[])?;
         assert_eq!(tx.view().property(gpu.id, "gpus")?, Some(Value::Int(8)));
+        // A property's name may be hidden (start with `_`): it is read like any other.
+        tx.set_property(gpu.id, "_tier", Value::from("silver"))?;
+        assert_eq!(
+            tx.view().properties(gpu.id, &["_tier", "gpus"])?,
+            [Some(Value::from("silver")), Some(Value::Int(8))]
+        );
         assert_eq!(tx.view().port_info(gpu.id)?.len(), 4);
         let odd = tx.create_entity("acme1", "server", "acmeserver")?;
         tx.add_attr(odd.id, NewAttr::new("x", 1))?;

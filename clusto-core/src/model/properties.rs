@@ -32,30 +32,9 @@ impl View<'_> {
     /// matters for a rack or a manager that holds thousands of attributes.
     pub fn properties(&self, id: EntityId, names: &[&str]) -> Result<Vec<Option<Value>>> {
         let entity = self.entity_by_id(id)?;
-        let spec = drivers::spec_of(&entity);
-        let defaults = names
-            .iter()
-            .map(|name| spec.property_default(name).map(Option::<&Value>::cloned))
-            .collect::<Result<Vec<_>>>()?;
-        let mut stored: Vec<Vec<Value>> = vec![Vec::new(); names.len()];
-        for a in self.attrs(id, &AttrFilter::default().subkey(PROPERTY))? {
-            if let Some(i) = names.iter().position(|n| *n == a.key) {
-                stored[i].push(a.value);
-            }
-        }
-        names
-            .iter()
-            .zip(stored)
-            .zip(defaults)
-            .map(|((name, mut stored), default)| match stored.len() {
-                0 => Ok(default),
-                1 => Ok(stored.pop()),
-                n => Err(Error::Ambiguous(format!(
-                    "entity '{}' has {n} values for property '{name}'",
-                    entity.name
-                ))),
-            })
-            .collect()
+        // A property's name may start with `_`, like any key.
+        let attrs = self.attrs(id, &AttrFilter::any().subkey(PROPERTY).with_hidden())?;
+        properties_among(&entity, names, &attrs)
     }
 
     /// An integer property (e.g. a rack's `maxu`); `None` when unset.
@@ -72,6 +51,44 @@ impl View<'_> {
     pub fn clustometa(&self) -> Result<Option<Entity>> {
         self.find(CLUSTOMETA)
     }
+}
+
+/// Properties `names` of `entity`, in the order given, from its attributes `attrs`
+/// already read (those that are not properties are passed over): each its stored value,
+/// else the driver's default.
+pub(crate) fn properties_among(
+    entity: &Entity,
+    names: &[&str],
+    attrs: &[Attribute],
+) -> Result<Vec<Option<Value>>> {
+    let spec = drivers::spec_of(entity);
+    let defaults = names
+        .iter()
+        .map(|name| spec.property_default(name).map(Option::<&Value>::cloned))
+        .collect::<Result<Vec<_>>>()?;
+    let mut stored: Vec<Vec<&Value>> = vec![Vec::new(); names.len()];
+    for a in attrs
+        .iter()
+        .filter(|a| a.subkey.as_deref() == Some(PROPERTY))
+    {
+        if let Some(i) = names.iter().position(|n| *n == a.key) {
+            stored[i].push(&a.value);
+        }
+    }
+    names
+        .iter()
+        .zip(stored)
+        .zip(defaults)
+        .map(|((name, stored), default)| match stored[..] {
+            [] => Ok(default),
+            [value] => Ok(Some(value.clone())),
+            _ => Err(Error::Ambiguous(format!(
+                "entity '{}' has {} values for property '{name}'",
+                entity.name,
+                stored.len()
+            ))),
+        })
+        .collect()
 }
 
 /// Property `name`'s value as an integer; `None` when unset.

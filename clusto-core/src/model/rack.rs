@@ -12,7 +12,7 @@ use crate::value::Value;
 use crate::view::View;
 
 use super::containment::{CONTAINS, Related};
-use super::properties::int_value;
+use super::properties::{int_value, properties_among};
 
 /// The subkey of rack-unit containment attributes.
 const RU: &str = "ru";
@@ -24,6 +24,34 @@ pub struct RackSlot {
     pub rack: Entity,
     /// The units the device occupies, ascending.
     pub units: Vec<i64>,
+}
+
+/// A rack's unit range and which device holds each occupied unit.
+struct RackLayout {
+    units: RangeInclusive<i64>,
+    /// (unit, device), in the order the units were taken.
+    occupants: Vec<(i64, EntityId)>,
+}
+
+impl RackLayout {
+    fn check_unit(&self, rack: &Entity, unit: i64) -> Result<()> {
+        if !self.units.contains(&unit) {
+            return Err(Error::InvalidValue(format!(
+                "rack unit {unit} is outside {}..={} of rack '{}'",
+                self.units.start(),
+                self.units.end(),
+                rack.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn occupant(&self, unit: i64) -> Option<EntityId> {
+        self.occupants
+            .iter()
+            .find(|(u, _)| *u == unit)
+            .map(|(_, device)| *device)
+    }
 }
 
 impl View<'_> {
@@ -38,44 +66,34 @@ impl View<'_> {
         Ok(r)
     }
 
-    /// The units `minu..=maxu` of a rack.
-    fn rack_units(&self, rack: EntityId) -> Result<RangeInclusive<i64>> {
-        let mut bounds = self.properties(rack, &["minu", "maxu"])?.into_iter();
+    /// A rack's units and their occupants, from one pass over its attributes (a rack
+    /// holds an attribute per occupied unit, so every pass counts).
+    fn rack_layout(&self, rack: &Entity) -> Result<RackLayout> {
+        let attrs = self.attrs(rack.id, &AttrFilter::any().with_hidden())?;
+        let mut bounds = properties_among(rack, &["minu", "maxu"], &attrs)?.into_iter();
         let min = int_value("minu", bounds.next().flatten())?.unwrap_or(1);
         let max = int_value("maxu", bounds.next().flatten())?.unwrap_or(45);
-        Ok(min..=max)
-    }
-
-    fn check_unit(rack: &Entity, units: &RangeInclusive<i64>, unit: i64) -> Result<()> {
-        if !units.contains(&unit) {
-            return Err(Error::InvalidValue(format!(
-                "rack unit {unit} is outside {}..={} of rack '{}'",
-                units.start(),
-                units.end(),
-                rack.name
-            )));
-        }
-        Ok(())
+        let slot = AttrFilter::key(CONTAINS).subkey(RU);
+        let occupants = attrs
+            .iter()
+            .filter(|a| slot.matches(a))
+            .filter_map(|a| Some((a.number?, a.value.as_relation()?)))
+            .collect();
+        Ok(RackLayout {
+            units: min..=max,
+            occupants,
+        })
     }
 
     /// The device in rack unit `unit` of `rack`, if any (the unit must be in range).
     pub fn device_in(&self, rack: EntityId, unit: i64) -> Result<Option<Entity>> {
         let r = self.rack(rack)?;
-        Self::check_unit(&r, &self.rack_units(rack)?, unit)?;
-        self.occupant(rack, unit)
-    }
-
-    /// The device in a unit of a rack, unit not checked against the rack's range.
-    fn occupant(&self, rack: EntityId, unit: i64) -> Result<Option<Entity>> {
-        let slot = AttrFilter::key(CONTAINS).subkey(RU).number(unit);
-        match self
-            .attrs(rack, &slot)?
-            .first()
-            .and_then(|a| a.value.as_relation())
-        {
-            Some(device) => Ok(Some(self.entity_by_id(device)?)),
-            None => Ok(None),
-        }
+        let layout = self.rack_layout(&r)?;
+        layout.check_unit(&r, unit)?;
+        layout
+            .occupant(unit)
+            .map(|device| self.entity_by_id(device))
+            .transpose()
     }
 
     /// The rack and units a device occupies, if it is racked.
@@ -130,9 +148,9 @@ impl Transaction {
                     "rack units {units:?} are not distinct and adjacent"
                 )));
             }
-            let range = view.rack_units(rack)?;
+            let layout = view.rack_layout(&r)?;
             for &u in &sorted {
-                View::check_unit(&r, &range, u)?;
+                layout.check_unit(&r, u)?;
             }
             if let Some(other) = view.direct_racks(device)?.first() {
                 return Err(Error::Conflict(format!(
@@ -151,10 +169,11 @@ impl Transaction {
                 )));
             }
             for &u in &sorted {
-                if let Some(occupant) = view.occupant(rack, u)? {
+                if let Some(occupant) = layout.occupant(u) {
                     return Err(Error::InvalidValue(format!(
                         "rack '{}' already has '{}' in RU {u}",
-                        r.name, occupant.name
+                        r.name,
+                        view.entity_by_id(occupant)?.name
                     )));
                 }
             }

@@ -17,6 +17,8 @@ use crate::records::EntityId;
 use crate::value::Value;
 use crate::view::View;
 
+use super::Manager;
+
 /// The key of IP allocations.
 pub(crate) const IP_KEY: &str = "ip";
 /// The hidden attribute where a manager remembers the last address it handed out.
@@ -159,14 +161,14 @@ impl View<'_> {
 
     /// Checks an address for a manager: a valid address, inside its network when it has
     /// a `baseip`. Returns the address and its stored value.
-    pub(crate) fn ensure_ip(&self, manager: EntityId, resource: &Value) -> Result<(IpAddr, Value)> {
+    pub(super) fn ensure_ip(&self, manager: &Manager, resource: &Value) -> Result<(IpAddr, Value)> {
         let addr = parse_ip(resource)?;
-        if let Some(net) = self.ip_range(manager)?.net
+        if let Some(net) = manager.ip_range(self)?.net
             && !net.contains(&addr)
         {
-            let name = self.entity_by_id(manager)?.name;
             return Err(Error::InvalidResource(format!(
-                "{addr} is outside {net}, the range of IP manager '{name}'"
+                "{addr} is outside {net}, the range of IP manager '{}'",
+                manager.entity.name
             )));
         }
         Ok((addr, ip_value(addr)))

@@ -9,6 +9,7 @@
 mod ip;
 mod runs;
 
+use std::cell::OnceCell;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -37,6 +38,22 @@ struct Manager {
     entity: Entity,
     spec: Arc<DriverSpec>,
     key: String,
+    /// An IP manager's range, read once per operation (it takes a pass over the
+    /// manager's attributes, and an allocation needs it twice).
+    ip_range: OnceCell<IpRange>,
+}
+
+impl Manager {
+    /// The range of an IP manager, from its properties.
+    fn ip_range(&self, view: &View) -> Result<&IpRange> {
+        match self.ip_range.get() {
+            Some(range) => Ok(range),
+            None => {
+                let range = view.ip_range(self.entity.id)?;
+                Ok(self.ip_range.get_or_init(|| range))
+            }
+        }
+    }
 }
 
 impl View<'_> {
@@ -48,6 +65,7 @@ impl View<'_> {
                 key: key.clone(),
                 entity,
                 spec,
+                ip_range: OnceCell::new(),
             }),
             _ => Err(Error::TypeMismatch(format!(
                 "'{}' is a {}, not a resource manager",
@@ -60,7 +78,7 @@ impl View<'_> {
     /// `InvalidResource` when it is not of the manager's kind or out of its range.
     fn normalize(&self, m: &Manager, resource: &Value) -> Result<Value> {
         match m.spec.behaviour {
-            Behaviour::IpManager => Ok(self.ensure_ip(m.entity.id, resource)?.1),
+            Behaviour::IpManager => Ok(self.ensure_ip(m, resource)?.1),
             Behaviour::SimpleNumManager => match resource {
                 Value::Int(_) => Ok(resource.clone()),
                 other => Err(Error::InvalidResource(format!(
@@ -285,7 +303,7 @@ impl Transaction {
         )?;
         if m.spec.behaviour == Behaviour::IpManager {
             let addr = parse_ip(&value)?;
-            let prefix = self.view().ip_range(m.entity.id)?.prefix;
+            let prefix = m.ip_range(&self.view())?.prefix;
             self.insert_attr(
                 thing,
                 NewAttr::new(key, addr.to_string())
@@ -319,7 +337,7 @@ impl Transaction {
     /// the range; skips the network, broadcast and gateway addresses.
     fn next_ip(&mut self, m: &Manager) -> Result<Value> {
         let view = self.view();
-        let range: IpRange = view.ip_range(m.entity.id)?;
+        let range = m.ip_range(&view)?;
         let Some((first, last)) = range.hosts() else {
             return Err(Error::InvalidResource(format!(
                 "IP manager '{}' has no baseip (or no host addresses): name the address",
