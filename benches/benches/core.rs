@@ -2,7 +2,7 @@
 //! durable single commits. Usage: `cargo bench -p clusto-benches --bench core -- [N…]`
 //! (default 10000 100000).
 
-use clusto_benches::{Row, dir_size, measure, peak_rss_mib, print_table};
+use clusto_benches::{Row, dir_size, measure, peak_rss_mib, print_table, sizes_from_args};
 use clusto_core::{AttrFilter, Clusto, EntityId, NewAttr, OpenOptions, TxMeta};
 
 const BATCH: usize = 1000;
@@ -122,15 +122,7 @@ fn run(n: usize, rows: &mut Vec<Row>) {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() {
-        vec![10_000, 100_000]
-    } else {
-        sizes
-    };
+    let sizes = sizes_from_args(&[10_000, 100_000]);
     let mut rows = Vec::new();
     for n in sizes {
         run(n, &mut rows);

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use clusto_benches::{dir_size, peak_rss_mib};
+use clusto_benches::{dir_size, peak_rss_mib, sizes_from_args};
 use clusto_core::{
     AttrFilter, Clusto, Durability, NewAttr, NumberSpec, OpenOptions, Related, TxMeta,
 };
@@ -924,12 +924,7 @@ fn main() {
         println!("peak RSS (MiB)\t0\t{}", peak_rss_mib().unwrap_or(0.0));
         return;
     }
-    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() {
-        vec![10_000, 100_000]
-    } else {
-        sizes
-    };
+    let sizes = sizes_from_args(&[10_000, 100_000]);
     let exe = std::env::current_exe().unwrap();
     println!("| N | operation | clusto ops/s | SQLite ops/s | clusto / SQLite |");
     println!("|---:|---|---:|---:|---:|");

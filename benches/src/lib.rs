@@ -41,6 +41,20 @@ pub fn measure(size: usize, operation: &str, ops: usize, mut op: impl FnMut(usiz
     }
 }
 
+/// The entity counts given on the command line (arguments that are numbers; cargo's
+/// `--bench` is not), or `default` when none is.
+pub fn sizes_from_args(default: &[usize]) -> Vec<usize> {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if sizes.is_empty() {
+        default.to_vec()
+    } else {
+        sizes
+    }
+}
+
 /// Peak resident memory of this process in MiB (Linux `VmHWM`), if known.
 pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
