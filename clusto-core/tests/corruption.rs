@@ -25,11 +25,7 @@ fn open_damaged_helper() {
         Ok(db) => db,
         Err(e) => {
             println!("open: {e:?}");
-            let salvage = OpenOptions {
-                salvage: true,
-                ..Default::default()
-            };
-            match Clusto::open_with(&path, &salvage) {
+            match Clusto::open_with(&path, &salvage()) {
                 Ok(db) => {
                     println!("salvage: opened");
                     db
@@ -218,16 +214,14 @@ fn damaged_copies_report_and_never_panic() {
     eprintln!("seed {seed}: outcomes {outcomes:#?}");
 }
 
-/// sled recovers a log cut short as if it had ended there; clusto's commit mark makes
-/// that loss an error instead of a silently older database (before the mark, this opened
-/// clean at an old version).
-#[test]
-fn a_log_cut_short_is_reported_and_salvage_reads_without_writing() {
+/// A closed database of `versions` committed versions, whose log is then cut to
+/// `cut(length)` bytes.
+fn committed_then_cut(versions: i64, cut: impl FnOnce(u64) -> u64) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
     {
         let db = open(&path);
-        for n in 1..=100 {
+        for n in 1..=versions {
             step(&db, n).unwrap();
         }
     }
@@ -237,18 +231,31 @@ fn a_log_cut_short_is_reported_and_salvage_reads_without_writing() {
         .write(true)
         .open(&log)
         .unwrap()
-        .set_len(len / 2)
+        .set_len(cut(len))
         .unwrap();
+    dir
+}
+
+fn salvage() -> OpenOptions {
+    OpenOptions {
+        salvage: true,
+        ..Default::default()
+    }
+}
+
+/// sled recovers a log cut short as if it had ended there; clusto's commit mark makes
+/// that loss an error instead of a silently older database (before the mark, this opened
+/// clean at an old version).
+#[test]
+fn a_log_cut_short_is_reported_and_salvage_reads_without_writing() {
+    let dir = committed_then_cut(100, |len| len / 2);
+    let path = dir.path().join("db");
     let err = Clusto::open(&path).err().expect("the loss is reported");
     assert!(
         matches!(&err, clusto_core::Error::Corrupt(m) if m.contains("but version 100 was committed")),
         "{err}"
     );
-    let salvage = OpenOptions {
-        salvage: true,
-        ..Default::default()
-    };
-    let db = Clusto::open_with(&path, &salvage).unwrap();
+    let db = Clusto::open_with(&path, &salvage()).unwrap();
     let latest = db.latest_version().unwrap();
     assert!(latest > 0 && latest < 100, "{latest}");
     assert!(db.check().unwrap().is_clean());
@@ -260,36 +267,20 @@ fn a_log_cut_short_is_reported_and_salvage_reads_without_writing() {
 }
 
 /// A log that lost everything reads as an empty store. Opening it used to write the
-/// format version into it before seeing the mark, so the damaged files changed, and the
-/// salvage that followed in the same process found the database still locked by that
-/// write (seen in the damaged-copies test). Now neither open writes a byte.
+/// format version into it before comparing with the mark, so the damaged files changed;
+/// and the salvage that followed in the same process was at times refused as `Locked`,
+/// sled's threads still holding the file of the failed open. Now neither open writes a
+/// byte, and a closed handle has let go of the lock.
 #[test]
 fn a_log_that_lost_everything_is_refused_unchanged() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = committed_then_cut(20, |_| 0);
     let path = dir.path().join("db");
-    {
-        let db = open(&path);
-        for n in 1..=20 {
-            step(&db, n).unwrap();
-        }
-    }
-    let log = path.join("db");
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&log)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
     let err = Clusto::open(&path).err().expect("the loss is reported");
     assert!(
         matches!(&err, clusto_core::Error::Corrupt(m) if m.contains("ends at version 0, but version 20 was committed")),
         "{err}"
     );
-    let salvage = OpenOptions {
-        salvage: true,
-        ..Default::default()
-    };
-    let db = Clusto::open_with(&path, &salvage).expect("not left locked");
+    let db = Clusto::open_with(&path, &salvage()).expect("not left locked");
     assert_eq!(db.latest_version().unwrap(), 0);
     drop(db);
     use clusto_core::storage::Backend;
