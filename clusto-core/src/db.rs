@@ -49,6 +49,8 @@ pub struct OpenOptions {
     pub cache_mib: Option<u64>,
     /// Opens a damaged database to read and export what remains: the handle does not
     /// refuse a store that ends before the last recorded commit, and refuses every write.
+    /// It reads a private copy made beside the database (removed when the handle closes),
+    /// so the damaged files are never changed; the copy needs as much free space.
     pub salvage: bool,
 }
 

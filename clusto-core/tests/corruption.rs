@@ -255,6 +255,7 @@ fn a_log_cut_short_is_reported_and_salvage_reads_without_writing() {
         matches!(&err, clusto_core::Error::Corrupt(m) if m.contains("but version 100 was committed")),
         "{err}"
     );
+    let damaged = files_of(&path);
     let db = Clusto::open_with(&path, &salvage()).unwrap();
     let latest = db.latest_version().unwrap();
     assert!(latest > 0 && latest < 100, "{latest}");
@@ -264,6 +265,30 @@ fn a_log_cut_short_is_reported_and_salvage_reads_without_writing() {
         matches!(refused, clusto_core::Error::Conflict(_)),
         "{refused}"
     );
+    drop(db);
+    // sled's recovery writes (it zero-fills and rewrites the log's tail): a salvage works
+    // on a copy, so that the damaged files stay as they were for another attempt.
+    assert!(files_of(&path) == damaged, "the damaged files changed");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["db"], "the salvage copy is removed");
+}
+
+/// Every file under `dir` with its bytes.
+fn files_of(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_of(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// A log that lost everything reads as an empty store. Opening it used to write the

@@ -13,6 +13,8 @@ pub struct SledBackend {
     db: sled::Db,
     /// Dropped after `db` (fields drop in order). `None` for a temporary database.
     log: Option<LogFile>,
+    /// The copy a salvage works on, removed last.
+    salvage_copy: Option<tempfile::TempDir>,
 }
 
 /// How long closing waits for sled's threads to let go of the database file.
@@ -96,6 +98,53 @@ fn segment_size_from_log(dir: &Path) -> Option<usize> {
     })
 }
 
+/// A copy of the database in `dir`, in a new directory beside it (the same file system,
+/// where the database's own space is), made while holding sled's lock on it so that no
+/// other process writes meanwhile.
+fn private_copy(dir: &Path) -> Result<tempfile::TempDir> {
+    let failed = |e: std::io::Error| {
+        Error::Io(format!(
+            "a salvage reads a copy of {}, to leave the damaged files as they are; \
+             making the copy failed: {e}",
+            dir.display()
+        ))
+    };
+    let _lock = match File::open(dir.join("db")) {
+        Ok(log) => match log.try_lock() {
+            Ok(()) => Some(log),
+            Err(TryLockError::WouldBlock) => {
+                return Err(Error::Locked {
+                    path: dir.to_path_buf(),
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(failed(e)),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(failed(e)),
+    };
+    let copy = tempfile::Builder::new()
+        .prefix(".clusto-salvage-")
+        .tempdir_in(dir.parent().unwrap_or(dir))
+        .map_err(failed)?;
+    copy_tree(dir, copy.path()).map_err(failed)?;
+    Ok(copy)
+}
+
+/// Copies the files and folders under `from` into the existing folder `to`.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir(&target)?;
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
 /// The bytes of sled's segment header.
 const SEGMENT_HEADER_LEN: u64 = 20;
 
@@ -145,6 +194,7 @@ impl SledBackend {
                 Ok(SledBackend {
                     db,
                     log: Some(LogFile { file, path }),
+                    salvage_copy: None,
                 })
             }
             Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_MESSAGE) => Err(Error::Locked {
@@ -166,27 +216,46 @@ impl SledBackend {
         }
     }
 
-    /// Opens a database that [`SledBackend::open`] reports corrupt, to read what remains:
-    /// when sled's small `conf` file is what is damaged, it is moved aside to
-    /// `conf.damaged` and rebuilt with the segment size read off the log.
+    /// Opens a database that [`SledBackend::open`] reports corrupt, to read what remains.
+    /// sled's recovery writes to the files it opens, so a salvage opens a private copy,
+    /// made beside the database and removed when the handle drops: the damaged files stay
+    /// as they were, for a backup or another attempt. When sled's small `conf` file is
+    /// what is damaged, the copy's is rebuilt with the segment size read off the log.
     pub fn salvage(path: &Path, cache_mib: u64) -> Result<Self> {
-        match Self::open(path, None, cache_mib) {
+        let copy = private_copy(path)?;
+        // Errors name the database, not the copy.
+        let named = |message: String| {
+            message.replace(
+                &copy.path().display().to_string(),
+                &path.display().to_string(),
+            )
+        };
+        let mut backend = Self::open_copy(copy.path(), cache_mib).map_err(|e| match e {
+            Error::Corrupt(m) => Error::Corrupt(named(m)),
+            Error::Io(m) => Error::Io(named(m)),
+            other => other,
+        })?;
+        backend.salvage_copy = Some(copy);
+        Ok(backend)
+    }
+
+    /// Opens the salvage copy in `copy`, rebuilding its `conf` when that is what sled
+    /// refuses.
+    fn open_copy(copy: &Path, cache_mib: u64) -> Result<Self> {
+        match Self::open(copy, None, cache_mib) {
             Err(Error::Corrupt(first)) if first.ends_with(CONF_HINT) => {
-                let conf = path.join("conf");
+                let conf = copy.join("conf");
                 if !conf.exists() {
                     return Err(Error::Corrupt(first));
                 }
-                let Some(segment_size) = segment_size_from_log(path) else {
+                let Some(segment_size) = segment_size_from_log(copy) else {
                     return Err(Error::Corrupt(format!(
                         "{first}; its segment size cannot be read off its log either, so \
                          'conf' cannot be rebuilt: restore it from a backup"
                     )));
                 };
-                let aside = path.join("conf.damaged");
-                std::fs::rename(&conf, &aside)?;
-                Self::open_sized(path, None, cache_mib, segment_size).map_err(|again| {
-                    // The conf was not the trouble: leave the files as they were.
-                    let _ = std::fs::rename(&aside, &conf);
+                std::fs::remove_file(&conf)?;
+                Self::open_sized(copy, None, cache_mib, segment_size).map_err(|again| {
                     Error::Corrupt(format!("{first}; with 'conf' rebuilt: {again}"))
                 })
             }
@@ -200,7 +269,11 @@ impl SledBackend {
             .temporary(true)
             .flush_every_ms(None)
             .open()?;
-        Ok(SledBackend { db, log: None })
+        Ok(SledBackend {
+            db,
+            log: None,
+            salvage_copy: None,
+        })
     }
 }
 
@@ -381,7 +454,19 @@ mod tests {
             );
             let salvaged = SledBackend::salvage(&path, 16).unwrap();
             assert_eq!(salvaged.db.len(), keys as usize, "segment size {size}");
-            assert_eq!(segment_size_of(&path), Some(size));
+            let copy = salvaged.salvage_copy.as_ref().unwrap().path().to_path_buf();
+            assert_eq!(
+                segment_size_of(&copy),
+                Some(size),
+                "the copy's conf is rebuilt"
+            );
+            let conf = std::fs::read_to_string(path.join("conf")).unwrap();
+            assert_eq!(
+                conf, "segment_size: many\n",
+                "the damaged conf is left alone"
+            );
+            drop(salvaged);
+            assert!(!copy.exists(), "the copy is removed");
         }
     }
 
