@@ -116,6 +116,9 @@ fn main() -> ExitCode {
         },
         Err(e) => return ExitCode::from(fail(&e)),
     };
+    if cli.salvage {
+        report_salvage(&ctx.db);
+    }
     let code = match commands::run(&ctx, &cli.command) {
         Ok((out, failed)) => match output::print(&out, cli.format) {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -135,6 +138,29 @@ fn main() -> ExitCode {
         drop(ctx);
     }
     std::process::exit(code.into())
+}
+
+/// Says on stderr how much of the history a salvaged database still holds.
+fn report_salvage(db: &Clusto) {
+    let latest = match db.latest_version() {
+        Ok(latest) => latest,
+        Err(e) => return eprintln!("clusto: salvage: {e}"),
+    };
+    match db.committed_version() {
+        Some(committed) if committed > latest => eprintln!(
+            "clusto: salvage: the database holds versions up to {latest}; versions {} to \
+             {committed} were committed and are lost",
+            latest + 1
+        ),
+        Some(_) => eprintln!(
+            "clusto: salvage: the database holds versions up to {latest}: every committed \
+             version"
+        ),
+        None => eprintln!(
+            "clusto: salvage: the database holds versions up to {latest}; its commit mark \
+             is missing or damaged, so what was lost is not known"
+        ),
+    }
 }
 
 /// Prints `e` and gives its exit code.

@@ -524,7 +524,14 @@ fn a_damaged_database_is_reported_and_salvage_exports_it() {
         "{}",
         text(&refused)
     );
-    let out = db.ok(&["--salvage", "export"]);
+    let salvaged = db.run(&["--salvage", "export"]);
+    assert!(salvaged.status.success(), "{}", text(&salvaged));
+    let report = String::from_utf8_lossy(&salvaged.stderr);
+    assert!(
+        report.contains("were committed and are lost"),
+        "the salvage says what was lost: {report}"
+    );
+    let out = String::from_utf8_lossy(&salvaged.stdout).into_owned();
     assert!(out.starts_with("{\"clusto_dump\":1"), "{out}");
     assert!(
         out.contains("\"s1\"") && !out.contains("n19"),

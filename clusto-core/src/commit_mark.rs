@@ -80,6 +80,13 @@ impl CommitMark {
     }
 }
 
+/// The version the mark of the database in `dir` records, read without creating or
+/// changing it: `None` when there is no mark, an empty one, or a damaged one.
+pub(crate) fn read(dir: &Path) -> Option<Version> {
+    let bytes = std::fs::read(dir.join(FILE_NAME)).ok()?;
+    decode(bytes.as_slice().try_into().ok()?)
+}
+
 /// The error for a store that ends before the version the mark says was committed.
 pub(crate) fn behind_mark(path: &Path, latest: Version, recorded: Version) -> Error {
     Error::Corrupt(format!(
@@ -115,6 +122,10 @@ mod tests {
         mark.record(3).unwrap();
         drop(mark);
         assert_eq!(CommitMark::open(dir.path()).unwrap().1, 7);
+        assert_eq!(read(dir.path()), Some(7));
+        std::fs::write(dir.path().join(FILE_NAME), [0u8; 16]).unwrap();
+        assert_eq!(read(dir.path()), None, "a damaged mark records nothing");
+        assert_eq!(read(&dir.path().join("missing")), None);
     }
 
     #[test]

@@ -420,6 +420,14 @@ impl Clusto {
         self.shared.flush_through(latest)
     }
 
+    /// The newest version the database's commit mark records as committed to disk;
+    /// `None` without a mark (a temporary database, one never written to) or when the
+    /// mark is damaged. After a salvage, versions above [`Clusto::latest_version`] up to
+    /// this one are the ones the damage lost.
+    pub fn committed_version(&self) -> Option<Version> {
+        commit_mark::read(self.shared.path.as_deref()?)
+    }
+
     /// When this handle's commits reach the disk.
     pub fn durability(&self) -> Durability {
         self.shared.durability
