@@ -35,14 +35,19 @@ struct LogFile {
 
 impl Drop for LogFile {
     fn drop(&mut self) {
-        let deadline = Instant::now() + RELEASE_WAIT;
-        // The probe's own lock goes with its file, at the end of each turn.
-        while let Ok(probe) = File::open(&self.path)
-            && let Err(TryLockError::WouldBlock) = probe.try_lock()
-            && Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        wait_until_unlocked(&self.path);
+    }
+}
+
+/// Waits, at most [`RELEASE_WAIT`], until nothing holds the lock of sled's log `log`.
+fn wait_until_unlocked(log: &Path) {
+    let deadline = Instant::now() + RELEASE_WAIT;
+    // The probe's own lock goes with its file, at the end of each turn.
+    while let Ok(probe) = File::open(log)
+        && let Err(TryLockError::WouldBlock) = probe.try_lock()
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -403,16 +408,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         let older = 8 << 20;
-        drop(
+        close(
             sled::Config::new()
                 .path(&path)
                 .segment_size(older)
                 .open()
                 .unwrap(),
+            &path,
         );
         assert_eq!(segment_size_of(&path), Some(older));
         SledBackend::open(&path, None, 16).expect("opens with its own segment size");
         assert_eq!(segment_size_of(&dir.path().join("new")), None);
+    }
+
+    /// Closes a database opened with sled directly, as [`SledBackend`] closes its own:
+    /// sled's threads hold its lock a moment after the handle drops.
+    fn close(db: sled::Db, dir: &Path) {
+        drop(db);
+        wait_until_unlocked(&dir.join("db"));
     }
 
     /// A closed sled database of `keys` small keys, made with `segment_size`; `reopened`
@@ -427,7 +440,7 @@ mod tests {
             db.insert(i.to_be_bytes(), [7u8; 50].as_slice()).unwrap();
         }
         db.flush().unwrap();
-        drop(db);
+        close(db, path);
         if reopened {
             SledBackend::open(path, None, 16).unwrap();
         }
