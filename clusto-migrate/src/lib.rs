@@ -148,8 +148,13 @@ struct Cells {
 }
 
 impl Cells {
+    /// The name of the column read next.
+    fn column(&self) -> &'static str {
+        self.columns.get(self.at).copied().unwrap_or("?")
+    }
+
     fn next(&mut self) -> (Cell, &'static str) {
-        let column = self.columns.get(self.at).copied().unwrap_or("?");
+        let column = self.column();
         self.at += 1;
         (self.cells.next().unwrap_or(Cell::Null), column)
     }
@@ -166,22 +171,23 @@ impl Cells {
         }
     }
 
+    /// What `read` reads, which must not be NULL.
+    fn required<T>(&mut self, read: fn(&mut Self) -> Result<Option<T>>, wanted: &str) -> Result<T> {
+        let column = self.column();
+        read(self)?.ok_or_else(|| Self::bad(column, &Cell::Null, wanted))
+    }
+
     fn int(&mut self) -> Result<i64> {
-        match self.next() {
-            (Cell::Int(i), _) => Ok(i),
-            (other, column) => Err(Self::bad(column, &other, "an integer")),
-        }
+        self.required(Self::opt_int, "an integer")
     }
 
     /// A row id or version: a non-negative integer.
     fn id(&mut self) -> Result<u64> {
-        let column = self.columns.get(self.at).copied().unwrap_or("?");
-        let i = self.int()?;
-        u64::try_from(i).map_err(|_| Error::InvalidValue(format!("{column} is negative ({i})")))
+        self.required(Self::opt_id, "an integer")
     }
 
     fn opt_id(&mut self) -> Result<Option<u64>> {
-        let column = self.columns.get(self.at).copied().unwrap_or("?");
+        let column = self.column();
         self.opt_int()?
             .map(|i| {
                 u64::try_from(i)
@@ -199,10 +205,7 @@ impl Cells {
     }
 
     fn text(&mut self) -> Result<String> {
-        match self.next() {
-            (Cell::Text(t), _) => Ok(t),
-            (other, column) => Err(Self::bad(column, &other, "text")),
-        }
+        self.required(Self::opt_text, "text")
     }
 
     /// A datetime: server-native, or text as SQLite holds it.
@@ -570,5 +573,49 @@ fn canonical(v: &serde_json::Value) -> String {
             a.iter().map(canonical).collect::<Vec<_>>().join(",")
         ),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(row: Vec<Cell>) -> Cells {
+        Cells {
+            cells: row.into_iter(),
+            columns: &["entity_id", "name", "version"],
+            at: 0,
+        }
+    }
+
+    fn message(e: Error) -> String {
+        match e {
+            Error::InvalidValue(m) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn cells_name_the_column_of_a_value_they_refuse() {
+        let mut ok = cells(vec![Cell::Int(7), Cell::Text("a".into()), Cell::Null]);
+        assert_eq!(ok.id().unwrap(), 7);
+        assert_eq!(ok.text().unwrap(), "a");
+        assert_eq!(ok.opt_id().unwrap(), None);
+
+        let null = |row| message(cells(row).id().unwrap_err());
+        assert_eq!(null(vec![Cell::Null]), "entity_id is NULL, not an integer");
+        assert_eq!(null(vec![Cell::Int(-2)]), "entity_id is negative (-2)");
+        assert_eq!(
+            null(vec![Cell::Text("x".into())]),
+            "entity_id is the text 'x', not an integer"
+        );
+        let mut text = cells(vec![Cell::Int(1), Cell::Null]);
+        text.int().unwrap();
+        assert_eq!(message(text.text().unwrap_err()), "name is NULL, not text");
+        let mut past_the_end = cells(vec![]);
+        assert_eq!(
+            message(past_the_end.int().unwrap_err()),
+            "entity_id is NULL, not an integer"
+        );
     }
 }
