@@ -12,10 +12,12 @@ use clap::{CommandFactory, Parser};
 use clusto_core::{Clusto, Durability, Error, OpenOptions, TxMeta};
 
 use crate::commands::Ctx;
+use crate::output::Format;
 
+/// sled's start allocates one small page-table entry per storage page; mimalloc serves
+/// them about a third faster than glibc (benches/RESULTS.md, start-up).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use crate::output::Format;
 
 /// Exit codes (also listed in `clusto --help`).
 mod exit {

@@ -8,6 +8,8 @@ mod session;
 
 use pyo3::prelude::*;
 
+/// The Rust side's allocator: sled's write path allocates and frees many small nodes,
+/// and the build benchmark ran ~16% faster with mimalloc than with glibc.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
