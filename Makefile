@@ -32,6 +32,7 @@ demo: python-release
 test: lint test-rust test-python test-c
 
 lint:
+	bash .ci/no-shared
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 

@@ -430,8 +430,7 @@ fn config_file_and_environment() {
 #[test]
 fn migrate_the_legacy_sample() {
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/legacy/sample-clusto.db");
-    assert!(sample.exists(), "shared/legacy/sample-clusto.db is missing");
+        .join("../clusto-migrate/tests/fixtures/legacy/sample-clusto.db");
     let db = Db::new();
     let copy = db._dir.path().join("sample.db");
     std::fs::copy(&sample, &copy).unwrap();

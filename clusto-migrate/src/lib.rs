@@ -488,7 +488,7 @@ fn import(
 }
 
 /// The "expected view" of a database in the format of the legacy sample
-/// (`shared/legacy/README.md` §3): latest version, live entities with their live
+/// (`tests/fixtures/legacy/README.md` §3): latest version, live entities with their live
 /// attributes (hidden ones included), counters, versions, and the names visible as of
 /// each of `as_of`. Comparing this document before and after a migration checks it.
 pub fn legacy_view(db: &Clusto, as_of: &[u64]) -> Result<serde_json::Value> {

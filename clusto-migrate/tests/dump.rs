@@ -6,7 +6,7 @@ use clusto_core::Clusto;
 
 fn migrated(dir: &std::path::Path) -> Clusto {
     let sample =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/legacy/sample-clusto.db");
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy/sample-clusto.db");
     let copy = dir.join("sample.db");
     std::fs::copy(sample, &copy).unwrap();
     let db = Clusto::open(dir.join("source")).unwrap();

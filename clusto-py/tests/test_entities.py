@@ -140,7 +140,9 @@ def test_migrate_the_legacy_sample(tmp_path):
     import os
     import shutil
 
-    sample = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "legacy", "sample-clusto.db")
+    sample = os.path.join(
+        os.path.dirname(__file__), "..", "..", "clusto-migrate", "tests", "fixtures", "legacy", "sample-clusto.db"
+    )
     copy = tmp_path / "sample.db"
     shutil.copy(sample, copy)
     clusto.connect(str(tmp_path / "db"))

@@ -7,16 +7,15 @@ use std::path::{Path, PathBuf};
 
 use clusto_core::Clusto;
 
-/// The legacy sample database, if it is beside the repository.
-pub fn sample() -> Option<PathBuf> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/legacy/sample-clusto.db");
-    path.exists().then_some(path)
+/// The legacy sample database made by the original clusto, kept as a fixture
+/// (`tests/fixtures/legacy/README.md` says how it was made).
+pub fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy/sample-clusto.db")
 }
 
 /// A copy of the sample in `dir` (the original file is never opened for writing).
 pub fn sample_copy(dir: &Path) -> PathBuf {
-    let source = sample().expect("shared/legacy/sample-clusto.db is missing beside the repository");
+    let source = sample();
     let copy = dir.join("sample.db");
     std::fs::copy(&source, &copy).unwrap();
     copy
@@ -44,7 +43,7 @@ pub fn assert_complete(report: &clusto_migrate::Report) {
 /// (`sample-clusto.expected.json`), part by part and entity by entity so that a
 /// difference is shown where it is.
 pub fn assert_expected_view(db: &Clusto) {
-    let source = sample().expect("shared/legacy/sample-clusto.db is missing");
+    let source = sample();
     let expected: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(source.with_file_name("sample-clusto.expected.json")).unwrap(),
     )
