@@ -38,7 +38,7 @@ Exit codes: 0 ok, 1 other error, 2 not found, 3 invalid input (including usage),
 #[derive(Parser)]
 #[command(name = "clusto", version, about = "Inventory, grouping, connections, resources and history of infrastructure: the clusto CMDB.", after_help = AFTER_HELP)]
 struct Cli {
-    /// The database: a directory path or sled:///absolute/path.
+    /// The database: a directory path, lmdb:///path, sled:///path or memory:.
     #[arg(long, env = "CLUSTODSN", global = true)]
     dsn: Option<String>,
     /// A clusto.conf with the dsn in its [clusto] section.
@@ -53,8 +53,9 @@ struct Cli {
     /// Output format of commands that print data.
     #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     format: Format,
-    /// Seconds to wait while another process holds the database.
-    #[arg(long, default_value_t = 0.0, global = true)]
+    /// Seconds a write waits while another process writes (or holds a sled database);
+    /// 0 fails at once.
+    #[arg(long, default_value_t = clusto_core::DEFAULT_LOCK_WAIT.as_secs_f64(), global = true)]
     wait: f64,
     /// Open a damaged database to read and export what remains (no changes allowed).
     #[arg(long, global = true)]
@@ -65,13 +66,12 @@ struct Cli {
 
 fn open(cli: &Cli) -> clusto_core::Result<Clusto> {
     let dsn = config::resolve_dsn(cli.dsn.as_deref(), cli.config.as_deref())?;
-    let path = clusto_core::dsn::database_path(&dsn)?;
     let options = OpenOptions {
         lock_wait: (cli.wait > 0.0).then(|| std::time::Duration::from_secs_f64(cli.wait)),
         salvage: cli.salvage,
         ..Default::default()
     };
-    Clusto::open_with(path, &options)
+    Clusto::open_with(dsn, &options)
 }
 
 fn exit_code(e: &Error) -> u8 {

@@ -1,21 +1,22 @@
-//! The database handle: opening, sharing one store per path within a process, locking
-//! against other processes, the single writer, and commits.
+//! The database handle: opening by DSN, sharing one store per path within a process,
+//! the single writer of the process, and commits.
 
 use std::collections::HashMap;
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, LazyLock, Mutex, RwLock, Weak};
+use std::sync::{Arc, Condvar, LazyLock, Mutex, Weak};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use crate::check::{self, CheckReport};
 use crate::codec::{decode, encode};
 use crate::commit_mark::{self, CommitMark};
+use crate::dsn::{self, Engine, Location};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::records::Version;
-use crate::storage::{Backend, SledBackend, Write};
+use crate::storage::{Backend, KvRead, LmdbBackend, MemoryBackend, SledBackend, Write, WriteLease};
 use crate::txn::{Transaction, TxMeta};
 use crate::view::View;
 
@@ -25,25 +26,40 @@ pub const FORMAT_VERSION: u32 = 1;
 /// When a commit reaches the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// Every commit is flushed to disk before it returns (the default).
+    /// Every commit is on disk before it returns (the default).
     #[default]
     Immediate,
-    /// Commits are flushed in the background every `every_ms` milliseconds: much
-    /// faster for many small commits, but a crash may lose the commits of the last
-    /// period (never part of one).
+    /// Group commit (LMDB): a commit is visible to every process at once and survives the
+    /// death of the process that made it (SIGKILL included), since it is in the
+    /// operating system's page cache; a background thread puts it on disk within
+    /// `every_ms`. A power cut or kernel crash may lose the commits of the last `every_ms`
+    /// — and, as LMDB documents for unsynced commits, can damage the file if the disk
+    /// reorders writes: keep `Immediate` where that matters. sled cannot give this mode.
+    Grouped {
+        /// Sync period in milliseconds.
+        every_ms: u64,
+    },
+    /// Commits are flushed in the background every `every_ms` milliseconds (sled): the
+    /// death of the process may lose the commits of the last period (never part of
+    /// one). LMDB gives the stronger [`Durability::Grouped`] for it.
     Periodic {
         /// Flush period in milliseconds.
         every_ms: u64,
     },
 }
 
+/// How long a write waits, by default, while another process holds the write lease (or
+/// an open waits for a sled database another process holds): as Python's sqlite3 does.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
+
 /// How to open a database.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OpenOptions {
     /// When commits reach the disk.
     pub durability: Durability,
-    /// How long to keep retrying while another process holds the database; `None`
-    /// fails at once with [`Error::Locked`].
+    /// How long a write waits while another process holds the write lease (and an open
+    /// of a sled database, which admits one process, waits for it) before
+    /// [`Error::Locked`]; `None` fails at once. Default [`DEFAULT_LOCK_WAIT`].
     pub lock_wait: Option<Duration>,
     /// The storage engine's page cache in MiB (`None`: [`DEFAULT_CACHE_MIB`]).
     pub cache_mib: Option<u64>,
@@ -54,7 +70,18 @@ pub struct OpenOptions {
     pub salvage: bool,
 }
 
-/// The default page cache size in MiB.
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            durability: Durability::default(),
+            lock_wait: Some(DEFAULT_LOCK_WAIT),
+            cache_mib: None,
+            salvage: false,
+        }
+    }
+}
+
+/// The default page cache size in MiB (sled; LMDB uses the operating system's).
 pub const DEFAULT_CACHE_MIB: u64 = 256;
 
 /// Lets one thread at a time hold the write transaction, without tying the
@@ -97,50 +124,32 @@ impl WriterGate {
 pub(crate) struct Shared {
     pub(crate) backend: Box<dyn Backend>,
     pub(crate) writer: WriterGate,
-    /// Held shared by readers and exclusively while a commit is applied, so a read never
-    /// sees part of a commit.
-    visibility: RwLock<()>,
+    /// How long a write waits for another process's lease.
+    pub(crate) lock_wait: Option<Duration>,
     durability: Durability,
     path: Option<PathBuf>,
     /// Why a write to the store failed, once one has: the store's memory may then hold a
     /// commit the disk does not, so the handle refuses all further work until reopened.
     failed_write: Mutex<Option<String>>,
-    /// The newest version known to be on disk (on-disk databases only).
-    mark: Option<CommitMark>,
     /// Opened to salvage a damaged database: reads only.
     salvage: bool,
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        // Durable commits were flushed and marked as they came; a clean close flushes
-        // and marks the periodic ones.
-        if matches!(self.durability, Durability::Periodic { .. })
-            && self.writable().is_ok()
-            && let Ok(latest) = View::new(self.backend.as_ref(), None).latest_version()
-        {
-            let _ = self.flush_through(latest);
-        }
-    }
+    /// The directory of a temporary database, removed after the backend closes.
+    _temporary: Option<tempfile::TempDir>,
 }
 
 impl Shared {
-    /// Applies `writes` as one atomic batch and, when durable, flushes them. A failure
-    /// here leaves unknown whether the batch reached the disk: the handle is then
-    /// poisoned, and reopening the database recovers whichever state the disk holds
-    /// (the whole batch or none of it). `version` is the newest version the batch
-    /// writes.
-    pub(crate) fn commit(&self, writes: Vec<Write>, version: Version) -> Result<()> {
+    /// Applies `writes` through `lease` as one atomic commit. A failure here leaves
+    /// unknown whether the batch reached the disk: the handle is then poisoned, and
+    /// reopening the database recovers whichever state the disk holds (the whole batch
+    /// or none of it). `version` is the newest version the batch writes.
+    pub(crate) fn commit(
+        &self,
+        lease: Box<dyn WriteLease>,
+        writes: Vec<Write>,
+        version: Version,
+    ) -> Result<()> {
         self.writable()?;
-        let written = {
-            let _exclusive = self.visibility.write().unwrap_or_else(|e| e.into_inner());
-            self.backend.apply(writes)
-        };
-        let flushed = written.and_then(|()| match self.durability {
-            Durability::Immediate => self.flush_through(version),
-            Durability::Periodic { .. } => Ok(()),
-        });
-        flushed.map_err(|e| {
+        lease.commit(writes, version).map_err(|e| {
             let cause = e.to_string();
             *self.failed_write.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause.clone());
             Error::Io(format!(
@@ -150,20 +159,10 @@ impl Shared {
         })
     }
 
-    /// Flushes the store, then records in the commit mark that `latest` — read before
-    /// the flush began — is on disk.
-    fn flush_through(&self, latest: Version) -> Result<()> {
-        self.backend.flush()?;
-        match &self.mark {
-            Some(mark) => mark.record(latest),
-            None => Ok(()),
-        }
-    }
-
     /// Fails when the handle may not write: opened to salvage, or poisoned.
     pub(crate) fn writable(&self) -> Result<()> {
         if self.salvage {
-            return Err(Error::Conflict(
+            return Err(Error::ReadOnly(
                 "the database was opened to salvage it: it can be read and exported, not \
                  changed"
                     .into(),
@@ -184,13 +183,25 @@ impl Shared {
     }
 }
 
+/// Fails unless `bytes` is the format version this build reads.
+fn check_format(bytes: &[u8]) -> Result<()> {
+    let found: u32 = decode(bytes, &|| "the format version".into())?;
+    if found != FORMAT_VERSION {
+        return Err(Error::UnsupportedFormat {
+            found,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(())
+}
+
 /// Refuses to make a database inside an existing directory that holds other files: a
 /// mistyped path (a home directory, `/etc`) must not get sled's files scattered into it.
 fn refuse_foreign_directory(path: &Path) -> Result<()> {
     let Ok(mut entries) = std::fs::read_dir(path) else {
         return Ok(()); // missing (it is created) or not a directory (creating it fails)
     };
-    let holds_database = path.join("db").is_file(); // sled's log
+    let holds_database = engine_of(path).is_some();
     if !holds_database && entries.next().is_some() {
         return Err(Error::InvalidValue(format!(
             "{} is a directory with other files and no clusto database in it; give a new or \
@@ -199,6 +210,17 @@ fn refuse_foreign_directory(path: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The engine of the database in directory `path`, if it holds one.
+fn engine_of(path: &Path) -> Option<Engine> {
+    if path.join(crate::storage::LMDB_DATA_FILE).is_file() {
+        Some(Engine::Lmdb)
+    } else if path.join("db").is_file() {
+        Some(Engine::Sled) // sled's log
+    } else {
+        None
+    }
 }
 
 /// Databases open in this process, by canonical path, so that two opens share one store
@@ -213,17 +235,54 @@ pub struct Clusto {
 }
 
 impl Clusto {
-    /// Opens the database in directory `path`, creating it (mode 0700) if missing, with
-    /// durable commits and no waiting for a lock.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::open_with(path, &OpenOptions::default())
+    /// Opens the database `dsn` names, creating it if missing, with durable commits and
+    /// the default wait for another process's write lease. `dsn` is a directory path
+    /// (an existing database opens with the engine that made it; a new one is LMDB),
+    /// `lmdb:///path`, `sled:///path` or `memory:` (see [`crate::dsn`]).
+    pub fn open(dsn: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(dsn, &OpenOptions::default())
     }
 
-    /// Opens the database in directory `path` with `options`. A database already open in
-    /// this process is shared, and keeps the options it was first opened with.
-    pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
-        let path = path.as_ref();
+    /// Opens the database `dsn` names (as [`Clusto::open`]) with `options`. A database
+    /// already open in this process is shared, and keeps the options it was first
+    /// opened with.
+    pub fn open_with(dsn: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
+        match dsn::locate(dsn.as_ref())? {
+            Location::Memory => Self::build(
+                Box::new(MemoryBackend::new()),
+                options,
+                None,
+                None,
+            ),
+            Location::Directory { path, engine } => Self::open_directory(&path, engine, options),
+        }
+    }
+
+    fn open_directory(path: &Path, asked: Option<Engine>, options: &OpenOptions) -> Result<Self> {
         refuse_foreign_directory(path)?;
+        let found = engine_of(path);
+        let engine = match (asked, found) {
+            (Some(asked), Some(found)) if asked != found => {
+                return Err(Error::InvalidValue(format!(
+                    "{} holds a {} database, not {}: open it as {}:///{}, or copy it with \
+                     `clusto copy`",
+                    path.display(),
+                    found.scheme(),
+                    asked.scheme(),
+                    found.scheme(),
+                    path.display().to_string().trim_start_matches('/'),
+                )));
+            }
+            (_, Some(found)) => found,
+            (Some(asked), None) => asked,
+            (None, None) => Engine::Lmdb,
+        };
+        if options.salvage && engine != Engine::Sled && found.is_none() {
+            return Err(Error::NotFound(format!(
+                "there is no database to salvage in {}",
+                path.display()
+            )));
+        }
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -234,17 +293,41 @@ impl Clusto {
         if let Some(shared) = open.get(&canonical).and_then(Weak::upgrade) {
             return Ok(Clusto { shared });
         }
+        let db = match engine {
+            Engine::Lmdb => {
+                let backend = LmdbBackend::open(&canonical, options.durability)?;
+                Self::build(Box::new(backend), options, Some(canonical.clone()), None)?
+            }
+            Engine::Sled => Self::open_sled(path, &canonical, options)?,
+        };
+        open.retain(|_, weak| weak.strong_count() > 0);
+        open.insert(canonical, Arc::downgrade(&db.shared));
+        Ok(db)
+    }
+
+    /// Opens a sled database: one process at a time, so an open waits up to
+    /// `lock_wait` for another process to close it; a commit mark reports a log that
+    /// lost commits.
+    fn open_sled(path: &Path, canonical: &Path, options: &OpenOptions) -> Result<Self> {
         let flush_every = match options.durability {
             Durability::Immediate => None,
             Durability::Periodic { every_ms } => Some(every_ms.max(1)),
+            Durability::Grouped { .. } => {
+                return Err(Error::InvalidValue(format!(
+                    "{}: sled cannot give grouped durability (a commit that survives the \
+                     death of the process without being flushed); use immediate or \
+                     periodic, or move the database to LMDB with `clusto copy`",
+                    path.display()
+                )));
+            }
         };
         let started = Instant::now();
         let backend = loop {
             let cache = options.cache_mib.unwrap_or(DEFAULT_CACHE_MIB);
             let opened = if options.salvage {
-                SledBackend::salvage(&canonical, cache)
+                SledBackend::salvage(canonical, cache)
             } else {
-                SledBackend::open(&canonical, flush_every, cache)
+                SledBackend::open(canonical, flush_every, cache)
             };
             match opened {
                 Err(Error::Locked { .. })
@@ -261,9 +344,12 @@ impl Clusto {
             }
         };
         // A salvage neither trusts nor moves the mark.
-        let (mark, recorded) = match options.salvage {
-            true => (None, 0),
-            false => CommitMark::open(&canonical).map(|(m, r)| (Some(m), r))?,
+        let (backend, recorded) = match options.salvage {
+            true => (backend, 0),
+            false => {
+                let (mark, recorded) = CommitMark::open(canonical)?;
+                (backend.with_mark(mark), recorded)
+            }
         };
         // An empty store is new unless the mark says commits were made to it: then it
         // is a log that lost everything, and writing its format would change it.
@@ -272,27 +358,50 @@ impl Clusto {
         }
         let db = Self::build(
             Box::new(backend),
-            options.durability,
-            Some(canonical.clone()),
-            mark,
-            options.salvage,
+            options,
+            Some(canonical.to_path_buf()),
+            None,
         )?;
         let latest = db.latest_version()?;
         if latest < recorded {
             return Err(commit_mark::behind_mark(path, latest, recorded));
         }
-        open.retain(|_, weak| weak.strong_count() > 0);
-        open.insert(canonical, Arc::downgrade(&db.shared));
         Ok(db)
     }
 
-    /// A new, empty database in a temporary location, removed when the last handle drops.
+    /// A new, empty database in a temporary directory (on the default engine), removed
+    /// when the last handle drops. Its commits are not synced: it does not outlive the
+    /// process anyway.
     pub fn temporary() -> Result<Self> {
-        Self::with_backend(
-            Box::new(SledBackend::temporary()?),
-            Durability::Periodic { every_ms: 1000 },
-            None,
-        )
+        let dir = tempfile::Builder::new()
+            .prefix("clusto-")
+            .tempdir()
+            .map_err(|e| Error::Io(format!("cannot make a temporary directory: {e}")))?;
+        let options = OpenOptions {
+            durability: Durability::Grouped { every_ms: 60_000 },
+            ..OpenOptions::default()
+        };
+        let backend = LmdbBackend::open(dir.path(), options.durability)?;
+        Self::build(Box::new(backend), &options, None, Some(dir))
+    }
+
+    /// A new, empty database on the engine `scheme` names (`lmdb`, `sled` or `memory`),
+    /// removed when the last handle drops: for suites that run on every engine.
+    pub fn temporary_on(scheme: &str) -> Result<Self> {
+        match scheme {
+            "lmdb" => Self::temporary(),
+            "memory" => Self::open("memory:"),
+            "sled" => {
+                let options = OpenOptions {
+                    durability: Durability::Periodic { every_ms: 1000 },
+                    ..OpenOptions::default()
+                };
+                Self::build(Box::new(SledBackend::temporary()?), &options, None, None)
+            }
+            other => Err(Error::InvalidValue(format!(
+                "unknown engine '{other}' (expected lmdb, sled or memory)"
+            ))),
+        }
     }
 
     /// Uses any [`Backend`]; checks (or, when empty, writes) the format version.
@@ -301,49 +410,52 @@ impl Clusto {
         durability: Durability,
         path: Option<PathBuf>,
     ) -> Result<Self> {
-        Self::build(backend, durability, path, None, false)
+        let options = OpenOptions {
+            durability,
+            ..OpenOptions::default()
+        };
+        Self::build(backend, &options, path, None)
     }
 
     fn build(
         backend: Box<dyn Backend>,
-        durability: Durability,
+        options: &OpenOptions,
         path: Option<PathBuf>,
-        mark: Option<CommitMark>,
-        salvage: bool,
+        temporary: Option<tempfile::TempDir>,
     ) -> Result<Self> {
         let format_key = keys::meta("format");
-        match backend.get(&format_key)? {
-            Some(bytes) => {
-                let found: u32 = decode(&bytes, &|| "the format version".into())?;
-                if found != FORMAT_VERSION {
-                    return Err(Error::UnsupportedFormat {
-                        found,
-                        supported: FORMAT_VERSION,
-                    });
-                }
-            }
+        let stored = backend.snapshot()?.get(&format_key)?;
+        match stored {
+            Some(bytes) => check_format(&bytes)?,
             // A salvage changes nothing, not even an empty store.
-            None if salvage && backend.is_empty()? => {}
-            None if backend.is_empty()? => {
-                backend.apply(vec![(format_key, Some(encode(&FORMAT_VERSION)))])?;
-                backend.flush()?;
-            }
+            None if options.salvage && backend.is_empty()? => {}
             None => {
-                return Err(Error::Corrupt(
-                    "the database has data but no format version".into(),
-                ));
+                // Decided under the lease: another process may be making it right now.
+                let lease = backend.begin_write(options.lock_wait)?;
+                match lease.get(&format_key)? {
+                    Some(bytes) => check_format(&bytes)?,
+                    None if lease.scan(&[], None, false).next().is_none() => {
+                        lease.commit(vec![(format_key, Some(encode(&FORMAT_VERSION)))], 0)?;
+                        backend.flush()?;
+                    }
+                    None => {
+                        return Err(Error::Corrupt(
+                            "the database has data but no format version".into(),
+                        ));
+                    }
+                }
             }
         }
         Ok(Clusto {
             shared: Arc::new(Shared {
                 backend,
                 writer: WriterGate::default(),
-                visibility: RwLock::new(()),
-                durability,
+                lock_wait: options.lock_wait,
+                durability: options.durability,
                 path,
                 failed_write: Mutex::new(None),
-                mark,
-                salvage,
+                salvage: options.salvage,
+                _temporary: temporary,
             }),
         })
     }
@@ -362,12 +474,8 @@ impl Clusto {
     /// lands while it runs. Do not commit from inside `read`.
     pub fn read<T>(&self, read: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
         self.shared.usable()?;
-        let _shared = self
-            .shared
-            .visibility
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        read(&View::new(self.shared.backend.as_ref(), None))
+        let snapshot = self.shared.backend.snapshot()?;
+        read(&View::new(snapshot.as_ref(), None))
     }
 
     /// Runs `read` against the state as of the end of version `version`.
@@ -377,12 +485,8 @@ impl Clusto {
         read: impl FnOnce(&View<'_>) -> Result<T>,
     ) -> Result<T> {
         self.shared.usable()?;
-        let _shared = self
-            .shared
-            .visibility
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        read(&View::new(self.shared.backend.as_ref(), Some(version)))
+        let snapshot = self.shared.backend.snapshot()?;
+        read(&View::new(snapshot.as_ref(), Some(version)))
     }
 
     /// Opens the write transaction, waiting while another thread holds it. Fails with
@@ -411,13 +515,13 @@ impl Clusto {
 
     /// Verifies every record and index entry; see [`CheckReport`].
     pub fn check(&self) -> Result<CheckReport> {
-        self.read(|_| check::run(self.shared.backend.as_ref()))
+        self.shared.usable()?;
+        check::run(self.shared.backend.snapshot()?.as_ref())
     }
 
     /// Flushes everything committed to disk.
     pub fn flush(&self) -> Result<()> {
-        let latest = self.latest_version()?;
-        self.shared.flush_through(latest)
+        self.shared.backend.flush()
     }
 
     /// The newest version the database's commit mark records as committed to disk;
@@ -431,6 +535,11 @@ impl Clusto {
     /// When this handle's commits reach the disk.
     pub fn durability(&self) -> Durability {
         self.shared.durability
+    }
+
+    /// The storage engine: `lmdb`, `sled` or `memory`.
+    pub fn engine(&self) -> &'static str {
+        self.shared.backend.engine()
     }
 
     /// Bytes the database occupies on disk.

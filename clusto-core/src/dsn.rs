@@ -1,67 +1,145 @@
-//! Connection strings: which database a DSN names. Shared by the CLI and the bindings so
-//! that every consumer accepts the same forms and gives the same errors.
+//! Connection strings: which database a DSN names, on which engine. Read once here, for
+//! [`crate::Clusto::open`], so that every consumer accepts the same forms and gives the
+//! same errors.
+//!
+//! | DSN | database |
+//! | --- | --- |
+//! | `/path/to/dir`, `relative/dir` | the directory's database; a new one is LMDB |
+//! | `lmdb:///path` | LMDB in that directory |
+//! | `sled:///path` | sled 0.34 in that directory (databases of the first release) |
+//! | `memory:` | a new database in memory, gone when its last handle drops |
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// The database directory a DSN names: a filesystem path, or `sled:///absolute/path`.
+/// A storage engine for a database in a directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// LMDB: the default; many processes at once.
+    Lmdb,
+    /// sled 0.34: one process at a time.
+    Sled,
+}
+
+impl Engine {
+    /// The engine's DSN scheme.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Engine::Lmdb => "lmdb",
+            Engine::Sled => "sled",
+        }
+    }
+}
+
+/// Where a DSN points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A database in a directory; `engine` is `None` for a plain path, whose engine is
+    /// the one of the database found there (LMDB for a new one).
+    Directory {
+        /// The directory.
+        path: PathBuf,
+        /// The engine the DSN asks for.
+        engine: Option<Engine>,
+    },
+    /// A new database in memory.
+    Memory,
+}
+
+/// Reads a DSN given as a path (a path that is not valid UTF-8 is a plain path).
 ///
-/// SQL URLs of the original clusto (`sqlite:///…`, `mysql://…`, `postgresql://…`) are
-/// refused with an error that points to `clusto migrate`, which imports such a database.
-pub fn database_path(dsn: &str) -> Result<PathBuf> {
+/// SQL URLs of the original clusto (`sqlite:///…`, `mysql://…`) are refused with an error
+/// that points to `clusto migrate`, which imports such a database.
+pub fn locate(dsn: &Path) -> Result<Location> {
+    match dsn.to_str() {
+        Some(text) => parse(text),
+        None => Ok(Location::Directory {
+            path: dsn.to_path_buf(),
+            engine: None,
+        }),
+    }
+}
+
+/// Reads a DSN.
+pub fn parse(dsn: &str) -> Result<Location> {
     let dsn = dsn.trim();
     if dsn.is_empty() {
         return Err(Error::InvalidValue("the DSN is empty".into()));
     }
-    if let Some(rest) = dsn.strip_prefix("sled://") {
-        if !rest.starts_with('/') {
-            return Err(Error::InvalidValue(format!(
-                "DSN '{dsn}' must name an absolute path: sled:///absolute/path"
-            )));
-        }
-        return Ok(PathBuf::from(rest));
+    if dsn == "memory:" || dsn == "memory://" {
+        return Ok(Location::Memory);
     }
-    if let Some((scheme, _)) = dsn.split_once("://") {
-        let sql = [
-            "sqlite",
-            "mysql",
-            "postgres",
-            "postgresql",
-            "mssql",
-            "oracle",
-        ];
-        let base = scheme.split('+').next().unwrap_or(scheme);
-        if sql.contains(&base) {
-            return Err(Error::InvalidValue(format!(
-                "DSN '{dsn}' names an SQL database of the original clusto; import it with \
-                 `clusto migrate --from '{dsn}'` and use the path of the new database"
-            )));
-        }
+    let Some((scheme, rest)) = dsn.split_once("://") else {
+        return Ok(Location::Directory {
+            path: PathBuf::from(dsn),
+            engine: None,
+        });
+    };
+    let engine = match scheme {
+        "lmdb" => Engine::Lmdb,
+        "sled" => Engine::Sled,
+        _ => return Err(unknown_scheme(dsn, scheme)),
+    };
+    if !rest.starts_with('/') {
         return Err(Error::InvalidValue(format!(
-            "DSN '{dsn}' has unknown scheme '{scheme}' (expected a path or sled:///path)"
+            "DSN '{dsn}' must name an absolute path: {scheme}:///absolute/path"
         )));
     }
-    Ok(PathBuf::from(dsn))
+    Ok(Location::Directory {
+        path: PathBuf::from(rest),
+        engine: Some(engine),
+    })
+}
+
+fn unknown_scheme(dsn: &str, scheme: &str) -> Error {
+    let sql = ["sqlite", "mysql", "mssql", "oracle"];
+    let base = scheme.split('+').next().unwrap_or(scheme);
+    if sql.contains(&base) {
+        return Error::InvalidValue(format!(
+            "DSN '{dsn}' names an SQL database of the original clusto; import it with \
+             `clusto migrate --from '{dsn}'` and use the path of the new database"
+        ));
+    }
+    if base == "postgres" || base == "postgresql" {
+        return Error::InvalidValue(format!(
+            "DSN '{dsn}': this build has no PostgreSQL backend; to import a database of the \
+             original clusto, run `clusto migrate --from '{dsn}'`"
+        ));
+    }
+    Error::InvalidValue(format!(
+        "DSN '{dsn}' has unknown scheme '{scheme}' (expected a path, lmdb:///path, \
+         sled:///path or memory:)"
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn dir(path: &str, engine: Option<Engine>) -> Location {
+        Location::Directory {
+            path: PathBuf::from(path),
+            engine,
+        }
+    }
+
     #[test]
-    fn paths_and_sled_urls() {
+    fn paths_and_engine_urls() {
+        assert_eq!(parse("/var/lib/clusto").unwrap(), dir("/var/lib/clusto", None));
+        assert_eq!(parse("rel/db").unwrap(), dir("rel/db", None));
         assert_eq!(
-            database_path("/var/lib/clusto").unwrap(),
-            PathBuf::from("/var/lib/clusto")
+            parse("sled:///srv/db").unwrap(),
+            dir("/srv/db", Some(Engine::Sled))
         );
-        assert_eq!(database_path("rel/db").unwrap(), PathBuf::from("rel/db"));
         assert_eq!(
-            database_path("sled:///srv/db").unwrap(),
-            PathBuf::from("/srv/db")
+            parse("lmdb:///srv/db").unwrap(),
+            dir("/srv/db", Some(Engine::Lmdb))
         );
-        assert!(database_path("sled://relative").is_err());
-        assert!(database_path("  ").is_err());
+        assert_eq!(parse("memory:").unwrap(), Location::Memory);
+        assert!(parse("sled://relative").is_err());
+        assert!(parse("lmdb://relative").is_err());
+        assert!(parse("  ").is_err());
     }
 
     #[test]
@@ -71,14 +149,10 @@ mod tests {
             "mysql://u@h/db",
             "postgresql+psycopg2://h/db",
         ] {
-            let e = database_path(dsn).unwrap_err().to_string();
+            let e = parse(dsn).unwrap_err().to_string();
             assert!(e.contains("clusto migrate"), "{e}");
         }
-        assert!(
-            database_path("http://api")
-                .unwrap_err()
-                .to_string()
-                .contains("unknown scheme")
-        );
+        let e = parse("http://api").unwrap_err().to_string();
+        assert!(e.contains("unknown scheme 'http'"), "{e}");
     }
 }

@@ -43,7 +43,11 @@ pub enum Error {
     /// transaction opened by the thread that already holds one).
     #[error("{0}")]
     Conflict(String),
-    /// Another process holds the database.
+    /// The handle may only read (a database opened to salvage it).
+    #[error("{0}")]
+    ReadOnly(String),
+    /// Another process holds the database (sled) or its write lease, longer than the
+    /// handle waits.
     #[error("database {} is locked by another process", path.display())]
     Locked {
         /// The database directory that could not be locked.

@@ -11,7 +11,7 @@ use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::index;
 use crate::keys::{self, Key, space};
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
-use crate::storage::{Layered, Pending};
+use crate::storage::{Layered, Pending, WriteLease};
 use crate::validate;
 use crate::value::{Timestamp, Value};
 use crate::view::View;
@@ -117,6 +117,8 @@ pub(crate) const CHANGES_PER_CHUNK: usize = 4096;
 /// undone on its own, leaving the transaction's earlier work in place.
 pub struct Transaction {
     shared: Arc<Shared>,
+    /// The write lease across processes; `None` once committed.
+    lease: Option<Box<dyn WriteLease>>,
     pending: Pending,
     changes: Vec<Change>,
     version: Version,
@@ -127,9 +129,12 @@ impl Transaction {
     pub(crate) fn begin(shared: Arc<Shared>, meta: TxMeta) -> Result<Self> {
         shared.writable()?;
         shared.writer.acquire()?;
-        let latest = View::new(shared.backend.as_ref(), None).latest_version();
-        let version = match latest {
-            Ok(v) => v + 1,
+        let leased = shared.backend.begin_write(shared.lock_wait).and_then(|lease| {
+            let latest = View::new(lease.as_ref(), None).latest_version()?;
+            Ok((lease, latest + 1))
+        });
+        let (lease, version) = match leased {
+            Ok(leased) => leased,
             Err(e) => {
                 shared.writer.release();
                 return Err(e);
@@ -137,6 +142,7 @@ impl Transaction {
         };
         Ok(Transaction {
             shared,
+            lease: Some(lease),
             pending: Pending::default(),
             changes: Vec::new(),
             version,
@@ -151,7 +157,8 @@ impl Transaction {
 
     /// A live view that includes this transaction's own writes.
     pub fn view(&self) -> View<'_> {
-        View::layered(Layered::new(self.shared.backend.as_ref(), &self.pending))
+        let lease = self.lease.as_deref().expect("a transaction holds its lease until commit");
+        View::layered(Layered::new(lease, &self.pending))
     }
 
     /// Runs one operation so that it applies whole or not at all.
@@ -518,8 +525,14 @@ impl Transaction {
     /// Applies the pending writes as they are (an import wrote its own version records,
     /// up to `latest`).
     pub(crate) fn commit_raw(mut self, latest: Version) -> Result<()> {
+        self.apply(latest)
+    }
+
+    /// Commits the pending writes through the lease; `version` is the newest they record.
+    fn apply(&mut self, version: Version) -> Result<()> {
         let writes = std::mem::take(&mut self.pending).into_writes();
-        self.shared.commit(writes, latest)
+        let lease = self.lease.take().expect("a transaction commits once");
+        self.shared.commit(lease, writes, version)
     }
 
     /// Drops the changes that name rows this transaction created and deleted again: they
@@ -597,14 +610,15 @@ impl Transaction {
                 .into_bytes();
             self.put_key(key, encode(&chunk.to_vec()));
         }
-        let writes = std::mem::take(&mut self.pending).into_writes();
-        self.shared.commit(writes, version)?;
+        self.apply(version)?;
         Ok(Some(version))
     }
 }
 
 impl Drop for Transaction {
     fn drop(&mut self) {
+        // The lease goes first: the next writer of this process takes it at once.
+        self.lease = None;
         self.shared.writer.release();
     }
 }

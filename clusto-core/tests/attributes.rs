@@ -1,11 +1,13 @@
 //! Attributes: add, set, delete, the filters of reference §6, counters, typed values.
 
+mod common;
+
 use clusto_core::{
     AttrFilter, Clusto, Datatype, EntityId, Error, NewAttr, NumberMatch, Timestamp, TxMeta, Value,
 };
 
 fn setup() -> (Clusto, EntityId) {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let id = db
         .write(TxMeta::default(), |tx| {
             Ok(tx.create_entity("s1", "server", "basicserver")?.id)
@@ -164,7 +166,7 @@ fn filters_follow_the_original() {
 
 #[test]
 fn queries_across_entities_use_every_index() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let ids = db
         .write(TxMeta::default(), |tx| {
             let mut ids = Vec::new();
@@ -311,7 +313,7 @@ fn counters() {
 
 #[test]
 fn subkey_queries_find_relation_values_too() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     db.write(TxMeta::default(), |tx| {
         let a = tx.create_entity("a", "t", "d")?;
         let b = tx.create_entity("b", "t", "d")?;

@@ -1,12 +1,14 @@
 //! Containment: insert rules per container kind, contents, parents, pools, siblings,
 //! merged attributes and the adjacency map.
 
+mod common;
+
 use clusto_core::{
     AttrFilter, Clusto, Entity, EntityId, Error, NewAttr, Related, Transaction, TxMeta,
 };
 
 fn setup(build: impl FnOnce(&mut Transaction) -> clusto_core::Result<()>) -> Clusto {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     db.write(TxMeta::default(), build).unwrap();
     db
 }

@@ -1,7 +1,9 @@
 //! The driver registry, creation by driver, properties and the clustometa singleton.
 
+mod common;
+
 use clusto_core::drivers::{self, DriverSpec};
-use clusto_core::{AttrFilter, Behaviour, Clusto, Error, NewAttr, TxMeta, Value};
+use clusto_core::{AttrFilter, Behaviour, Error, NewAttr, TxMeta, Value};
 
 #[test]
 fn builtins_have_the_original_names() {
@@ -50,7 +52,7 @@ fn builtins_have_the_original_names() {
 
 #[test]
 fn create_stores_non_null_defaults_and_given_properties() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let (rack, ipm) = db
         .write(TxMeta::default(), |tx| {
             let rack = tx.create("basicrack", "r1", &[("maxu", Value::Int(42))])?;
@@ -117,7 +119,7 @@ fn runtime_drivers_inherit_and_unknown_drivers_load_as_generic() {
     assert_eq!(registered.behaviour, Behaviour::Device);
     assert!(drivers::is_a("testgpuserver", "basicserver"));
 
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     db.write(TxMeta::default(), |tx| {
         let gpu = tx.create("testgpuserver", "g1", &[])?;
         assert_eq!(tx.view().property(gpu.id, "gpus")?, Some(Value::Int(8)));
@@ -142,7 +144,7 @@ fn runtime_drivers_inherit_and_unknown_drivers_load_as_generic() {
 
 #[test]
 fn init_clusto_is_idempotent() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let meta = db.write(TxMeta::default(), |tx| tx.init_clusto()).unwrap();
     assert_eq!(
         (meta.name.as_str(), meta.driver.as_str()),

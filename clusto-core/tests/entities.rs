@@ -1,5 +1,7 @@
 //! Entities: create, look up, list, rename, change driver, delete.
 
+mod common;
+
 use clusto_core::{AttrFilter, Clusto, EntityQuery, Error, NewAttr, TxMeta};
 
 fn meta() -> TxMeta {
@@ -7,7 +9,7 @@ fn meta() -> TxMeta {
 }
 
 fn db_with(names: &[(&str, &str, &str)]) -> Clusto {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     db.write(meta(), |tx| {
         for (n, t, d) in names {
             tx.create_entity(n, t, d)?;
@@ -53,7 +55,7 @@ fn duplicate_live_name_is_refused_and_changes_nothing() {
 
 #[test]
 fn invalid_names_are_refused() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let mut tx = db.begin(meta()).unwrap();
     for bad in ["", "a\u{7}b", &"x".repeat(129)] {
         assert!(

@@ -1,12 +1,14 @@
 //! Versions, transactions, as-of reads and the audit trail.
 
+mod common;
+
 use std::sync::{Arc, Barrier};
 
-use clusto_core::{AttrFilter, Change, Clusto, Error, NewAttr, Timestamp, TxMeta, VersionQuery};
+use clusto_core::{AttrFilter, Change, Error, NewAttr, Timestamp, TxMeta, VersionQuery};
 
 #[test]
 fn each_commit_that_changes_something_is_one_version() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     assert_eq!(db.latest_version().unwrap(), 0);
     let mut tx = db.begin(TxMeta::new("alice", "racking")).unwrap();
     assert_eq!(tx.version(), 1);
@@ -38,7 +40,7 @@ fn each_commit_that_changes_something_is_one_version() {
 
 #[test]
 fn dropped_or_failed_transactions_leave_no_trace() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     {
         let mut tx = db.begin(TxMeta::default()).unwrap();
         tx.create_entity("ghost", "t", "d").unwrap();
@@ -58,7 +60,7 @@ fn dropped_or_failed_transactions_leave_no_trace() {
 
 #[test]
 fn a_failed_operation_inside_a_transaction_keeps_the_earlier_work() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let mut tx = db.begin(TxMeta::default()).unwrap();
     let a = tx.create_entity("a", "t", "d").unwrap();
     assert!(tx.add_attr(a.id, NewAttr::new("bad key", 1)).is_err());
@@ -75,7 +77,7 @@ fn a_failed_operation_inside_a_transaction_keeps_the_earlier_work() {
 
 #[test]
 fn one_writer_at_a_time() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let tx = db.begin(TxMeta::default()).unwrap();
     let again = db.begin(TxMeta::default()).err().unwrap();
     assert!(
@@ -106,7 +108,7 @@ fn one_writer_at_a_time() {
 
 #[test]
 fn as_of_reads_follow_deletes_and_recreations() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let w = |f: &dyn Fn(&mut clusto_core::Transaction) -> clusto_core::Result<()>| {
         db.write(TxMeta::default(), |tx| f(tx)).unwrap();
         db.latest_version().unwrap()
@@ -153,7 +155,7 @@ fn as_of_reads_follow_deletes_and_recreations() {
 
 #[test]
 fn history_queries() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let start = Timestamp::now();
     for (user, name) in [("alice", "a"), ("bob", "b"), ("alice", "c")] {
         db.write(TxMeta::new(user, format!("create {name}")), |tx| {
@@ -225,7 +227,7 @@ fn history_queries() {
 
 #[test]
 fn adding_and_removing_in_one_transaction_is_a_version_without_changes() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let e = db
         .write(TxMeta::default(), |tx| tx.create_entity("d", "t", "d"))
         .unwrap();

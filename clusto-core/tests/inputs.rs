@@ -75,7 +75,7 @@ proptest! {
         let _ = Value::json(text.clone());
         let _ = Timestamp::parse(&text);
         let _ = ip_address(&Value::from(text.as_str()));
-        let _ = clusto_core::dsn::database_path(&text);
+        let _ = clusto_core::dsn::parse(&text);
         let _ = clusto_core::Datatype::parse(&text);
         let db = memory_db();
         let _ = db.read(|v| {

@@ -1,9 +1,11 @@
 //! Rack slots, ports and device extras.
 
+mod common;
+
 use clusto_core::{Clusto, EntityId, Error, NewAttr, TxMeta, Value};
 
 fn db_with(names: &[(&str, &str)]) -> (Clusto, Vec<EntityId>) {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     let ids = db
         .write(TxMeta::default(), |tx| {
             names

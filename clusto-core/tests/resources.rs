@@ -1,9 +1,11 @@
 //! Resource managers: IPv4/IPv6, names, entity names, numbers, explicit resources.
 
+mod common;
+
 use clusto_core::{AttrFilter, Clusto, EntityId, Error, NumberSpec, TxMeta, Value};
 
 fn db() -> Clusto {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     db.write(TxMeta::default(), |tx| tx.init_clusto().map(drop))
         .unwrap();
     db

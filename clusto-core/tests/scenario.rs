@@ -1,11 +1,13 @@
 //! A small data center built the way an automation script would, and the queries such a
 //! script runs against it.
 
-use clusto_core::{AttrFilter, Clusto, EntityQuery, NewAttr, NumberSpec, Related, TxMeta, Value};
+mod common;
+
+use clusto_core::{AttrFilter, EntityQuery, NewAttr, NumberSpec, Related, TxMeta, Value};
 
 #[test]
 fn build_and_query_a_data_center() {
-    let db = Clusto::temporary().unwrap();
+    let db = common::temporary().unwrap();
     db.write(TxMeta::new("ops", "build sjc1"), |tx| {
         tx.init_clusto()?;
         let dc = tx.create("basicdatacenter", "sjc1", &[])?;

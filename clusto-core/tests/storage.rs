@@ -1,53 +1,56 @@
 //! Opening, sharing, locking and persistence of on-disk databases.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use clusto_core::storage::{Backend, SledBackend};
+use clusto_core::storage::{Backend, KvRead, LmdbBackend, MemoryBackend, SledBackend};
 use clusto_core::{Clusto, Durability, Error, NewAttr, OpenOptions, TxMeta};
 
 const HOLDER_ENV: &str = "CLUSTO_TEST_HOLD_DB";
 
-/// Not a test: run by `locked_by_another_process` in a child process, it opens the
-/// database named by the environment, says so, and holds it until stdin closes.
+const HOLD_WRITE_ENV: &str = "CLUSTO_TEST_HOLD_WRITE";
+
+/// Not a test: run by the tests below in a child process, it opens the database named
+/// by the environment (and, with `CLUSTO_TEST_HOLD_WRITE`, opens a transaction that
+/// creates `held`), says so, and holds it until stdin closes.
 #[test]
 #[ignore = "helper run in a child process"]
 fn hold_database_helper() {
-    let Ok(path) = std::env::var(HOLDER_ENV) else {
+    let Ok(dsn) = std::env::var(HOLDER_ENV) else {
         return;
     };
-    let _db = Clusto::open(&path).unwrap();
+    let db = Clusto::open(&dsn).unwrap();
+    let _tx = std::env::var(HOLD_WRITE_ENV).is_ok().then(|| {
+        let mut tx = db.begin(TxMeta::default()).unwrap();
+        tx.create_entity("held", "t", "d").unwrap();
+        tx
+    });
     println!("holding");
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
 }
 
-fn wait_opts() -> OpenOptions {
-    OpenOptions {
-        lock_wait: Some(Duration::from_secs(10)),
-        ..Default::default()
+/// A child process holding the database `dsn` (and its write lease with `write`).
+fn holder(dsn: &str, write: bool) -> std::process::Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "hold_database_helper",
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(HOLDER_ENV, dsn)
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped());
+    if write {
+        cmd.env(HOLD_WRITE_ENV, "1");
     }
-}
-
-#[test]
-fn locked_by_another_process() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "hold_database_helper",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(HOLDER_ENV, &path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cmd.spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     while !line.contains("holding") {
@@ -57,7 +60,79 @@ fn locked_by_another_process() {
             "the helper did not open the database"
         );
     }
-    let err = Clusto::open(&path).err().expect("the database is held");
+    child
+}
+
+fn no_wait() -> OpenOptions {
+    OpenOptions {
+        lock_wait: None,
+        ..Default::default()
+    }
+}
+
+/// LMDB: a second process reads and writes while another holds the database open;
+/// while another holds the write lease, writes wait and then get `Locked`, reads go on;
+/// a lease holder killed with SIGKILL frees the lease and leaves no trace.
+#[test]
+fn lmdb_processes_share_one_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let dsn = format!("lmdb://{}", path.display());
+    Clusto::open(&dsn)
+        .unwrap()
+        .write(TxMeta::default(), |tx| tx.create_entity("first", "t", "d"))
+        .unwrap();
+    let mut open_child = holder(&dsn, false);
+    let db = Clusto::open_with(&dsn, &no_wait()).expect("a second process opens it");
+    db.write(TxMeta::default(), |tx| tx.create_entity("second", "t", "d"))
+        .expect("and writes");
+    drop(open_child.stdin.take());
+    open_child.wait().unwrap();
+
+    let mut writer = holder(&dsn, true);
+    let short = OpenOptions {
+        lock_wait: Some(Duration::from_millis(200)),
+        ..Default::default()
+    };
+    let waiting = Clusto::open_with(&dsn, &short).unwrap();
+    let started = std::time::Instant::now();
+    let err = waiting
+        .write(TxMeta::default(), |tx| tx.create_entity("third", "t", "d"))
+        .err()
+        .expect("the lease is held");
+    assert!(matches!(&err, Error::Locked { .. }), "{err}");
+    assert!(started.elapsed() >= Duration::from_millis(200), "it waited");
+    assert!(
+        waiting.read(|v| v.find("second")).unwrap().is_some(),
+        "reads go on while another process writes"
+    );
+    writer.kill().unwrap(); // SIGKILL, with the lease held
+    writer.wait().unwrap();
+    let version = waiting
+        .write(TxMeta::default(), |tx| tx.create_entity("third", "t", "d"))
+        .expect("the killed writer's lease is free");
+    assert!(waiting.read(|v| v.find("held")).unwrap().is_none(), "no trace");
+    assert_eq!(waiting.latest_version().unwrap(), 3);
+    assert!(version.id.0 > 0);
+    assert!(waiting.check().unwrap().is_clean());
+}
+
+fn wait_opts() -> OpenOptions {
+    OpenOptions {
+        lock_wait: Some(Duration::from_secs(10)),
+        ..Default::default()
+    }
+}
+
+/// sled admits one process: a second one gets `Locked`, naming the database.
+#[test]
+fn sled_is_locked_by_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let mut child = holder(&format!("sled://{}", path.display()), false);
+    let err = Clusto::open_with(&path, &no_wait())
+        .err()
+        .expect("the database is held");
     assert!(matches!(&err, Error::Locked { .. }), "{err}");
     assert!(err.to_string().contains(path.to_str().unwrap()), "{err}");
     let short = OpenOptions {
@@ -119,7 +194,7 @@ fn periodic_durability_still_commits() {
 
 #[test]
 fn newer_format_is_refused() {
-    let backend = SledBackend::temporary().unwrap();
+    let backend = MemoryBackend::new();
     // meta "format" = 99: envelope byte 1, then bincode's one-byte varint.
     let mut key = vec![b'M'];
     key.extend_from_slice(b"format\0\x01");
@@ -141,7 +216,7 @@ fn newer_format_is_refused() {
 
 #[test]
 fn data_without_a_format_is_corrupt() {
-    let backend = SledBackend::temporary().unwrap();
+    let backend = MemoryBackend::new();
     backend
         .apply(vec![(b"Ejunk".to_vec(), Some(vec![0]))])
         .unwrap();
@@ -156,7 +231,7 @@ fn check_reports_index_damage() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
     {
-        let db = Clusto::open(&path).unwrap();
+        let db = Clusto::open(common::dsn(&path)).unwrap();
         db.write(TxMeta::default(), |tx| {
             let a = tx.create_entity("a", "t", "d")?;
             let b = tx.create_entity("b", "t", "d")?;
@@ -167,14 +242,22 @@ fn check_reports_index_damage() {
     }
     std::thread::sleep(Duration::from_millis(100));
     {
-        let raw = loop {
-            match SledBackend::open(&path, None, 64) {
-                Err(Error::Locked { .. }) => std::thread::sleep(Duration::from_millis(50)),
-                other => break other.unwrap(),
+        let raw: Box<dyn Backend> = if common::dsn(&path).starts_with("sled") {
+            loop {
+                match SledBackend::open(&path, None, 64) {
+                    Err(Error::Locked { .. }) => std::thread::sleep(Duration::from_millis(50)),
+                    other => break Box::new(other.unwrap()),
+                }
             }
+        } else {
+            Box::new(LmdbBackend::open(&path, Durability::Immediate).unwrap())
         };
-        use clusto_core::storage::KvRead;
-        let by_key: Vec<_> = raw.scan_prefix(b"K").map(|e| e.unwrap().0).collect();
+        let by_key: Vec<_> = raw
+            .snapshot()
+            .unwrap()
+            .scan_prefix(b"K")
+            .map(|e| e.unwrap().0)
+            .collect();
         assert_eq!(by_key.len(), 1);
         raw.apply(vec![
             (by_key[0].clone(), None),

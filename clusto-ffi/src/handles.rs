@@ -97,11 +97,15 @@ pub extern "C" fn clusto_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-/// Opens (creating if needed, mode 0700) the database in directory `path`, waiting up to
-/// `lock_wait_ms` milliseconds while another process holds it (0: fail at once). On
-/// success `*out` is a handle to free with `clusto_close`.
+/// Opens (creating if needed, mode 0700) the database `path` names: a directory (a new
+/// database is LMDB; an existing one opens with its engine), `lmdb:///path`,
+/// `sled:///path` or `memory:`. Its writes wait up to `lock_wait_ms` milliseconds while
+/// another process writes (0: fail at once with LOCKED); a sled database, which admits
+/// one process, is waited for as long on open. On success `*out` is a handle to free
+/// with `clusto_close`.
 ///
-/// Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, NULL out), LOCKED, CORRUPT, IO.
+/// Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, unknown DSN scheme, NULL out),
+/// LOCKED, CORRUPT, UNSUPPORTED_FORMAT (a newer format), IO.
 ///
 /// # Safety
 /// `path` is a NUL-terminated string; `out` is valid for writing a pointer.

@@ -56,7 +56,11 @@ pub(crate) fn status_of(e: &Error) -> ClustoStatus {
         Error::InvalidValue(_) | Error::InvalidResource(_) => ClustoStatus::InvalidArgument,
         Error::TypeMismatch(_) => ClustoStatus::TypeMismatch,
         Error::ResourceUnavailable(_) => ClustoStatus::ResourceUnavailable,
-        Error::Ambiguous(_) | Error::Conflict(_) | Error::PoolRule(_) | Error::Port(_) => {
+        Error::Ambiguous(_)
+        | Error::Conflict(_)
+        | Error::ReadOnly(_)
+        | Error::PoolRule(_)
+        | Error::Port(_) => {
             ClustoStatus::Conflict
         }
         Error::Locked { .. } => ClustoStatus::Locked,

@@ -20,7 +20,7 @@ fn class_name(e: &Error) -> &'static str {
         Error::InvalidResource(_) => "ResourceTypeException",
         Error::ResourceUnavailable(_) => "ResourceNotAvailableException",
         Error::Ambiguous(_) => "DriverException",
-        Error::Conflict(_) => "ConflictException",
+        Error::Conflict(_) | Error::ReadOnly(_) => "ConflictException",
         Error::Locked { .. } => "LockedException",
         Error::Corrupt(_) | Error::UnsupportedFormat { .. } => "CorruptException",
     }

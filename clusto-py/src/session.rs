@@ -155,20 +155,19 @@ fn id(e: u64) -> EntityId {
 
 #[pymethods]
 impl Session {
-    /// Opens (creating if needed) the database a DSN names — a directory path or
-    /// `sled:///absolute/path` — waiting up to `lock_wait` seconds while another
-    /// process holds it. SQL URLs of the original clusto are refused with a pointer to
+    /// Opens (creating if needed) the database a DSN names — a directory path,
+    /// `lmdb:///path`, `sled:///path` or `memory:` — whose writes wait up to `lock_wait`
+    /// seconds while another process writes. SQL URLs of the original clusto are refused with a pointer to
     /// `clusto migrate`.
     #[new]
-    #[pyo3(signature = (dsn, lock_wait=0.0))]
+    #[pyo3(signature = (dsn, lock_wait=clusto_core::DEFAULT_LOCK_WAIT.as_secs_f64()))]
     fn new(py: Python<'_>, dsn: String, lock_wait: f64) -> PyResult<Self> {
-        let path = clusto_core::dsn::database_path(&dsn).map_err(to_py)?;
         let options = OpenOptions {
             lock_wait: (lock_wait > 0.0).then(|| Duration::from_secs_f64(lock_wait)),
             ..Default::default()
         };
         let db = py
-            .detach(|| Clusto::open_with(&path, &options))
+            .detach(|| Clusto::open_with(&dsn, &options))
             .map_err(to_py)?;
         Ok(Session {
             id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),

@@ -1,19 +1,32 @@
-//! The storage boundary: an ordered key-value store with atomic batches.
+//! The storage seam: an ordered key-value store with snapshot reads and one write lease.
 //!
-//! The model (entities, attributes, indexes, history) is written once against
-//! [`KvRead`] and [`Backend`]; sled is the one backend today. A second backend (a
-//! shared database for many hosts) implements these two traits and nothing else.
+//! The model (entities, attributes, indexes, history) is written once against [`KvRead`]
+//! and [`Backend`]; backends only store bytes. A backend gives:
+//! - [`Backend::snapshot`]: a read view that sees whole commits only;
+//! - [`Backend::begin_write`]: the one write lease across every process sharing the store,
+//!   whose reads see the newest commit and whose [`WriteLease::commit`] applies a batch
+//!   atomically (dropping the lease aborts).
+//!
+//! Engines: [`LmdbBackend`] (the default: many processes on one host), [`SledBackend`]
+//! (databases of the first release; one process at a time) and [`MemoryBackend`] (tests).
 
 mod layered;
+mod lease_file;
+mod lmdb;
+mod long_keys;
 mod memory;
 mod sled_backend;
 
 pub use layered::{Layered, Pending};
+pub use lmdb::{DATA_FILE as LMDB_DATA_FILE, LmdbBackend};
 pub use memory::MemoryBackend;
 pub use sled_backend::SledBackend;
 
+use std::time::Duration;
+
 use crate::error::Result;
 use crate::keys::prefix_end;
+use crate::records::Version;
 
 /// One stored entry: key and value bytes.
 pub type Entry = (Vec<u8>, Vec<u8>);
@@ -32,6 +45,12 @@ pub trait KvRead {
     /// Entries with `start <= key < end` (no upper bound when `end` is `None`), in key
     /// order, or in reverse key order when `reverse` is set.
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_>;
+
+    /// The values stored under each of `keys`, in the same order: one call for an index
+    /// lookup, so that a backend across a network answers it in one round trip.
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
 
     /// Entries whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> EntryIter<'_> {
@@ -54,20 +73,66 @@ impl<T: KvRead + ?Sized> KvRead for &T {
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         (**self).scan(start, end, reverse)
     }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        (**self).get_many(keys)
+    }
 }
 
-/// A store the model can commit to.
-pub trait Backend: KvRead + Send + Sync {
-    /// Applies all writes atomically: after a crash, either all or none are present, and
-    /// no reader sees some of them without the others.
-    fn apply(&self, writes: Vec<Write>) -> Result<()>;
+impl<T: KvRead + ?Sized> KvRead for Box<T> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        (**self).get(key)
+    }
 
-    /// Makes every applied batch durable before returning.
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+        (**self).scan(start, end, reverse)
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        (**self).get_many(keys)
+    }
+}
+
+/// A consistent read view of the committed store.
+pub type Snapshot<'a> = Box<dyn KvRead + 'a>;
+
+/// The write lease: while it is held, no other handle in any process commits. Its reads
+/// see the newest commit. Dropping it without [`WriteLease::commit`] changes nothing.
+pub trait WriteLease: KvRead + Send {
+    /// Applies `writes` atomically and releases the lease. When it returns, the writes
+    /// are visible to every new snapshot and as durable as the backend's mode promises.
+    /// `version` is the newest version the batch records (for an engine's own commit
+    /// marks).
+    fn commit(self: Box<Self>, writes: Vec<Write>, version: Version) -> Result<()>;
+}
+
+/// A store the model can read and commit to.
+pub trait Backend: Send + Sync {
+    /// A read view of the committed store as of now; it sees whole commits only.
+    fn snapshot(&self) -> Result<Snapshot<'_>>;
+
+    /// Takes the write lease, waiting up to `wait` while another process holds it
+    /// (`None`: not at all), then [`crate::Error::Locked`]. Within one process the
+    /// caller lets one thread at a time ask.
+    fn begin_write(&self, wait: Option<Duration>) -> Result<Box<dyn WriteLease>>;
+
+    /// Puts every commit on disk before returning.
     fn flush(&self) -> Result<()>;
 
     /// Bytes the store occupies on disk.
     fn size_on_disk(&self) -> Result<u64>;
 
     /// Whether the store holds no entry at all.
-    fn is_empty(&self) -> Result<bool>;
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.snapshot()?.scan(&[], None, false).next().is_none())
+    }
+
+    /// The engine's name, as a DSN scheme: `lmdb`, `sled` or `memory`.
+    fn engine(&self) -> &'static str;
+
+    /// Applies `writes` as one commit under the write lease, outside the model: for
+    /// copies, and for tests that damage a store on purpose.
+    fn apply(&self, writes: Vec<Write>) -> Result<()> {
+        self.begin_write(None)?.commit(writes, 0)
+    }
 }

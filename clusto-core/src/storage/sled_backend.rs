@@ -1,20 +1,87 @@
 //! The sled backend: one sled tree holds every key space.
+//!
+//! sled admits one process per database, so the write lease is the database handle's
+//! own one-thread-at-a-time rule; a snapshot holds `visibility` shared, and a commit
+//! holds it exclusively while its batch is applied, so a reader never sees part of one.
 
 use std::fs::{File, TryLockError};
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
-use super::{Backend, EntryIter, KvRead, Write};
+use super::{Backend, EntryIter, KvRead, Snapshot, Write, WriteLease};
+use crate::commit_mark::CommitMark;
 use crate::error::{Error, Result};
+use crate::records::Version;
 
 /// A sled database used as a [`Backend`].
 pub struct SledBackend {
+    inner: Arc<SledInner>,
+}
+
+struct SledInner {
     db: sled::Db,
+    /// Held shared by snapshots and exclusively while a commit is applied.
+    visibility: RwLock<()>,
+    /// Every commit is flushed before it returns (otherwise sled flushes periodically).
+    durable: bool,
+    /// The newest version known to be on disk; `None` for temporary and salvaged stores.
+    mark: Option<CommitMark>,
+    /// The newest version committed through this handle.
+    last_committed: Mutex<Version>,
     /// Dropped after `db` (fields drop in order). `None` for a temporary database.
     log: Option<LogFile>,
     /// The copy a salvage works on, removed last.
     salvage_copy: Option<tempfile::TempDir>,
+}
+
+impl Drop for SledInner {
+    fn drop(&mut self) {
+        // Durable commits were flushed and marked as they came; a clean close flushes
+        // and marks the periodic ones.
+        let last = *self.last_committed.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.durable && last > 0 {
+            let _ = self.flush_through(last);
+        }
+    }
+}
+
+impl SledInner {
+    fn flush(&self) -> Result<()> {
+        contain("flushing", || self.db.flush())??;
+        if let Some(log) = &self.log {
+            log.file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// Flushes, then records in the commit mark that `version` — committed before the
+    /// flush began — is on disk.
+    fn flush_through(&self, version: Version) -> Result<()> {
+        self.flush()?;
+        match &self.mark {
+            Some(mark) => mark.record(version),
+            None => Ok(()),
+        }
+    }
+
+    fn apply(&self, writes: Vec<Write>) -> Result<()> {
+        let batch_len = writes.len();
+        let mut batch = sled::Batch::default();
+        for (key, value) in writes {
+            match value {
+                Some(v) => batch.insert(key, v),
+                None => batch.remove(key),
+            }
+        }
+        {
+            let _exclusive = self.visibility.write().unwrap_or_else(|e| e.into_inner());
+            contain("writing", || self.db.apply_batch(batch))??;
+        }
+        drain_epoch_garbage(batch_len);
+        Ok(())
+    }
 }
 
 /// How long closing waits for sled's threads to let go of the database file.
@@ -196,11 +263,11 @@ impl SledBackend {
                 let path = path.join("db");
                 let file = File::open(&path)
                     .map_err(|e| Error::Io(format!("opening {}: {e}", path.display())))?;
-                Ok(SledBackend {
+                Ok(SledBackend::new(
                     db,
-                    log: Some(LogFile { file, path }),
-                    salvage_copy: None,
-                })
+                    flush_every_ms.is_none(),
+                    Some(LogFile { file, path }),
+                ))
             }
             Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_MESSAGE) => Err(Error::Locked {
                 path: path.to_path_buf(),
@@ -240,7 +307,9 @@ impl SledBackend {
             Error::Io(m) => Error::Io(named(m)),
             other => other,
         })?;
-        backend.salvage_copy = Some(copy);
+        Arc::get_mut(&mut backend.inner)
+            .expect("a new backend is not shared")
+            .salvage_copy = Some(copy);
         Ok(backend)
     }
 
@@ -274,11 +343,29 @@ impl SledBackend {
             .temporary(true)
             .flush_every_ms(None)
             .open()?;
-        Ok(SledBackend {
-            db,
-            log: None,
-            salvage_copy: None,
-        })
+        Ok(SledBackend::new(db, false, None))
+    }
+
+    fn new(db: sled::Db, durable: bool, log: Option<LogFile>) -> Self {
+        SledBackend {
+            inner: Arc::new(SledInner {
+                db,
+                visibility: RwLock::new(()),
+                durable,
+                mark: None,
+                last_committed: Mutex::new(0),
+                log,
+                salvage_copy: None,
+            }),
+        }
+    }
+
+    /// Records every durable commit in `mark` (see [`crate::commit_mark`]).
+    pub(crate) fn with_mark(mut self, mark: CommitMark) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("a new backend is not shared")
+            .mark = Some(mark);
+        self
     }
 }
 
@@ -348,54 +435,97 @@ impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Iterator for Co
     }
 }
 
-impl KvRead for SledBackend {
+fn sled_get(db: &sled::Db, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    Ok(contain("reading", || db.get(key))??.map(|v| v.to_vec()))
+}
+
+fn sled_scan<'a>(db: &'a sled::Db, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'a> {
+    let iter = match end {
+        Some(end) => db.range(start..end),
+        None => db.range(start..),
+    };
+    if reverse {
+        Box::new(Contained(iter.rev()))
+    } else {
+        Box::new(Contained(iter))
+    }
+}
+
+/// A read of the committed state: no commit lands while it is held.
+struct SledSnapshot<'a> {
+    db: &'a sled::Db,
+    _shared: RwLockReadGuard<'a, ()>,
+}
+
+impl KvRead for SledSnapshot<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(contain("reading", || self.db.get(key))??.map(|v| v.to_vec()))
+        sled_get(self.db, key)
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
-        let iter = match end {
-            Some(end) => self.db.range(start..end),
-            None => self.db.range(start..),
-        };
-        if reverse {
-            Box::new(Contained(iter.rev()))
-        } else {
-            Box::new(Contained(iter))
+        sled_scan(self.db, start, end, reverse)
+    }
+}
+
+/// The write lease: the only writer of the process, which is the only one of the store.
+struct SledLease(Arc<SledInner>);
+
+impl KvRead for SledLease {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        sled_get(&self.0.db, key)
+    }
+
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+        sled_scan(&self.0.db, start, end, reverse)
+    }
+}
+
+impl WriteLease for SledLease {
+    fn commit(self: Box<Self>, writes: Vec<Write>, version: Version) -> Result<()> {
+        self.0.apply(writes)?;
+        *self.0.last_committed.lock().unwrap_or_else(|e| e.into_inner()) = version;
+        if self.0.durable {
+            self.0.flush_through(version)?;
         }
+        Ok(())
     }
 }
 
 impl Backend for SledBackend {
-    fn apply(&self, writes: Vec<Write>) -> Result<()> {
-        let batch_len = writes.len();
-        let mut batch = sled::Batch::default();
-        for (key, value) in writes {
-            match value {
-                Some(v) => batch.insert(key, v),
-                None => batch.remove(key),
-            }
-        }
-        let writes = batch_len;
-        contain("writing", || self.db.apply_batch(batch))??;
-        drain_epoch_garbage(writes);
-        Ok(())
+    fn snapshot(&self) -> Result<Snapshot<'_>> {
+        Ok(Box::new(SledSnapshot {
+            db: &self.inner.db,
+            _shared: self
+                .inner
+                .visibility
+                .read()
+                .unwrap_or_else(|e| e.into_inner()),
+        }))
+    }
+
+    fn begin_write(&self, _wait: Option<Duration>) -> Result<Box<dyn WriteLease>> {
+        Ok(Box::new(SledLease(self.inner.clone())))
     }
 
     fn flush(&self) -> Result<()> {
-        contain("flushing", || self.db.flush())??;
-        if let Some(log) = &self.log {
-            log.file.sync_data()?;
-        }
-        Ok(())
+        let last = *self
+            .inner
+            .last_committed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.inner.flush_through(last)
     }
 
     fn size_on_disk(&self) -> Result<u64> {
-        Ok(self.db.size_on_disk()?)
+        Ok(self.inner.db.size_on_disk()?)
     }
 
     fn is_empty(&self) -> Result<bool> {
-        Ok(self.db.is_empty())
+        Ok(self.inner.db.is_empty())
+    }
+
+    fn engine(&self) -> &'static str {
+        "sled"
     }
 }
 
@@ -466,8 +596,8 @@ mod tests {
                 "{refused}"
             );
             let salvaged = SledBackend::salvage(&path, 16).unwrap();
-            assert_eq!(salvaged.db.len(), keys as usize, "segment size {size}");
-            let copy = salvaged.salvage_copy.as_ref().unwrap().path().to_path_buf();
+            assert_eq!(salvaged.inner.db.len(), keys as usize, "segment size {size}");
+            let copy = salvaged.inner.salvage_copy.as_ref().unwrap().path().to_path_buf();
             assert_eq!(
                 segment_size_of(&copy),
                 Some(size),

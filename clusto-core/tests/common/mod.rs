@@ -13,13 +13,35 @@ use clusto_core::{AttrFilter, Clusto, NewAttr, OpenOptions, Result, TxMeta, Valu
 /// How many of the newest `e<N>` entities stay live; older ones are deleted.
 pub const KEEP: i64 = 5;
 
+/// The engine this run of the suite tests: `CLUSTO_TEST_ENGINE` (`lmdb`, `sled` or
+/// `memory`; default `lmdb`). The Makefile runs the suite once per engine.
+pub fn engine() -> String {
+    std::env::var("CLUSTO_TEST_ENGINE").unwrap_or_else(|_| "lmdb".into())
+}
+
+/// A new temporary database on the engine under test.
+pub fn temporary() -> Result<Clusto> {
+    Clusto::temporary_on(&engine())
+}
+
+/// The DSN of a database in directory `path` on the engine under test (the memory
+/// engine has no directory: suites that reopen a path run on LMDB then).
+pub fn dsn(path: &Path) -> String {
+    let engine = match engine().as_str() {
+        "memory" => "lmdb".to_string(),
+        other => other.to_string(),
+    };
+    let absolute = std::path::absolute(path).unwrap();
+    format!("{engine}://{}", absolute.display())
+}
+
 /// Opens `path`, waiting for a lock a dying child may still hold.
 pub fn open(path: &Path) -> Clusto {
     let opts = OpenOptions {
         lock_wait: Some(Duration::from_secs(20)),
         ..Default::default()
     };
-    Clusto::open_with(path, &opts).unwrap()
+    Clusto::open_with(dsn(path), &opts).unwrap()
 }
 
 /// The number of the last transaction `step` committed (0 on an empty database).

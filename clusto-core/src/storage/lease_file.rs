@@ -1,0 +1,80 @@
+//! The cross-process write lease of an embedded database: an exclusive `flock` on a file
+//! in the database directory.
+//!
+//! Why not LMDB's own writer mutex: a clusto transaction may be opened on one thread and
+//! committed on another (Python hands objects between threads), while LMDB's mutex must
+//! be released by the thread that took it; and that mutex cannot be waited on with a
+//! timeout. The kernel drops a `flock` when its holder dies, even by SIGKILL, so a dead
+//! writer never keeps the lease.
+
+use std::fs::{File, TryLockError};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// The lease file's name inside the database directory.
+pub const FILE_NAME: &str = "write.lease";
+
+/// How often a waiting writer tries again.
+const RETRY: Duration = Duration::from_millis(2);
+
+/// The lease file of one database, opened once per process.
+pub(crate) struct LeaseFile {
+    file: File,
+    dir: PathBuf,
+}
+
+/// A held lease; dropping it releases it.
+pub(crate) struct Held(Arc<LeaseFile>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = self.0.file.unlock();
+    }
+}
+
+impl LeaseFile {
+    /// Opens (creating, mode 0600) the lease file of the database in `dir`.
+    pub(crate) fn open(dir: &Path) -> Result<Arc<Self>> {
+        let path = dir.join(FILE_NAME);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
+        Ok(Arc::new(LeaseFile {
+            file,
+            dir: dir.to_path_buf(),
+        }))
+    }
+
+    /// Takes the lease, waiting up to `wait` for another process to release it.
+    pub(crate) fn acquire(self: &Arc<Self>, wait: Option<Duration>) -> Result<Held> {
+        let deadline = wait.map(|w| Instant::now() + w);
+        loop {
+            match self.file.try_lock() {
+                Ok(()) => return Ok(Held(self.clone())),
+                Err(TryLockError::WouldBlock) => {
+                    if deadline.is_none_or(|d| Instant::now() >= d) {
+                        return Err(Error::Locked {
+                            path: self.dir.clone(),
+                        });
+                    }
+                    std::thread::sleep(RETRY);
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(Error::Io(format!(
+                        "cannot take the write lease of {}: {e}",
+                        self.dir.display()
+                    )));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! The LMDB backend (through heed): many processes on one host share a database; readers
+//! never wait, one writer at a time.
+//!
+//! - A snapshot is an LMDB read transaction: it sees whole commits only and never blocks
+//!   a writer.
+//! - The write lease is a `flock` ([`super::lease_file`]); the commit itself is one LMDB
+//!   write transaction opened on the committing thread.
+//! - The memory map grows by doubling when a commit finds it full, and follows another
+//!   process's growth when LMDB reports it. LMDB may remap only while this process has no
+//!   transaction open, so every transaction holds `map` shared and a resize holds it
+//!   exclusively.
+//! - Durability: `Immediate` syncs on every commit (LMDB's default). `Grouped` commits
+//!   without a sync — the commit is in the kernel's page cache, so it survives the death
+//!   of the process — and a background thread syncs every `every_ms`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use heed::types::Bytes;
+use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, MdbError, RoTxn, WithoutTls};
+use parking_lot::{ArcRwLockReadGuard, RawRwLock, RwLock};
+
+use super::lease_file::{Held, LeaseFile};
+use super::long_keys::{self, RealOrder};
+use super::{Backend, EntryIter, KvRead, Snapshot, Write, WriteLease};
+use crate::db::Durability;
+use crate::error::{Error, Result};
+use crate::records::Version;
+
+/// LMDB's data file: its presence marks a directory as an LMDB database.
+pub const DATA_FILE: &str = "data.mdb";
+
+/// The map of a new database; it doubles as the data grows. Small enough for valgrind,
+/// which cannot map more than a few tens of GiB.
+const INITIAL_MAP: usize = 1 << 30;
+
+/// Reader slots: one per open snapshot across all processes.
+const MAX_READERS: u32 = 1022;
+
+/// How often a snapshot or commit is retried after LMDB reported a map resize.
+const RESIZE_RETRIES: usize = 8;
+
+type MapGuard = ArcRwLockReadGuard<RawRwLock, ()>;
+
+struct Inner {
+    env: Env<WithoutTls>,
+    db: Database<'static, Bytes, Bytes>,
+    /// Shared by every open transaction of this process, exclusive while remapping.
+    map: Arc<RwLock<()>>,
+    lease: Arc<LeaseFile>,
+    dir: PathBuf,
+}
+
+/// An LMDB environment used as a [`Backend`].
+pub struct LmdbBackend {
+    inner: Arc<Inner>,
+    /// The syncing thread of `Grouped` durability; dropping the sender stops it.
+    syncer: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+}
+
+impl Drop for LmdbBackend {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.syncer.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+        // What the syncer had not synced yet.
+        let _ = self.inner.env.force_sync();
+    }
+}
+
+fn engine_error(doing: &str, dir: &Path, e: heed::Error) -> Error {
+    match e {
+        heed::Error::Mdb(MdbError::Corrupted | MdbError::Invalid | MdbError::PageNotFound) => {
+            Error::Corrupt(format!("LMDB reports {doing} {}: {e}", dir.display()))
+        }
+        heed::Error::Mdb(MdbError::VersionMismatch) => Error::Corrupt(format!(
+            "{} was written by an incompatible LMDB version: {e}",
+            dir.display()
+        )),
+        heed::Error::Io(io) => Error::Io(format!("{doing} {}: {io}", dir.display())),
+        other => Error::Io(format!("{doing} {}: {other}", dir.display())),
+    }
+}
+
+impl LmdbBackend {
+    /// Opens (creating if needed) the LMDB database in directory `dir`, which exists.
+    pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
+        let mut options = EnvOpenOptions::new().read_txn_without_tls();
+        options
+            .map_size(INITIAL_MAP)
+            .max_readers(MAX_READERS)
+            .max_dbs(0);
+        let grouped_every = match durability {
+            Durability::Immediate => None,
+            Durability::Grouped { every_ms } | Durability::Periodic { every_ms } => {
+                Some(every_ms.max(1))
+            }
+        };
+        // SAFETY: the environment is opened once per process (the database handle keeps
+        // one per path) and its files are only changed through LMDB.
+        let env = unsafe { options.open(dir) }.map_err(|e| engine_error("opening", dir, e))?;
+        if grouped_every.is_some() {
+            // SAFETY: no transaction is open yet.
+            unsafe { env.set_flags(EnvFlags::NO_SYNC, heed::FlagSetMode::Enable) }
+                .map_err(|e| engine_error("configuring", dir, e))?;
+        }
+        // Reader slots of processes that died.
+        env.clear_stale_readers()
+            .map_err(|e| engine_error("clearing stale readers of", dir, e))?;
+        let wtxn = env
+            .write_txn()
+            .map_err(|e| engine_error("opening", dir, e))?;
+        let db = env
+            .create_databases_and_commit(wtxn, |opener, wtxn| {
+                opener
+                    .create_database::<Bytes, Bytes>(wtxn, None)
+                    .map(CommitOrAbort::<_, ()>::Commit)
+            })
+            .map_err(|e| engine_error("opening", dir, e))?
+            .unwrap_commit();
+        let inner = Arc::new(Inner {
+            env,
+            db,
+            map: Arc::new(RwLock::new(())),
+            lease: LeaseFile::open(dir)?,
+            dir: dir.to_path_buf(),
+        });
+        let syncer = grouped_every.map(|every_ms| start_syncer(inner.clone(), every_ms));
+        Ok(LmdbBackend { inner, syncer })
+    }
+}
+
+/// Syncs `inner` every `every_ms` until its sender is dropped.
+fn start_syncer(inner: Arc<Inner>, every_ms: u64) -> (mpsc::Sender<()>, JoinHandle<()>) {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("clusto-lmdb-sync".into())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_millis(every_ms))
+            {
+                let _ = inner.env.force_sync();
+            }
+        })
+        .expect("spawning the sync thread");
+    (stop, thread)
+}
+
+impl Inner {
+    /// Adopts the map size another process grew the database to.
+    fn adopt_resize(&self) -> Result<()> {
+        let _exclusive = self.map.write();
+        // SAFETY: `map` held exclusively: no transaction of this process is open.
+        unsafe { self.env.resize(0) }.map_err(|e| engine_error("remapping", &self.dir, e))
+    }
+
+    /// Doubles the map after a commit found it full.
+    fn grow(&self) -> Result<()> {
+        let _exclusive = self.map.write();
+        let doubled = self.env.info().map_size * 2;
+        // SAFETY: `map` held exclusively: no transaction of this process is open.
+        unsafe { self.env.resize(doubled) }.map_err(|e| engine_error("growing", &self.dir, e))
+    }
+
+    /// A read transaction with the map guard it needs.
+    fn read_txn(self: &Arc<Self>) -> Result<LmdbSnapshot> {
+        for _ in 0..RESIZE_RETRIES {
+            let guard = self.map.read_arc_recursive();
+            match self.env.clone().static_read_txn() {
+                Ok(txn) => {
+                    return Ok(LmdbSnapshot {
+                        txn,
+                        db: self.db,
+                        dir: self.dir.clone(),
+                        _map: guard,
+                    });
+                }
+                Err(heed::Error::Mdb(MdbError::MapResized)) => {
+                    drop(guard);
+                    self.adopt_resize()?;
+                }
+                Err(e) => return Err(engine_error("reading", &self.dir, e)),
+            }
+        }
+        Err(Error::Io(format!(
+            "reading {}: the map kept being resized",
+            self.dir.display()
+        )))
+    }
+
+    /// Applies `writes` in one write transaction, growing the map as needed.
+    fn apply(&self, writes: &[Write]) -> Result<()> {
+        for _ in 0..RESIZE_RETRIES {
+            let guard = self.map.read_recursive();
+            match self.try_apply(writes) {
+                Err(heed::Error::Mdb(MdbError::MapFull)) => {
+                    drop(guard);
+                    self.grow()?;
+                }
+                Err(heed::Error::Mdb(MdbError::MapResized)) => {
+                    drop(guard);
+                    self.adopt_resize()?;
+                }
+                other => return other.map_err(|e| engine_error("writing", &self.dir, e)),
+            }
+        }
+        Err(Error::Io(format!(
+            "writing {}: the map kept being resized",
+            self.dir.display()
+        )))
+    }
+
+    fn try_apply(&self, writes: &[Write]) -> heed::Result<()> {
+        let mut wtxn = self.env.write_txn()?;
+        for (key, value) in writes {
+            let stored = long_keys::stored_key(key);
+            match value {
+                Some(v) => self
+                    .db
+                    .put(&mut wtxn, &stored, &long_keys::stored_value(key, v))?,
+                None => {
+                    self.db.delete(&mut wtxn, &stored)?;
+                }
+            }
+        }
+        wtxn.commit()
+    }
+}
+
+/// An LMDB read transaction.
+pub(crate) struct LmdbSnapshot {
+    // Dropped before the guard: the transaction ends while the map is still guarded.
+    txn: RoTxn<'static, WithoutTls>,
+    db: Database<'static, Bytes, Bytes>,
+    dir: PathBuf,
+    _map: MapGuard,
+}
+
+impl KvRead for LmdbSnapshot {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let stored = self
+            .db
+            .get(&self.txn, &long_keys::stored_key(key))
+            .map_err(|e| engine_error("reading", &self.dir, e))?;
+        long_keys::value_for(key, stored)
+    }
+
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+        use std::ops::Bound;
+        let (s, e) = long_keys::stored_bounds(start, end);
+        if e.as_deref().is_some_and(|e| e <= s.as_slice()) {
+            return Box::new(std::iter::empty());
+        }
+        let bounds: (Bound<&[u8]>, Bound<&[u8]>) = (
+            Bound::Included(s.as_slice()),
+            e.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+        );
+        let owned = |r: heed::Result<(&[u8], &[u8])>| {
+            r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .map_err(|e| engine_error("reading", &self.dir, e))
+        };
+        let stored: EntryIter<'_> = match reverse {
+            false => match self.db.range(&self.txn, &bounds) {
+                Ok(it) => Box::new(it.map(owned)),
+                Err(e) => Box::new(std::iter::once(Err(engine_error(
+                    "reading", &self.dir, e,
+                )))),
+            },
+            true => match self.db.rev_range(&self.txn, &bounds) {
+                Ok(it) => Box::new(it.map(owned)),
+                Err(e) => Box::new(std::iter::once(Err(engine_error(
+                    "reading", &self.dir, e,
+                )))),
+            },
+        };
+        Box::new(RealOrder::new(stored, start, end, reverse))
+    }
+}
+
+/// The write lease of an LMDB database.
+struct LmdbLease {
+    /// Reads under the lease: the newest commit, since no other writer can commit.
+    snapshot: Option<LmdbSnapshot>,
+    inner: Arc<Inner>,
+    _held: Held,
+}
+
+impl KvRead for LmdbLease {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.snapshot.as_ref().expect("open lease").get(key)
+    }
+
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+        self.snapshot
+            .as_ref()
+            .expect("open lease")
+            .scan(start, end, reverse)
+    }
+}
+
+impl WriteLease for LmdbLease {
+    fn commit(mut self: Box<Self>, writes: Vec<Write>, _version: Version) -> Result<()> {
+        // The read transaction ends first: a commit that must grow the map needs this
+        // process to hold none.
+        self.snapshot = None;
+        self.inner.apply(&writes)
+    }
+}
+
+impl Backend for LmdbBackend {
+    fn snapshot(&self) -> Result<Snapshot<'_>> {
+        Ok(Box::new(self.inner.read_txn()?))
+    }
+
+    fn begin_write(&self, wait: Option<Duration>) -> Result<Box<dyn WriteLease>> {
+        let held = self.inner.lease.acquire(wait)?;
+        let snapshot = self.inner.read_txn()?;
+        Ok(Box::new(LmdbLease {
+            snapshot: Some(snapshot),
+            inner: self.inner.clone(),
+            _held: held,
+        }))
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.inner
+            .env
+            .force_sync()
+            .map_err(|e| engine_error("syncing", &self.inner.dir, e))
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        // The file's allocated blocks: the map is sparse.
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(self.inner.dir.join(DATA_FILE))?;
+        Ok(meta.blocks() * 512)
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        let snapshot = self.inner.read_txn()?;
+        snapshot
+            .db
+            .is_empty(&snapshot.txn)
+            .map_err(|e| engine_error("reading", &self.inner.dir, e))
+    }
+
+    fn engine(&self) -> &'static str {
+        "lmdb"
+    }
+}
