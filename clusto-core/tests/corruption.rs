@@ -273,7 +273,7 @@ fn a_log_cut_short_is_reported_and_salvage_reads_without_writing() {
     assert!(db.check().unwrap().is_clean());
     let refused = step(&db, latest as i64 + 1).unwrap_err();
     assert!(
-        matches!(refused, clusto_core::Error::Conflict(_)),
+        matches!(refused, clusto_core::Error::ReadOnly(_)),
         "{refused}"
     );
     drop(db);

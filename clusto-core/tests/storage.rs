@@ -86,6 +86,7 @@ fn lmdb_processes_share_one_database() {
     let db = Clusto::open_with(&dsn, &no_wait()).expect("a second process opens it");
     db.write(TxMeta::default(), |tx| tx.create_entity("second", "t", "d"))
         .expect("and writes");
+    drop(db); // the next open in this process gets its own options
     drop(open_child.stdin.take());
     open_child.wait().unwrap();
 

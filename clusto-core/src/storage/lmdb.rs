@@ -255,8 +255,12 @@ impl KvRead for LmdbSnapshot {
         if e.as_deref().is_some_and(|e| e <= s.as_slice()) {
             return Box::new(std::iter::empty());
         }
+        // LMDB refuses an empty key, even as a bound.
         let bounds: (Bound<&[u8]>, Bound<&[u8]>) = (
-            Bound::Included(s.as_slice()),
+            match s.is_empty() {
+                true => Bound::Unbounded,
+                false => Bound::Included(s.as_slice()),
+            },
             e.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
         );
         let owned = |r: heed::Result<(&[u8], &[u8])>| {
