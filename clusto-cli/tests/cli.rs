@@ -48,8 +48,19 @@ fn text(o: &Output) -> String {
 
 /// A small site: datacenter, rack, two servers, a switch, a pool and an IP manager.
 fn site() -> Db {
+    site_on("lmdb")
+}
+
+/// [`site`] on the engine `scheme`; later commands open it by its path, which finds the
+/// engine that made it.
+fn site_on(scheme: &str) -> Db {
     let db = Db::new();
-    db.ok(&["initdb"]);
+    let dsn = format!("{scheme}://{}", db.path.display());
+    let made = Command::new(env!("CARGO_BIN_EXE_clusto"))
+        .args(["--dsn", &dsn, "initdb"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
     db.ok(&["create", "basicdatacenter", "sjc1"]);
     db.ok(&["create", "basicrack", "r1", "--prop", "maxu=10"]);
     db.ok(&["pool", "insert", "sjc1", "r1"]);
@@ -392,11 +403,24 @@ fn errors_and_exit_codes() {
     assert!(text(&db.run(&["rack", "--help"])).contains("elevation"));
 }
 
+/// While another process writes, a write waits `--wait` seconds and then fails as
+/// locked; reads go on. sled, which admits one process, refuses even reads.
 #[test]
 fn locked_database_waits_then_fails() {
     let db = site();
     let holder = clusto_core::Clusto::open(&db.path).unwrap();
-    let out = db.run(&["--wait", "0.3", "check"]);
+    let tx = holder.begin(Default::default()).unwrap();
+    let out = db.run(&["--wait", "0.3", "attr", "add", "s1", "-k", "x", "-v", "1"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("locked"));
+    assert!(db.run(&["check"]).status.success(), "reads go on");
+    drop(tx);
+    db.ok(&["attr", "add", "s1", "-k", "x", "-v", "1"]);
+    drop(holder);
+
+    let sled = site_on("sled");
+    let holder = clusto_core::Clusto::open(&sled.path).unwrap();
+    let out = sled.run(&["--wait", "0.3", "check"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("locked"));
     drop(holder);
@@ -492,7 +516,8 @@ fn export_import_backup() {
 
 #[test]
 fn a_damaged_database_is_reported_and_salvage_exports_it() {
-    let db = site();
+    // sled's log and commit mark: LMDB keeps neither.
+    let db = site_on("sled");
     // The store's files as they were 20 changes ago, beside the newer commit mark: what
     // a log cut short or a partial file restore leaves.
     let older = db._dir.path().join("older");
