@@ -108,6 +108,18 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    if let commands::Command::Copy { source, target } = &cli.command {
+        return match clusto_core::copy(source, target) {
+            Ok(()) => {
+                let copied = output::record([("copied", serde_json::json!(target))]);
+                match output::print(&output::Output::Records(vec![copied]), cli.format) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(_) => ExitCode::from(exit::OTHER),
+                }
+            }
+            Err(e) => ExitCode::from(fail(&e)),
+        };
+    }
     let ctx = match open(&cli) {
         Ok(db) => Ctx {
             db,

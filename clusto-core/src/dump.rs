@@ -90,10 +90,19 @@ impl crate::import::Importer {
     }
 }
 
+/// Copies the database `source` names, with its full history, into the empty database
+/// `target` names, on any engines (see [`crate::dsn`]): how a sled database moves to
+/// LMDB. The source is read in one snapshot and may stay in use meanwhile; the copy's
+/// export equals the source's. A copy that fails part way leaves `target` to remove.
+pub fn copy(source: impl AsRef<Path>, target: impl AsRef<Path>) -> Result<()> {
+    Clusto::open(source)?.backup(target)
+}
+
 impl Clusto {
-    /// Copies the whole database, history included, into a new database at `path` (which
-    /// must not hold one), consistently while this one stays open and in use: the copy
-    /// is read in one view, so it holds exactly the commits made before it began.
+    /// Copies the whole database, history included, into a new database `path` names (a
+    /// directory or a DSN; it must not hold a database), consistently while this one
+    /// stays open and in use: the copy is read in one view, so it holds exactly the
+    /// commits made before it began.
     pub fn backup(&self, path: impl AsRef<Path>) -> Result<()> {
         let target = Clusto::open(path)?;
         if target.same_store(self) {

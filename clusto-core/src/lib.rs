@@ -49,7 +49,7 @@ mod view;
 pub use check::CheckReport;
 pub use db::{Clusto, DEFAULT_CACHE_MIB, DEFAULT_LOCK_WAIT, Durability, FORMAT_VERSION, OpenOptions};
 pub use drivers::{Behaviour, DriverSpec, PortSpec};
-pub use dump::DumpRecord;
+pub use dump::{DumpRecord, copy};
 pub use error::{Error, Result};
 pub use filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 pub use import::Importer;

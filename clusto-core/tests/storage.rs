@@ -298,3 +298,64 @@ fn a_directory_of_other_files_is_refused() {
     drop(Clusto::open(&empty).expect("an empty directory is fine"));
     drop(Clusto::open(&empty).expect("and so is a database"));
 }
+
+/// Every row of `db`, as a dump reads them.
+fn rows(db: &Clusto) -> Vec<clusto_core::DumpRecord> {
+    let mut rows = Vec::new();
+    db.read(|v| {
+        v.dump(|r| {
+            rows.push(r);
+            Ok(())
+        })
+    })
+    .unwrap();
+    rows
+}
+
+/// `clusto_core::copy` moves a sled database to LMDB with every row of its history, and
+/// refuses a target that holds a database, leaving it as it was.
+#[test]
+fn copy_moves_a_sled_database_to_lmdb_with_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = format!("sled://{}", dir.path().join("old").display());
+    let new = format!("lmdb://{}", dir.path().join("new").display());
+    {
+        let db = Clusto::open(&old).unwrap();
+        for n in 1..=12 {
+            common::step(&db, n).unwrap();
+        }
+    }
+    clusto_core::copy(&old, &new).unwrap();
+    let (source, copy) = (Clusto::open(&old).unwrap(), Clusto::open(&new).unwrap());
+    assert_eq!((source.engine(), copy.engine()), ("sled", "lmdb"));
+    assert_eq!(rows(&copy), rows(&source));
+    assert!(copy.check().unwrap().is_clean());
+    assert_eq!(common::verify(&copy, 12), 12);
+    let past = |db: &Clusto| db.read_at(4, |v| Ok(v.find("e4")?.map(|e| e.name))).unwrap();
+    assert_eq!(past(&copy), Some("e4".to_string()));
+    assert_eq!(past(&copy), past(&source));
+    let before = rows(&copy);
+    drop(copy);
+    let err = clusto_core::copy(&old, &new).unwrap_err();
+    assert!(err.to_string().contains("not empty"), "{err}");
+    assert_eq!(rows(&Clusto::open(&new).unwrap()), before);
+}
+
+/// A DSN with an unknown scheme, a directory of other files and a database of a newer
+/// format each get one clear error, and nothing on disk changes.
+#[test]
+fn bad_dsns_are_refused_by_name() {
+    let err = Clusto::open("ftp:///srv/db").err().unwrap();
+    assert!(err.to_string().contains("unknown scheme 'ftp'"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let sled = dir.path().join("s");
+    drop(Clusto::open(format!("sled://{}", sled.display())).unwrap());
+    let err = Clusto::open(format!("lmdb://{}", sled.display()))
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("holds a sled database, not lmdb"),
+        "{err}"
+    );
+    assert!(!sled.join(clusto_core::storage::LMDB_DATA_FILE).exists());
+}

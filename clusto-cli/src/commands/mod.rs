@@ -397,6 +397,15 @@ pub enum Command {
         /// Where the copy goes (must not hold a database).
         path: std::path::PathBuf,
     },
+    /// Copy the database SOURCE names, history included, into the empty database TARGET
+    /// names, on any engines: `clusto copy sled:///srv/old lmdb:///srv/new` moves a
+    /// database of the first release to LMDB. Ignores --dsn.
+    Copy {
+        /// The database to copy (a path or a DSN).
+        source: String,
+        /// Where the copy goes (a path or a DSN; must not hold a database).
+        target: String,
+    },
     /// Verify every record and index entry (exit 1 on problems).
     Check,
     /// Print shell completions.
@@ -506,6 +515,6 @@ pub fn run(ctx: &Ctx, command: &Command) -> Result<(Output, bool)> {
             from,
             legacy_config,
         } => migrate::run(ctx, from.as_deref(), legacy_config.as_deref()),
-        Command::Completion { .. } => ok(Output::Nothing),
+        Command::Completion { .. } | Command::Copy { .. } => ok(Output::Nothing),
     }
 }
