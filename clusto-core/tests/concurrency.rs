@@ -220,3 +220,87 @@ fn contending_processes_get_the_database_or_locked() {
         "each round someone got the database"
     );
 }
+
+const ALLOCATE_ENV: &str = "CLUSTO_ALLOCATE_DB";
+
+/// IPs each allocating process takes.
+const ALLOCATIONS: u64 = 15;
+
+/// Not a test: one of the allocating processes. Each commit creates a server and gives
+/// it an IP from `net`, and prints `ip VERSION ADDRESS`.
+#[test]
+#[ignore = "helper run in a child process"]
+fn allocate_helper() {
+    let Ok(path) = std::env::var(ALLOCATE_ENV) else {
+        return;
+    };
+    let db = open(Path::new(&path));
+    let pid = std::process::id();
+    for n in 0..ALLOCATIONS {
+        let (version, ip) = db
+            .write(TxMeta::new("allocator", "one ip"), |tx| {
+                let net = tx.view().entity("net")?.id;
+                let s = tx.create("basicserver", &format!("a{pid}-{n}"), &[])?;
+                let ip = tx.add_ip(s.id, None, Some(net))?;
+                Ok((tx.version(), clusto_core::ip_address(&ip.value)?))
+            })
+            .unwrap();
+        println!("ip {version} {ip}");
+    }
+}
+
+/// Several processes allocate IPs from one manager at once (on engines that admit
+/// several processes): no address is given twice, versions are consecutive, and every
+/// commit is in the history.
+#[test]
+fn processes_allocate_from_one_manager() {
+    if common::engine() == "sled" {
+        return; // one process at a time: contending_processes_get_the_database_or_locked
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let start = {
+        let db = open(&path);
+        setup(&db);
+        db.latest_version().unwrap()
+    };
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            helper("allocate_helper", &[(ALLOCATE_ENV, &path)])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut given = HashMap::new();
+    let mut versions = HashSet::new();
+    for mut child in children {
+        let mut out = String::new();
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        assert!(child.wait().unwrap().success(), "{out}");
+        for line in out.lines().filter_map(|l| l.split("ip ").nth(1)) {
+            let (version, ip) = line.split_once(' ').unwrap();
+            let version: u64 = version.parse().unwrap();
+            assert!(versions.insert(version), "version {version} committed twice");
+            if let Some(other) = given.insert(ip.to_string(), version) {
+                panic!("{ip} given by versions {other} and {version}");
+            }
+        }
+    }
+    let total = 4 * ALLOCATIONS;
+    assert_eq!(given.len() as u64, total);
+    let expected: HashSet<u64> = (start + 1..=start + total).collect();
+    assert_eq!(versions, expected, "consecutive versions");
+    let db = open(&path);
+    assert_eq!(db.latest_version().unwrap(), start + total);
+    assert!(db.check().unwrap().is_clean());
+    db.read(|v| {
+        for version in start + 1..=start + total {
+            assert_eq!(v.version_info(version)?.user.as_deref(), Some("allocator"));
+        }
+        let net = v.entity("net")?.id;
+        assert_eq!(v.allocation_count(net)? as u64, total);
+        Ok(())
+    })
+    .unwrap();
+}
