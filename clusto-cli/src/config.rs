@@ -6,30 +6,55 @@
 
 use std::path::{Path, PathBuf};
 
-use clusto_core::{Error, Result};
+use clusto_core::{Error, OpenOptions, Result};
 
 /// The system-wide config file of the original clusto.
 pub const DEFAULT_CONFIG: &str = "/etc/clusto/clusto.conf";
+
+/// The config file in use: `config`, else the system-wide one if it exists.
+fn config_file(config: Option<&Path>) -> Option<PathBuf> {
+    config.map(Path::to_path_buf).or_else(|| {
+        let default = PathBuf::from(DEFAULT_CONFIG);
+        default.exists().then_some(default)
+    })
+}
 
 /// The DSN to open, from the sources above in order.
 pub fn resolve_dsn(dsn: Option<&str>, config: Option<&Path>) -> Result<String> {
     if let Some(dsn) = dsn {
         return Ok(dsn.to_owned());
     }
-    let config = config.map(Path::to_path_buf).or_else(|| {
-        let default = PathBuf::from(DEFAULT_CONFIG);
-        default.exists().then_some(default)
-    });
-    if let Some(path) = config {
+    if let Some(path) = config_file(config) {
         return dsn_from_config(&path);
     }
     Ok(default_location().display().to_string())
 }
 
+/// The open options of the config file in use (`wait`, `durability` in `[clusto]`),
+/// applied to `options` by the core, which decides what they mean.
+pub fn apply_settings(config: Option<&Path>, options: &mut OpenOptions) -> Result<()> {
+    let Some(path) = config_file(config) else {
+        return Ok(());
+    };
+    let ini = load(&path)?;
+    if let Some(section) = ini.section(Some("clusto")) {
+        for (key, value) in section.iter() {
+            options
+                .set(key, value)
+                .map_err(|e| Error::InvalidValue(format!("{}: {e}", path.display())))?;
+        }
+    }
+    Ok(())
+}
+
+fn load(path: &Path) -> Result<ini::Ini> {
+    ini::Ini::load_from_file(path)
+        .map_err(|e| Error::InvalidValue(format!("cannot read config {}: {e}", path.display())))
+}
+
 /// The `dsn` of a legacy clusto.conf (`[clusto]` section).
 pub fn dsn_from_config(path: &Path) -> Result<String> {
-    let ini = ini::Ini::load_from_file(path)
-        .map_err(|e| Error::InvalidValue(format!("cannot read config {}: {e}", path.display())))?;
+    let ini = load(path)?;
     let dsn = ini
         .section(Some("clusto"))
         .and_then(|s| s.get("dsn"))

@@ -53,10 +53,15 @@ struct Cli {
     /// Output format of commands that print data.
     #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     format: Format,
-    /// Seconds a write waits while another process writes (or holds a sled database);
-    /// 0 fails at once.
-    #[arg(long, default_value_t = clusto_core::DEFAULT_LOCK_WAIT.as_secs_f64(), global = true)]
-    wait: f64,
+    /// Seconds a write waits while another process writes (or an open waits for a sled
+    /// database another process holds); 0 fails at once. Default: `wait` in the config
+    /// file, else 5.
+    #[arg(long, global = true)]
+    wait: Option<f64>,
+    /// When commits reach the disk: immediate, grouped, grouped:MS (LMDB) or periodic:MS
+    /// (sled). Default: `durability` in the config file, else immediate.
+    #[arg(long, global = true)]
+    durability: Option<String>,
     /// Open a damaged database to read and export what remains (no changes allowed).
     #[arg(long, global = true)]
     salvage: bool,
@@ -66,11 +71,17 @@ struct Cli {
 
 fn open(cli: &Cli) -> clusto_core::Result<Clusto> {
     let dsn = config::resolve_dsn(cli.dsn.as_deref(), cli.config.as_deref())?;
-    let options = OpenOptions {
-        lock_wait: (cli.wait > 0.0).then(|| std::time::Duration::from_secs_f64(cli.wait)),
+    let mut options = OpenOptions {
         salvage: cli.salvage,
         ..Default::default()
     };
+    config::apply_settings(cli.config.as_deref(), &mut options)?;
+    if let Some(wait) = cli.wait {
+        options.set("wait", &wait.to_string())?;
+    }
+    if let Some(durability) = &cli.durability {
+        options.set("durability", durability)?;
+    }
     Clusto::open_with(dsn, &options)
 }
 

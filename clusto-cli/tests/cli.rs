@@ -565,3 +565,68 @@ fn a_damaged_database_is_reported_and_salvage_exports_it() {
     assert!(!write.status.success());
     assert!(text(&write).contains("salvage"), "{}", text(&write));
 }
+
+/// `wait` and `durability` in clusto.conf reach the core, which refuses a bad one by name.
+#[test]
+fn config_file_settings() {
+    let db = site();
+    let conf = db._dir.path().join("clusto.conf");
+    let run = |conf_text: &str, args: &[&str]| {
+        std::fs::write(&conf, conf_text).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_clusto"))
+            .args(["--config", conf.to_str().unwrap()])
+            .args(args)
+            .env_remove("CLUSTODSN")
+            .output()
+            .unwrap()
+    };
+    let holder = clusto_core::Clusto::open(&db.path).unwrap();
+    let tx = holder.begin(Default::default()).unwrap();
+    let started = std::time::Instant::now();
+    let out = run(
+        "[clusto]\ndsn = db\nwait = 0.4\ndurability = grouped:20\n",
+        &["attr", "add", "s1", "-k", "x", "-v", "1"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+    drop(tx);
+    let out = run(
+        "[clusto]\ndsn = db\ndurability = grouped:20\n",
+        &["attr", "add", "s1", "-k", "x", "-v", "1"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run("[clusto]\ndsn = db\ndurability = sometimes\n", &["check"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("durability 'sometimes'"), "{}", text(&out));
+    let out = run("[clusto]\ndsn = ftp:///x\n", &["check"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("unknown scheme 'ftp'"), "{}", text(&out));
+}
+
+/// `clusto copy` moves a sled database to LMDB; the copy answers the same.
+#[test]
+fn copy_between_engines() {
+    let old = site_on("sled");
+    let new = old._dir.path().join("new");
+    let out = Command::new(env!("CARGO_BIN_EXE_clusto"))
+        .args([
+            "copy",
+            old.path.to_str().unwrap(),
+            &format!("lmdb://{}", new.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let copy = Db {
+        _dir: tempfile::tempdir().unwrap(),
+        path: new,
+    };
+    assert_eq!(copy.ok(&["export"]), old.ok(&["export"]));
+    assert!(copy.path.join("data.mdb").exists());
+    let again = Command::new(env!("CARGO_BIN_EXE_clusto"))
+        .args(["copy", old.path.to_str().unwrap(), copy.path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert!(text(&again).contains("not empty"));
+}

@@ -48,6 +48,50 @@ pub enum Durability {
     },
 }
 
+/// The sync period of `grouped` given without one.
+pub const DEFAULT_GROUP_MS: u64 = 50;
+
+impl std::str::FromStr for Durability {
+    type Err = Error;
+
+    /// `immediate`, `grouped`, `grouped:MS` or `periodic:MS` (as in clusto.conf).
+    fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
+        let (mode, period) = match text.split_once(':') {
+            Some((mode, ms)) => (mode, Some(ms)),
+            None => (text, None),
+        };
+        let every_ms = match period {
+            None => DEFAULT_GROUP_MS,
+            Some(ms) => ms.trim().parse().ok().filter(|&ms| ms > 0).ok_or_else(|| {
+                Error::InvalidValue(format!(
+                    "durability '{text}': the period must be a positive number of \
+                     milliseconds"
+                ))
+            })?,
+        };
+        match (mode.trim(), period) {
+            ("immediate", None) => Ok(Durability::Immediate),
+            ("grouped", _) => Ok(Durability::Grouped { every_ms }),
+            ("periodic", Some(_)) => Ok(Durability::Periodic { every_ms }),
+            _ => Err(Error::InvalidValue(format!(
+                "durability '{text}' is not one of immediate, grouped, grouped:MS, \
+                 periodic:MS"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Durability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Durability::Immediate => write!(f, "immediate"),
+            Durability::Grouped { every_ms } => write!(f, "grouped:{every_ms}"),
+            Durability::Periodic { every_ms } => write!(f, "periodic:{every_ms}"),
+        }
+    }
+}
+
 /// How long a write waits, by default, while another process holds the write lease (or
 /// an open waits for a sled database another process holds): as Python's sqlite3 does.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
@@ -78,6 +122,32 @@ impl Default for OpenOptions {
             cache_mib: None,
             salvage: false,
         }
+    }
+}
+
+impl OpenOptions {
+    /// Applies one setting of a `[clusto]` section of clusto.conf (or a binding's
+    /// keyword): `wait` (seconds; 0 fails at once) or `durability` (see
+    /// [`Durability`]'s `FromStr`). Other keys are not options: `Ok(false)`.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool> {
+        match key {
+            "wait" => {
+                let seconds: f64 = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+                    .ok_or_else(|| {
+                        Error::InvalidValue(format!(
+                            "wait '{value}' is not a number of seconds (0 or more)"
+                        ))
+                    })?;
+                self.lock_wait = (seconds > 0.0).then(|| Duration::from_secs_f64(seconds));
+            }
+            "durability" => self.durability = value.parse()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
 }
 

@@ -47,7 +47,10 @@ mod value;
 mod view;
 
 pub use check::CheckReport;
-pub use db::{Clusto, DEFAULT_CACHE_MIB, DEFAULT_LOCK_WAIT, Durability, FORMAT_VERSION, OpenOptions};
+pub use db::{
+    Clusto, DEFAULT_CACHE_MIB, DEFAULT_GROUP_MS, DEFAULT_LOCK_WAIT, Durability, FORMAT_VERSION,
+    OpenOptions,
+};
 pub use drivers::{Behaviour, DriverSpec, PortSpec};
 pub use dump::{DumpRecord, copy};
 pub use error::{Error, Result};

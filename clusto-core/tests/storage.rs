@@ -359,3 +359,36 @@ fn bad_dsns_are_refused_by_name() {
     );
     assert!(!sled.join(clusto_core::storage::LMDB_DATA_FILE).exists());
 }
+
+/// The settings of clusto.conf, read once in the core for every consumer.
+#[test]
+fn open_settings_read_and_refuse_by_name() {
+    let mut options = OpenOptions::default();
+    assert!(options.set("durability", "grouped:20").unwrap());
+    assert_eq!(options.durability, Durability::Grouped { every_ms: 20 });
+    options.set("durability", "grouped").unwrap();
+    assert_eq!(
+        options.durability,
+        Durability::Grouped {
+            every_ms: clusto_core::DEFAULT_GROUP_MS
+        }
+    );
+    options.set("durability", " immediate ").unwrap();
+    assert_eq!(options.durability, Durability::Immediate);
+    assert!(options.set("wait", "2.5").unwrap());
+    assert_eq!(options.lock_wait, Some(Duration::from_millis(2500)));
+    options.set("wait", "0").unwrap();
+    assert_eq!(options.lock_wait, None);
+    assert!(!options.set("dsn", "/x").unwrap(), "not an open option");
+    for (key, bad) in [
+        ("durability", "sometimes"),
+        ("durability", "grouped:0"),
+        ("durability", "periodic"),
+        ("wait", "-1"),
+        ("wait", "soon"),
+    ] {
+        let err = options.set(key, bad).unwrap_err().to_string();
+        assert!(err.contains(bad), "{err}");
+    }
+    assert_eq!(options.lock_wait, None, "a refused setting changes nothing");
+}
