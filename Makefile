@@ -60,16 +60,17 @@ VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=d
 FFI_DIR := target/debug
 
 ## test-c: the C tests against libclusto.so and libclusto.a, under valgrind; the header
-## compiled as C++; the library from Python's ctypes
-test-c: $(VENV)/.ready
-	$(CARGO) build -p clusto-ffi
+## compiled as C++; the library from Python's ctypes; a Python script, the CLI and a C
+## program on one database at once
+test-c: python-dev
+	$(CARGO) build -p clusto-ffi -p clusto-cli
 	gcc $(CFLAGS_TEST) clusto-ffi/tests/c/test_clusto.c -L$(FFI_DIR) -lclusto -Wl,-rpath,$(CURDIR)/$(FFI_DIR) -o target/c-test-shared
 	gcc $(CFLAGS_TEST) clusto-ffi/tests/c/test_clusto.c $(FFI_DIR)/libclusto.a -lpthread -ldl -lm -o target/c-test-static
 	printf '#include "clusto.h"\nint main() { return clusto_version() == nullptr; }\n' > target/header-cxx.cpp
 	g++ -std=c++11 -Wall -Wextra -Werror -Iclusto-ffi/include -fsyntax-only target/header-cxx.cpp
 	@if command -v valgrind >/dev/null; then $(VALGRIND) target/c-test-shared && $(VALGRIND) target/c-test-static; \
 	else echo "valgrind not installed: running the C tests without it"; target/c-test-shared && target/c-test-static; fi
-	CLUSTO_LIB=$(CURDIR)/$(FFI_DIR)/libclusto.so $(VPY) -m pytest -q clusto-ffi/tests/python
+	CLUSTO_LIB=$(CURDIR)/$(FFI_DIR)/libclusto.so CLUSTO_BIN=$(CURDIR)/$(FFI_DIR)/clusto $(VPY) -m pytest -q clusto-ffi/tests/python
 
 ## test-install: `pip install ./clusto-py` into a fresh venv, then import it
 test-install:

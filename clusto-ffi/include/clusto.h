@@ -662,16 +662,37 @@ void clusto_string_free(char *s);
 const char *clusto_version(void);
 
 /**
- * Opens (creating if needed, mode 0700) the database in directory `path`, waiting up to
- * `lock_wait_ms` milliseconds while another process holds it (0: fail at once). On
+ * Opens (creating if needed, mode 0700) the database `path` names: a directory (a new
+ * database is LMDB; an existing one opens with its engine), `lmdb:///path`,
+ * `sled:///path` or `memory:`. Its writes wait up to `lock_wait_ms` milliseconds while
+ * another process writes (0: fail at once with LOCKED); a sled database, which admits
+ * one process, is waited for as long on open. Commits are on disk when they return. On
  * success `*out` is a handle to free with `clusto_close`.
  *
- * Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, NULL out), LOCKED, CORRUPT, IO.
+ * Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, unknown DSN scheme, a directory of
+ * other files, NULL out), LOCKED, CORRUPT (also a database of a newer format), IO.
  *
  * # Safety
  * `path` is a NUL-terminated string; `out` is valid for writing a pointer.
  */
 enum ClustoStatus clusto_open(const char *path, uint64_t lock_wait_ms, struct ClustoDb **out);
+
+/**
+ * As `clusto_open`, with `durability`: NULL or "immediate" (every commit on disk
+ * before it returns), "grouped" or "grouped:MS" (LMDB: a commit survives the death of
+ * the process at once and reaches the disk within MS milliseconds; see the README), or
+ * "periodic:MS" (sled).
+ *
+ * Errors: as `clusto_open`; INVALID_ARGUMENT also for an unknown durability, or one
+ * the engine cannot give.
+ *
+ * # Safety
+ * As `clusto_open`; `durability` is NULL or a NUL-terminated string.
+ */
+enum ClustoStatus clusto_open_with(const char *path,
+                                   uint64_t lock_wait_ms,
+                                   const char *durability,
+                                   struct ClustoDb **out);
 
 /**
  * A second, read-only handle on the same database that reads it as it was at the end

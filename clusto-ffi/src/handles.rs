@@ -101,11 +101,11 @@ pub extern "C" fn clusto_version() -> *const c_char {
 /// database is LMDB; an existing one opens with its engine), `lmdb:///path`,
 /// `sled:///path` or `memory:`. Its writes wait up to `lock_wait_ms` milliseconds while
 /// another process writes (0: fail at once with LOCKED); a sled database, which admits
-/// one process, is waited for as long on open. On success `*out` is a handle to free
-/// with `clusto_close`.
+/// one process, is waited for as long on open. Commits are on disk when they return. On
+/// success `*out` is a handle to free with `clusto_close`.
 ///
-/// Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, unknown DSN scheme, NULL out),
-/// LOCKED, CORRUPT, UNSUPPORTED_FORMAT (a newer format), IO.
+/// Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, unknown DSN scheme, a directory of
+/// other files, NULL out), LOCKED, CORRUPT (also a database of a newer format), IO.
 ///
 /// # Safety
 /// `path` is a NUL-terminated string; `out` is valid for writing a pointer.
@@ -115,14 +115,39 @@ pub unsafe extern "C" fn clusto_open(
     lock_wait_ms: u64,
     out: *mut *mut ClustoDb,
 ) -> ClustoStatus {
+    // SAFETY: the same contract, with no durability.
+    unsafe { clusto_open_with(path, lock_wait_ms, std::ptr::null(), out) }
+}
+
+/// As `clusto_open`, with `durability`: NULL or "immediate" (every commit on disk
+/// before it returns), "grouped" or "grouped:MS" (LMDB: a commit survives the death of
+/// the process at once and reaches the disk within MS milliseconds; see the README), or
+/// "periodic:MS" (sled).
+///
+/// Errors: as `clusto_open`; INVALID_ARGUMENT also for an unknown durability, or one
+/// the engine cannot give.
+///
+/// # Safety
+/// As `clusto_open`; `durability` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_open_with(
+    path: *const c_char,
+    lock_wait_ms: u64,
+    durability: *const c_char,
+    out: *mut *mut ClustoDb,
+) -> ClustoStatus {
     guard(|| {
         crate::args::need(out, "out")?;
         // SAFETY: contract above.
         let path = unsafe { text(path, "path") }?;
-        let options = OpenOptions {
+        let mut options = OpenOptions {
             lock_wait: (lock_wait_ms > 0).then(|| Duration::from_millis(lock_wait_ms)),
             ..Default::default()
         };
+        if !durability.is_null() {
+            // SAFETY: contract above.
+            options.set("durability", unsafe { text(durability, "durability") }?)?;
+        }
         let db = Clusto::open_with(path, &options)?;
         let handle = Box::into_raw(Box::new(ClustoDb {
             db,

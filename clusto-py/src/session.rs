@@ -156,16 +156,20 @@ fn id(e: u64) -> EntityId {
 #[pymethods]
 impl Session {
     /// Opens (creating if needed) the database a DSN names — a directory path,
-    /// `lmdb:///path`, `sled:///path` or `memory:` — whose writes wait up to `lock_wait`
-    /// seconds while another process writes. SQL URLs of the original clusto are refused with a pointer to
-    /// `clusto migrate`.
+    /// `lmdb:///path`, `sled:///path` or `memory:` — with the open settings of a
+    /// clusto.conf (`wait` in seconds, `durability`), which the core reads. SQL URLs of
+    /// the original clusto are refused with a pointer to `clusto migrate`.
     #[new]
-    #[pyo3(signature = (dsn, lock_wait=clusto_core::DEFAULT_LOCK_WAIT.as_secs_f64()))]
-    fn new(py: Python<'_>, dsn: String, lock_wait: f64) -> PyResult<Self> {
-        let options = OpenOptions {
-            lock_wait: (lock_wait > 0.0).then(|| Duration::from_secs_f64(lock_wait)),
-            ..Default::default()
-        };
+    #[pyo3(signature = (dsn, settings=Vec::new()))]
+    fn new(py: Python<'_>, dsn: String, settings: Vec<(String, String)>) -> PyResult<Self> {
+        let mut options = OpenOptions::default();
+        for (key, value) in &settings {
+            if !options.set(key, value).map_err(to_py)? {
+                return Err(to_py(clusto_core::Error::InvalidValue(format!(
+                    "'{key}' is not an open setting (wait, durability)"
+                ))));
+            }
+        }
         let db = py
             .detach(|| Clusto::open_with(&dsn, &options))
             .map_err(to_py)?;

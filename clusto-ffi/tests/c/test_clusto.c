@@ -67,6 +67,32 @@ static void test_open_and_errors(const char *path) {
     CHECK(clusto_attrs_len(NULL) == 0 && !clusto_attrs_get(NULL, 0, NULL));
 }
 
+/* DSNs and durability: the core reads them, C gets its statuses. */
+static void test_dsns_and_durability(const char *dir) {
+    ClustoDb *db = NULL;
+    CHECK(clusto_open("ftp:///srv/db", 0, &db) == CLUSTO_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(clusto_last_error(), "unknown scheme 'ftp'") != NULL);
+    char dsn[256];
+    snprintf(dsn, sizeof dsn, "lmdb://%s/grouped", dir);
+    CHECK(clusto_open_with(dsn, 0, "sometimes", &db) == CLUSTO_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(clusto_last_error(), "durability 'sometimes'") != NULL);
+    OK(clusto_open_with(dsn, 0, "grouped:20", &db));
+    OK(clusto_create(db, NULL, "basicserver", "g1"));
+    uint64_t v = 0;
+    OK(clusto_latest_version(db, &v));
+    CHECK(v == 1);
+    clusto_close(db);
+    snprintf(dsn, sizeof dsn, "sled://%s/sled", dir);
+    CHECK(clusto_open_with(dsn, 0, "grouped", &db) == CLUSTO_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(clusto_last_error(), "sled cannot give grouped durability") != NULL);
+    OK(clusto_open(dsn, 0, &db));
+    OK(clusto_create(db, NULL, "basicserver", "s1"));
+    clusto_close(db);
+    OK(clusto_open("memory:", 0, &db));
+    OK(clusto_create(db, NULL, "basicserver", "m1"));
+    clusto_close(db);
+}
+
 static void test_entities_and_attrs(ClustoDb *db) {
     OK(clusto_init(db, NULL));
     OK(clusto_create(db, NULL, "basicserver", "s1"));
@@ -347,6 +373,7 @@ int main(void) {
     char dbpath[sizeof(path) + 4];
     snprintf(dbpath, sizeof dbpath, "%s/db", path);
     test_open_and_errors(dbpath);
+    test_dsns_and_durability(path);
     ClustoDb *db = NULL;
     OK(clusto_open(dbpath, 0, &db));
     test_entities_and_attrs(db);

@@ -35,17 +35,32 @@ Adjacency = collections.namedtuple(
 )
 
 
-def connect(config, echo=False, lock_wait=0.0):
+def connect(config, echo=False, lock_wait=None, wait=None, durability=None):
     """Opens the database named by ``config``: a ConfigParser with ``[clusto] dsn``, or a
-    DSN string (a path or ``sled:///absolute/path``). SQL DSNs of the original clusto
-    are refused with a pointer to ``clusto migrate``. ``versioning`` is accepted and
-    ignored: history is always kept."""
+    DSN string (a path, ``lmdb:///path``, ``sled:///path`` or ``memory:``). SQL DSNs of
+    the original clusto are refused with a pointer to ``clusto migrate``. ``versioning``
+    is accepted and ignored: history is always kept.
+
+    ``wait`` (alias ``lock_wait``): seconds a write waits while another process writes
+    (default 5; 0 fails at once). ``durability``: ``immediate`` (default), ``grouped``,
+    ``grouped:MS`` or ``periodic:MS``. Both may also be set in ``[clusto]``; arguments win.
+    """
+    settings = {}
     if isinstance(config, configparser.RawConfigParser):
         dsn = config.get("clusto", "dsn")
+        for key in ("wait", "durability"):
+            if config.has_option("clusto", key):
+                settings[key] = config.get("clusto", key)
     else:
         dsn = str(config)
+    if wait is None:
+        wait = lock_wait
+    if wait is not None:
+        settings["wait"] = str(float(wait))
+    if durability is not None:
+        settings["durability"] = str(durability)
     disconnect()
-    SESSION.native = _clusto.Session(dsn, lock_wait)
+    SESSION.native = _clusto.Session(dsn, list(settings.items()))
     SESSION.native.set_meta(SESSION.clusto_user, SESSION.clusto_description)
     SESSION.clusto_version = None
 
