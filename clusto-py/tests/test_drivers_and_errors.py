@@ -58,16 +58,40 @@ def test_unknown_driver_loads_as_generic(db):
     assert type(d) is Driver and d.driver == "acmeserver"
 
 
-def test_second_process_gets_the_locked_error(db):
+def test_a_second_process_works_beside_this_one(db):
+    """Two connected processes: the second reads and writes; while this one holds a
+    transaction, the second's write waits ``wait`` seconds, then raises LockedException."""
     code = (
         "import clusto, sys\n"
+        "from clusto.drivers import BasicServer\n"
+        "clusto.connect(sys.argv[1], wait=float(sys.argv[2]))\n"
+        "print('sees', [e.name for e in clusto.get_entities(clusto_types=['server'])])\n"
         "try:\n"
-        "    clusto.connect(sys.argv[1])\n"
+        "    BasicServer(sys.argv[3])\n"
+        "    print('wrote')\n"
         "except clusto.LockedException as e:\n"
         "    print('locked:', e)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, timeout=60)
-    assert "locked:" in out.stdout and str(db) in out.stdout, out.stdout + out.stderr
+
+    def other(wait, name):
+        return subprocess.run(
+            [sys.executable, "-c", code, str(db), str(wait), name], capture_output=True, text=True, timeout=60
+        )
+
+    BasicServer("here")
+    out = other(5, "there")
+    assert "sees ['here']" in out.stdout and "wrote" in out.stdout, out.stdout + out.stderr
+    assert clusto.get_by_name("there")
+    clusto.begin_transaction()
+    try:
+        BasicServer("held")
+        out = other(0.3, "blocked")
+        assert "sees ['here', 'there']" in out.stdout, out.stdout + out.stderr
+        assert "locked:" in out.stdout and str(db) in out.stdout, out.stdout + out.stderr
+    finally:
+        clusto.rollback_transaction()
+    out = other(5, "after")
+    assert "wrote" in out.stdout, out.stdout + out.stderr
 
 
 def test_resource_manager_classmethods(db):
