@@ -36,8 +36,12 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+## test-rust: every Rust test; clusto-core's suite (model, history, faults, crash) runs
+## once per engine: LMDB (the default), sled and memory
 test-rust:
 	$(CARGO) test --workspace
+	CLUSTO_TEST_ENGINE=sled $(CARGO) test -p clusto-core --tests
+	CLUSTO_TEST_ENGINE=memory $(CARGO) test -p clusto-core --tests
 
 $(VENV)/.ready:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +91,7 @@ CORRUPT_ROUNDS ?= 300
 PY_CRASH_ROUNDS ?= 200
 test-slow: python-dev
 	CLUSTO_CRASH_ROUNDS=$(CRASH_ROUNDS) $(CARGO) test --release -p clusto-core --test crash -- --nocapture
+	CLUSTO_TEST_ENGINE=sled CLUSTO_CRASH_ROUNDS=$(CRASH_ROUNDS) $(CARGO) test --release -p clusto-core --test crash -- --nocapture
 	PROPTEST_CASES=$(SLOW_PROPTEST_CASES) $(CARGO) test --release -p clusto-core --test model --test inputs
 	CLUSTO_CORRUPT_ROUNDS=$(CORRUPT_ROUNDS) CLUSTO_CORRUPT_VERSIONS=3000 $(CARGO) test --release -p clusto-core --test corruption -- --nocapture
 	CLUSTO_DISK_FULL_ROUNDS=20 CLUSTO_TMPFS_TEST=$$( [ "$$(id -u)" = 0 ] && echo 1 ) $(CARGO) test --release -p clusto-core --test faults -- --nocapture
