@@ -95,6 +95,7 @@ test-slow: python-dev
 	PROPTEST_CASES=$(SLOW_PROPTEST_CASES) $(CARGO) test --release -p clusto-core --test model --test inputs
 	CLUSTO_CORRUPT_ROUNDS=$(CORRUPT_ROUNDS) CLUSTO_CORRUPT_VERSIONS=3000 $(CARGO) test --release -p clusto-core --test corruption -- --nocapture
 	CLUSTO_DISK_FULL_ROUNDS=20 CLUSTO_TMPFS_TEST=$$( [ "$$(id -u)" = 0 ] && echo 1 ) $(CARGO) test --release -p clusto-core --test faults -- --nocapture
+	CLUSTO_SNAPSHOT_SECS=60 $(CARGO) test --release -p clusto-core --test storage a_long_reader -- --nocapture
 	CLUSTO_SOAK_SECS=$(SOAK_SECS) CLUSTO_CONTEND_ROUNDS=30 $(CARGO) test --release -p clusto-core --test concurrency -- --nocapture
 	CLUSTO_PY_CRASH_ROUNDS=$(PY_CRASH_ROUNDS) $(VPY) -m pytest -q -s clusto-py/tests/test_crash.py
 	eval "$$(bash clusto-migrate/tests/start-sql-servers.sh start)" && \

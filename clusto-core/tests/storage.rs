@@ -392,3 +392,50 @@ fn open_settings_read_and_refuse_by_name() {
     }
     assert_eq!(options.lock_wait, None, "a refused setting changes nothing");
 }
+
+/// A reader that holds a snapshot (`CLUSTO_SNAPSHOT_SECS`, default 2; a minute in
+/// `make test-slow`) neither blocks writers nor sees them: it reads the state it began
+/// with from start to end, and the writers' commits land meanwhile.
+#[test]
+fn a_long_reader_does_not_block_writers() {
+    let hold = Duration::from_secs(common::env_number("CLUSTO_SNAPSHOT_SECS", 2));
+    let db = common::temporary().unwrap();
+    if db.engine() == "sled" {
+        return; // sled's snapshots hold commits back; one process only anyway
+    }
+    db.write(TxMeta::default(), |tx| tx.create_entity("before", "t", "d"))
+        .unwrap();
+    let (started, holding) = std::sync::mpsc::channel();
+    let reader = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            db.read(|v| {
+                started.send(()).unwrap();
+                let deadline = std::time::Instant::now() + hold;
+                let mut reads = 0;
+                while std::time::Instant::now() < deadline {
+                    assert_eq!(v.latest_version()?, 1, "the snapshot does not move");
+                    assert_eq!(v.all_entities()?.len(), 1);
+                    reads += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Ok(reads)
+            })
+            .unwrap()
+        })
+    };
+    holding.recv().unwrap();
+    let writing = std::time::Instant::now();
+    let mut commits = 0;
+    while writing.elapsed() < hold / 2 {
+        commits += 1;
+        db.write(TxMeta::default(), |tx| {
+            tx.create_entity(&format!("w{commits}"), "t", "d")
+        })
+        .unwrap();
+    }
+    assert!(commits > 10, "writers went on: {commits} commits");
+    assert!(!reader.is_finished(), "while the reader still held its snapshot");
+    assert!(reader.join().unwrap() > 0);
+    assert_eq!(db.latest_version().unwrap(), 1 + commits);
+}
