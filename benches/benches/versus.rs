@@ -48,10 +48,10 @@ fn prefix(n: usize) -> u32 {
         .unwrap_or(8)
 }
 
-fn clusto_side(n: usize, dir: &Path) -> Vec<Row> {
+fn clusto_side(n: usize, dir: &Path, engine: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     let db = Clusto::open_with(
-        dir.join("db"),
+        format!("{engine}://{}", dir.join("db").display()),
         &OpenOptions {
             durability: Durability::Immediate,
             ..Default::default()
@@ -914,9 +914,9 @@ fn main() {
         }
         let dir = tempfile::tempdir().unwrap();
         let rows = match side.as_str() {
-            "clusto" => clusto_side(n, dir.path()),
+            "lmdb" | "sled" => clusto_side(n, dir.path(), side),
             "sqlite" => sqlite_side(n, dir.path(), &opts),
-            other => panic!("unknown side {other}: clusto or sqlite"),
+            other => panic!("unknown side {other}: lmdb, sled or sqlite"),
         };
         for (name, count, secs) in rows {
             println!("{name}\t{count}\t{secs}");
@@ -926,8 +926,10 @@ fn main() {
     }
     let sizes = sizes_from_args(&[10_000, 100_000]);
     let exe = std::env::current_exe().unwrap();
-    println!("| N | operation | clusto ops/s | SQLite ops/s | clusto / SQLite |");
-    println!("|---:|---|---:|---:|---:|");
+    println!(
+        "| N | operation | LMDB ops/s | sled ops/s | SQLite ops/s | LMDB / SQLite | sled / SQLite |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---:|");
     for n in sizes {
         let run = |side: &str| -> Vec<(String, usize, f64)> {
             let out = Command::new(&exe)
@@ -952,16 +954,22 @@ fn main() {
                 })
                 .collect()
         };
-        let (ours, theirs) = (run("clusto"), run("sqlite"));
-        for ((name, count, a), (_, _, b)) in ours.iter().zip(&theirs) {
+        let (lmdb, sled, sqlite) = (run("lmdb"), run("sled"), run("sqlite"));
+        for (((name, count, l), (_, _, s)), (_, _, q)) in lmdb.iter().zip(&sled).zip(&sqlite) {
             if *count == 0 {
                 println!(
-                    "| {n} | {name} | {a:.0} | {b:.0} | {:.2} (lower is better) |",
-                    a / b
+                    "| {n} | {name} | {l:.0} | {s:.0} | {q:.0} | {:.2} | {:.2} (lower is better) |",
+                    l / q,
+                    s / q
                 );
             } else {
-                let (ra, rb) = (*count as f64 / a, *count as f64 / b);
-                println!("| {n} | {name} | {ra:.0} | {rb:.0} | {:.2} |", ra / rb);
+                let rate = |secs: f64| *count as f64 / secs;
+                let (rl, rs, rq) = (rate(*l), rate(*s), rate(*q));
+                println!(
+                    "| {n} | {name} | {rl:.0} | {rs:.0} | {rq:.0} | {:.2} | {:.2} |",
+                    rl / rq,
+                    rs / rq
+                );
             }
         }
     }

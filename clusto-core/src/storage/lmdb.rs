@@ -174,8 +174,7 @@ impl Inner {
                 Ok(txn) => {
                     return Ok(LmdbSnapshot {
                         txn,
-                        db: self.db,
-                        dir: self.dir.clone(),
+                        inner: self.clone(),
                         _map: guard,
                     });
                 }
@@ -235,17 +234,17 @@ impl Inner {
 pub(crate) struct LmdbSnapshot {
     // Dropped before the guard: the transaction ends while the map is still guarded.
     txn: RoTxn<'static, WithoutTls>,
-    db: Database<'static, Bytes, Bytes>,
-    dir: PathBuf,
+    inner: Arc<Inner>,
     _map: MapGuard,
 }
 
 impl KvRead for LmdbSnapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let stored = self
+            .inner
             .db
             .get(&self.txn, &long_keys::stored_key(key))
-            .map_err(|e| engine_error("reading", &self.dir, e))?;
+            .map_err(|e| engine_error("reading", &self.inner.dir, e))?;
         long_keys::value_for(key, stored)
     }
 
@@ -265,19 +264,23 @@ impl KvRead for LmdbSnapshot {
         );
         let owned = |r: heed::Result<(&[u8], &[u8])>| {
             r.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                .map_err(|e| engine_error("reading", &self.dir, e))
+                .map_err(|e| engine_error("reading", &self.inner.dir, e))
         };
         let stored: EntryIter<'_> = match reverse {
-            false => match self.db.range(&self.txn, &bounds) {
+            false => match self.inner.db.range(&self.txn, &bounds) {
                 Ok(it) => Box::new(it.map(owned)),
                 Err(e) => Box::new(std::iter::once(Err(engine_error(
-                    "reading", &self.dir, e,
+                    "reading",
+                    &self.inner.dir,
+                    e,
                 )))),
             },
-            true => match self.db.rev_range(&self.txn, &bounds) {
+            true => match self.inner.db.rev_range(&self.txn, &bounds) {
                 Ok(it) => Box::new(it.map(owned)),
                 Err(e) => Box::new(std::iter::once(Err(engine_error(
-                    "reading", &self.dir, e,
+                    "reading",
+                    &self.inner.dir,
+                    e,
                 )))),
             },
         };
@@ -347,6 +350,7 @@ impl Backend for LmdbBackend {
     fn is_empty(&self) -> Result<bool> {
         let snapshot = self.inner.read_txn()?;
         snapshot
+            .inner
             .db
             .is_empty(&snapshot.txn)
             .map_err(|e| engine_error("reading", &self.inner.dir, e))

@@ -13,6 +13,8 @@
 //! widens a bound that falls inside a group to the whole group, sorts each group it meets
 //! by the real keys, and drops what lies outside the real bounds.
 
+use std::borrow::Cow;
+
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::{Error, Result};
@@ -23,26 +25,26 @@ use crate::storage::Entry;
 pub(crate) const MAX_DIRECT: usize = 480;
 
 /// The stored form of `key`.
-pub(crate) fn stored_key(key: &[u8]) -> Vec<u8> {
+pub(crate) fn stored_key(key: &[u8]) -> Cow<'_, [u8]> {
     if key.len() <= MAX_DIRECT {
-        return key.to_vec();
+        return Cow::Borrowed(key);
     }
     let mut stored = Vec::with_capacity(MAX_DIRECT + 16);
     stored.extend_from_slice(&key[..MAX_DIRECT]);
     stored.extend_from_slice(&xxh3_128(key).to_be_bytes());
-    stored
+    Cow::Owned(stored)
 }
 
 /// The stored form of `value` under `key`: long keys carry themselves in front.
-pub(crate) fn stored_value(key: &[u8], value: &[u8]) -> Vec<u8> {
+pub(crate) fn stored_value<'a>(key: &[u8], value: &'a [u8]) -> Cow<'a, [u8]> {
     if key.len() <= MAX_DIRECT {
-        return value.to_vec();
+        return Cow::Borrowed(value);
     }
     let mut stored = Vec::with_capacity(4 + key.len() + value.len());
     stored.extend_from_slice(&(key.len() as u32).to_be_bytes());
     stored.extend_from_slice(key);
     stored.extend_from_slice(value);
-    stored
+    Cow::Owned(stored)
 }
 
 /// The real key and value of a stored entry.
@@ -171,7 +173,7 @@ mod tests {
     fn scan(keys: &[Vec<u8>], start: &[u8], end: Option<&[u8]>, reverse: bool) -> Vec<Vec<u8>> {
         let engine: BTreeMap<Vec<u8>, Vec<u8>> = keys
             .iter()
-            .map(|k| (stored_key(k), stored_value(k, b"v")))
+            .map(|k| (stored_key(k).into_owned(), stored_value(k, b"v").into_owned()))
             .collect();
         let (s, e) = stored_bounds(start, end);
         if e.as_ref().is_some_and(|e| *e <= s) {
