@@ -983,6 +983,14 @@ impl Session {
 }
 
 /// Registers a driver derived from `parent` (a registered driver name).
+/// Copies the database `source` names, with its full history, into the empty database
+/// `target` names, on any engines (a sled database to LMDB).
+#[pyfunction]
+pub fn copy(py: Python<'_>, source: String, target: String) -> PyResult<()> {
+    py.detach(|| clusto_core::copy(&source, &target))
+        .map_err(to_py)
+}
+
 #[pyfunction]
 #[pyo3(signature = (name, type_name, parent, properties, ports=None, resource_key=None))]
 pub fn register_driver(

@@ -156,3 +156,37 @@ def test_migrate_the_legacy_sample(tmp_path):
             assert clusto.get_by_name("sjc1-web01")
     finally:
         clusto.disconnect()
+
+
+def test_copy_moves_a_sled_database_to_lmdb(tmp_path):
+    old, new = "sled://%s" % (tmp_path / "old"), "lmdb://%s" % (tmp_path / "new")
+    clusto.connect(old)
+    try:
+        clusto.init_clusto()
+        BasicServer("s1").add_attr("owner", "alice")
+        clusto.rename("s1", "s2")
+        latest = clusto.get_latest_version_number()
+    finally:
+        clusto.disconnect()
+    clusto.copy(old, new)
+    clusto.connect(str(tmp_path / "new"))
+    try:
+        assert clusto.get_latest_version_number() == latest
+        assert clusto.get_by_name("s2").attr_value("owner") == "alice"
+        with clusto.at_version(latest - 1):
+            assert clusto.get_by_name("s1")
+        assert clusto.check() == []
+    finally:
+        clusto.disconnect()
+    with pytest.raises(clusto.ClustoException, match="not empty"):
+        clusto.copy(old, new)
+
+
+def test_bad_dsns_and_settings_are_refused_by_name(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    for dsn, says in (("ftp:///srv/db", "unknown scheme 'ftp'"), (str(tmp_path), "other files")):
+        with pytest.raises(clusto.ClustoException, match=says):
+            clusto.connect(dsn)
+    with pytest.raises(clusto.ClustoException, match="durability 'sometimes'"):
+        clusto.connect(str(tmp_path / "db"), durability="sometimes")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"], "nothing was written"

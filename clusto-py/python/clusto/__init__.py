@@ -360,6 +360,13 @@ def migrate(source):
             "versions": versions, "skipped": skipped, "problems": problems}
 
 
+def copy(source, target):
+    """Copies the database ``source`` names (a path or DSN), with its full history, into
+    the empty database ``target`` names, on any engines: ``clusto.copy("sled:///old",
+    "lmdb:///new")`` moves a database of the first release to LMDB."""
+    _clusto.copy(str(source), str(target))
+
+
 def check():
     """The problems the integrity check finds (empty when the database is sound)."""
     return SESSION.db.check()
