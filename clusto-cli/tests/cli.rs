@@ -597,10 +597,18 @@ fn config_file_settings() {
     assert!(out.status.success(), "{}", text(&out));
     let out = run("[clusto]\ndsn = db\ndurability = sometimes\n", &["check"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    assert!(text(&out).contains("durability 'sometimes'"), "{}", text(&out));
+    assert!(
+        text(&out).contains("durability 'sometimes'"),
+        "{}",
+        text(&out)
+    );
     let out = run("[clusto]\ndsn = ftp:///x\n", &["check"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    assert!(text(&out).contains("unknown scheme 'ftp'"), "{}", text(&out));
+    assert!(
+        text(&out).contains("unknown scheme 'ftp'"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// `clusto copy` moves a sled database to LMDB; the copy answers the same.
@@ -624,7 +632,11 @@ fn copy_between_engines() {
     assert_eq!(copy.ok(&["export"]), old.ok(&["export"]));
     assert!(copy.path.join("data.mdb").exists());
     let again = Command::new(env!("CARGO_BIN_EXE_clusto"))
-        .args(["copy", old.path.to_str().unwrap(), copy.path.to_str().unwrap()])
+        .args([
+            "copy",
+            old.path.to_str().unwrap(),
+            copy.path.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));

@@ -318,12 +318,7 @@ impl Clusto {
     /// opened with.
     pub fn open_with(dsn: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         match dsn::locate(dsn.as_ref())? {
-            Location::Memory => Self::build(
-                Box::new(MemoryBackend::new()),
-                options,
-                None,
-                None,
-            ),
+            Location::Memory => Self::build(Box::new(MemoryBackend::new()), options, None, None),
             Location::Directory { path, engine } => Self::open_directory(&path, engine, options),
         }
     }

@@ -126,7 +126,10 @@ mod tests {
 
     #[test]
     fn paths_and_engine_urls() {
-        assert_eq!(parse("/var/lib/clusto").unwrap(), dir("/var/lib/clusto", None));
+        assert_eq!(
+            parse("/var/lib/clusto").unwrap(),
+            dir("/var/lib/clusto", None)
+        );
         assert_eq!(parse("rel/db").unwrap(), dir("rel/db", None));
         assert_eq!(
             parse("sled:///srv/db").unwrap(),

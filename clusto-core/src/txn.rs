@@ -129,10 +129,13 @@ impl Transaction {
     pub(crate) fn begin(shared: Arc<Shared>, meta: TxMeta) -> Result<Self> {
         shared.writable()?;
         shared.writer.acquire()?;
-        let leased = shared.backend.begin_write(shared.lock_wait).and_then(|lease| {
-            let latest = View::new(lease.as_ref(), None).latest_version()?;
-            Ok((lease, latest + 1))
-        });
+        let leased = shared
+            .backend
+            .begin_write(shared.lock_wait)
+            .and_then(|lease| {
+                let latest = View::new(lease.as_ref(), None).latest_version()?;
+                Ok((lease, latest + 1))
+            });
         let (lease, version) = match leased {
             Ok(leased) => leased,
             Err(e) => {
@@ -157,7 +160,10 @@ impl Transaction {
 
     /// A live view that includes this transaction's own writes.
     pub fn view(&self) -> View<'_> {
-        let lease = self.lease.as_deref().expect("a transaction holds its lease until commit");
+        let lease = self
+            .lease
+            .as_deref()
+            .expect("a transaction holds its lease until commit");
         View::layered(Layered::new(lease, &self.pending))
     }
 

@@ -276,12 +276,20 @@ fn processes_allocate_from_one_manager() {
     let mut versions = HashSet::new();
     for mut child in children {
         let mut out = String::new();
-        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
         assert!(child.wait().unwrap().success(), "{out}");
         for line in out.lines().filter_map(|l| l.split("ip ").nth(1)) {
             let (version, ip) = line.split_once(' ').unwrap();
             let version: u64 = version.parse().unwrap();
-            assert!(versions.insert(version), "version {version} committed twice");
+            assert!(
+                versions.insert(version),
+                "version {version} committed twice"
+            );
             if let Some(other) = given.insert(ip.to_string(), version) {
                 panic!("{ip} given by versions {other} and {version}");
             }

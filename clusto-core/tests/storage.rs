@@ -99,8 +99,7 @@ fn lmdb_processes_share_one_database() {
     let started = std::time::Instant::now();
     let err = waiting
         .write(TxMeta::default(), |tx| tx.create_entity("third", "t", "d"))
-        .err()
-        .expect("the lease is held");
+        .expect_err("the lease is held");
     assert!(matches!(&err, Error::Locked { .. }), "{err}");
     assert!(started.elapsed() >= Duration::from_millis(200), "it waited");
     assert!(
@@ -112,7 +111,10 @@ fn lmdb_processes_share_one_database() {
     let version = waiting
         .write(TxMeta::default(), |tx| tx.create_entity("third", "t", "d"))
         .expect("the killed writer's lease is free");
-    assert!(waiting.read(|v| v.find("held")).unwrap().is_none(), "no trace");
+    assert!(
+        waiting.read(|v| v.find("held")).unwrap().is_none(),
+        "no trace"
+    );
     assert_eq!(waiting.latest_version().unwrap(), 3);
     assert!(version.id.0 > 0);
     assert!(waiting.check().unwrap().is_clean());
@@ -331,7 +333,10 @@ fn copy_moves_a_sled_database_to_lmdb_with_its_history() {
     assert_eq!(rows(&copy), rows(&source));
     assert!(copy.check().unwrap().is_clean());
     assert_eq!(common::verify(&copy, 12), 12);
-    let past = |db: &Clusto| db.read_at(4, |v| Ok(v.find("e4")?.map(|e| e.name))).unwrap();
+    let past = |db: &Clusto| {
+        db.read_at(4, |v| Ok(v.find("e4")?.map(|e| e.name)))
+            .unwrap()
+    };
     assert_eq!(past(&copy), Some("e4".to_string()));
     assert_eq!(past(&copy), past(&source));
     let before = rows(&copy);
@@ -435,7 +440,10 @@ fn a_long_reader_does_not_block_writers() {
         .unwrap();
     }
     assert!(commits > 10, "writers went on: {commits} commits");
-    assert!(!reader.is_finished(), "while the reader still held its snapshot");
+    assert!(
+        !reader.is_finished(),
+        "while the reader still held its snapshot"
+    );
     assert!(reader.join().unwrap() > 0);
     assert_eq!(db.latest_version().unwrap(), 1 + commits);
 }

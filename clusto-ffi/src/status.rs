@@ -60,9 +60,7 @@ pub(crate) fn status_of(e: &Error) -> ClustoStatus {
         | Error::Conflict(_)
         | Error::ReadOnly(_)
         | Error::PoolRule(_)
-        | Error::Port(_) => {
-            ClustoStatus::Conflict
-        }
+        | Error::Port(_) => ClustoStatus::Conflict,
         Error::Locked { .. } => ClustoStatus::Locked,
         Error::Corrupt(_) | Error::UnsupportedFormat { .. } => ClustoStatus::Corrupt,
         Error::Io(_) => ClustoStatus::Io,

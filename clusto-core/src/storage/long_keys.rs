@@ -143,7 +143,13 @@ impl<I: Iterator<Item = Result<Entry>>> RealOrder<I> {
             }
         }
         // Served by pop(), from the back.
-        real.sort_by(|a, b| if self.reverse { a.0.cmp(&b.0) } else { b.0.cmp(&a.0) });
+        real.sort_by(|a, b| {
+            if self.reverse {
+                a.0.cmp(&b.0)
+            } else {
+                b.0.cmp(&a.0)
+            }
+        });
         self.group = real;
         self.group.pop().map(Ok)
     }
@@ -173,7 +179,12 @@ mod tests {
     fn scan(keys: &[Vec<u8>], start: &[u8], end: Option<&[u8]>, reverse: bool) -> Vec<Vec<u8>> {
         let engine: BTreeMap<Vec<u8>, Vec<u8>> = keys
             .iter()
-            .map(|k| (stored_key(k).into_owned(), stored_value(k, b"v").into_owned()))
+            .map(|k| {
+                (
+                    stored_key(k).into_owned(),
+                    stored_value(k, b"v").into_owned(),
+                )
+            })
             .collect();
         let (s, e) = stored_bounds(start, end);
         if e.as_ref().is_some_and(|e| *e <= s) {
@@ -230,7 +241,10 @@ mod tests {
     fn a_long_key_reads_back_and_another_in_its_slot_is_absent() {
         let long = vec![7u8; MAX_DIRECT + 10];
         let stored = stored_value(&long, b"x");
-        assert_eq!(value_for(&long, Some(&stored)).unwrap(), Some(b"x".to_vec()));
+        assert_eq!(
+            value_for(&long, Some(&stored)).unwrap(),
+            Some(b"x".to_vec())
+        );
         let mut other = long.clone();
         other.push(1);
         assert_eq!(value_for(&other, Some(&stored)).unwrap(), None);

@@ -40,7 +40,10 @@ impl Drop for SledInner {
     fn drop(&mut self) {
         // Durable commits were flushed and marked as they came; a clean close flushes
         // and marks the periodic ones.
-        let last = *self.last_committed.lock().unwrap_or_else(|e| e.into_inner());
+        let last = *self
+            .last_committed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if !self.durable && last > 0 {
             let _ = self.flush_through(last);
         }
@@ -439,7 +442,12 @@ fn sled_get(db: &sled::Db, key: &[u8]) -> Result<Option<Vec<u8>>> {
     Ok(contain("reading", || db.get(key))??.map(|v| v.to_vec()))
 }
 
-fn sled_scan<'a>(db: &'a sled::Db, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'a> {
+fn sled_scan<'a>(
+    db: &'a sled::Db,
+    start: &[u8],
+    end: Option<&[u8]>,
+    reverse: bool,
+) -> EntryIter<'a> {
     let iter = match end {
         Some(end) => db.range(start..end),
         None => db.range(start..),
@@ -483,7 +491,11 @@ impl KvRead for SledLease {
 impl WriteLease for SledLease {
     fn commit(self: Box<Self>, writes: Vec<Write>, version: Version) -> Result<()> {
         self.0.apply(writes)?;
-        *self.0.last_committed.lock().unwrap_or_else(|e| e.into_inner()) = version;
+        *self
+            .0
+            .last_committed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = version;
         if self.0.durable {
             self.0.flush_through(version)?;
         }
@@ -596,8 +608,18 @@ mod tests {
                 "{refused}"
             );
             let salvaged = SledBackend::salvage(&path, 16).unwrap();
-            assert_eq!(salvaged.inner.db.len(), keys as usize, "segment size {size}");
-            let copy = salvaged.inner.salvage_copy.as_ref().unwrap().path().to_path_buf();
+            assert_eq!(
+                salvaged.inner.db.len(),
+                keys as usize,
+                "segment size {size}"
+            );
+            let copy = salvaged
+                .inner
+                .salvage_copy
+                .as_ref()
+                .unwrap()
+                .path()
+                .to_path_buf();
             assert_eq!(
                 segment_size_of(&copy),
                 Some(size),
