@@ -403,6 +403,7 @@ impl Clusto {
                 Err(Error::Locked { .. }) => {
                     return Err(Error::Locked {
                         path: path.to_path_buf(),
+                        holder: None,
                     });
                 }
                 other => break other?,

@@ -48,10 +48,16 @@ pub enum Error {
     ReadOnly(String),
     /// Another process holds the database (sled) or its write lease, longer than the
     /// handle waits.
-    #[error("database {} is locked by another process", path.display())]
+    #[error(
+        "database {} is locked by another process{}",
+        path.display(),
+        holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+    )]
     Locked {
         /// The database directory that could not be locked.
         path: PathBuf,
+        /// The process that holds it, when the engine can tell.
+        holder: Option<u32>,
     },
     /// Stored data could not be decoded or contradicts itself.
     #[error("corrupt data: {0}")]

@@ -101,6 +101,10 @@ fn lmdb_processes_share_one_database() {
         .write(TxMeta::default(), |tx| tx.create_entity("third", "t", "d"))
         .expect_err("the lease is held");
     assert!(matches!(&err, Error::Locked { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&format!("(pid {})", writer.id())),
+        "the error names the holder: {err}"
+    );
     assert!(started.elapsed() >= Duration::from_millis(200), "it waited");
     assert!(
         waiting.read(|v| v.find("second")).unwrap().is_some(),

@@ -8,7 +8,7 @@
 //! writer never keeps the lease.
 
 use std::fs::{File, TryLockError};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,16 +54,31 @@ impl LeaseFile {
         }))
     }
 
+    /// The process id the holder of the lease wrote, if readable.
+    fn holder(&self) -> Option<u32> {
+        let mut pid = [0u8; 10];
+        self.file.read_exact_at(&mut pid, 0).ok()?;
+        std::str::from_utf8(&pid).ok()?.trim().parse().ok()
+    }
+
     /// Takes the lease, waiting up to `wait` for another process to release it.
     pub(crate) fn acquire(self: &Arc<Self>, wait: Option<Duration>) -> Result<Held> {
         let deadline = wait.map(|w| Instant::now() + w);
         loop {
             match self.file.try_lock() {
-                Ok(()) => return Ok(Held(self.clone())),
+                Ok(()) => {
+                    // Who holds it, for the error another writer gets; not synced, since
+                    // it only matters while this process lives.
+                    let _ = self
+                        .file
+                        .write_all_at(format!("{:<10}", std::process::id()).as_bytes(), 0);
+                    return Ok(Held(self.clone()));
+                }
                 Err(TryLockError::WouldBlock) => {
                     if deadline.is_none_or(|d| Instant::now() >= d) {
                         return Err(Error::Locked {
                             path: self.dir.clone(),
+                            holder: self.holder(),
                         });
                     }
                     std::thread::sleep(RETRY);

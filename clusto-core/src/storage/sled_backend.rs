@@ -190,6 +190,7 @@ fn private_copy(dir: &Path) -> Result<tempfile::TempDir> {
             Err(TryLockError::WouldBlock) => {
                 return Err(Error::Locked {
                     path: dir.to_path_buf(),
+                    holder: None,
                 });
             }
             Err(TryLockError::Error(e)) => return Err(failed(e)),
@@ -274,6 +275,7 @@ impl SledBackend {
             }
             Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_MESSAGE) => Err(Error::Locked {
                 path: path.to_path_buf(),
+                holder: None,
             }),
             Err(sled::Error::Io(e)) => Err(Error::Io(format!("opening {}: {e}", path.display()))),
             // sled reports a damaged `conf` file as corruption at no position, or as a
