@@ -107,6 +107,10 @@ pub struct OpenOptions {
     pub lock_wait: Option<Duration>,
     /// The storage engine's page cache in MiB (`None`: [`DEFAULT_CACHE_MIB`]).
     pub cache_mib: Option<u64>,
+    /// Creates a server-side database's schema when it is missing (`clusto initdb`);
+    /// without it, opening one that has none is an error. Embedded databases are
+    /// always created.
+    pub create: bool,
     /// Opens a damaged database to read and export what remains: the handle does not
     /// refuse a store that ends before the last recorded commit, and refuses every write.
     /// It reads a private copy made beside the database (removed when the handle closes),
@@ -120,6 +124,7 @@ impl Default for OpenOptions {
             durability: Durability::default(),
             lock_wait: Some(DEFAULT_LOCK_WAIT),
             cache_mib: None,
+            create: false,
             salvage: false,
         }
     }
@@ -220,6 +225,9 @@ impl Shared {
     ) -> Result<()> {
         self.writable()?;
         lease.commit(writes, version).map_err(|e| {
+            if !self.backend.commit_failure_poisons() {
+                return e;
+            }
             let cause = e.to_string();
             *self.failed_write.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause.clone());
             Error::Io(format!(
@@ -320,6 +328,18 @@ impl Clusto {
         match dsn::locate(dsn.as_ref())? {
             Location::Memory => Self::build(Box::new(MemoryBackend::new()), options, None, None),
             Location::Directory { path, engine } => Self::open_directory(&path, engine, options),
+            #[cfg(feature = "postgres")]
+            Location::Postgres { dsn } => Self::build(
+                Box::new(crate::storage::PostgresBackend::open(&dsn, options)?),
+                options,
+                None,
+                None,
+            ),
+            #[cfg(not(feature = "postgres"))]
+            Location::Postgres { dsn } => Err(Error::InvalidValue(format!(
+                "DSN '{}': this build has no PostgreSQL backend",
+                dsn::hide_password(&dsn)
+            ))),
         }
     }
 

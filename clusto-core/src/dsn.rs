@@ -8,6 +8,7 @@
 //! | `lmdb:///path` | LMDB in that directory |
 //! | `sled:///path` | sled 0.34 in that directory (databases of the first release) |
 //! | `memory:` | a new database in memory, gone when its last handle drops |
+//! | `postgresql://user[:password]@host[:port]/db[?schema=NAME]` | PostgreSQL (feature `postgres`), for many hosts |
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,27 @@ pub enum Location {
     },
     /// A new database in memory.
     Memory,
+    /// A database on a PostgreSQL server (the whole DSN, for the client).
+    Postgres {
+        /// The DSN.
+        dsn: String,
+    },
+}
+
+/// `dsn` with the password of its user part replaced by `***`: what messages show.
+pub fn hide_password(dsn: &str) -> String {
+    let Some((scheme, rest)) = dsn.split_once("://") else {
+        return dsn.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_part, host)) => match user_part.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => dsn.to_string(),
+        },
+        None => dsn.to_string(),
+    }
 }
 
 /// Reads a DSN given as a path (a path that is not valid UTF-8 is a plain path).
@@ -79,7 +101,12 @@ pub fn parse(dsn: &str) -> Result<Location> {
     let engine = match scheme {
         "lmdb" => Engine::Lmdb,
         "sled" => Engine::Sled,
-        _ => return Err(unknown_scheme(dsn, scheme)),
+        "postgresql" | "postgres" if cfg!(feature = "postgres") => {
+            return Ok(Location::Postgres {
+                dsn: dsn.to_string(),
+            });
+        }
+        _ => return Err(unknown_scheme(&hide_password(dsn), scheme)),
     };
     if !rest.starts_with('/') {
         return Err(Error::InvalidValue(format!(
@@ -103,8 +130,9 @@ fn unknown_scheme(dsn: &str, scheme: &str) -> Error {
     }
     if base == "postgres" || base == "postgresql" {
         return Error::InvalidValue(format!(
-            "DSN '{dsn}': this build has no PostgreSQL backend; to import a database of the \
-             original clusto, run `clusto migrate --from '{dsn}'`"
+            "DSN '{dsn}': this build has no PostgreSQL backend (the `postgres` feature); a \
+             database of the original clusto is imported with `clusto migrate --from \
+             '{dsn}'`"
         ));
     }
     Error::InvalidValue(format!(
@@ -143,6 +171,17 @@ mod tests {
         assert!(parse("sled://relative").is_err());
         assert!(parse("lmdb://relative").is_err());
         assert!(parse("  ").is_err());
+    }
+
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            hide_password("postgresql://u:secret@h:5432/db?schema=x"),
+            "postgresql://u:***@h:5432/db?schema=x"
+        );
+        assert_eq!(hide_password("postgresql://u@h/db"), "postgresql://u@h/db");
+        let e = parse("mysql://u:secret@h/db").unwrap_err().to_string();
+        assert!(!e.contains("secret"), "{e}");
     }
 
     #[test]

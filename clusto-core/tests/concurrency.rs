@@ -151,7 +151,7 @@ fn contend_helper() {
         return;
     };
     let pid = std::process::id();
-    match Clusto::open(Path::new(&path)) {
+    match Clusto::open(common::dsn(Path::new(&path))) {
         Ok(db) => {
             for n in 0..5 {
                 db.write(TxMeta::new("contender", "add"), |tx| {

@@ -151,6 +151,9 @@ fn recover(path: &Path, lines: &[String], last_acknowledged: i64) -> i64 {
 
 #[test]
 fn disk_full_gives_io_error_and_recovers() {
+    if common::engine() == "postgresql" {
+        return; // the server's disk is not this process's to fill
+    }
     let rounds = env_number("CLUSTO_DISK_FULL_ROUNDS", 3);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");

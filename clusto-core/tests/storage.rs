@@ -63,6 +63,17 @@ fn holder(dsn: &str, write: bool) -> std::process::Child {
     child
 }
 
+/// The raw PostgreSQL store a DSN names, to damage it.
+#[cfg(feature = "postgres")]
+fn postgres_backend(dsn: &str) -> Box<dyn Backend> {
+    Box::new(clusto_core::storage::PostgresBackend::open(dsn, &OpenOptions::default()).unwrap())
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_backend(_: &str) -> Box<dyn Backend> {
+    unreachable!("a postgresql run is built with the postgres feature")
+}
+
 fn no_wait() -> OpenOptions {
     OpenOptions {
         lock_wait: None,
@@ -237,8 +248,9 @@ fn data_without_a_format_is_corrupt() {
 fn check_reports_index_damage() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
+    let dsn = common::dsn(&path);
     {
-        let db = Clusto::open(common::dsn(&path)).unwrap();
+        let db = Clusto::open(&dsn).unwrap();
         db.write(TxMeta::default(), |tx| {
             let a = tx.create_entity("a", "t", "d")?;
             let b = tx.create_entity("b", "t", "d")?;
@@ -249,7 +261,9 @@ fn check_reports_index_damage() {
     }
     std::thread::sleep(Duration::from_millis(100));
     {
-        let raw: Box<dyn Backend> = if common::dsn(&path).starts_with("sled") {
+        let raw: Box<dyn Backend> = if dsn.starts_with("postgresql") {
+            postgres_backend(&dsn)
+        } else if dsn.starts_with("sled") {
             loop {
                 match SledBackend::open(&path, None, 64) {
                     Err(Error::Locked { .. }) => std::thread::sleep(Duration::from_millis(50)),
@@ -273,7 +287,7 @@ fn check_reports_index_damage() {
         .unwrap();
         raw.flush().unwrap();
     }
-    let db = Clusto::open_with(&path, &wait_opts()).unwrap();
+    let db = Clusto::open_with(&dsn, &wait_opts()).unwrap();
     let report = db.check().unwrap();
     assert_eq!(report.problems.len(), 2, "{:#?}", report.problems);
     assert!(

@@ -4,6 +4,9 @@
 #   eval "$(clusto-migrate/tests/start-sql-servers.sh start)"   # start (or reuse) both
 #   clusto-migrate/tests/start-sql-servers.sh env               # print the exports again
 #   clusto-migrate/tests/start-sql-servers.sh stop              # stop both, delete their data
+#   eval "$(clusto-migrate/tests/start-sql-servers.sh start postgres)"  # PostgreSQL only
+#     (make test: the conformance suite on PostgreSQL; its state directory is
+#     CLUSTO_SQL_SERVERS_DIR, so it does not meet the servers of test-slow)
 #
 # `start` installs what is missing (as root on Debian: apt-get install postgresql
 # mariadb-server, without letting the packages start their own services), then starts
@@ -76,7 +79,7 @@ maria_bin() {
 install_missing() {
     local packages=()
     [ -n "$(pg_bin)" ] || packages+=(postgresql)
-    { [ -n "$(maria_bin)" ] && command -v mariadb-install-db >/dev/null; } || packages+=(mariadb-server)
+    [ -n "$ONLY_PG" ] || { [ -n "$(maria_bin)" ] && command -v mariadb-install-db >/dev/null; } || packages+=(mariadb-server)
     [ ${#packages[@]} -eq 0 ] && return
     is_root || die "missing ${packages[*]}: install them (apt-get install -y ${packages[*]}) or run as root"
     command -v apt-get >/dev/null || die "missing ${packages[*]} and no apt-get to install them"
@@ -97,7 +100,7 @@ install_missing() {
     [ -n "$own_policy" ] && rm -f "$policy"
     [ "$status" = 0 ] || die "apt-get install ${packages[*]} failed"
     [ -n "$(pg_bin)" ] || die "postgresql installed but no initdb/pg_ctl found"
-    [ -n "$(maria_bin)" ] || die "mariadb-server installed but no mariadbd found"
+    [ -n "$ONLY_PG" ] || [ -n "$(maria_bin)" ] || die "mariadb-server installed but no mariadbd found"
 }
 
 # A TCP port nothing listens on, from a random start in 20000-59999.
@@ -281,10 +284,15 @@ stop_mariadb() {
 
 print_env() {
     pg_running || die "PostgreSQL is not running (run: $0 start)"
-    my_running || die "MariaDB is not running (run: $0 start)"
     echo "export CLUSTO_TEST_POSTGRES_DSN=postgresql://clusto:$(cat "$PG/password")@127.0.0.1:$(cat "$PG/port")/clusto"
+    [ -n "$ONLY_PG" ] && return
+    my_running || die "MariaDB is not running (run: $0 start)"
     echo "export CLUSTO_TEST_MYSQL_DSN=mysql://clusto:$(cat "$MY/password")@127.0.0.1:$(cat "$MY/port")/clusto"
 }
+
+# `start postgres` / `env postgres`: PostgreSQL only.
+ONLY_PG=
+[ "${2:-}" = postgres ] && ONLY_PG=1
 
 case "${1:-start}" in
 start)
@@ -292,7 +300,7 @@ start)
     mkdir -p "$STATE"
     chmod 755 "$STATE"
     start_postgres
-    start_mariadb
+    [ -n "$ONLY_PG" ] || start_mariadb
     print_env
     ;;
 env)
@@ -301,7 +309,7 @@ env)
 stop)
     if [ -d "$STATE" ]; then
         stop_postgres
-        stop_mariadb
+        [ -d "$MY" ] && stop_mariadb
         rm -rf "$STATE"
         log "stopped; removed $STATE"
     else

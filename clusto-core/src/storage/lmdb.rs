@@ -359,4 +359,8 @@ impl Backend for LmdbBackend {
     fn engine(&self) -> &'static str {
         "lmdb"
     }
+
+    fn commit_failure_poisons(&self) -> bool {
+        false
+    }
 }

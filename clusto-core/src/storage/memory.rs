@@ -134,4 +134,8 @@ impl Backend for MemoryBackend {
     fn engine(&self) -> &'static str {
         "memory"
     }
+
+    fn commit_failure_poisons(&self) -> bool {
+        false
+    }
 }

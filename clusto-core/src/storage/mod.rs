@@ -15,11 +15,15 @@ mod lease_file;
 mod lmdb;
 mod long_keys;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sled_backend;
 
 pub use layered::{Layered, Pending};
 pub use lmdb::{DATA_FILE as LMDB_DATA_FILE, LmdbBackend};
 pub use memory::MemoryBackend;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresBackend, drop_schema as drop_postgres_schema};
 pub use sled_backend::SledBackend;
 
 use std::time::Duration;
@@ -129,6 +133,13 @@ pub trait Backend: Send + Sync {
 
     /// The engine's name, as a DSN scheme: `lmdb`, `sled` or `memory`.
     fn engine(&self) -> &'static str;
+
+    /// Whether a failed commit leaves this process's view of the store unsure (sled's
+    /// in-memory tree may then hold what its disk does not), so the handle must be
+    /// reopened; engines whose failed commits leave nothing behind say `false`.
+    fn commit_failure_poisons(&self) -> bool {
+        true
+    }
 
     /// Applies `writes` as one commit under the write lease, outside the model: for
     /// copies, and for tests that damage a store on purpose.

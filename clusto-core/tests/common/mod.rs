@@ -13,25 +13,60 @@ use clusto_core::{AttrFilter, Clusto, NewAttr, OpenOptions, Result, TxMeta, Valu
 /// How many of the newest `e<N>` entities stay live; older ones are deleted.
 pub const KEEP: i64 = 5;
 
-/// The engine this run of the suite tests: `CLUSTO_TEST_ENGINE` (`lmdb`, `sled` or
-/// `memory`; default `lmdb`). The Makefile runs the suite once per engine.
+/// The engine this run of the suite tests: `CLUSTO_TEST_ENGINE` (`lmdb`, `sled`,
+/// `memory` or `postgresql`; default `lmdb`). The Makefile runs the suite once per engine;
+/// on `postgresql`, `CLUSTO_TEST_POSTGRES_DSN` names the server's database.
 pub fn engine() -> String {
     std::env::var("CLUSTO_TEST_ENGINE").unwrap_or_else(|_| "lmdb".into())
 }
 
+/// The PostgreSQL database of a `postgresql` run, in the schema `schema` (made if
+/// missing, so that every test has a database of its own).
+pub fn postgres_dsn(schema: &str) -> String {
+    let server = std::env::var("CLUSTO_TEST_POSTGRES_DSN")
+        .expect("CLUSTO_TEST_ENGINE=postgresql needs CLUSTO_TEST_POSTGRES_DSN");
+    let dsn = format!("{server}?schema={schema}");
+    let create = OpenOptions {
+        create: true,
+        ..Default::default()
+    };
+    drop(Clusto::open_with(&dsn, &create).unwrap());
+    dsn
+}
+
 /// A new temporary database on the engine under test.
 pub fn temporary() -> Result<Clusto> {
+    if engine() == "postgresql" {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        return Clusto::open(postgres_dsn(&format!(
+            "t{}_{n}_{nanos}",
+            std::process::id()
+        )));
+    }
     Clusto::temporary_on(&engine())
 }
 
 /// The DSN of a database in directory `path` on the engine under test (the memory
-/// engine has no directory: suites that reopen a path run on LMDB then).
+/// engine has no directory: suites that reopen a path run on LMDB then; on PostgreSQL
+/// the path names a schema of its own).
 pub fn dsn(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap();
     let engine = match engine().as_str() {
         "memory" => "lmdb".to_string(),
+        "postgresql" => {
+            let mut hash = 0xcbf2_9ce4_8422_2325u64; // FNV-1a of the path
+            for b in absolute.as_os_str().as_encoded_bytes() {
+                hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            return postgres_dsn(&format!("p{hash:016x}"));
+        }
         other => other.to_string(),
     };
-    let absolute = std::path::absolute(path).unwrap();
     format!("{engine}://{}", absolute.display())
 }
 

@@ -1,0 +1,619 @@
+//! The PostgreSQL backend (feature `postgres`): one inventory for many hosts.
+//!
+//! Layout: in a schema clusto owns (`clusto` unless the DSN says `?schema=NAME`), the
+//! table `kv (k bytea primary key, v bytea)` holds the same ordered key space as the
+//! embedded engines, and `clusto_layout (version int)` marks the schema as clusto's.
+//!
+//! - A snapshot is a `REPEATABLE READ READ ONLY` transaction on a pooled connection: it
+//!   sees whole commits only. Scans read pages in key order.
+//! - The write lease is a transaction-scoped advisory lock, taken at the start of the
+//!   write on its own connection: it serializes writers across every host, and the
+//!   server frees it with the transaction when a client dies or its connection drops.
+//! - A commit sends every write in one statement (arrays of keys and values), then
+//!   `COMMIT`.
+//! - Durability: `immediate` is PostgreSQL's synchronous commit; `grouped` (and
+//!   `periodic`) turn `synchronous_commit` off for clusto's sessions: a commit survives
+//!   the client's death at once and the server's crash after `wal_writer_delay`.
+//! - A connection that fails is dropped; the next call connects again.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{Client, NoTls, Statement};
+
+use super::{Backend, EntryIter, KvRead, Snapshot, Write, WriteLease};
+use crate::db::{Durability, OpenOptions};
+use crate::dsn::hide_password;
+use crate::error::{Error, Result};
+use crate::records::Version;
+
+/// The layout of the tables this build reads and writes.
+const LAYOUT_VERSION: i32 = 1;
+
+/// Rows per page of a scan: small first (many scans stop at their first entry).
+const PAGES: [i64; 3] = [16, 256, 2048];
+
+/// A PostgreSQL DSN, read: the client's configuration, clusto's schema, and the DSN
+/// with its password hidden, for messages.
+struct Target {
+    config: postgres::Config,
+    schema: String,
+    shown: String,
+}
+
+/// Reads `postgresql://user[:password]@host[:port]/dbname[?schema=NAME&...]`, with the
+/// libpq environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`) for
+/// what the DSN leaves out.
+fn target(dsn: &str) -> Result<Target> {
+    let shown = hide_password(dsn);
+    let (base, query) = dsn.split_once('?').unwrap_or((dsn, ""));
+    let mut schema = "clusto".to_string();
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("schema", name)) => schema = name.to_string(),
+            Some(("sslmode", mode)) if !matches!(mode, "disable" | "allow" | "prefer") => {
+                return Err(Error::InvalidValue(format!(
+                    "DSN '{shown}': sslmode={mode} needs TLS, which this build does not \
+                     have; reach the server over a trusted network or a tunnel"
+                )));
+            }
+            _ => rest.push(pair),
+        }
+    }
+    if schema.is_empty()
+        || schema.len() > 63
+        || !schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        || schema.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(Error::InvalidValue(format!(
+            "DSN '{shown}': schema '{schema}' must be a lower-case SQL name ([a-z_][a-z0-9_]*)"
+        )));
+    }
+    let url = match rest.is_empty() {
+        true => base.to_string(),
+        false => format!("{base}?{}", rest.join("&")),
+    };
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e| Error::InvalidValue(format!("DSN '{shown}' cannot be read: {e}")))?;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if config.get_hosts().is_empty() {
+        config.host(env("PGHOST").as_deref().unwrap_or("localhost"));
+    }
+    if config.get_ports().is_empty()
+        && let Some(port) = env("PGPORT").and_then(|p| p.parse().ok())
+    {
+        config.port(port);
+    }
+    if config.get_user().is_none() {
+        let user = env("PGUSER").or_else(|| env("USER")).unwrap_or_default();
+        config.user(&user);
+    }
+    if config.get_password().is_none()
+        && let Some(password) = env("PGPASSWORD")
+    {
+        config.password(password);
+    }
+    if config.get_dbname().is_none()
+        && let Some(db) = env("PGDATABASE")
+    {
+        config.dbname(&db);
+    }
+    config
+        .application_name(&format!("clusto (pid {})", std::process::id()))
+        .connect_timeout(Duration::from_secs(10));
+    Ok(Target {
+        config,
+        schema,
+        shown,
+    })
+}
+
+/// One connection with clusto's statements prepared.
+struct Conn {
+    client: Client,
+    get: Statement,
+    get_many: Statement,
+    scan: Statement,
+    scan_rev: Statement,
+    write: Statement,
+}
+
+struct Inner {
+    target: Target,
+    durability: Durability,
+    idle: Mutex<Vec<Conn>>,
+    /// The advisory lock key of this database (its schema).
+    lock_key: i64,
+}
+
+/// A PostgreSQL database used as a [`Backend`].
+pub struct PostgresBackend {
+    inner: Arc<Inner>,
+}
+
+impl Inner {
+    fn io(&self, doing: &str, e: postgres::Error) -> Error {
+        let shown = &self.target.shown;
+        if let Some(db) = e.as_db_error() {
+            return Error::Io(format!("{doing} {shown}: {}", db.message()));
+        }
+        if e.is_closed() {
+            return Error::Io(format!(
+                "{doing} {shown}: the connection was lost; the next call connects again"
+            ));
+        }
+        Error::Io(format!("{doing} {shown}: {e}"))
+    }
+
+    fn table(&self, name: &str) -> String {
+        format!("{}.{name}", self.target.schema)
+    }
+
+    /// A new session, configured for clusto.
+    fn client(&self) -> Result<Client> {
+        let shown = &self.target.shown;
+        let mut client = self.target.config.connect(NoTls).map_err(|e| {
+            let why = e
+                .as_db_error()
+                .map(|d| d.message().to_string())
+                .unwrap_or_else(|| e.to_string());
+            Error::Io(format!("cannot connect to {shown}: {why}"))
+        })?;
+        if self.durability != Durability::Immediate {
+            client
+                .batch_execute("SET synchronous_commit = off")
+                .map_err(|e| self.io("configuring", e))?;
+        }
+        Ok(client)
+    }
+
+    /// A new session with clusto's statements prepared.
+    fn connect(&self) -> Result<Conn> {
+        let mut client = self.client()?;
+        let kv = self.table("kv");
+        let mut prepare = |sql: String| {
+            client
+                .prepare(&sql)
+                .map_err(|e| self.io("preparing statements on", e))
+        };
+        let get = prepare(format!("SELECT v FROM {kv} WHERE k = $1"))?;
+        let get_many = prepare(format!("SELECT k, v FROM {kv} WHERE k = ANY($1::bytea[])"))?;
+        let scan = prepare(format!(
+            "SELECT k, v FROM {kv} WHERE k >= $1 AND ($2::bytea IS NULL OR k < $2) \
+             ORDER BY k LIMIT $3"
+        ))?;
+        let scan_rev = prepare(format!(
+            "SELECT k, v FROM {kv} WHERE k >= $1 AND ($2::bytea IS NULL OR k < $2) \
+             ORDER BY k DESC LIMIT $3"
+        ))?;
+        let write = prepare(format!(
+            "WITH gone AS (DELETE FROM {kv} WHERE k = ANY($1::bytea[])) \
+             INSERT INTO {kv} (k, v) SELECT * FROM unnest($2::bytea[], $3::bytea[]) \
+             ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+        ))?;
+        Ok(Conn {
+            client,
+            get,
+            get_many,
+            scan,
+            scan_rev,
+            write,
+        })
+    }
+
+    /// An idle connection, or a new one.
+    fn take(&self) -> Result<Conn> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match idle {
+            Some(conn) if !conn.client.is_closed() => Ok(conn),
+            _ => self.connect(),
+        }
+    }
+
+    /// Puts a connection back for the next call (a failed one is dropped).
+    fn give_back(&self, conn: Conn) {
+        if !conn.client.is_closed() {
+            self.idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
+        }
+    }
+
+    /// Checks the schema: clusto's, of this layout; creates it when `create` is set
+    /// and it is missing.
+    fn check_schema(&self, create: bool) -> Result<()> {
+        self.schema_state(&mut self.client()?, create)
+    }
+
+    fn schema_state(&self, client: &mut Client, create: bool) -> Result<()> {
+        let schema = &self.target.schema;
+        let shown = &self.target.shown;
+        let exists = client
+            .query_one(
+                "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1",
+                &[schema],
+            )
+            .map_err(|e| self.io("reading", e))?
+            .get::<_, i64>(0)
+            > 0;
+        if !exists {
+            if !create {
+                return Err(Error::NotFound(format!(
+                    "{shown} has no clusto schema '{schema}': create it with `clusto \
+                     --dsn '{shown}' initdb`"
+                )));
+            }
+            let (kv, layout) = (self.table("kv"), self.table("clusto_layout"));
+            client
+                .batch_execute(&format!(
+                    "BEGIN; CREATE SCHEMA {schema}; \
+                     CREATE TABLE {kv} (k bytea PRIMARY KEY, v bytea NOT NULL); \
+                     CREATE TABLE {layout} (version int NOT NULL); \
+                     INSERT INTO {layout} VALUES ({LAYOUT_VERSION}); COMMIT"
+                ))
+                .map_err(|e| {
+                    let _ = client.batch_execute("ROLLBACK");
+                    self.io("creating the schema in", e)
+                })?;
+            return Ok(());
+        }
+        let layout = client
+            .query_opt(
+                &format!(
+                    "SELECT version FROM {} WHERE to_regclass($1) IS NOT NULL",
+                    self.table("clusto_layout")
+                ),
+                &[&format!("{schema}.kv")],
+            )
+            .map(|row| row.map(|r| r.get::<_, i32>(0)));
+        match layout {
+            Ok(Some(LAYOUT_VERSION)) => Ok(()),
+            Ok(Some(newer)) => Err(Error::UnsupportedFormat {
+                found: newer as u32,
+                supported: LAYOUT_VERSION as u32,
+            }),
+            Ok(None) | Err(_) => Err(Error::InvalidValue(format!(
+                "schema '{schema}' of {shown} is not a clusto database (no clusto_layout \
+                 and kv tables); name another with ?schema=NAME"
+            ))),
+        }
+    }
+
+    /// The pid of the clusto process holding the write lease, if the server tells.
+    fn lease_holder(&self, client: &mut Client) -> Option<u32> {
+        let row = client
+            .query_opt(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a \
+                 ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted \
+                 AND l.objid = ($1::bigint & 4294967295) \
+                 AND l.classid = ($1::bigint >> 32) LIMIT 1",
+                &[&self.lock_key],
+            )
+            .ok()??;
+        let name: String = row.get(0);
+        name.strip_prefix("clusto (pid ")?
+            .strip_suffix(')')?
+            .parse()
+            .ok()
+    }
+}
+
+impl PostgresBackend {
+    /// Connects to the database `dsn` names and checks its schema; with
+    /// `options.create`, makes the schema when it is missing.
+    pub fn open(dsn: &str, options: &OpenOptions) -> Result<Self> {
+        let target = target(dsn)?;
+        let lock_key = xxhash_rust::xxh3::xxh3_64(target.schema.as_bytes()) as i64;
+        let inner = Arc::new(Inner {
+            target,
+            durability: options.durability,
+            idle: Mutex::new(Vec::new()),
+            lock_key,
+        });
+        inner.check_schema(options.create)?;
+        Ok(PostgresBackend { inner })
+    }
+
+    /// The DSN with its password hidden.
+    pub fn shown_dsn(&self) -> &str {
+        &self.inner.target.shown
+    }
+}
+
+/// Reads through one connection inside an open transaction.
+struct PgReader {
+    inner: Arc<Inner>,
+    conn: RefCell<Option<Conn>>,
+}
+
+impl PgReader {
+    /// Begins `begin` on a pooled connection.
+    fn begin(inner: &Arc<Inner>, begin: &str) -> Result<Self> {
+        let mut conn = inner.take()?;
+        conn.client
+            .batch_execute(begin)
+            .map_err(|e| inner.io("reading", e))?;
+        Ok(PgReader {
+            inner: inner.clone(),
+            conn: RefCell::new(Some(conn)),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        call: impl FnOnce(&mut Conn) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
+        let mut slot = self.conn.borrow_mut();
+        let conn = slot.as_mut().ok_or_else(|| {
+            Error::Io(format!(
+                "reading {}: the connection was lost",
+                self.inner.target.shown
+            ))
+        })?;
+        call(conn).map_err(|e| {
+            if e.is_closed() {
+                *slot = None;
+            }
+            self.inner.io("reading", e)
+        })
+    }
+
+    /// Ends the transaction and returns the connection to the pool.
+    fn finish(&self, end: &str) -> Result<()> {
+        let Some(mut conn) = self.conn.borrow_mut().take() else {
+            return Ok(());
+        };
+        let ended = conn.client.batch_execute(end);
+        match ended {
+            Ok(()) => {
+                self.inner.give_back(conn);
+                Ok(())
+            }
+            Err(e) => Err(self.inner.io("committing to", e)),
+        }
+    }
+}
+
+impl Drop for PgReader {
+    fn drop(&mut self) {
+        let _ = self.finish("ROLLBACK");
+    }
+}
+
+impl KvRead for PgReader {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.with(|c| c.client.query_opt(&c.get, &[&key]))
+            .map(|row| row.map(|r| r.get(0)))
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        let rows = self.with(|c| c.client.query(&c.get_many, &[&keys]))?;
+        let mut found: std::collections::HashMap<Vec<u8>, Vec<u8>> =
+            rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+        Ok(keys.iter().map(|k| found.remove(k)).collect())
+    }
+
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+        Box::new(Pages {
+            reader: self,
+            start: start.to_vec(),
+            end: end.map(<[u8]>::to_vec),
+            reverse,
+            page: Vec::new().into_iter(),
+            pages_read: 0,
+            done: end.is_some_and(|e| e <= start),
+        })
+    }
+}
+
+/// A scan, read a page at a time.
+struct Pages<'a> {
+    reader: &'a PgReader,
+    start: Vec<u8>,
+    end: Option<Vec<u8>>,
+    reverse: bool,
+    page: std::vec::IntoIter<(Vec<u8>, Vec<u8>)>,
+    pages_read: usize,
+    done: bool,
+}
+
+impl Iterator for Pages<'_> {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(entry) = self.page.next() {
+            return Some(Ok(entry));
+        }
+        if self.done {
+            return None;
+        }
+        let limit = PAGES[self.pages_read.min(PAGES.len() - 1)];
+        self.pages_read += 1;
+        let (start, end, reverse) = (&self.start, &self.end, self.reverse);
+        let rows = self.reader.with(|c| {
+            let statement = if reverse { &c.scan_rev } else { &c.scan };
+            c.client.query(statement, &[start, end, &limit])
+        });
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = match rows {
+            Ok(rows) => rows.into_iter().map(|r| (r.get(0), r.get(1))).collect(),
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        };
+        if (rows.len() as i64) < limit {
+            self.done = true;
+        } else if let Some((last, _)) = rows.last() {
+            // The next page starts after the last key read (or, in reverse, ends at it).
+            if reverse {
+                self.end = Some(last.clone());
+            } else {
+                let mut after = last.clone();
+                after.push(0);
+                self.start = after;
+            }
+        }
+        self.page = rows.into_iter();
+        self.page.next().map(Ok)
+    }
+}
+
+/// The write lease: an advisory lock held by an open transaction.
+struct PgLease(PgReader);
+
+impl KvRead for PgLease {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.0.get(key)
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        self.0.get_many(keys)
+    }
+
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+        self.0.scan(start, end, reverse)
+    }
+}
+
+impl WriteLease for PgLease {
+    fn commit(self: Box<Self>, writes: Vec<Write>, _version: Version) -> Result<()> {
+        let mut removed: Vec<Vec<u8>> = Vec::new();
+        let (mut keys, mut values): (Vec<Vec<u8>>, Vec<Vec<u8>>) = (Vec::new(), Vec::new());
+        for (key, value) in writes {
+            match value {
+                Some(v) => {
+                    keys.push(key);
+                    values.push(v);
+                }
+                None => removed.push(key),
+            }
+        }
+        self.0
+            .with(|c| c.client.execute(&c.write, &[&removed, &keys, &values]))?;
+        self.0.finish("COMMIT").map_err(|e| match e {
+            Error::Io(m) => Error::Io(format!(
+                "{m}: the commit may or may not have been applied (read the latest version \
+                 to know)"
+            )),
+            other => other,
+        })
+    }
+}
+
+impl Backend for PostgresBackend {
+    fn snapshot(&self) -> Result<Snapshot<'_>> {
+        Ok(Box::new(PgReader::begin(
+            &self.inner,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?))
+    }
+
+    fn begin_write(&self, wait: Option<Duration>) -> Result<Box<dyn WriteLease>> {
+        let reader = PgReader::begin(&self.inner, "BEGIN")?;
+        let key = self.inner.lock_key;
+        let got = reader.with(|c| match wait {
+            None => c
+                .client
+                .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])
+                .map(|r| r.get::<_, bool>(0)),
+            Some(wait) => {
+                let ms = wait.as_millis().clamp(1, i32::MAX as u128);
+                c.client
+                    .batch_execute(&format!("SET LOCAL lock_timeout = {ms}"))?;
+                match c
+                    .client
+                    .query_one("SELECT pg_advisory_xact_lock($1)", &[&key])
+                {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+        });
+        match got {
+            Ok(true) => Ok(Box::new(PgLease(reader))),
+            Ok(false) => {
+                // The aborted transaction is rolled back before asking who holds it.
+                let _ = reader.with(|c| c.client.batch_execute("ROLLBACK; BEGIN"));
+                let holder = reader
+                    .with(|c| Ok(self.inner.lease_holder(&mut c.client)))
+                    .ok()
+                    .flatten();
+                Err(Error::Locked {
+                    path: PathBuf::from(&self.inner.target.shown),
+                    holder,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        let reader = PgReader::begin(&self.inner, "BEGIN")?;
+        let kv = self.inner.table("kv");
+        reader
+            .with(|c| {
+                c.client
+                    .query_one("SELECT pg_total_relation_size($1::regclass)", &[&kv])
+            })
+            .map(|r| r.get::<_, i64>(0) as u64)
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.snapshot()?.scan(&[], None, false).next().is_none())
+    }
+
+    fn engine(&self) -> &'static str {
+        "postgresql"
+    }
+
+    fn commit_failure_poisons(&self) -> bool {
+        false
+    }
+}
+
+/// Drops `schema` and everything in it, for tests that make a schema of their own.
+pub fn drop_schema(dsn: &str) -> Result<()> {
+    let target = target(dsn)?;
+    let mut client = target
+        .config
+        .connect(NoTls)
+        .map_err(|e| Error::Io(format!("cannot connect to {}: {e}", target.shown)))?;
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", target.schema))
+        .map_err(|e| Error::Io(format!("dropping the schema of {}: {e}", target.shown)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_and_tls_are_checked_without_showing_the_password() {
+        let bad = target("postgresql://u:secret@h/db?schema=Drop;--")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(bad.contains("schema") && !bad.contains("secret"), "{bad}");
+        let tls = target("postgresql://u:secret@h/db?sslmode=require")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(tls.contains("TLS") && !tls.contains("secret"), "{tls}");
+        let ok = target("postgresql://u:secret@h:6000/db?schema=inv").unwrap();
+        assert_eq!(ok.schema, "inv");
+        assert_eq!(ok.config.get_ports(), &[6000]);
+    }
+}
