@@ -28,8 +28,16 @@ demo: python-release
 	gcc -std=c99 -Wall -Wextra -Werror -Iclusto-ffi/include examples/c/inventory.c -Ltarget/release -lclusto -Wl,-rpath,$(CURDIR)/target/release -o target/inventory-c
 	target/inventory-c $(DEMO_DB) demo
 
-## test: every test (Rust unit, integration, property and crash tests; Python; C), lint and format
+## test: every test (Rust unit, integration, property and crash tests; Python; C), lint and
+## format; a throwaway PostgreSQL on loopback for the PostgreSQL backend, stopped at the end
 test: lint test-rust test-python test-c
+	$(PG_SERVER) stop
+
+# A throwaway PostgreSQL (installed if missing, started once, reused): `$(WITH_PG) cmd`
+# runs cmd with CLUSTO_TEST_POSTGRES_DSN set.
+PG_TEST_DIR ?= /tmp/clusto-pg-make
+PG_SERVER := CLUSTO_SQL_SERVERS_DIR=$(PG_TEST_DIR) bash clusto-migrate/tests/start-sql-servers.sh
+WITH_PG = eval "$$($(PG_SERVER) start postgres)" &&
 
 lint:
 	bash .ci/no-shared
@@ -37,11 +45,12 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test-rust: every Rust test; clusto-core's suite (model, history, faults, crash) runs
-## once per engine: LMDB (the default), sled and memory
+## once per engine: LMDB (the default), sled, memory and PostgreSQL
 test-rust:
-	$(CARGO) test --workspace
+	$(WITH_PG) $(CARGO) test --workspace
 	CLUSTO_TEST_ENGINE=sled $(CARGO) test -p clusto-core --tests
 	CLUSTO_TEST_ENGINE=memory $(CARGO) test -p clusto-core --tests
+	$(WITH_PG) CLUSTO_TEST_ENGINE=postgresql $(CARGO) test -p clusto-core --features postgres --tests
 
 $(VENV)/.ready:
 	$(PYTHON) -m venv $(VENV)
@@ -74,7 +83,7 @@ test-c: python-dev
 	g++ -std=c++11 -Wall -Wextra -Werror -Iclusto-ffi/include -fsyntax-only target/header-cxx.cpp
 	@if command -v valgrind >/dev/null; then $(VALGRIND) target/c-test-shared && $(VALGRIND) target/c-test-static; \
 	else echo "valgrind not installed: running the C tests without it"; target/c-test-shared && target/c-test-static; fi
-	CLUSTO_LIB=$(CURDIR)/$(FFI_DIR)/libclusto.so CLUSTO_BIN=$(CURDIR)/$(FFI_DIR)/clusto $(VPY) -m pytest -q clusto-ffi/tests/python
+	$(WITH_PG) CLUSTO_LIB=$(CURDIR)/$(FFI_DIR)/libclusto.so CLUSTO_BIN=$(CURDIR)/$(FFI_DIR)/clusto $(VPY) -m pytest -q clusto-ffi/tests/python
 
 ## test-install: `pip install ./clusto-py` into a fresh venv, then import it
 test-install:

@@ -73,6 +73,8 @@ fn open(cli: &Cli) -> clusto_core::Result<Clusto> {
     let dsn = config::resolve_dsn(cli.dsn.as_deref(), cli.config.as_deref())?;
     let mut options = OpenOptions {
         salvage: cli.salvage,
+        // `initdb` makes a server-side database's schema; other commands expect one.
+        create: matches!(cli.command, commands::Command::Initdb),
         ..Default::default()
     };
     config::apply_settings(cli.config.as_deref(), &mut options)?;

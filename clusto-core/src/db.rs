@@ -132,8 +132,9 @@ impl Default for OpenOptions {
 
 impl OpenOptions {
     /// Applies one setting of a `[clusto]` section of clusto.conf (or a binding's
-    /// keyword): `wait` (seconds; 0 fails at once) or `durability` (see
-    /// [`Durability`]'s `FromStr`). Other keys are not options: `Ok(false)`.
+    /// keyword): `wait` (seconds; 0 fails at once), `durability` (see [`Durability`]'s
+    /// `FromStr`) or `create` (true/false, see [`OpenOptions::create`]). Other keys are
+    /// not options: `Ok(false)`.
     pub fn set(&mut self, key: &str, value: &str) -> Result<bool> {
         match key {
             "wait" => {
@@ -150,6 +151,17 @@ impl OpenOptions {
                 self.lock_wait = (seconds > 0.0).then(|| Duration::from_secs_f64(seconds));
             }
             "durability" => self.durability = value.parse()?,
+            "create" => {
+                self.create = match value.trim() {
+                    "true" | "yes" | "1" => true,
+                    "false" | "no" | "0" => false,
+                    other => {
+                        return Err(Error::InvalidValue(format!(
+                            "create '{other}' is not true or false"
+                        )));
+                    }
+                }
+            }
             _ => return Ok(false),
         }
         Ok(true)

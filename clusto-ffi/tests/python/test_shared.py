@@ -3,12 +3,15 @@ commands in a shell, and a C program: every process reads whole commits only, no
 is given twice, every commit is in the history and the database checks clean.
 
 CLUSTO_LIB names libclusto.so and CLUSTO_BIN the `clusto` binary (make test-c sets both).
+It runs on LMDB, and on PostgreSQL when CLUSTO_TEST_POSTGRES_DSN names a server (make
+test-c starts one): there the processes stand for many hosts.
 """
 
 import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -59,10 +62,20 @@ def c_worker(tmp_path):
     return str(exe)
 
 
-def test_python_cli_and_c_share_one_database(tmp_path, c_worker):
+@pytest.fixture(params=["lmdb", "postgresql"])
+def shared_dsn(request, tmp_path):
+    if request.param == "lmdb":
+        return str(tmp_path / "db")
+    server = os.environ.get("CLUSTO_TEST_POSTGRES_DSN")
+    if not server:
+        pytest.fail("CLUSTO_TEST_POSTGRES_DSN is not set: run through make test-c")
+    return "%s?schema=shared_%d_%d" % (server, os.getpid(), time.time_ns() % 10**9)
+
+
+def test_python_cli_and_c_share_one_database(shared_dsn, c_worker):
     import clusto
 
-    dsn = str(tmp_path / "db")
+    dsn = shared_dsn
     cli(dsn, "initdb")
     cli(dsn, "create", "ipmanager", "net", "--prop", "baseip=10.1.0.0", "--prop", "netmask=255.255.0.0")
     clusto.connect(dsn)

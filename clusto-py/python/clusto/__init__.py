@@ -35,7 +35,7 @@ Adjacency = collections.namedtuple(
 )
 
 
-def connect(config, echo=False, lock_wait=None, wait=None, durability=None):
+def connect(config, echo=False, lock_wait=None, wait=None, durability=None, create=False):
     """Opens the database named by ``config``: a ConfigParser with ``[clusto] dsn``, or a
     DSN string (a path, ``lmdb:///path``, ``sled:///path`` or ``memory:``). SQL DSNs of
     the original clusto are refused with a pointer to ``clusto migrate``. ``versioning``
@@ -44,6 +44,8 @@ def connect(config, echo=False, lock_wait=None, wait=None, durability=None):
     ``wait`` (alias ``lock_wait``): seconds a write waits while another process writes
     (default 5; 0 fails at once). ``durability``: ``immediate`` (default), ``grouped``,
     ``grouped:MS`` or ``periodic:MS``. Both may also be set in ``[clusto]``; arguments win.
+    ``create``: make the schema of a ``postgresql://`` database when it has none (as
+    ``clusto initdb`` does); embedded databases are always created.
     """
     settings = {}
     if isinstance(config, configparser.RawConfigParser):
@@ -59,6 +61,8 @@ def connect(config, echo=False, lock_wait=None, wait=None, durability=None):
         settings["wait"] = str(float(wait))
     if durability is not None:
         settings["durability"] = str(durability)
+    if create:
+        settings["create"] = "true"
     disconnect()
     SESSION.native = _clusto.Session(dsn, list(settings.items()))
     SESSION.native.set_meta(SESSION.clusto_user, SESSION.clusto_description)

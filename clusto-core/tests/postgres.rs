@@ -1,0 +1,279 @@
+//! PostgreSQL only, against a real server (`CLUSTO_TEST_POSTGRES_DSN`; `make test` starts
+//! one): many client processes at once, connections cut under a client, and the errors
+//! of a wrong password, a missing database, a server that is down and a foreign schema.
+//! (The conformance suite runs on PostgreSQL too, with `CLUSTO_TEST_ENGINE=postgresql`.)
+
+#![cfg(feature = "postgres")]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::process::Stdio;
+
+use clusto_core::{Clusto, Error, OpenOptions, TxMeta, Value};
+use common::helper;
+
+fn server() -> String {
+    std::env::var("CLUSTO_TEST_POSTGRES_DSN").expect(
+        "CLUSTO_TEST_POSTGRES_DSN names the test server's database: run through `make \
+         test`, or start one with clusto-migrate/tests/start-sql-servers.sh start postgres",
+    )
+}
+
+/// A fresh schema of its own for one test.
+fn fresh(name: &str) -> String {
+    let dsn = format!("{}?schema={name}_{}", server(), std::process::id());
+    clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
+    let create = OpenOptions {
+        create: true,
+        ..Default::default()
+    };
+    drop(Clusto::open_with(&dsn, &create).unwrap());
+    dsn
+}
+
+const CLIENT_ENV: &str = "CLUSTO_PG_CLIENT_DSN";
+const ROUNDS: usize = 20;
+
+/// Not a test: one of the clients of `many_clients_share_one_database`. Each round, in
+/// one transaction: a server, an IP from `net`, a name from `names`; prints
+/// `did VERSION IP NAME`. Between rounds it reads and checks a whole commit.
+#[test]
+#[ignore = "helper run in a child process"]
+fn client_helper() {
+    let Ok(dsn) = std::env::var(CLIENT_ENV) else {
+        return;
+    };
+    let db = Clusto::open(&dsn).unwrap();
+    let pid = std::process::id();
+    for n in 0..ROUNDS {
+        let (version, ip, name) = db
+            .write(TxMeta::new("client", "round"), |tx| {
+                let view = tx.view();
+                let (net, names) = (view.entity("net")?.id, view.entity("names")?.id);
+                let s = tx.create("basicserver", &format!("c{pid}-{n}"), &[])?;
+                let ip = tx.add_ip(s.id, None, Some(net))?;
+                let name = tx.allocate(names, s.id, None, clusto_core::NumberSpec::Next, false)?;
+                Ok((
+                    tx.version(),
+                    clusto_core::ip_address(&ip.value)?.to_string(),
+                    name.value.to_string(),
+                ))
+            })
+            .unwrap();
+        println!("did {version} {ip} {name}");
+        db.read(|v| {
+            // Each commit adds a server and its IP together: never one without the other.
+            let net = v.entity("net")?.id;
+            let servers = v
+                .all_entities()?
+                .iter()
+                .filter(|e| e.type_name == "server")
+                .count();
+            assert_eq!(servers, v.allocation_count(net)?);
+            Ok(())
+        })
+        .unwrap();
+    }
+}
+
+/// Eight clients on their own connections: no IP or name given twice, versions
+/// consecutive with none missing, every acknowledged commit in the history, `check()`
+/// clean.
+#[test]
+fn many_clients_share_one_database() {
+    let dsn = fresh("many");
+    let db = Clusto::open(&dsn).unwrap();
+    let start = db
+        .write(TxMeta::new("setup", "site"), |tx| {
+            tx.init_clusto()?;
+            tx.create(
+                "ipmanager",
+                "net",
+                &[
+                    ("baseip", Value::from("10.3.0.0")),
+                    ("netmask", Value::from("255.255.0.0")),
+                ],
+            )?;
+            tx.create(
+                "simplenamemanager",
+                "names",
+                &[("basename", Value::from("srv")), ("digits", Value::Int(5))],
+            )?;
+            Ok(tx.version())
+        })
+        .unwrap();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            helper("client_helper", &[])
+                .env(CLIENT_ENV, &dsn)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let (mut ips, mut names, mut versions) = (HashMap::new(), HashSet::new(), HashSet::new());
+    for mut child in children {
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "{out}");
+        for line in out.lines().filter_map(|l| l.split("did ").nth(1)) {
+            let parts: Vec<&str> = line.split(' ').collect();
+            let version: u64 = parts[0].parse().unwrap();
+            assert!(versions.insert(version), "version {version} twice");
+            if let Some(other) = ips.insert(parts[1].to_string(), version) {
+                panic!("{} given by versions {other} and {version}", parts[1]);
+            }
+            assert!(
+                names.insert(parts[2].to_string()),
+                "name {} twice",
+                parts[2]
+            );
+        }
+    }
+    let total = (8 * ROUNDS) as u64;
+    assert_eq!(
+        versions,
+        (start + 1..=start + total).collect::<HashSet<_>>()
+    );
+    assert_eq!(db.latest_version().unwrap(), start + total);
+    assert!(db.check().unwrap().is_clean());
+    db.read(|v| {
+        for version in start + 1..=start + total {
+            assert_eq!(v.version_info(version)?.user.as_deref(), Some("client"));
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// An admin connection to the test server.
+fn admin() -> postgres::Client {
+    server()
+        .parse::<postgres::Config>()
+        .unwrap()
+        .connect(postgres::NoTls)
+        .unwrap()
+}
+
+/// Connections cut under a client (`pg_terminate_backend`): the call that meets the cut
+/// gets a clear I/O error or succeeds on a new connection, nothing partial is left,
+/// and the next calls work.
+#[test]
+fn a_cut_connection_costs_one_call() {
+    let dsn = fresh("cut");
+    let db = Clusto::open(&dsn).unwrap();
+    db.write(TxMeta::default(), |tx| tx.create_entity("a", "t", "d"))
+        .unwrap();
+    let holding = db.begin(TxMeta::default()).unwrap();
+    let cut = admin()
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1",
+            &[&format!("clusto (pid {})", std::process::id())],
+        )
+        .unwrap();
+    assert!(!cut.is_empty(), "the test's own connections were found");
+    let mut tx = holding;
+    let failed = tx
+        .create_entity("b", "t", "d")
+        .map(drop)
+        .and_then(|()| tx.commit().map(drop))
+        .expect_err("the write's connection was cut");
+    assert!(
+        matches!(&failed, Error::Io(m) if m.contains("connection") && !m.contains(":secret")),
+        "{failed}"
+    );
+    // The pool's idle connections were cut too: a read either meets one and fails
+    // clearly, or connects anew.
+    match db.read(|v| v.find("a")) {
+        Ok(found) => assert!(found.is_some()),
+        Err(e) => assert!(
+            matches!(&e, Error::Io(m) if m.contains("connection")),
+            "{e}"
+        ),
+    }
+    db.write(TxMeta::default(), |tx| tx.create_entity("c", "t", "d"))
+        .expect("works after the cut");
+    db.read(|v| {
+        assert!(v.find("b")?.is_none(), "nothing of the cut transaction");
+        assert!(v.find("c")?.is_some());
+        Ok(())
+    })
+    .unwrap();
+    assert!(db.check().unwrap().is_clean());
+}
+
+/// One clear error each, never the password, nothing created.
+#[test]
+fn bad_servers_and_schemas_are_refused_clearly() {
+    let server = server();
+    let config: postgres::Config = server.parse().unwrap();
+    let password = String::from_utf8(config.get_password().unwrap().to_vec()).unwrap();
+    let host = format!(
+        "{}:{}",
+        match &config.get_hosts()[0] {
+            postgres::config::Host::Tcp(h) => h.clone(),
+            other => panic!("{other:?}"),
+        },
+        config.get_ports()[0]
+    );
+    let wrong_password = format!("postgresql://clusto:not-{password}@{host}/clusto");
+    let missing_db = format!("postgresql://clusto:{password}@{host}/nosuchdb");
+    let down = format!("postgresql://clusto:{password}@127.0.0.1:1/clusto");
+    for (dsn, says) in [
+        (&wrong_password, "password"),
+        (&missing_db, "nosuchdb"),
+        (&down, "cannot connect"),
+    ] {
+        let err = Clusto::open(dsn).err().expect("refused").to_string();
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains(&password), "the password is shown: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let missing = format!("{server}?schema=never_made_{}", std::process::id());
+    let err = Clusto::open(&missing).err().unwrap().to_string();
+    assert!(err.contains("initdb") && !err.contains(&password), "{err}");
+    let count = |schema: &str| -> i64 {
+        admin()
+            .query_one(
+                "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1",
+                &[&schema],
+            )
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(
+        count(&format!("never_made_{}", std::process::id())),
+        0,
+        "nothing made"
+    );
+    let foreign = format!("foreign_{}", std::process::id());
+    admin()
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {foreign} CASCADE; CREATE SCHEMA {foreign}; \
+             CREATE TABLE {foreign}.orders (id int)"
+        ))
+        .unwrap();
+    let err = Clusto::open(format!("{server}?schema={foreign}"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("not a clusto database"), "{err}");
+    let newer = fresh("newer");
+    let schema = newer.rsplit_once("schema=").unwrap().1.to_string();
+    admin()
+        .batch_execute(&format!("UPDATE {schema}.clusto_layout SET version = 99"))
+        .unwrap();
+    let err = Clusto::open(&newer).err().unwrap();
+    assert!(
+        matches!(err, Error::UnsupportedFormat { found: 99, .. }),
+        "{err}"
+    );
+}
