@@ -1,6 +1,7 @@
 //! clusto-core at N entities: load, point reads, attribute queries, reverse lookups and
 //! durable single commits. Usage: `cargo bench -p clusto-benches --bench core -- [N…]`
-//! (default 10000 100000).
+//! (default 10000 100000). `CLUSTO_BENCH_DSN=postgresql://…` runs it on that server, in a
+//! schema of its own per size (made, and dropped after).
 
 use clusto_benches::{Row, dir_size, measure, peak_rss_mib, print_table, sizes_from_args};
 use clusto_core::{AttrFilter, Clusto, EntityId, NewAttr, OpenOptions, TxMeta};
@@ -11,7 +12,16 @@ const OWNERS: usize = 100;
 
 fn run(n: usize, rows: &mut Vec<Row>) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Clusto::open_with(dir.path().join("db"), &OpenOptions::default()).unwrap();
+    let server = std::env::var("CLUSTO_BENCH_DSN").ok();
+    let dsn = match &server {
+        Some(server) => format!("{server}?schema=bench_{n}_{}", std::process::id()),
+        None => dir.path().join("db").display().to_string(),
+    };
+    let options = OpenOptions {
+        create: true,
+        ..Default::default()
+    };
+    let db = Clusto::open_with(&dsn, &options).unwrap();
     let racks: Vec<EntityId> = db
         .write(TxMeta::new("bench", "racks"), |tx| {
             (0..n.div_ceil(SERVERS_PER_RACK))
@@ -116,9 +126,16 @@ fn run(n: usize, rows: &mut Vec<Row>) {
     db.flush().unwrap();
     eprintln!(
         "n={n}: database {:.1} MiB on disk, peak RSS so far {:.0} MiB",
-        dir_size(dir.path()) as f64 / 1048576.0,
+        match server {
+            Some(_) => db.size_on_disk().unwrap() as f64 / 1048576.0,
+            None => dir_size(dir.path()) as f64 / 1048576.0,
+        },
         peak_rss_mib().unwrap_or(0.0)
     );
+    drop(db);
+    if server.is_some() {
+        clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
+    }
 }
 
 fn main() {

@@ -576,7 +576,8 @@ impl Clusto {
         read(&View::new(snapshot.as_ref(), None))
     }
 
-    /// Runs `read` against the state as of the end of version `version`.
+    /// Runs `read` against the state as of the end of version `version`; a version
+    /// newer than the latest is refused ([`Error::InvalidValue`]).
     pub fn read_at<T>(
         &self,
         version: Version,
@@ -584,6 +585,13 @@ impl Clusto {
     ) -> Result<T> {
         self.shared.usable()?;
         let snapshot = self.shared.backend.snapshot()?;
+        // A version not committed yet would read as later commits land.
+        let latest = View::new(snapshot.as_ref(), None).latest_version()?;
+        if version > latest {
+            return Err(Error::InvalidValue(format!(
+                "version {version} does not exist yet (the latest is {latest})"
+            )));
+        }
         read(&View::new(snapshot.as_ref(), Some(version)))
     }
 

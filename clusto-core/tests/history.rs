@@ -246,3 +246,18 @@ fn adding_and_removing_in_one_transaction_is_a_version_without_changes() {
     );
     assert!(db.check().unwrap().is_clean());
 }
+
+/// Reading as of a version that does not exist yet is refused: it would read later
+/// commits as they land.
+#[test]
+fn a_future_version_is_refused() {
+    let db = common::temporary().unwrap();
+    db.write(TxMeta::default(), |tx| tx.create_entity("a", "t", "d"))
+        .unwrap();
+    let err = db.read_at(2, |v| v.find("a")).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidValue(m) if m.contains("version 2 does not exist yet")),
+        "{err}"
+    );
+    assert!(db.read_at(1, |v| v.find("a")).unwrap().is_some());
+}

@@ -163,7 +163,8 @@ pub unsafe extern "C" fn clusto_open_with(
 /// of `version`. Free it with `clusto_close`. Writes through it fail with
 /// INVALID_ARGUMENT.
 ///
-/// Errors: INVALID_ARGUMENT.
+/// Errors: INVALID_ARGUMENT (also a version newer than the latest: it does not exist
+/// yet).
 ///
 /// # Safety
 /// `db` is a live handle; `out` is valid for writing a pointer.
@@ -177,6 +178,7 @@ pub unsafe extern "C" fn clusto_open_at(
         crate::args::need(out, "out")?;
         // SAFETY: contract above.
         let db = unsafe { db_ref(db) }?;
+        db.db.read_at(version, |_| Ok(()))?;
         let handle = Box::into_raw(Box::new(ClustoDb {
             db: db.db.clone(),
             at: Some(version),

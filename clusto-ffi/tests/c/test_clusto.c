@@ -90,6 +90,10 @@ static void test_dsns_and_durability(const char *dir) {
     clusto_close(db);
     OK(clusto_open("memory:", 0, &db));
     OK(clusto_create(db, NULL, "basicserver", "m1"));
+    ClustoDb *future = NULL;
+    CHECK(clusto_open_at(db, 2, &future) == CLUSTO_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(clusto_last_error(), "version 2 does not exist yet") != NULL);
+    CHECK(future == NULL);
     clusto_close(db);
 }
 
