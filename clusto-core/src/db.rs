@@ -222,6 +222,8 @@ pub(crate) struct Shared {
     salvage: bool,
     /// The directory of a temporary database, removed after the backend closes.
     _temporary: Option<tempfile::TempDir>,
+    /// Commits made through this handle, counted, to wake the watchers of this process.
+    commits: (Mutex<u64>, Condvar),
 }
 
 impl Shared {
@@ -236,7 +238,13 @@ impl Shared {
         version: Version,
     ) -> Result<()> {
         self.writable()?;
-        lease.commit(writes, version).map_err(|e| {
+        let committed = lease.commit(writes, version);
+        if committed.is_ok() {
+            let (count, wake) = &self.commits;
+            *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+            wake.notify_all();
+        }
+        committed.map_err(|e| {
             if !self.backend.commit_failure_poisons() {
                 return e;
             }
@@ -554,6 +562,7 @@ impl Clusto {
                 failed_write: Mutex::new(None),
                 salvage: options.salvage,
                 _temporary: temporary,
+                commits: (Mutex::new(0), Condvar::new()),
             }),
         })
     }
@@ -636,6 +645,16 @@ impl Clusto {
     /// this one are the ones the damage lost.
     pub fn committed_version(&self) -> Option<Version> {
         commit_mark::read(self.shared.path.as_deref()?)
+    }
+
+    /// Waits until this process commits to the database or `pause` passes.
+    pub(crate) fn wait_for_commit(&self, pause: Duration) {
+        let (count, wake) = &self.shared.commits;
+        let seen = count.lock().unwrap_or_else(|e| e.into_inner());
+        let start = *seen;
+        let _ = wake
+            .wait_timeout_while(seen, pause, |now| *now == start)
+            .unwrap_or_else(|e| e.into_inner());
     }
 
     /// When this handle's commits reach the disk.

@@ -587,16 +587,29 @@ impl<'a> View<'a> {
         let mut versions = BTreeSet::new();
         let rows = self.incarnations(name)?;
         for e in &rows {
-            versions.insert(e.version);
-            versions.extend(e.deleted_at);
-            let touched = Key::new(space::TOUCHED).entity(e.id).into_bytes();
-            for t in self.kv.scan_prefix(&touched) {
-                versions.insert(u64_from_tail(&t?.0, 0)?);
-            }
+            versions.extend(self.versions_touching(e.id)?);
         }
         if rows.is_empty() {
             return Err(Error::NotFound(format!("entity '{name}' never existed")));
         }
         Ok(versions.into_iter().collect())
+    }
+
+    /// Every version that touched the entity row `id`, in order: its creation, its
+    /// changes and its deletion.
+    pub fn versions_touching(&self, id: EntityId) -> Result<Vec<Version>> {
+        let e = self.entity_by_id(id)?;
+        let mut versions = BTreeSet::from([e.version]);
+        versions.extend(e.deleted_at);
+        let touched = Key::new(space::TOUCHED).entity(id).into_bytes();
+        for t in self.kv.scan_prefix(&touched) {
+            versions.insert(u64_from_tail(&t?.0, 0)?);
+        }
+        Ok(versions.into_iter().collect())
+    }
+
+    /// The store this view reads, to read it as of another version.
+    pub(crate) fn source(&self) -> &dyn KvRead {
+        &self.kv
     }
 }

@@ -149,7 +149,10 @@ impl Inner {
                 "{doing} {shown}: the connection was lost; the next call connects again"
             ));
         }
-        Error::Io(format!("{doing} {shown}: {e}"))
+        match std::error::Error::source(&e) {
+            Some(cause) => Error::Io(format!("{doing} {shown}: {e}: {cause}")),
+            None => Error::Io(format!("{doing} {shown}: {e}")),
+        }
     }
 
     fn table(&self, name: &str) -> String {
@@ -566,7 +569,7 @@ impl Backend for PostgresBackend {
         reader
             .with(|c| {
                 c.client
-                    .query_one("SELECT pg_total_relation_size($1::regclass)", &[&kv])
+                    .query_one("SELECT pg_total_relation_size($1::text::regclass)", &[&kv])
             })
             .map(|r| r.get::<_, i64>(0) as u64)
     }
