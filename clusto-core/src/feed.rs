@@ -29,21 +29,7 @@ impl Clusto {
     /// them (`None`: all), read in one snapshot. A consumer that resumes from the last
     /// version it saw misses nothing.
     pub fn changes(&self, since: Version, limit: Option<usize>) -> Result<Vec<VersionChanges>> {
-        self.read(|v| {
-            let latest = v.latest_version()?;
-            let last = match limit {
-                Some(n) => latest.min(since.saturating_add(n as u64)),
-                None => latest,
-            };
-            (since + 1..=last)
-                .map(|version| {
-                    Ok(VersionChanges {
-                        info: v.version_info(version)?,
-                        changes: v.change_details(version)?,
-                    })
-                })
-                .collect()
-        })
+        self.read(|v| v.changes_since(since, limit))
     }
 
     /// Waits until a version newer than `after` is committed — by this process or any
@@ -136,23 +122,52 @@ impl Clusto {
     /// changed. It reads the changes between the two versions and the rows they name,
     /// so its cost follows the number of changes, not the size of the database.
     pub fn diff(&self, from: Version, to: Option<Version>, names: &[&str]) -> Result<Diff> {
-        self.read(|v| {
-            let latest = v.latest_version()?;
-            let to = to.unwrap_or(latest);
-            for version in [from, to] {
-                if version > latest {
-                    return Err(Error::InvalidValue(format!(
-                        "version {version} does not exist yet (the latest is {latest})"
-                    )));
-                }
-            }
-            if from > to {
+        self.read(|v| v.diff(from, to, names))
+    }
+}
+
+impl View<'_> {
+    /// The versions after `since` with their changes, at most `limit` (see
+    /// [`Clusto::changes`]).
+    pub fn changes_since(
+        &self,
+        since: Version,
+        limit: Option<usize>,
+    ) -> Result<Vec<VersionChanges>> {
+        let latest = self.latest_version()?;
+        let last = match limit {
+            Some(n) => latest.min(since.saturating_add(n as u64)),
+            None => latest,
+        };
+        (since + 1..=last)
+            .map(|version| {
+                Ok(VersionChanges {
+                    info: self.version_info(version)?,
+                    changes: self.change_details(version)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The difference between versions `from` and `to` (`None`: the latest); see
+    /// [`Clusto::diff`].
+    pub fn diff(&self, from: Version, to: Option<Version>, names: &[&str]) -> Result<Diff> {
+        let v = self;
+        let latest = v.latest_version()?;
+        let to = to.unwrap_or(latest);
+        for version in [from, to] {
+            if version > latest {
                 return Err(Error::InvalidValue(format!(
-                    "a diff goes from an older version to a newer one, not {from} to {to}"
+                    "version {version} does not exist yet (the latest is {latest})"
                 )));
             }
-            diff(v, from, to, names)
-        })
+        }
+        if from > to {
+            return Err(Error::InvalidValue(format!(
+                "a diff goes from an older version to a newer one, not {from} to {to}"
+            )));
+        }
+        diff(v, from, to, names)
     }
 }
 
@@ -207,13 +222,25 @@ pub(crate) fn diff(v: &View<'_>, from: Version, to: Version, names: &[&str]) -> 
     // A rename is a new row for the same thing: deleted and created in one version,
     // same type and driver, the old row's attributes copied (relations to it repointed).
     let mut renamed_to: HashMap<EntityId, EntityId> = HashMap::new();
-    let gone: Vec<EntityId> = before.keys().filter(|id| !after.contains_key(id)).copied().collect();
-    let new: Vec<EntityId> = after.keys().filter(|id| !before.contains_key(id)).copied().collect();
+    let gone: Vec<EntityId> = before
+        .keys()
+        .filter(|id| !after.contains_key(id))
+        .copied()
+        .collect();
+    let new: Vec<EntityId> = after
+        .keys()
+        .filter(|id| !before.contains_key(id))
+        .copied()
+        .collect();
     for old in &gone {
         let old_row = v.entity_by_id(*old)?;
-        let Some(deleted_at) = old_row.deleted_at else { continue };
+        let Some(deleted_at) = old_row.deleted_at else {
+            continue;
+        };
         let candidate = new.iter().find(|id| {
-            let Ok(row) = v.entity_by_id(**id) else { return false };
+            let Ok(row) = v.entity_by_id(**id) else {
+                return false;
+            };
             row.version == deleted_at
                 && row.type_name == old_row.type_name
                 && row.driver == old_row.driver
@@ -301,8 +328,10 @@ fn copied(old: &[Attribute], new: &[Attribute], old_id: EntityId, new_id: Entity
         Value::Relation(t) if *t == old_id => Value::Relation(new_id),
         other => other.clone(),
     };
-    let mut left: Vec<(AttrSlot, Value)> = old.iter().map(|a| (slot(a), repoint(&a.value))).collect();
-    let mut right: Vec<(AttrSlot, Value)> = new.iter().map(|a| (slot(a), a.value.clone())).collect();
+    let mut left: Vec<(AttrSlot, Value)> =
+        old.iter().map(|a| (slot(a), repoint(&a.value))).collect();
+    let mut right: Vec<(AttrSlot, Value)> =
+        new.iter().map(|a| (slot(a), a.value.clone())).collect();
     left.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
     right.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
     left == right

@@ -8,9 +8,10 @@
 use serde_json::{Value as Json, json};
 
 use crate::error::{Error, Result};
-use crate::records::{Attribute, Entity, VersionInfo};
+use crate::feed::{Diff, DiffKind, VersionChanges};
+use crate::records::{Attribute, Change, Entity, VersionInfo};
 use crate::value::{Datatype, Timestamp, Value};
-use crate::view::View;
+use crate::view::{ChangeDetail, View};
 
 impl View<'_> {
     /// A value as JSON; relations name their target row.
@@ -52,6 +53,92 @@ impl View<'_> {
             "datatype": a.value.datatype().as_str(),
             "value": self.value_json(&a.value)?,
         }))
+    }
+}
+
+impl View<'_> {
+    /// One change as `{entity, change}`, `change` being `{"added": attr}`,
+    /// `{"deleted": attr}`, `"created"`, `"deleted"`, `{"driver_was": driver,
+    /// "type_was": type}` or `{"counter": key, "value": value}`.
+    pub fn change_json(&self, d: &ChangeDetail) -> Result<Json> {
+        let what = match (&d.change, &d.attr) {
+            (Change::AttrAdded { .. }, Some(a)) => json!({"added": self.attr_json(a)?}),
+            (Change::AttrDeleted { .. }, Some(a)) => json!({"deleted": self.attr_json(a)?}),
+            (Change::EntityCreated { .. }, _) => json!("created"),
+            (Change::EntityDeleted { .. }, _) => json!("deleted"),
+            (
+                Change::DriverChanged {
+                    old_type,
+                    old_driver,
+                    ..
+                },
+                _,
+            ) => json!({"driver_was": old_driver, "type_was": old_type}),
+            (Change::CounterSet { key, value, .. }, _) => json!({"counter": key, "value": value}),
+            (Change::AttrAdded { attr, .. } | Change::AttrDeleted { attr, .. }, None) => {
+                return Err(Error::Corrupt(format!(
+                    "a change of version names attribute {attr:?}, which has no row"
+                )));
+            }
+        };
+        Ok(json!({"entity": d.entity.name, "type": d.entity.type_name, "change": what}))
+    }
+
+    /// A version of the change feed: [`version_json`] with `changes`, a list of
+    /// [`View::change_json`].
+    pub fn version_changes_json(&self, v: &VersionChanges) -> Result<Json> {
+        let mut out = version_json(&v.info);
+        let changes = v
+            .changes
+            .iter()
+            .map(|d| self.change_json(d))
+            .collect::<Result<Vec<_>>>()?;
+        out["changes"] = Json::Array(changes);
+        Ok(out)
+    }
+
+    /// A diff as `{from, to, entities: [{name, kind, renamed_from, before, after, added,
+    /// removed, changed}]}`: `kind` is created, deleted, renamed or changed; `before` and
+    /// `after` are `{type, driver}` or null; `added` and `removed` lists of attributes;
+    /// `changed` a list of `{before, after}` attributes.
+    pub fn diff_json(&self, diff: &Diff) -> Result<Json> {
+        let attrs = |list: &[Attribute]| {
+            list.iter()
+                .map(|a| self.attr_json(a))
+                .collect::<Result<Vec<_>>>()
+        };
+        let type_driver = |t: &Option<(String, String)>| {
+            t.as_ref()
+                .map(|(t, d)| json!({"type": t, "driver": d}))
+                .unwrap_or(Json::Null)
+        };
+        let mut entities = Vec::new();
+        for e in &diff.entities {
+            let (kind, from) = match &e.kind {
+                DiffKind::Created => ("created", None),
+                DiffKind::Deleted => ("deleted", None),
+                DiffKind::Renamed { from } => ("renamed", Some(from)),
+                DiffKind::Changed => ("changed", None),
+            };
+            let changed = e
+                .changed
+                .iter()
+                .map(|(b, a)| {
+                    Ok(json!({"before": self.attr_json(b)?, "after": self.attr_json(a)?}))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            entities.push(json!({
+                "name": e.name,
+                "kind": kind,
+                "renamed_from": from,
+                "before": type_driver(&e.before),
+                "after": type_driver(&e.after),
+                "added": attrs(&e.added)?,
+                "removed": attrs(&e.removed)?,
+                "changed": changed,
+            }));
+        }
+        Ok(json!({"from": diff.from, "to": diff.to, "entities": entities}))
     }
 }
 

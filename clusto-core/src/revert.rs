@@ -145,8 +145,10 @@ impl Transaction {
             }
             if old.key == "_contains" && old.subkey.as_deref() == Some(RACK_UNIT) {
                 let unit = old.number.unwrap_or_default();
-                let taken = view
-                    .attrs(owner, &AttrFilter::key("_contains").subkey(RACK_UNIT).number(unit))?;
+                let taken = view.attrs(
+                    owner,
+                    &AttrFilter::key("_contains").subkey(RACK_UNIT).number(unit),
+                )?;
                 if let Some(other) = taken.first() {
                     let holder = view.value_json(&other.value)?;
                     return Err(Error::ResourceUnavailable(format!(
@@ -223,7 +225,11 @@ impl Transaction {
                 None => continue,
             };
             if entry.kind != DiffKind::Created {
-                for a in entry.added.iter().chain(entry.changed.iter().map(|(_, a)| a)) {
+                for a in entry
+                    .added
+                    .iter()
+                    .chain(entry.changed.iter().map(|(_, a)| a))
+                {
                     if let Some(live) = self.view().attr_by_id(a.entity, a.id)?
                         && live.deleted_at.is_none()
                     {
@@ -231,7 +237,11 @@ impl Transaction {
                     }
                 }
             }
-            for a in entry.removed.iter().chain(entry.changed.iter().map(|(b, _)| b)) {
+            for a in entry
+                .removed
+                .iter()
+                .chain(entry.changed.iter().map(|(b, _)| b))
+            {
                 self.bring_back(owner, a, a.value.clone(), to)?;
             }
         }
@@ -265,7 +275,10 @@ fn allocation_manager(view: &View<'_>, attr: &Attribute) -> Result<Option<Entity
     let Some(number) = attr.number else {
         return Ok(None);
     };
-    let at = View::new(view.source(), Some(attr.deleted_at.unwrap_or(attr.version) - 1));
+    let at = View::new(
+        view.source(),
+        Some(attr.deleted_at.unwrap_or(attr.version) - 1),
+    );
     let filter = AttrFilter::key(&attr.key).subkey(MANAGER).number(number);
     let siblings = match attr.deleted_at {
         Some(_) => at.attrs(attr.entity, &filter)?,
@@ -301,10 +314,12 @@ fn later_conflicts(
                 let Some(a) = view.attr_by_id(*entity, *attr)? else {
                     continue;
                 };
-                let filter = AttrFilter::key(&a.key).with_hidden().number_match(match a.number {
-                    Some(n) => NumberMatch::Is(n),
-                    None => NumberMatch::Null,
-                });
+                let filter = AttrFilter::key(&a.key)
+                    .with_hidden()
+                    .number_match(match a.number {
+                        Some(n) => NumberMatch::Is(n),
+                        None => NumberMatch::Null,
+                    });
                 let filter = match &a.subkey {
                     Some(s) => filter.subkey(s),
                     None => filter.no_subkey(),
@@ -327,7 +342,10 @@ fn later_conflicts(
                     .filter(|v| *v > version)
                     .collect();
                 if let Some(first) = later.first() {
-                    found.push(format!("'{}' was changed by version {first}", name(*entity)?));
+                    found.push(format!(
+                        "'{}' was changed by version {first}",
+                        name(*entity)?
+                    ));
                 }
             }
             Change::EntityDeleted { .. } | Change::CounterSet { .. } => {}

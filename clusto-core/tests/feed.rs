@@ -83,12 +83,19 @@ fn the_feed_lists_every_version_and_resumes() {
     assert_eq!(all.len(), 5);
     assert_eq!(all[0].info.version, start + 1);
     assert_eq!(all[4].info.description.as_deref(), Some("step 4"));
-    assert!(matches!(all[2].changes[0].change, Change::EntityCreated { .. }));
+    assert!(matches!(
+        all[2].changes[0].change,
+        Change::EntityCreated { .. }
+    ));
     assert_eq!(all[2].changes[0].entity.name, "x2");
     let first_two = db.changes(start, Some(2)).unwrap();
     assert_eq!(first_two.len(), 2);
     let rest = db.changes(first_two[1].info.version, None).unwrap();
-    assert_eq!(rest.len(), 3, "resuming from the last version seen loses nothing");
+    assert_eq!(
+        rest.len(),
+        3,
+        "resuming from the last version seen loses nothing"
+    );
     assert!(db.changes(start + 5, None).unwrap().is_empty());
 }
 
@@ -100,7 +107,9 @@ fn a_commit_wakes_a_waiting_thread_at_once() {
         let db = db.clone();
         std::thread::spawn(move || {
             let started = Instant::now();
-            let woke = db.wait_for_version(latest, Some(Duration::from_secs(10))).unwrap();
+            let woke = db
+                .wait_for_version(latest, Some(Duration::from_secs(10)))
+                .unwrap();
             (woke, started.elapsed())
         })
     };
@@ -113,7 +122,11 @@ fn a_commit_wakes_a_waiting_thread_at_once() {
     let timed_out = db
         .wait_for_version(latest + 1, Some(Duration::from_millis(50)))
         .unwrap();
-    assert_eq!(timed_out, latest + 1, "a timeout returns the latest, not newer");
+    assert_eq!(
+        timed_out,
+        latest + 1,
+        "a timeout returns the latest, not newer"
+    );
 }
 
 const WATCH_ENV: &str = "CLUSTO_WATCH_DB";
@@ -129,7 +142,9 @@ fn watcher_helper() {
     let db = Clusto::open(&dsn).unwrap();
     let latest = db.latest_version().unwrap();
     println!("watching {latest}");
-    let woke = db.wait_for_version(latest, Some(Duration::from_secs(30))).unwrap();
+    let woke = db
+        .wait_for_version(latest, Some(Duration::from_secs(30)))
+        .unwrap();
     let feed = db.changes(latest, None).unwrap();
     println!("woke {woke} {}", feed[0].changes[0].entity.name);
 }
@@ -150,12 +165,16 @@ fn a_commit_of_another_process_wakes_a_watcher() {
         .spawn()
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-    let watching = out.find_map(|l| l.ok().filter(|l| l.contains("watching"))).unwrap();
+    let watching = out
+        .find_map(|l| l.ok().filter(|l| l.contains("watching")))
+        .unwrap();
     assert!(watching.ends_with("watching 1"), "{watching}");
     let committed = Instant::now();
     db.write(TxMeta::default(), |tx| tx.create_entity("b", "t", "d"))
         .unwrap();
-    let woke = out.find_map(|l| l.ok().filter(|l| l.contains("woke"))).unwrap();
+    let woke = out
+        .find_map(|l| l.ok().filter(|l| l.contains("woke")))
+        .unwrap();
     let latency = committed.elapsed();
     assert!(woke.ends_with("woke 2 b"), "{woke}");
     assert!(latency < Duration::from_secs(5), "{latency:?}");
@@ -197,7 +216,9 @@ fn a_diff_names_what_changed_between_two_versions() {
     // The IP went with the deleted manager: its allocation rows are gone from web01.
     assert!(web01.removed.iter().any(|a| a.key == "ip"), "{web01:?}");
     assert!(
-        diff.entities.iter().all(|e| e.name != "web" && e.name != "r1"),
+        diff.entities
+            .iter()
+            .all(|e| e.name != "web" && e.name != "r1"),
         "containers whose members were only re-pointed did not change: {diff:?}"
     );
     let only = db.diff(v1, None, &["s1"]).unwrap();
@@ -225,7 +246,11 @@ fn reverting_a_delete_brings_the_entity_back_with_its_containment() {
             Ok(tx.version())
         })
         .unwrap();
-    assert_eq!(picture(&db, "s1").unwrap(), before, "pool, rack unit, IP and attributes");
+    assert_eq!(
+        picture(&db, "s1").unwrap(),
+        before,
+        "pool, rack unit, IP and attributes"
+    );
     assert!(db.check().unwrap().is_clean());
     assert!(
         db.diff(deleted - 1, None, &[]).unwrap().entities.is_empty(),
@@ -299,7 +324,10 @@ fn a_revert_that_would_break_a_rule_is_refused_and_changes_nothing() {
     let err = db
         .write(TxMeta::default(), |tx| tx.revert(deleted, true))
         .unwrap_err();
-    assert!(matches!(&err, Error::AlreadyExists(m) if m.contains("'s1'")), "{err}");
+    assert!(
+        matches!(&err, Error::AlreadyExists(m) if m.contains("'s1'")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -349,8 +377,10 @@ fn restore_makes_entities_as_they_were() {
         tx.delete_entity("web")
     })
     .unwrap();
-    db.write(TxMeta::default(), |tx| tx.restore(&["s1", "s5", "web"], good))
-        .unwrap();
+    db.write(TxMeta::default(), |tx| {
+        tx.restore(&["s1", "s5", "web"], good)
+    })
+    .unwrap();
     assert!(picture(&db, "s5").is_none());
     assert!(picture(&db, "web").is_some());
     // The pool came back as a new row with its members: s1 is in it again.

@@ -144,7 +144,10 @@ fn many_clients_share_one_database() {
     );
     assert_eq!(db.latest_version().unwrap(), start + total);
     assert!(db.check().unwrap().is_clean());
-    assert!(db.size_on_disk().unwrap() > 0, "the table's size, from the server");
+    assert!(
+        db.size_on_disk().unwrap() > 0,
+        "the table's size, from the server"
+    );
     db.read(|v| {
         for version in start + 1..=start + total {
             assert_eq!(v.version_info(version)?.user.as_deref(), Some("client"));

@@ -616,6 +616,36 @@ enum ClustoStatus clusto_port_connected(const struct ClustoDb *db,
 enum ClustoStatus clusto_latest_version(const struct ClustoDb *db, uint64_t *version);
 
 /**
+ * Waits until a version newer than `after` is committed — by this process or another
+ * sharing the database — or `timeout_ms` milliseconds pass (0: no limit); `*newest`
+ * receives the latest version then (still `<= after` after a timeout). Blocks the
+ * calling thread; another process's commit is seen within ~10 ms.
+ *
+ * Errors: CORRUPT, IO.
+ *
+ * # Safety
+ * `db` is a live handle; `newest` is writable.
+ */
+enum ClustoStatus clusto_wait_version(const struct ClustoDb *db,
+                                      uint64_t after,
+                                      uint64_t timeout_ms,
+                                      uint64_t *newest);
+
+/**
+ * The change feed: every version after `since` with its changes, as a JSON array
+ * (each entry `{version, timestamp, user, description, changes: [{entity, type,
+ * change}]}`, the shape of `clusto_core::json::version_changes_json`). `*json`
+ * receives it, to free with `clusto_string_free`. A consumer that resumes from the last
+ * version it saw misses nothing.
+ *
+ * Errors: CORRUPT, IO.
+ *
+ * # Safety
+ * `db` is a live handle; `json` is writable.
+ */
+enum ClustoStatus clusto_changes_json(const struct ClustoDb *db, uint64_t since, char **json);
+
+/**
  * The versions that touched any entity that had this name, ascending: `*versions`
  * receives an array of `*count` numbers to free with `clusto_versions_free`.
  *
@@ -699,7 +729,8 @@ enum ClustoStatus clusto_open_with(const char *path,
  * of `version`. Free it with `clusto_close`. Writes through it fail with
  * INVALID_ARGUMENT.
  *
- * Errors: INVALID_ARGUMENT.
+ * Errors: INVALID_ARGUMENT (also a version newer than the latest: it does not exist
+ * yet).
  *
  * # Safety
  * `db` is a live handle; `out` is valid for writing a pointer.

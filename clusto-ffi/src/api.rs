@@ -820,6 +820,66 @@ pub unsafe extern "C" fn clusto_latest_version(
     })
 }
 
+/// Waits until a version newer than `after` is committed — by this process or another
+/// sharing the database — or `timeout_ms` milliseconds pass (0: no limit); `*newest`
+/// receives the latest version then (still `<= after` after a timeout). Blocks the
+/// calling thread; another process's commit is seen within ~10 ms.
+///
+/// Errors: CORRUPT, IO.
+///
+/// # Safety
+/// `db` is a live handle; `newest` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_wait_version(
+    db: *const ClustoDb,
+    after: u64,
+    timeout_ms: u64,
+    newest: *mut u64,
+) -> ClustoStatus {
+    guard(|| {
+        need(newest, "newest")?;
+        // SAFETY: contract above.
+        let db = unsafe { db_ref(db) }?;
+        let timeout = (timeout_ms > 0).then(|| std::time::Duration::from_millis(timeout_ms));
+        let v = db.db.wait_for_version(after, timeout)?;
+        // SAFETY: checked non-NULL.
+        unsafe { put(newest, v, "newest") }
+    })
+}
+
+/// The change feed: every version after `since` with its changes, as a JSON array
+/// (each entry `{version, timestamp, user, description, changes: [{entity, type,
+/// change}]}`, the shape of `clusto_core::json::version_changes_json`). `*json`
+/// receives it, to free with `clusto_string_free`. A consumer that resumes from the last
+/// version it saw misses nothing.
+///
+/// Errors: CORRUPT, IO.
+///
+/// # Safety
+/// `db` is a live handle; `json` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_changes_json(
+    db: *const ClustoDb,
+    since: u64,
+    json: *mut *mut c_char,
+) -> ClustoStatus {
+    guard(|| {
+        need(json, "json")?;
+        // SAFETY: contract above.
+        let db = unsafe { db_ref(db) }?;
+        let feed = db.db.read(|v| {
+            let entries = v
+                .changes_since(since, None)?
+                .iter()
+                .map(|c| v.version_changes_json(c))
+                .collect::<clusto_core::Result<Vec<_>>>()?;
+            Ok(serde_json::Value::Array(entries).to_string())
+        })?;
+        // SAFETY: checked non-NULL.
+        unsafe { put(json, crate::args::c_string(&feed), "json") }
+    })
+}
+
 /// The versions that touched any entity that had this name, ascending: `*versions`
 /// receives an array of `*count` numbers to free with `clusto_versions_free`.
 ///

@@ -19,7 +19,11 @@
 //! ip_deallocate {device, manager?, ip?}, ips {device}, ip_owners {ip}, name_allocate
 //! {manager, driver}, port_connect {device, port_type, number, other, other_number},
 //! port_disconnect {device, port_type, number}, port_connected {device, port_type,
-//! number}, history {name?, user?, from?, to?}, changes {version}.
+//! number}, history {name?, user?, from?, to?}, changes {version} (a list of
+//! `{entity, type, change}`), feed {since?, limit?} (the versions after `since` with their
+//! changes), diff {from, to?, names?} (`{from, to, entities: [...]}`), revert {version,
+//! force?}, restore {names, to}. The JSON shapes of changes, feed entries and diffs are
+//! `clusto_core::json`'s (`change_json`, `version_changes_json`, `diff_json`).
 
 use std::ffi::c_char;
 
@@ -183,15 +187,29 @@ fn read_op(op: &str, req: &Req, v: &View<'_>) -> Result<Option<Json>, Error> {
             let list: Vec<Json> = v
                 .change_details(version)?
                 .iter()
-                .map(|d| {
-                    Ok(json!({
-                        "entity": d.entity.name,
-                        "change": format!("{:?}", d.change).split([' ', '{']).next().unwrap_or("").to_owned(),
-                        "attr": d.attr.as_ref().map(|a| v.attr_json(a)).transpose()?,
-                    }))
-                })
+                .map(|d| v.change_json(d))
                 .collect::<Result<_, Error>>()?;
             Json::Array(list)
+        }
+        "feed" => {
+            let since = req.get("since").and_then(Json::as_u64).unwrap_or(0);
+            let limit = req.get("limit").and_then(Json::as_u64).map(|n| n as usize);
+            let feed = v
+                .changes_since(since, limit)?
+                .iter()
+                .map(|c| v.version_changes_json(c))
+                .collect::<Result<Vec<_>, Error>>()?;
+            Json::Array(feed)
+        }
+        "diff" => {
+            let from = req
+                .get("from")
+                .and_then(Json::as_u64)
+                .ok_or_else(|| invalid("request needs 'from', a version"))?;
+            let to = req.get("to").and_then(Json::as_u64);
+            let names = string_list(req, "names")?;
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            v.diff_json(&v.diff(from, to, &names)?)?
         }
         _ => return Ok(None),
     }))
@@ -315,8 +333,43 @@ fn write_op(op: &str, req: &Req, tx: &mut Transaction) -> Result<Json, Error> {
             let d = entity(tx, "device")?;
             json!(tx.disconnect_port(d, str_arg(req, "port_type")?, int_arg(req, "number")?)?)
         }
+        "revert" => {
+            let version = req
+                .get("version")
+                .and_then(Json::as_u64)
+                .ok_or_else(|| invalid("request needs 'version'"))?;
+            let force = req.get("force").and_then(Json::as_bool).unwrap_or(false);
+            tx.revert(version, force)?;
+            json!({"reverted": version})
+        }
+        "restore" => {
+            let to = req
+                .get("to")
+                .and_then(Json::as_u64)
+                .ok_or_else(|| invalid("request needs 'to', a version"))?;
+            let names = string_list(req, "names")?;
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            tx.restore(&names, to)?;
+            json!({"restored": names, "to": to})
+        }
         other => return Err(invalid(format!("unknown op '{other}'"))),
     })
+}
+
+/// The list of strings `req[name]` (missing: empty).
+fn string_list(req: &Req, name: &str) -> Result<Vec<String>, Error> {
+    match req.get(name) {
+        None | Some(Json::Null) => Ok(Vec::new()),
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| invalid(format!("'{name}' must be a list of strings")))
+            })
+            .collect(),
+        Some(_) => Err(invalid(format!("'{name}' must be a list of strings"))),
+    }
 }
 
 fn execute(db: &ClustoDb, req: &Req) -> Result<Json, Error> {

@@ -280,27 +280,8 @@ pub fn history(
             if changes {
                 let list: Vec<Json> = v
                     .change_details(info.version)?
-                    .into_iter()
-                    .map(|d| {
-                        let what = match (&d.change, &d.attr) {
-                            (clusto_core::Change::AttrAdded { .. }, Some(a)) => {
-                                json!({"added": v.attr_json(a)?})
-                            }
-                            (clusto_core::Change::AttrDeleted { .. }, Some(a)) => {
-                                json!({"deleted": v.attr_json(a)?})
-                            }
-                            (clusto_core::Change::EntityCreated { .. }, _) => json!("created"),
-                            (clusto_core::Change::EntityDeleted { .. }, _) => json!("deleted"),
-                            (clusto_core::Change::DriverChanged { old_driver, .. }, _) => {
-                                json!({"driver_was": old_driver})
-                            }
-                            (clusto_core::Change::CounterSet { key, value, .. }, _) => {
-                                json!({"counter": key, "value": value})
-                            }
-                            _ => Json::Null,
-                        };
-                        Ok(json!({"entity": d.entity.name, "change": what}))
-                    })
+                    .iter()
+                    .map(|d| v.change_json(d))
                     .collect::<Result<_>>()?;
                 r.insert("changes".into(), Json::Array(list));
             }

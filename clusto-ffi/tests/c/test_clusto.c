@@ -334,6 +334,34 @@ static void test_transactions_and_history(ClustoDb *db) {
     CHECK(problems == 0);
 }
 
+/* The change feed, a diff and a revert, from C. */
+static void test_feed_and_revert(ClustoDb *db) {
+    uint64_t before = 0, newest = 0;
+    OK(clusto_latest_version(db, &before));
+    OK(clusto_wait_version(db, before, 20, &newest));
+    CHECK(newest == before);
+    OK(clusto_create(db, NULL, "basicserver", "f1"));
+    OK(clusto_wait_version(db, before, 0, &newest));
+    CHECK(newest == before + 1);
+    char *json = NULL;
+    OK(clusto_changes_json(db, before, &json));
+    CHECK(json && strstr(json, "\"entity\":\"f1\"") && strstr(json, "\"change\":\"created\""));
+    clusto_string_free(json);
+    char request[160];
+    snprintf(request, sizeof request, "{\"op\":\"diff\",\"from\":%llu}", (unsigned long long)before);
+    OK(clusto_json(db, request, &json));
+    CHECK(json && strstr(json, "\"kind\":\"created\"") && strstr(json, "\"name\":\"f1\""));
+    clusto_string_free(json);
+    snprintf(request, sizeof request, "{\"op\":\"revert\",\"version\":%llu}", (unsigned long long)newest);
+    OK(clusto_json(db, request, &json));
+    clusto_string_free(json);
+    bool exists = true;
+    OK(clusto_exists(db, NULL, "f1", &exists));
+    CHECK(!exists);
+    CHECK(clusto_json(db, "{\"op\":\"revert\",\"version\":99999}", &json) == CLUSTO_STATUS_NOT_FOUND);
+    clusto_string_free(json);
+}
+
 static void test_json(ClustoDb *db) {
     char *response = NULL;
     CHECK(clusto_json(db, "{\"op\":\"get\",\"name\":\"web01\"}", &response) == CLUSTO_STATUS_OK);
@@ -385,6 +413,7 @@ int main(void) {
     test_resources_and_ports(db);
     test_transactions_and_history(db);
     test_json(db);
+    test_feed_and_revert(db);
     clusto_close(db);
     char command[128];
     snprintf(command, sizeof command, "rm -rf %s", path);
