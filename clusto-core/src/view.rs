@@ -1,7 +1,6 @@
 //! Reads: a [`View`] answers every query of the model, live or as of a version, against
 //! the committed store or a transaction's own writes.
 
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::codec::decode;
@@ -52,6 +51,9 @@ pub struct ChangeDetail {
     /// The attribute row, for attribute changes.
     pub attr: Option<Attribute>,
 }
+
+/// Records read per `get_many` call when a query has found their keys.
+const RECORDS_PER_CALL: usize = 512;
 
 /// A consistent read view: live (`at() == None`) or as of the end of a version.
 pub struct View<'a> {
@@ -392,19 +394,24 @@ impl<'a> View<'a> {
                 for &(s, is_live) in spaces {
                     let mut prefix = vec![s];
                     prefix.extend_from_slice(&tail[1..]);
+                    let mut records = Vec::new();
                     for entry in self.kv.scan_prefix(&prefix) {
                         let key = entry?.0;
                         let owner = EntityId(u64_from_tail(&key, 8)?);
                         let id = AttrId(u64_from_tail(&key, 0)?);
-                        let bytes =
-                            self.kv
-                                .get(&keys::attr(owner, id, is_live))?
-                                .ok_or_else(|| {
-                                    Error::Corrupt(format!("index entry {key:?} has no record"))
-                                })?;
-                        let a: Attribute = decode(&bytes, &|| format!("attribute record {id}"))?;
-                        if a.visible_at(self.at) && filter.matches(&a) {
-                            out.push(a);
+                        records.push(keys::attr(owner, id, is_live));
+                    }
+                    // The records in batches: one call each, one round trip on a server.
+                    for chunk in records.chunks(RECORDS_PER_CALL) {
+                        for (key, bytes) in chunk.iter().zip(self.kv.get_many(chunk)?) {
+                            let bytes = bytes.ok_or_else(|| {
+                                Error::Corrupt(format!("index entry for {key:?} has no record"))
+                            })?;
+                            let a: Attribute =
+                                decode(&bytes, &|| format!("attribute record {key:?}"))?;
+                            if a.visible_at(self.at) && filter.matches(&a) {
+                                out.push(a);
+                            }
                         }
                     }
                 }
@@ -433,14 +440,28 @@ impl<'a> View<'a> {
     /// The owner of each attribute matching `filter`: one entity per attribute, so an
     /// entity with two matching attributes appears twice (the original's `get_by_attr`).
     pub fn owners(&self, filter: &AttrFilter) -> Result<Vec<Entity>> {
-        let mut cache = BTreeMap::new();
-        let mut out = Vec::new();
-        for a in self.attr_query(filter)? {
-            let owner = match cache.entry(a.entity) {
-                Entry::Occupied(e) => e.into_mut(),
-                Entry::Vacant(e) => e.insert(self.entity_by_id(a.entity)?),
-            };
-            out.push(owner.clone());
+        let attrs = self.attr_query(filter)?;
+        let ids: BTreeSet<EntityId> = attrs.iter().map(|a| a.entity).collect();
+        let ids: Vec<EntityId> = ids.into_iter().collect();
+        let rows: BTreeMap<EntityId, Entity> = ids
+            .iter()
+            .copied()
+            .zip(self.entities_by_ids(&ids)?)
+            .collect();
+        Ok(attrs.iter().map(|a| rows[&a.entity].clone()).collect())
+    }
+
+    /// The entity rows with these ids, live or deleted, in the same order, read in
+    /// batches (one call each).
+    pub fn entities_by_ids(&self, ids: &[EntityId]) -> Result<Vec<Entity>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(RECORDS_PER_CALL) {
+            let keys: Vec<Vec<u8>> = chunk.iter().map(|id| keys::entity(*id)).collect();
+            for (id, bytes) in chunk.iter().zip(self.kv.get_many(&keys)?) {
+                let bytes =
+                    bytes.ok_or_else(|| Error::NotFound(format!("entity {id} does not exist")))?;
+                out.push(decode(&bytes, &|| format!("entity record {id}"))?);
+            }
         }
         Ok(out)
     }
@@ -462,13 +483,13 @@ impl<'a> View<'a> {
     /// their first reference.
     pub fn referencers(&self, target: EntityId, filter: &AttrFilter) -> Result<Vec<Entity>> {
         let mut seen = HashSet::new();
-        let mut out = Vec::new();
-        for a in self.references(target, filter)? {
-            if seen.insert(a.entity) {
-                out.push(self.entity_by_id(a.entity)?);
-            }
-        }
-        Ok(out)
+        let ids: Vec<EntityId> = self
+            .references(target, filter)?
+            .into_iter()
+            .map(|a| a.entity)
+            .filter(|id| seen.insert(*id))
+            .collect();
+        self.entities_by_ids(&ids)
     }
 
     /// The value of counter (`owner`, `key`), if it exists. Counters are not versioned:

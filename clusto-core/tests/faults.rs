@@ -120,21 +120,33 @@ fn largest_file(dir: &Path) -> u64 {
 fn recover(path: &Path, lines: &[String], last_acknowledged: i64) -> i64 {
     let failures: Vec<&String> = lines.iter().filter(|l| l.starts_with("failed")).collect();
     assert_eq!(failures.len(), 3, "{lines:#?}");
+    // sled's memory may hold a commit its disk does not: its handle must be reopened.
+    // A failed LMDB commit leaves nothing behind, and the handle goes on.
+    let poisons = common::engine() == "sled";
     for failure in &failures {
         assert!(
             failure.contains("Io("),
             "a full disk is an I/O error: {failure}"
         );
-        assert!(
+        assert_eq!(
             failure.contains("reopen"),
+            poisons,
             "the error says what to do: {failure}"
         );
     }
     let read = lines.iter().find(|l| l.starts_with("read after")).unwrap();
-    assert!(
-        read.contains("Io(") && read.contains("an earlier commit failed"),
-        "a handle whose commit failed refuses reads, whose answer may not be on disk: {read}"
-    );
+    if poisons {
+        assert!(
+            read.contains("Io(") && read.contains("an earlier commit failed"),
+            "a sled handle whose commit failed refuses reads, whose answer may not be on \
+             disk: {read}"
+        );
+    } else {
+        assert!(
+            read.ends_with(": ok"),
+            "reads go on after a failed commit: {read}"
+        );
+    }
     let last_acknowledged = lines
         .iter()
         .filter_map(|l| acknowledged(l))

@@ -103,11 +103,12 @@ impl View<'_> {
         path: &mut Vec<EntityId>,
         out: &mut Vec<Entity>,
     ) -> Result<()> {
-        for attr in self.attrs(container, filter)? {
-            let Some(target) = attr.value.as_relation() else {
-                continue;
-            };
-            let member = self.entity_by_id(target)?;
+        let targets: Vec<EntityId> = self
+            .attrs(container, filter)?
+            .iter()
+            .filter_map(|a| a.value.as_relation())
+            .collect();
+        for member in self.entities_by_ids(&targets)? {
             if related.accepts(&member) {
                 out.push(member.clone());
             }
