@@ -429,38 +429,44 @@ fn a_long_reader_does_not_block_writers() {
     db.write(TxMeta::default(), |tx| tx.create_entity("before", "t", "d"))
         .unwrap();
     let (started, holding) = std::sync::mpsc::channel();
+    let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
-        let db = db.clone();
+        let (db, released) = (db.clone(), released.clone());
         std::thread::spawn(move || {
-            db.read(|v| {
-                started.send(()).unwrap();
-                let deadline = std::time::Instant::now() + hold;
-                let mut reads = 0;
-                while std::time::Instant::now() < deadline {
-                    assert_eq!(v.latest_version()?, 1, "the snapshot does not move");
-                    assert_eq!(v.all_entities()?.len(), 1);
-                    reads += 1;
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Ok(reads)
-            })
-            .unwrap()
+            let reads = db
+                .read(|v| {
+                    started.send(()).unwrap();
+                    let deadline = std::time::Instant::now() + hold;
+                    let mut reads = 0;
+                    while std::time::Instant::now() < deadline {
+                        assert_eq!(v.latest_version()?, 1, "the snapshot does not move");
+                        assert_eq!(v.all_entities()?.len(), 1);
+                        reads += 1;
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Ok(reads)
+                })
+                .unwrap();
+            released.store(true, std::sync::atomic::Ordering::SeqCst);
+            reads
         })
     };
     holding.recv().unwrap();
     let writing = std::time::Instant::now();
-    let mut commits = 0;
+    let (mut commits, mut while_held) = (0, 0);
     while writing.elapsed() < hold / 2 {
         commits += 1;
         db.write(TxMeta::default(), |tx| {
             tx.create_entity(&format!("w{commits}"), "t", "d")
         })
         .unwrap();
+        if !released.load(std::sync::atomic::Ordering::SeqCst) {
+            while_held += 1;
+        }
     }
-    assert!(commits > 10, "writers went on: {commits} commits");
     assert!(
-        !reader.is_finished(),
-        "while the reader still held its snapshot"
+        while_held > 10,
+        "writers went on while the reader held its snapshot: {while_held} of {commits}"
     );
     assert!(reader.join().unwrap() > 0);
     assert_eq!(db.latest_version().unwrap(), 1 + commits);
