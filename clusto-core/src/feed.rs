@@ -21,6 +21,54 @@ pub struct VersionChanges {
     pub changes: Vec<ChangeDetail>,
 }
 
+/// Which versions and changes of the feed a watcher wants; every part left unset
+/// matches all. A version passes when its user matches and at least one of its changes
+/// passes; only the changes that pass are kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedFilter {
+    /// The name of the entity changed.
+    pub entity: Option<String>,
+    /// The attribute key changed.
+    pub key: Option<String>,
+    /// The type of the entity changed.
+    pub type_name: Option<String>,
+    /// The user who committed the version.
+    pub user: Option<String>,
+}
+
+impl FeedFilter {
+    /// `version` with only the changes that pass, or `None` when none does.
+    pub fn apply(&self, version: &VersionChanges) -> Option<VersionChanges> {
+        if self
+            .user
+            .as_ref()
+            .is_some_and(|u| version.info.user.as_ref() != Some(u))
+        {
+            return None;
+        }
+        let changes: Vec<ChangeDetail> = version
+            .changes
+            .iter()
+            .filter(|d| {
+                self.entity.as_ref().is_none_or(|n| d.entity.name == *n)
+                    && self
+                        .type_name
+                        .as_ref()
+                        .is_none_or(|t| d.entity.type_name == *t)
+                    && self
+                        .key
+                        .as_ref()
+                        .is_none_or(|k| d.attr.as_ref().is_some_and(|a| a.key == *k))
+            })
+            .cloned()
+            .collect();
+        (!changes.is_empty()).then(|| VersionChanges {
+            info: version.info.clone(),
+            changes,
+        })
+    }
+}
+
 /// How often a waiting watcher looks for a commit of another process.
 const POLL: Duration = Duration::from_millis(10);
 

@@ -56,7 +56,7 @@ pub use db::{
 pub use drivers::{Behaviour, DriverSpec, PortSpec};
 pub use dump::{DumpRecord, copy};
 pub use error::{Error, Result};
-pub use feed::{Diff, DiffKind, EntityDiff, VersionChanges};
+pub use feed::{Diff, DiffKind, EntityDiff, FeedFilter, VersionChanges};
 pub use filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 pub use import::Importer;
 pub use model::{CLUSTOMETA, Edge, PortInfo, RackSlot, Related, SCHEMA_VERSION};

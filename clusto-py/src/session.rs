@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -276,6 +277,74 @@ impl Session {
     /// The newest committed version (this thread's pending one is not counted).
     fn latest_version(&self, py: Python<'_>) -> PyResult<u64> {
         py.detach(|| self.db.latest_version()).map_err(to_py)
+    }
+
+    /// The change feed after `since` (at most `limit` versions) as JSON text: a list of
+    /// `clusto_core::json::version_changes_json` entries, filtered by entity name,
+    /// attribute key, entity type and user.
+    #[pyo3(signature = (since, limit=None, entity=None, key=None, type_name=None, user=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn changes_json(
+        &self,
+        py: Python<'_>,
+        since: u64,
+        limit: Option<usize>,
+        entity: Option<String>,
+        key: Option<String>,
+        type_name: Option<String>,
+        user: Option<String>,
+    ) -> PyResult<String> {
+        let filter = clusto_core::FeedFilter {
+            entity,
+            key,
+            type_name,
+            user,
+        };
+        self.read(py, None, |v| {
+            let entries = v
+                .changes_since(since, limit)?
+                .iter()
+                .filter_map(|c| filter.apply(c))
+                .map(|c| v.version_changes_json(&c))
+                .collect::<clusto_core::Result<Vec<_>>>()?;
+            Ok(serde_json::Value::Array(entries).to_string())
+        })
+    }
+
+    /// Waits (without the GIL) until a version newer than `after` exists or `timeout`
+    /// seconds pass; returns the latest version then.
+    fn wait_for_version(&self, py: Python<'_>, after: u64, timeout: f64) -> PyResult<u64> {
+        let timeout = Duration::from_secs_f64(timeout.max(0.0));
+        py.detach(|| self.db.wait_for_version(after, Some(timeout)))
+            .map_err(to_py)
+    }
+
+    /// The diff between versions `first` and `last` (None: the latest), of the named
+    /// entities or all, as JSON text (`clusto_core::json::diff_json`).
+    #[pyo3(signature = (first, last=None, names=Vec::new()))]
+    fn diff_json(
+        &self,
+        py: Python<'_>,
+        first: u64,
+        last: Option<u64>,
+        names: Vec<String>,
+    ) -> PyResult<String> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.read(py, None, |v| {
+            Ok(v.diff_json(&v.diff(first, last, &names)?)?.to_string())
+        })
+    }
+
+    /// Undoes version `version` (see `Transaction::revert`).
+    #[pyo3(signature = (version, force=false))]
+    fn revert(&self, py: Python<'_>, version: u64, force: bool) -> PyResult<()> {
+        self.write(py, |tx| tx.revert(version, force))
+    }
+
+    /// Makes the named entities as they were at version `to`.
+    fn restore(&self, py: Python<'_>, names: Vec<String>, to: u64) -> PyResult<()> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.write(py, |tx| tx.restore(&names, to))
     }
 
     /// Problems found by the integrity check (empty when clean).

@@ -364,6 +364,69 @@ def migrate(source):
             "versions": versions, "skipped": skipped, "problems": problems}
 
 
+def feed(since=0, limit=None, entity=None, key=None, type=None, user=None):
+    """The change feed: each version after ``since`` (at most ``limit``), oldest first, as
+    a dict ``{version, timestamp, user, description, changes: [{entity, type, change}]}``.
+    ``entity``, ``key``, ``type`` and ``user`` keep only the matching changes (and the
+    versions that have some). Resuming from the last version seen misses nothing."""
+    import json
+
+    return json.loads(SESSION.db.changes_json(since, limit, entity, key, type, user))
+
+
+def watch(since=None, timeout=None, entity=None, key=None, type=None, user=None):
+    """``for version in clusto.watch(since=v):`` yields each version committed after
+    ``since`` (default: now) as ``feed()`` gives it, by this process or any other,
+    waiting between them without holding the GIL. Ends after ``timeout`` seconds without
+    a new version (``None``: never), or quietly on Ctrl-C (KeyboardInterrupt). Entries
+    are ``feed()``'s."""
+    import time
+
+    if since is None:
+        since = get_latest_version_number()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while True:
+            left = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
+            if left <= 0:
+                return
+            latest = SESSION.db.wait_for_version(since, left)
+            if latest <= since:
+                continue
+            for entry in feed(since, latest - since, entity, key, type, user):
+                yield entry
+            since = latest
+            if timeout is not None:
+                deadline = time.monotonic() + timeout
+    except KeyboardInterrupt:
+        return
+
+
+def diff(v1, v2=None, names=None):
+    """What changed between versions ``v1`` and ``v2`` (default: the latest), of the
+    entities ``names`` or of all: ``{from, to, entities: [{name, kind, renamed_from,
+    before, after, added, removed, changed}]}``, ``kind`` being created, deleted, renamed
+    or changed."""
+    import json
+
+    return json.loads(SESSION.db.diff_json(v1, v2, list(names or ())))
+
+
+def revert(version, force=False):
+    """Undoes version ``version`` as a new version: what it created is deleted, what it
+    deleted comes back with its attributes and containment, attributes it set go back.
+    Refused (``ConflictException``) when a later version touched the same things, unless
+    ``force``; refused whatever ``force`` says when a name, rack unit or resource it
+    would take back is someone else's now."""
+    SESSION.db.revert(version, force)
+
+
+def restore(names, to):
+    """Makes the entities ``names`` as they were at the end of version ``to``, in one new
+    version."""
+    SESSION.db.restore(list(names), to)
+
+
 def copy(source, target):
     """Copies the database ``source`` names (a path or DSN), with its full history, into
     the empty database ``target`` names, on any engines: ``clusto.copy("sled:///old",
