@@ -136,6 +136,7 @@ fn main() -> ExitCode {
     let ctx = match open(&cli) {
         Ok(db) => Ctx {
             db,
+            format: cli.format,
             meta: TxMeta {
                 user: Some(cli.user.clone().unwrap_or_else(config::login_user)),
                 description: cli.message.clone(),

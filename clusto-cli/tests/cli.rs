@@ -642,3 +642,65 @@ fn copy_between_engines() {
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));
     assert!(text(&again).contains("not empty"));
 }
+
+/// `clusto watch` in one process streams the versions another process commits, as JSON
+/// lines, filtered; `clusto diff` shows them; `clusto revert` undoes one.
+#[test]
+fn watch_diff_and_revert() {
+    let db = site();
+    let start: u64 = db.json(&["history"]).as_array().unwrap().len() as u64;
+    let watcher = Command::new(env!("CARGO_BIN_EXE_clusto"))
+        .arg("--dsn")
+        .arg(&db.path)
+        .args([
+            "watch", "--count", "2", "--entity", "s1", "--format", "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    db.ok(&["attr", "add", "s2", "-k", "owner", "-v", "x"]); // filtered out
+    db.ok(&["attr", "add", "s1", "-k", "owner", "-v", "alice"]);
+    db.ok(&["attr", "set", "s1", "-k", "owner", "-v", "bob"]);
+    let out = watcher.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["changes"][0]["entity"], "s1");
+    assert_eq!(lines[0]["changes"][0]["change"]["added"]["value"], "alice");
+    assert_eq!(lines[0]["user"], "tester");
+
+    let latest = lines[1]["version"].as_u64().unwrap();
+    let diff = db.json(&["diff", &start.to_string()]);
+    let names: Vec<&str> = diff["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["s1", "s2"], "{diff}");
+    let shown = db.ok(&["diff", &start.to_string(), &latest.to_string(), "s1"]);
+    assert!(
+        shown.contains("~ s1") && shown.contains("owner = \"bob\""),
+        "{shown}"
+    );
+
+    let reverted = db.json(&["revert", &latest.to_string()]);
+    assert_eq!(reverted[0]["version"], latest + 1);
+    assert!(db.ok(&["info", "s1"]).contains("alice"));
+    let conflict = db.run(&["revert", &(latest - 1).to_string()]);
+    assert!(!conflict.status.success());
+    assert!(
+        text(&conflict).contains("later versions"),
+        "{}",
+        text(&conflict)
+    );
+    db.ok(&["revert", "--to", &start.to_string(), "s1", "s2"]);
+    assert!(!db.ok(&["info", "s1"]).contains("alice"));
+    let usage = db.run(&["revert"]);
+    assert_eq!(usage.status.code(), Some(3), "{}", text(&usage));
+}

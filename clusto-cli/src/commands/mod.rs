@@ -1,6 +1,7 @@
 //! The subcommands: their arguments (clap) and what each does.
 
 mod edit;
+mod feed;
 mod inspect;
 mod migrate;
 mod rack;
@@ -18,6 +19,8 @@ pub struct Ctx {
     pub db: Clusto,
     /// User and description for the changes.
     pub meta: TxMeta,
+    /// The output format (for commands that stream).
+    pub format: crate::output::Format,
 }
 
 impl Ctx {
@@ -406,6 +409,48 @@ pub enum Command {
         /// Where the copy goes (a path or a DSN; must not hold a database).
         target: String,
     },
+    /// Stream each new version (by any process) as it is committed, until interrupted:
+    /// one line each, a JSON object per line with --format json.
+    Watch {
+        /// Start after this version (default: now).
+        #[arg(long)]
+        since: Option<u64>,
+        /// Stop after this many versions.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Only changes of this entity.
+        #[arg(long)]
+        entity: Option<String>,
+        /// Only changes of this attribute key.
+        #[arg(long)]
+        key: Option<String>,
+        /// Only changes of entities of this type.
+        #[arg(long = "type")]
+        type_name: Option<String>,
+        /// Only versions of this user.
+        #[arg(long = "by")]
+        by: Option<String>,
+    },
+    /// What changed between version V1 and V2 (default: the latest), of NAMEs or all:
+    /// `clusto diff V1 [V2] [NAME...]`.
+    Diff {
+        /// The first version.
+        from: u64,
+        /// [V2] [NAME...].
+        rest: Vec<String>,
+    },
+    /// Undo version V as a new version (`clusto revert V [--force]`), or make NAMEs as they
+    /// were at a version (`clusto revert --to V NAME...`).
+    Revert {
+        /// V, the version to undo; with --to, the NAMEs to restore.
+        args: Vec<String>,
+        /// Make NAMEs as they were at this version.
+        #[arg(long)]
+        to: Option<u64>,
+        /// Revert even when later versions touched the same things (rules still hold).
+        #[arg(long)]
+        force: bool,
+    },
     /// Verify every record and index entry (exit 1 on problems).
     Check,
     /// Print shell completions.
@@ -484,6 +529,24 @@ pub fn run(ctx: &Ctx, command: &Command) -> Result<(Output, bool)> {
             pool,
         } => ok(inspect::query(ctx, terms, type_name, driver, pool)?),
         Command::Check => inspect::check(ctx),
+        Command::Watch {
+            since,
+            count,
+            entity,
+            key,
+            type_name,
+            by,
+        } => {
+            let filter = clusto_core::FeedFilter {
+                entity: entity.clone(),
+                key: key.clone(),
+                type_name: type_name.clone(),
+                user: by.clone(),
+            };
+            ok(feed::watch(ctx, *since, *count, &filter, ctx.format)?)
+        }
+        Command::Diff { from, rest } => ok(feed::diff(ctx, *from, rest)?),
+        Command::Revert { args, to, force } => ok(feed::revert(ctx, args, *to, *force)?),
         Command::Export { at } => {
             let stdout = std::io::stdout();
             clusto_migrate::dump::export(&ctx.db, *at, std::io::BufWriter::new(stdout.lock()))?;
