@@ -130,6 +130,7 @@ bench: python-release
 	$(CARGO) bench -p clusto-benches --bench core -- 10000 100000
 	$(CARGO) bench -p clusto-benches --bench ipalloc -- 16
 	$(CARGO) bench -p clusto-benches --bench versus -- 10000 100000
+	$(CARGO) bench -p clusto-benches --bench feed -- 100000
 	$(VPY) benches/python/bench_build.py 10000
 	$(CARGO) bench -p clusto-cli --bench startup -- 100000
 
