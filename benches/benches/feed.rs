@@ -100,7 +100,9 @@ fn main() {
     child.wait().unwrap();
     latencies.sort();
     println!();
-    println!("| watch latency, commit → watcher in another process woken | runs | median ms | p90 ms | max ms |");
+    println!(
+        "| watch latency, commit → watcher in another process woken | runs | median ms | p90 ms | max ms |"
+    );
     println!("|---|---:|---:|---:|---:|");
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
