@@ -10,7 +10,7 @@
 //! ahead.
 
 use std::fs::File;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -34,14 +34,7 @@ impl CommitMark {
     /// version it holds (0 when new or empty).
     pub(crate) fn open(dir: &Path) -> Result<(CommitMark, Version)> {
         let path = dir.join(FILE_NAME);
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
+        let file = crate::storage::open_private(&path)?;
         let damaged = || {
             Error::Corrupt(format!(
                 "the commit mark {} is damaged; open with salvage to read what remains",

@@ -27,6 +27,19 @@ pub(crate) struct LeaseFile {
     dir: PathBuf,
 }
 
+/// Opens for reading and writing, creating it with mode 0600 if missing, a small file a
+/// database keeps beside its data (the lease, sled's commit mark).
+pub(crate) fn open_private(path: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))
+}
+
 /// A held lease; dropping it releases it.
 pub(crate) struct Held(Arc<LeaseFile>);
 
@@ -39,15 +52,7 @@ impl Drop for Held {
 impl LeaseFile {
     /// Opens (creating, mode 0600) the lease file of the database in `dir`.
     pub(crate) fn open(dir: &Path) -> Result<Arc<Self>> {
-        let path = dir.join(FILE_NAME);
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
+        let file = open_private(&dir.join(FILE_NAME))?;
         Ok(Arc::new(LeaseFile {
             file,
             dir: dir.to_path_buf(),

@@ -20,6 +20,7 @@ mod postgres;
 mod sled_backend;
 
 pub use layered::{Layered, Pending};
+pub(crate) use lease_file::open_private;
 pub use lmdb::{DATA_FILE as LMDB_DATA_FILE, LmdbBackend};
 pub use memory::MemoryBackend;
 #[cfg(feature = "postgres")]
