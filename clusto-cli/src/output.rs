@@ -153,7 +153,7 @@ pub fn print(output: &Output, format: Format) -> io::Result<()> {
         Format::Yaml => write!(
             out,
             "{}",
-            serde_yaml::to_string(&json).map_err(io::Error::other)?
+            serde_yaml_ng::to_string(&json).map_err(io::Error::other)?
         ),
         Format::Csv => {
             let records: Vec<Map<String, Json>> = match json {
