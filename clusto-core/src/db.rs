@@ -224,6 +224,8 @@ pub(crate) struct Shared {
     _temporary: Option<tempfile::TempDir>,
     /// Commits made through this handle, counted, to wake the watchers of this process.
     commits: (Mutex<u64>, Condvar),
+    /// The process that opened the store.
+    pid: u32,
 }
 
 impl Shared {
@@ -269,8 +271,22 @@ impl Shared {
         self.usable()
     }
 
+    /// Fails in a child made by `fork()` after the handle was opened: the engines' files,
+    /// locks and threads belong to the parent (a write would hang or corrupt).
+    fn same_process(&self) -> Result<()> {
+        if std::process::id() == self.pid {
+            return Ok(());
+        }
+        Err(Error::Conflict(format!(
+            "this database handle was opened by process {} before fork(); a child process \
+             must open the database itself (after exec)",
+            self.pid
+        )))
+    }
+
     /// Fails once a write to the store has failed (see [`Shared::commit`]).
     pub(crate) fn usable(&self) -> Result<()> {
+        self.same_process()?;
         match &*self.failed_write.lock().unwrap_or_else(|e| e.into_inner()) {
             None => Ok(()),
             Some(cause) => Err(Error::Io(format!(
@@ -396,6 +412,7 @@ impl Clusto {
         let canonical = path.canonicalize()?;
         let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(shared) = open.get(&canonical).and_then(Weak::upgrade) {
+            shared.same_process()?;
             return Ok(Clusto { shared });
         }
         let db = match engine {
@@ -563,6 +580,7 @@ impl Clusto {
                 salvage: options.salvage,
                 _temporary: temporary,
                 commits: (Mutex::new(0), Condvar::new()),
+                pid: std::process::id(),
             }),
         })
     }

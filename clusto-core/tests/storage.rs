@@ -471,3 +471,38 @@ fn a_long_reader_does_not_block_writers() {
     assert!(reader.join().unwrap() > 0);
     assert_eq!(db.latest_version().unwrap(), 1 + commits);
 }
+
+/// A child made by fork() without exec cannot use its parent's handle, nor reopen the
+/// same database through it: each call says why, instead of hanging on the parent's
+/// locks.
+#[test]
+fn a_forked_child_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let db = Clusto::open(common::dsn(&path)).unwrap();
+    db.write(TxMeta::default(), |tx| tx.create_entity("a", "t", "d"))
+        .unwrap();
+    // SAFETY: the child only calls clusto and exits with _exit.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let read = db.read(|v| v.find("a"));
+        let write = db.write(TxMeta::default(), |tx| tx.create_entity("b", "t", "d"));
+        let reopened = Clusto::open(common::dsn(&path));
+        let refused = |e: &Error| matches!(e, Error::Conflict(m) if m.contains("before fork()"));
+        let ok = read.as_ref().err().is_some_and(refused)
+            && write.as_ref().err().is_some_and(refused)
+            && reopened.as_ref().err().is_some_and(refused);
+        // SAFETY: ends the child at once, without running the parent's destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child forked above.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child got clear errors (status {status})"
+    );
+    assert!(db.read(|v| v.find("b")).unwrap().is_none());
+    db.write(TxMeta::default(), |tx| tx.create_entity("c", "t", "d"))
+        .expect("the parent goes on");
+}

@@ -697,7 +697,10 @@ const char *clusto_version(void);
  * `sled:///path` or `memory:`. Its writes wait up to `lock_wait_ms` milliseconds while
  * another process writes (0: fail at once with LOCKED); a sled database, which admits
  * one process, is waited for as long on open. Commits are on disk when they return. On
- * success `*out` is a handle to free with `clusto_close`.
+ * success `*out` is a handle to free with `clusto_close`. The library runs background
+ * threads (the engines'); a child made by `fork()` cannot use handles opened before it,
+ * nor open the same database again: those calls fail with CONFLICT (open it after
+ * `exec`).
  *
  * Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, unknown DSN scheme, a directory of
  * other files, NULL out), LOCKED, CORRUPT (also a database of a newer format), IO.
