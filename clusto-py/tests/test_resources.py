@@ -116,3 +116,28 @@ def test_python_allocator_override(db):
     s = BasicServer("s1")
     assert mgr.allocate(s).value == 2
     assert mgr.allocate(s).value == 4
+
+
+def test_a_failing_hook_leaves_no_partial_allocation(db):
+    """allocator, the allocation and additional_attrs are one transaction."""
+    from clusto.drivers import ResourceManager
+
+    class Tagged(ResourceManager):
+        _driver_name = "test-tagged"
+        _attr_name = "tag"
+
+        def allocator(self, thing=None):
+            return "t-%s" % thing.name
+
+        def additional_attrs(self, thing, resource, number):
+            thing.add_attr("tag_note", "noted")
+            raise RuntimeError("the hook failed after writing")
+
+    manager = Tagged("tags")
+    server = BasicServer("s1")
+    before = clusto.get_latest_version_number()
+    with pytest.raises(RuntimeError, match="hook failed"):
+        manager.allocate(server)
+    assert clusto.get_latest_version_number() == before, "no version was made"
+    assert server.attrs("tag") == [] and server.attrs("tag_note") == []
+    assert manager.count == 0

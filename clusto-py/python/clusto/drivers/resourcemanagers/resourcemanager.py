@@ -36,9 +36,22 @@ class ResourceManager(Driver):
         """Extra attributes a subclass records with an allocation."""
 
     def allocate(self, thing, resource=(), number=True, force=False):
-        """Allocates ``resource`` (or the next one) to ``thing``; returns the attribute."""
+        """Allocates ``resource`` (or the next one) to ``thing``; returns the attribute.
+        The whole allocation — a site's ``allocator`` and ``ensure_type`` hooks, the
+        allocation itself and ``additional_attrs`` — is one transaction: when any part
+        fails, nothing of it stays."""
         if not isinstance(thing, Driver):
             raise TypeError("only a Driver can hold a resource, not %r" % (thing,))
+        SESSION.db.begin()
+        try:
+            attr = self._allocate(thing, resource, number, force)
+        except BaseException:
+            SESSION.db.rollback()
+            raise
+        SESSION.db.commit()
+        return attr
+
+    def _allocate(self, thing, resource, number, force):
         if resource is _NOT_GIVEN and _defined_in_python_subclass(self, "allocator"):
             chosen = self.allocator(thing) if self.allocator.__code__.co_argcount > 1 else self.allocator()
             resource, number = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (chosen, number)
