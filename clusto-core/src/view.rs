@@ -39,6 +39,8 @@ pub struct VersionQuery {
     pub until: Option<Timestamp>,
     /// Committed by this user.
     pub user: Option<String>,
+    /// Touching an entity that ever had this name (its creation, changes and deletion).
+    pub entity: Option<String>,
 }
 
 /// A change of a version with the records it names, resolved for display.
@@ -564,6 +566,10 @@ impl<'a> View<'a> {
             if in_time(info.timestamp) {
                 out.push(info);
             }
+        }
+        if let Some(name) = &query.entity {
+            let touched: BTreeSet<Version> = self.entity_versions(name)?.into_iter().collect();
+            out.retain(|info| touched.contains(&info.version));
         }
         Ok(out)
     }

@@ -211,6 +211,22 @@ fn history_queries() {
         })
         .is_empty()
     );
+    assert_eq!(
+        versions(VersionQuery {
+            entity: Some("a".into()),
+            ..Default::default()
+        }),
+        [1, 4],
+        "the versions of one entity: its creation and its deletion"
+    );
+    assert_eq!(
+        versions(VersionQuery {
+            entity: Some("a".into()),
+            user: Some("alice".into()),
+            ..Default::default()
+        }),
+        [1]
+    );
     let details = db.read(|v| v.change_details(4)).unwrap();
     assert!(matches!(details[0].change, Change::AttrDeleted { .. }));
     assert_eq!(details[0].attr.as_ref().unwrap().key, "k");

@@ -170,13 +170,10 @@ fn read_op(op: &str, req: &Req, v: &View<'_>) -> Result<Option<Json>, Error> {
                 from: req.get("from").and_then(Json::as_u64),
                 to: req.get("to").and_then(Json::as_u64),
                 user: opt_str(req, "user")?.map(str::to_owned),
+                entity: opt_str(req, "name")?.map(str::to_owned),
                 ..Default::default()
             };
-            let mut versions = v.versions(&query)?;
-            if let Some(name) = opt_str(req, "name")? {
-                let touched = v.entity_versions(name)?;
-                versions.retain(|i| touched.contains(&i.version));
-            }
+            let versions = v.versions(&query)?;
             Json::Array(versions.iter().map(version_json).collect())
         }
         "changes" => {

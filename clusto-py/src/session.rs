@@ -371,6 +371,7 @@ impl Session {
             user,
             since: since.map(clusto_core::Timestamp),
             until: until.map(clusto_core::Timestamp),
+            entity: None,
         };
         let list = self.read(py, None, |v| v.versions(&query))?;
         list.iter()

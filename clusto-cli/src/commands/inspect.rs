@@ -251,6 +251,7 @@ pub fn history(
 ) -> Result<Output> {
     let mut query = VersionQuery {
         user: user.map(str::to_owned),
+        entity: name.map(str::to_owned),
         ..Default::default()
     };
     match since {
@@ -266,11 +267,7 @@ pub fn history(
         None => {}
     }
     ctx.db.read(|v| {
-        let mut versions = v.versions(&query)?;
-        if let Some(name) = name {
-            let touched = v.entity_versions(name)?;
-            versions.retain(|i| touched.contains(&i.version));
-        }
+        let versions = v.versions(&query)?;
         let mut rows = Vec::new();
         for info in versions {
             let mut r = match version_json(&info) {
