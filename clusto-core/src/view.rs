@@ -24,6 +24,11 @@ pub struct EntityQuery {
     pub drivers: Vec<String>,
     /// The entity must have an attribute matching at least one of these.
     pub attrs: Vec<AttrFilter>,
+    /// And, for each of these groups, an attribute matching one filter of the group (the
+    /// CLI's `query KEY=VALUE…` terms, ANDed).
+    pub all_attrs: Vec<Vec<AttrFilter>>,
+    /// And the entity is in each of these pools, at any depth.
+    pub in_pools: Vec<EntityId>,
 }
 
 /// Which versions [`View::versions`] returns; every part left unset matches all.
@@ -201,8 +206,11 @@ impl<'a> View<'a> {
                     ids.insert(e.id);
                 }
             }
-        } else if !query.attrs.is_empty() {
-            for filter in &query.attrs {
+        } else if let Some(filters) = Some(&query.attrs)
+            .filter(|f| !f.is_empty())
+            .or_else(|| query.all_attrs.first())
+        {
+            for filter in filters {
                 ids.extend(self.attr_query(filter)?.into_iter().map(|a| a.entity));
             }
         } else if !query.types.is_empty() {
@@ -213,12 +221,25 @@ impl<'a> View<'a> {
             for d in &query.drivers {
                 self.ids_in_index(space::DRIVER, space::DRIVER_OLD, d, &mut ids)?;
             }
-        } else {
+        } else if query.in_pools.is_empty() {
             return self.all_entities();
+        } else {
+            ids.extend(self.all_entities()?.into_iter().map(|e| e.id));
         }
+        let pools = query
+            .in_pools
+            .iter()
+            .map(|pool| {
+                let members = self.from_pools(&[*pool], &crate::Related::all_levels())?;
+                Ok(members.into_iter().map(|m| m.id).collect::<BTreeSet<_>>())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<EntityId> = ids
+            .into_iter()
+            .filter(|id| pools.iter().all(|members| members.contains(id)))
+            .collect();
         let mut out = Vec::new();
-        for id in ids {
-            let e = self.entity_by_id(id)?;
+        for e in self.entities_by_ids(&ids)? {
             if e.visible_at(self.at) && self.entity_matches(&e, query)? {
                 out.push(e);
             }
@@ -234,11 +255,13 @@ impl<'a> View<'a> {
         {
             return Ok(false);
         }
-        if q.attrs.is_empty() {
+        if q.attrs.is_empty() && q.all_attrs.is_empty() {
             return Ok(true);
         }
         let attrs = self.attrs(e.id, &AttrFilter::any().with_hidden())?;
-        Ok(q.attrs.iter().any(|f| attrs.iter().any(|a| f.matches(a))))
+        let any_of =
+            |filters: &[AttrFilter]| filters.iter().any(|f| attrs.iter().any(|a| f.matches(a)));
+        Ok((q.attrs.is_empty() || any_of(&q.attrs)) && q.all_attrs.iter().all(|g| any_of(g)))
     }
 
     fn ids_in_index(

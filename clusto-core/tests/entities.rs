@@ -293,3 +293,61 @@ fn change_driver_rewrites_in_place() {
     assert!(none.is_empty());
     assert!(db.check().unwrap().is_clean());
 }
+
+/// `all_attrs` ANDs groups of filters and `in_pools` keeps members of pools (at any
+/// depth): the CLI's `query` terms and `--pool`, decided here.
+#[test]
+fn queries_and_attribute_groups_and_pools() {
+    let db = common::temporary().unwrap();
+    db.write(TxMeta::default(), |tx| {
+        let outer = tx.create("pool", "outer", &[])?;
+        let inner = tx.create("pool", "inner", &[])?;
+        tx.insert(outer.id, inner.id)?;
+        for (name, owner, role) in [("a", "x", "web"), ("b", "x", "db"), ("c", "y", "web")] {
+            let e = tx.create("basicserver", name, &[])?;
+            tx.add_attr(e.id, NewAttr::new("owner", owner))?;
+            tx.add_attr(e.id, NewAttr::new("role", role))?;
+            if name != "c" {
+                tx.insert(inner.id, e.id)?;
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    let names = |q: EntityQuery| -> Vec<String> {
+        db.read(|v| v.entities(&q))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    };
+    let both = vec![
+        vec![AttrFilter::key("owner").value("x")],
+        vec![AttrFilter::key("role").value("web")],
+    ];
+    assert_eq!(
+        names(EntityQuery {
+            all_attrs: both.clone(),
+            ..Default::default()
+        }),
+        ["a"]
+    );
+    let outer = db.read(|v| v.entity("outer")).unwrap().id;
+    assert_eq!(
+        names(EntityQuery {
+            all_attrs: vec![vec![AttrFilter::key("role").value("web")]],
+            in_pools: vec![outer],
+            ..Default::default()
+        }),
+        ["a"],
+        "c has the role but is in no pool"
+    );
+    assert_eq!(
+        names(EntityQuery {
+            in_pools: vec![outer],
+            types: vec!["server".into()],
+            ..Default::default()
+        }),
+        ["a", "b"]
+    );
+}

@@ -488,6 +488,7 @@ impl Session {
             types,
             drivers,
             attrs: attrs.iter().map(|f| f.inner.clone()).collect(),
+            ..Default::default()
         };
         let list = self.read(py, at, |v| v.entities(&query))?;
         entities_out(py, &list)

@@ -321,28 +321,16 @@ pub fn query(
     pool: &Option<String>,
 ) -> Result<Output> {
     ctx.db.read(|v| {
-        let mut result: Option<Vec<Entity>> = None;
-        for term in terms {
-            let found = v.entities(&EntityQuery {
-                attrs: term_filters(term),
-                types: type_name.iter().cloned().collect(),
-                drivers: driver.iter().cloned().collect(),
-                ..Default::default()
-            })?;
-            result = Some(match result {
-                None => found,
-                Some(acc) => acc
-                    .into_iter()
-                    .filter(|e| found.iter().any(|f| f.id == e.id))
-                    .collect(),
-            });
-        }
-        let mut list = result.unwrap_or_default();
-        if let Some(pool) = pool {
-            let pool = v.entity(pool)?;
-            let members = v.from_pools(&[pool.id], &Related::all_levels())?;
-            list.retain(|e| members.iter().any(|m| m.id == e.id));
-        }
+        let mut list = v.entities(&EntityQuery {
+            all_attrs: terms.iter().map(|t| term_filters(t)).collect(),
+            types: type_name.iter().cloned().collect(),
+            drivers: driver.iter().cloned().collect(),
+            in_pools: match pool {
+                Some(pool) => vec![v.entity(pool)?.id],
+                None => Vec::new(),
+            },
+            ..Default::default()
+        })?;
         list.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(entity_rows(&list))
     })
