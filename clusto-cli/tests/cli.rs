@@ -704,3 +704,18 @@ fn watch_diff_and_revert() {
     let usage = db.run(&["revert"]);
     assert_eq!(usage.status.code(), Some(3), "{}", text(&usage));
 }
+
+/// The rack elevation's height is the core's reading of `maxu`, text or number.
+#[test]
+fn rack_show_reads_the_rack_height_the_core_reads() {
+    let db = site();
+    // A property stored as text, as legacy data and `attr set` may hold it.
+    db.ok(&[
+        "attr", "set", "r1", "-k", "maxu", "-s", "property", "-v", "12",
+    ]);
+    let shown = db.json(&["rack", "show", "r1"]);
+    let units = shown["units"].as_array().unwrap();
+    assert_eq!(units.len(), 12, "{shown}");
+    assert_eq!(units[0]["unit"], 12);
+    assert!(units.iter().any(|u| u["device"] == "s1"));
+}

@@ -16,23 +16,14 @@ struct Slot {
 
 fn slots(ctx: &Ctx, rack: &str) -> Result<Vec<Slot>> {
     ctx.db.read(|v| {
-        let r = v.entity(rack)?;
-        let min = v
-            .property(r.id, "minu")?
-            .and_then(|x| x.as_int())
-            .unwrap_or(1);
-        let max = v
-            .property(r.id, "maxu")?
-            .and_then(|x| x.as_int())
-            .unwrap_or(45);
-        let mut out = Vec::new();
-        for unit in (min..=max).rev() {
-            out.push(Slot {
+        let units = v.rack_units(v.entity(rack)?.id)?;
+        Ok(units
+            .into_iter()
+            .map(|(unit, device)| Slot {
                 unit,
-                device: v.device_in(r.id, unit)?.map(|d| d.name),
-            });
-        }
-        Ok(out)
+                device: device.map(|d| d.name),
+            })
+            .collect())
     })
 }
 

@@ -96,6 +96,20 @@ impl View<'_> {
             .transpose()
     }
 
+    /// Every unit of `rack` from its top (`maxu`) down to `minu`, with the device in it:
+    /// the elevation, read in one pass over the rack's attributes.
+    pub fn rack_units(&self, rack: EntityId) -> Result<Vec<(i64, Option<Entity>)>> {
+        let r = self.rack(rack)?;
+        let layout = self.rack_layout(&r)?;
+        let units: Vec<i64> = layout.units.clone().rev().collect();
+        let occupants: Vec<EntityId> = units.iter().filter_map(|u| layout.occupant(*u)).collect();
+        let mut rows = self.entities_by_ids(&occupants)?.into_iter();
+        Ok(units
+            .into_iter()
+            .map(|u| (u, layout.occupant(u).and_then(|_| rows.next())))
+            .collect())
+    }
+
     /// The rack and units a device occupies, if it is racked.
     pub fn rack_slot(&self, device: EntityId) -> Result<Option<RackSlot>> {
         let racks = self.direct_racks(device)?;
