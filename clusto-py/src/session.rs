@@ -1051,9 +1051,29 @@ impl Session {
     fn hostname(&self, py: Python<'_>, device: u64) -> PyResult<String> {
         self.read(py, None, |v| v.hostname(id(device)))
     }
+
+    /// Sets the device's hostname attribute.
+    fn set_hostname(&self, py: Python<'_>, device: u64, hostname: String) -> PyResult<()> {
+        self.write(py, |tx| tx.set_hostname(id(device), &hostname))
+    }
+
+    /// The device's fully qualified names, in order.
+    fn fqdns(&self, py: Python<'_>, device: u64) -> PyResult<Vec<String>> {
+        self.read(py, None, |v| v.fqdns(id(device)))
+    }
+
+    /// Adds a fully qualified name unless present (one check and write, atomically);
+    /// returns whether it was added.
+    fn add_fqdn(&self, py: Python<'_>, device: u64, fqdn: String) -> PyResult<bool> {
+        self.write(py, |tx| tx.add_fqdn(id(device), &fqdn))
+    }
+
+    /// Removes a fully qualified name; returns whether it was there.
+    fn remove_fqdn(&self, py: Python<'_>, device: u64, fqdn: String) -> PyResult<bool> {
+        self.write(py, |tx| tx.remove_fqdn(id(device), &fqdn))
+    }
 }
 
-/// Registers a driver derived from `parent` (a registered driver name).
 /// Copies the database `source` names, with its full history, into the empty database
 /// `target` names, on any engines (a sled database to LMDB).
 #[pyfunction]
@@ -1062,6 +1082,7 @@ pub fn copy(py: Python<'_>, source: String, target: String) -> PyResult<()> {
         .map_err(to_py)
 }
 
+/// Registers a driver derived from `parent` (a registered driver name).
 #[pyfunction]
 #[pyo3(signature = (name, type_name, parent, properties, ports=None, resource_key=None))]
 pub fn register_driver(

@@ -119,3 +119,27 @@ def test_counters(db):
     s.add_attr("n", "a", number=True)
     s.del_attrs("n")
     assert s.add_attr("n", "b", number=True).number == 1, "auto numbers never go back"
+
+
+def test_fqdns_come_from_the_core_and_are_added_once(db):
+    import threading
+
+    s = BasicServer("s1")
+    s.hostname = "web-1"
+    assert s.hostname == "web-1"
+    before = clusto.get_latest_version_number()
+
+    def add(name):
+        for _ in range(20):
+            s.add_fqdn(name)
+
+    threads = [threading.Thread(target=add, args=("s1.example.com",)) for _ in range(4)]
+    threads += [threading.Thread(target=add, args=("s1.example.net",))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert s.fqdns == ["s1.example.com", "s1.example.net"], "each once, in order"
+    assert clusto.get_latest_version_number() == before + 2, "a present name makes no version"
+    s.remove_fqdn("s1.example.com")
+    assert s.fqdns == ["s1.example.net"]

@@ -146,21 +146,21 @@ class Device(Driver):
 
     @hostname.setter
     def hostname(self, value):
-        self.set_attr("hostname", value)
+        SESSION.db.set_hostname(self._id(), value)
 
     @property
     def fqdns(self):
         """The fully qualified names."""
-        return self.attr_values("fqdn")
+        return SESSION.db.fqdns(self._id())
 
     def add_fqdn(self, fqdn):
-        """Adds a fully qualified name unless present."""
-        if fqdn not in self.fqdns:
-            self.add_attr("fqdn", fqdn, number=True)
+        """Adds a fully qualified name unless present (the check and the write are one
+        transaction)."""
+        SESSION.db.add_fqdn(self._id(), fqdn)
 
     def remove_fqdn(self, fqdn):
         """Removes a fully qualified name."""
-        self.del_attrs("fqdn", fqdn)
+        SESSION.db.remove_fqdn(self._id(), fqdn)
 
     def _power(self, method):
         for porttype, number, peer, other in getattr(self, "_ports", lambda: [])():
