@@ -204,12 +204,6 @@ class Driver(metaclass=ClustoDriver):
 
     # attributes ---------------------------------------------------------------------
 
-    @staticmethod
-    def _check_name(key, subkey):
-        for what, name in (("key", key), ("subkey", subkey)):
-            if name and not re.match(r"^[A-Za-z_]+[0-9A-Za-z_-]*$", name):
-                raise NameException("attribute %s %r is invalid" % (what, name))
-
     def attrs(self, key=(), value=(), subkey=(), number=(), ignore_hidden=True, sort_by_keys=True,
               regex=False, clusto_types=None, clusto_drivers=None, merge_container_attrs=False):
         """The entity's attributes matching the filters (reference §6)."""
@@ -301,7 +295,6 @@ class Driver(metaclass=ClustoDriver):
         """Adds an attribute; ``number=True`` takes the next number of (entity, key)."""
         if value is _NOT_GIVEN:
             raise TypeError("add_attr needs a value")
-        self._check_name(key, None if subkey is _NOT_GIVEN else subkey)
         mode, num = self._number_spec(number)
         row = SESSION.db.add_attr(self._id(), key, to_native(value),
                                   subkey=None if subkey is _NOT_GIVEN else subkey, number_mode=mode, number=num)
@@ -319,7 +312,6 @@ class Driver(metaclass=ClustoDriver):
 
     def set_attr(self, key, value, number=False, subkey=None):
         """Replaces the single attribute with this key, number and subkey."""
-        self._check_name(key, subkey)
         mode, num = self._number_spec(number)
         row = SESSION.db.set_attr(self._id(), key, to_native(value), subkey=subkey, number_mode=mode, number=num)
         return Attribute(row)
