@@ -282,6 +282,23 @@ enum ClustoStatus clusto_create(const struct ClustoDb *db,
                                 const char *name);
 
 /**
+ * Creates entity `name` of `driver` with driver properties: `props` is a JSON object
+ * of values (`{"baseip": "10.0.0.0", "netmask": "255.255.255.0"}` for an IP manager;
+ * values as in `clusto_json`), or NULL for the driver's defaults.
+ *
+ * Errors: NOT_FOUND (unknown driver), ALREADY_EXISTS, INVALID_NAME, INVALID_ARGUMENT
+ * (`props` not a JSON object, or a property the driver refuses).
+ *
+ * # Safety
+ * As `clusto_create`; `props` is NULL or a C string.
+ */
+enum ClustoStatus clusto_create_with(const struct ClustoDb *db,
+                                     struct ClustoTxn *tx,
+                                     const char *driver,
+                                     const char *name,
+                                     const char *props);
+
+/**
  * Stores in `*exists` whether a live entity is called `name`.
  *
  * # Safety

@@ -58,6 +58,51 @@ pub unsafe extern "C" fn clusto_create(
     })
 }
 
+/// Creates entity `name` of `driver` with driver properties: `props` is a JSON object
+/// of values (`{"baseip": "10.0.0.0", "netmask": "255.255.255.0"}` for an IP manager;
+/// values as in `clusto_json`), or NULL for the driver's defaults.
+///
+/// Errors: NOT_FOUND (unknown driver), ALREADY_EXISTS, INVALID_NAME, INVALID_ARGUMENT
+/// (`props` not a JSON object, or a property the driver refuses).
+///
+/// # Safety
+/// As `clusto_create`; `props` is NULL or a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clusto_create_with(
+    db: *const ClustoDb,
+    tx: *mut ClustoTxn,
+    driver: *const c_char,
+    name: *const c_char,
+    props: *const c_char,
+) -> ClustoStatus {
+    guard(|| {
+        // SAFETY: contract above.
+        let (db, tx, driver, name, props) = unsafe {
+            (
+                db_ref(db)?,
+                tx_mut(tx),
+                text(driver, "driver")?,
+                text(name, "name")?,
+                opt_text(props, "props")?,
+            )
+        };
+        let props: Option<serde_json::Value> = props
+            .map(|p| {
+                serde_json::from_str(p).map_err(|e| invalid(format!("props is not JSON: {e}")))
+            })
+            .transpose()?;
+        write(db, tx, |t| {
+            let values = crate::json_api::props_arg(&t.view(), props.as_ref())?;
+            let values: Vec<(&str, clusto_core::Value)> = values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
+            t.create(driver, name, &values)
+        })
+        .map(drop)
+    })
+}
+
 /// Stores in `*exists` whether a live entity is called `name`.
 ///
 /// # Safety

@@ -68,6 +68,21 @@ fn bool_arg(req: &Req, name: &str) -> bool {
 }
 
 /// A request value as a core value.
+/// Driver properties given as a JSON object of values (`None` or null: none).
+pub(crate) fn props_arg(
+    view: &View<'_>,
+    props: Option<&Json>,
+) -> Result<Vec<(String, Value)>, Error> {
+    match props {
+        None | Some(Json::Null) => Ok(Vec::new()),
+        Some(Json::Object(o)) => o
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), value_arg(view, v)?)))
+            .collect(),
+        Some(_) => Err(invalid("'props' must be an object")),
+    }
+}
+
 fn value_arg(view: &View<'_>, v: &Json) -> Result<Value, Error> {
     Ok(match v {
         Json::Null => Value::Null,
@@ -223,15 +238,9 @@ fn write_op(op: &str, req: &Req, tx: &mut Transaction) -> Result<Json, Error> {
     Ok(match op {
         "init" => entity_json(&tx.init_clusto()?),
         "create" => {
-            let view = tx.view();
-            let props = match req.get("props") {
-                None | Some(Json::Null) => Vec::new(),
-                Some(Json::Object(o)) => o
-                    .iter()
-                    .map(|(k, v)| Ok((k.as_str(), value_arg(&view, v)?)))
-                    .collect::<Result<Vec<_>, Error>>()?,
-                Some(_) => return Err(invalid("'props' must be an object")),
-            };
+            let props = props_arg(&tx.view(), req.get("props"))?;
+            let props: Vec<(&str, Value)> =
+                props.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
             entity_json(&tx.create(str_arg(req, "driver")?, str_arg(req, "name")?, &props)?)
         }
         "delete" => {

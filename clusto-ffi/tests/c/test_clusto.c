@@ -334,6 +334,22 @@ static void test_transactions_and_history(ClustoDb *db) {
     CHECK(problems == 0);
 }
 
+/* An entity made with driver properties: an IP manager with its range. */
+static void test_create_with_properties(ClustoDb *db) {
+    OK(clusto_create_with(db, NULL, "ipmanager", "cnet", "{\"baseip\":\"10.7.0.0\",\"netmask\":\"255.255.255.0\"}"));
+    OK(clusto_create(db, NULL, "basicserver", "cip1"));
+    char *ip = NULL;
+    OK(clusto_ip_allocate(db, NULL, "cip1", "cnet", NULL, &ip));
+    CHECK(ip && strncmp(ip, "10.7.0.", 7) == 0);
+    clusto_string_free(ip);
+    CHECK(clusto_create_with(db, NULL, "ipmanager", "cnet2", "[1]") == CLUSTO_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(clusto_last_error(), "'props' must be an object") != NULL);
+    CHECK(clusto_create_with(db, NULL, "ipmanager", "cnet3", "{oops") == CLUSTO_STATUS_INVALID_ARGUMENT);
+    bool exists = true;
+    OK(clusto_exists(db, NULL, "cnet2", &exists));
+    CHECK(!exists);
+}
+
 /* The change feed, a diff and a revert, from C. */
 static void test_feed_and_revert(ClustoDb *db) {
     uint64_t before = 0, newest = 0;
@@ -414,6 +430,7 @@ int main(void) {
     test_transactions_and_history(db);
     test_json(db);
     test_feed_and_revert(db);
+    test_create_with_properties(db);
     clusto_close(db);
     char command[128];
     snprintf(command, sizeof command, "rm -rf %s", path);
