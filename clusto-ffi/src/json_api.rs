@@ -19,7 +19,9 @@
 //! ip_deallocate {device, manager?, ip?}, ips {device}, ip_owners {ip}, name_allocate
 //! {manager, driver}, port_connect {device, port_type, number, other, other_number},
 //! port_disconnect {device, port_type, number}, port_connected {device, port_type,
-//! number}, history {name?, user?, from?, to?}, changes {version} (a list of
+//! number}, entities {names?, types?, drivers?, attrs?: [{key, subkey?, number?,
+//! value?, hidden?}] (all must match), pools?} (a list of `{name, type, driver}`),
+//! history {name?, user?, from?, to?}, changes {version} (a list of
 //! `{entity, type, change}`), feed {since?, limit?} (the versions after `since` with their
 //! changes), diff {from, to?, names?} (`{from, to, entities: [...]}`), revert {version,
 //! force?}, restore {names, to}. The JSON shapes of changes, feed entries and diffs are
@@ -202,6 +204,33 @@ fn read_op(op: &str, req: &Req, v: &View<'_>) -> Result<Option<Json>, Error> {
                 .map(|d| v.change_json(d))
                 .collect::<Result<_, Error>>()?;
             Json::Array(list)
+        }
+        "entities" => {
+            let attrs = match req.get("attrs") {
+                None | Some(Json::Null) => Vec::new(),
+                Some(Json::Array(items)) => items
+                    .iter()
+                    .map(|f| {
+                        f.as_object()
+                            .ok_or_else(|| invalid("each of 'attrs' is an object {key, ...}"))
+                            .and_then(|f| filter_arg(v, f))
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?,
+                Some(_) => return Err(invalid("'attrs' must be a list of filters")),
+            };
+            let pools = string_list(req, "pools")?
+                .iter()
+                .map(|p| Ok(v.entity(p)?.id))
+                .collect::<Result<Vec<_>, Error>>()?;
+            let found = v.entities(&clusto_core::EntityQuery {
+                names: string_list(req, "names")?,
+                types: string_list(req, "types")?,
+                drivers: string_list(req, "drivers")?,
+                all_attrs: attrs.into_iter().map(|f| vec![f]).collect(),
+                in_pools: pools,
+                ..Default::default()
+            })?;
+            Json::Array(found.iter().map(entity_json).collect())
         }
         "feed" => {
             let since = req.get("since").and_then(Json::as_u64).unwrap_or(0);

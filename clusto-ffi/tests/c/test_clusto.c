@@ -348,6 +348,11 @@ static void test_create_with_properties(ClustoDb *db) {
     bool exists = true;
     OK(clusto_exists(db, NULL, "cnet2", &exists));
     CHECK(!exists);
+    char *found = NULL;
+    OK(clusto_json(db, "{\"op\":\"entities\",\"types\":[\"resourcemanager\"],"
+                       "\"attrs\":[{\"key\":\"baseip\",\"value\":\"10.7.0.0\"}]}", &found));
+    CHECK(found && strstr(found, "\"name\":\"cnet\"") && !strstr(found, "cip1"));
+    clusto_string_free(found);
 }
 
 /* The change feed, a diff and a revert, from C. */
