@@ -44,6 +44,60 @@ impl View<'_> {
         }
     }
 
+    /// A value read from JSON, the inverse of [`View::value_json`]: with `datatype` (the
+    /// `datatype` field of [`View::attr_json`]) a value read back is the value written —
+    /// a datetime's ISO string is a datetime again, a relation's name (or
+    /// `{"relation": name}`) the entity. Without it: null, a boolean (0/1) or an integer,
+    /// a string, `{"relation": name}`, `{"datetime": iso}`, or any other array or object
+    /// as a JSON value.
+    pub fn value_from_json(&self, datatype: Option<Datatype>, json: &Json) -> Result<Value> {
+        let bad = |what: &str| Error::InvalidValue(format!("{json} is not {what}"));
+        let integer = || match json {
+            Json::Bool(b) => Ok(Value::Int(i64::from(*b))),
+            Json::Number(n) => n
+                .as_i64()
+                .map(Value::Int)
+                .ok_or_else(|| bad("a 64-bit integer")),
+            _ => Err(bad("an integer")),
+        };
+        let tagged = |tag: &str| match json {
+            Json::Object(o) if o.len() == 1 => o.get(tag).and_then(Json::as_str),
+            _ => None,
+        };
+        match datatype {
+            Some(Datatype::Int) => integer(),
+            Some(Datatype::String) => match json {
+                Json::Null => Ok(Value::Null),
+                Json::String(s) => Ok(Value::String(s.clone())),
+                _ => Err(bad("a string")),
+            },
+            Some(Datatype::Datetime) => match json.as_str().or_else(|| tagged("datetime")) {
+                Some(s) => Timestamp::parse(s).map(Value::Datetime),
+                None => Err(bad("a datetime (an ISO string)")),
+            },
+            Some(Datatype::Relation) => match json.as_str().or_else(|| tagged("relation")) {
+                Some(name) => Ok(Value::Relation(self.entity(name)?.id)),
+                None => Err(bad("a relation (an entity's name)")),
+            },
+            Some(Datatype::Json) => match json {
+                Json::Array(_) | Json::Object(_) => Value::json(json.to_string()),
+                _ => Err(bad("a JSON array or object")),
+            },
+            None => match json {
+                Json::Null => Ok(Value::Null),
+                Json::Bool(_) | Json::Number(_) => integer(),
+                Json::String(s) => Ok(Value::String(s.clone())),
+                _ if tagged("relation").is_some() => {
+                    self.value_from_json(Some(Datatype::Relation), json)
+                }
+                _ if tagged("datetime").is_some() => {
+                    self.value_from_json(Some(Datatype::Datetime), json)
+                }
+                _ => Value::json(json.to_string()),
+            },
+        }
+    }
+
     /// An attribute as `{key, subkey, number, datatype, value}`.
     pub fn attr_json(&self, a: &Attribute) -> Result<Json> {
         Ok(json!({

@@ -329,3 +329,34 @@ fn subkey_queries_find_relation_values_too() {
     assert_eq!(count(AttrFilter::any().subkey("peer").value("text")), 1);
     assert!(db.check().unwrap().is_clean());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Every datatype: a value written as JSON with its datatype and read back through
+    /// `value_from_json` is the value itself.
+    #[test]
+    fn json_values_read_back_as_written(
+        kind in 0u8..6,
+        n in proptest::prelude::any::<i64>(),
+        text in ".{0,12}",
+        secs in 0i64..4_000_000_000,
+    ) {
+        let db = common::temporary().unwrap();
+        let value = db.write(TxMeta::default(), |tx| {
+            let target = tx.create_entity("target", "t", "d")?;
+            Ok(match kind {
+                0 => Value::Int(n),
+                1 => Value::String(text.clone()),
+                2 => Value::Null,
+                3 => Value::Datetime(clusto_core::Timestamp(secs * 1_000_000)),
+                4 => Value::Relation(target.id),
+                _ => Value::json(serde_json::json!({"k": [n, text]}).to_string())?,
+            })
+        })
+        .unwrap();
+        let back = db
+            .read(|v| v.value_from_json(Some(value.datatype()), &v.value_json(&value)?))
+            .unwrap();
+        proptest::prop_assert_eq!(back, value);
+    }
+}

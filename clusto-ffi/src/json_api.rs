@@ -13,7 +13,8 @@
 //! Operations: version, check, init, create {driver, name, props?}, exists {name},
 //! get {name}, delete {name}, rename {old, new}, attrs {name, key?, subkey?, number?,
 //! value?, hidden?}, attr_add / attr_set {name, key, value, subkey?, number? (int or
-//! "next")}, attr_delete {name, key?, subkey?, number?, value?}, insert {container,
+//! "next"), datatype? (as `attrs` gives it: a value read, then written back with its
+//! datatype, keeps its type)}, attr_delete {name, key?, subkey?, number?, value?}, insert {container,
 //! thing}, rack_insert {rack, device, units}, remove {container, thing}, contents /
 //! parents / pools {name, recursive?}, ip_allocate {device, manager?, ip?},
 //! ip_deallocate {device, manager?, ip?}, ips {device}, ip_owners {ip}, name_allocate
@@ -32,7 +33,7 @@ use std::ffi::c_char;
 use clusto_core::json::{entity_json, version_json};
 use clusto_core::{
     AttrFilter, Error, NewAttr, NumberMatch, NumberSpec, Related, SubkeyMatch, TextMatch,
-    Timestamp, Transaction, TxMeta, Value, VersionQuery, View,
+    Transaction, TxMeta, Value, VersionQuery, View,
 };
 use serde_json::{Map, Value as Json, json};
 
@@ -85,29 +86,9 @@ pub(crate) fn props_arg(
     }
 }
 
+/// A value of a request: `clusto_core::json`'s reading of JSON values.
 fn value_arg(view: &View<'_>, v: &Json) -> Result<Value, Error> {
-    Ok(match v {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Int(*b as i64),
-        Json::Number(n) => Value::Int(
-            n.as_i64()
-                .ok_or_else(|| invalid(format!("{n} is not a 64-bit integer")))?,
-        ),
-        Json::String(s) => Value::String(s.clone()),
-        Json::Object(o) if o.len() == 1 && o.contains_key("relation") => {
-            let name = o["relation"]
-                .as_str()
-                .ok_or_else(|| invalid("a relation names an entity"))?;
-            Value::Relation(view.entity(name)?.id)
-        }
-        Json::Object(o) if o.len() == 1 && o.contains_key("datetime") => {
-            let text = o["datetime"]
-                .as_str()
-                .ok_or_else(|| invalid("a datetime is an ISO string"))?;
-            Value::Datetime(Timestamp::parse(text)?)
-        }
-        other => Value::json(other.to_string())?,
-    })
+    view.value_from_json(None, v)
 }
 
 fn filter_arg(view: &View<'_>, req: &Req) -> Result<AttrFilter, Error> {
@@ -290,11 +271,16 @@ fn write_op(op: &str, req: &Req, tx: &mut Transaction) -> Result<Json, Error> {
                         .ok_or_else(|| invalid("'number' must be an integer or \"next\""))?,
                 ),
             };
+            // With `datatype` (as `attrs` and `get` give it), a value read is written back
+            // as it was: a datetime stays a datetime.
+            let datatype = opt_str(req, "datatype")?
+                .map(clusto_core::Datatype::parse)
+                .transpose()?;
             let attr = NewAttr {
                 key: str_arg(req, "key")?.to_owned(),
                 subkey: opt_str(req, "subkey")?.map(str::to_owned),
                 number,
-                value: value_arg(&tx.view(), value)?,
+                value: tx.view().value_from_json(datatype, value)?,
             };
             let a = if op == "attr_set" {
                 tx.set_attr(id, attr)?

@@ -66,3 +66,30 @@ def test_errors_come_back_as_codes(lib, db):
     assert b"nope" in lib.clusto_last_error()
     assert lib.clusto_exists(db, None, None, None) == 3
     assert b"NULL" in lib.clusto_last_error()
+
+
+def test_a_value_read_and_written_back_keeps_its_type(lib, db):
+    """Every datatype: what `attrs` gives (datatype and value), written back with
+    `attr_set`, reads the same (a datetime came back a string)."""
+    status, r = call(lib, db, {"op": "batch", "ops": [
+        {"op": "create", "driver": "basicserver", "name": "t1"},
+        {"op": "create", "driver": "pool", "name": "p1"},
+        {"op": "attr_add", "name": "t1", "key": "born", "value": {"datetime": "2024-05-06T07:08:09"}},
+        {"op": "attr_add", "name": "t1", "key": "cpus", "value": 8},
+        {"op": "attr_add", "name": "t1", "key": "note", "value": "hi"},
+        {"op": "attr_add", "name": "t1", "key": "none", "value": None},
+        {"op": "attr_add", "name": "t1", "key": "peer", "value": {"relation": "p1"}},
+        {"op": "attr_add", "name": "t1", "key": "facts", "value": {"a": [1, 2]}},
+    ]})
+    assert status == 0, r
+    _, before = call(lib, db, {"op": "attrs", "name": "t1"})
+    for a in before["result"]:
+        status, r = call(lib, db, {"op": "attr_set", "name": "t1", "key": a["key"],
+                                   "value": a["value"], "datatype": a["datatype"]})
+        assert status == 0, r
+    _, after = call(lib, db, {"op": "attrs", "name": "t1"})
+    shape = lambda attrs: sorted((a["key"], a["datatype"], json.dumps(a["value"])) for a in attrs)
+    assert shape(after["result"]) == shape(before["result"])
+    assert ("born", "datetime", '"2024-05-06T07:08:09"') in shape(after["result"])
+    status, r = call(lib, db, {"op": "attr_set", "name": "t1", "key": "cpus", "value": "many", "datatype": "int"})
+    assert status == 3 and "not an integer" in r["error"]["message"], r
