@@ -91,7 +91,16 @@ fn ports_connect_both_ends_and_refuse_bad_ports() {
             tx.connect_ports(a, "nic-eth", n, b, m)
         })
     };
+    let connectable = |a, n, b, m| {
+        db.read(|v| v.ports_connectable(a, "nic-eth", n, b, m))
+            .unwrap()
+    };
+    assert!(connectable(s1, 1, sw1, 17));
     connect(s1, 1, sw1, 17).unwrap();
+    assert!(!connectable(s1, 1, sw1, 18), "s1's port is taken");
+    assert!(!connectable(s1, 2, sw1, 17), "the switch's port is taken");
+    assert!(!connectable(s1, 99, sw1, 18), "no such port");
+    assert!(connectable(s1, 2, sw1, 18));
     db.read(|v| {
         assert_eq!(v.connected(s1, "nic-eth", 1)?.unwrap().name, "sw1");
         assert_eq!(v.connected(sw1, "nic-eth", 17)?.unwrap().name, "s1");

@@ -795,6 +795,32 @@ impl Session {
         self.read(py, None, |v| v.port_exists(id(device), &port_type, number))
     }
 
+    /// Whether the port has no connection.
+    fn port_free(
+        &self,
+        py: Python<'_>,
+        device: u64,
+        port_type: String,
+        number: i64,
+    ) -> PyResult<bool> {
+        self.read(py, None, |v| v.port_free(id(device), &port_type, number))
+    }
+
+    /// Whether both ports exist and are free.
+    fn ports_connectable(
+        &self,
+        py: Python<'_>,
+        device: u64,
+        port_type: String,
+        number: i64,
+        other: u64,
+        other_number: i64,
+    ) -> PyResult<bool> {
+        self.read(py, None, |v| {
+            v.ports_connectable(id(device), &port_type, number, id(other), other_number)
+        })
+    }
+
     /// A port attribute's value, or None.
     fn port_attr(
         &self,

@@ -109,6 +109,22 @@ impl View<'_> {
         Ok(self.connected(device, port_type, number)?.is_none())
     }
 
+    /// Whether port `number` of `device` and port `other_number` of `other`, both of
+    /// `port_type`, exist and are free: whether `connect_ports` would take them.
+    pub fn ports_connectable(
+        &self,
+        device: EntityId,
+        port_type: &str,
+        number: i64,
+        other: EntityId,
+        other_number: i64,
+    ) -> Result<bool> {
+        Ok(self.port_exists(device, port_type, number)?
+            && self.port_exists(other, port_type, other_number)?
+            && self.port_free(device, port_type, number)?
+            && self.port_free(other, port_type, other_number)?)
+    }
+
     /// Every port of the device, by type (in driver order) and number.
     pub fn port_info(&self, device: EntityId) -> Result<Vec<PortInfo>> {
         let d = self.entity_by_id(device)?;

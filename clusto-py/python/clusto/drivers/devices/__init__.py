@@ -41,14 +41,14 @@ class PortMixin:
 
     def port_free(self, porttype, portnum):
         """Whether a port has no connection."""
-        return self.get_connected(porttype, portnum) is None
+        return SESSION.db.port_free(self._id(), porttype, _port_number(portnum))
 
     def ports_connectable(self, porttype, srcportnum, dstdev, dstportnum):
         """Whether both ports exist and are free."""
         if not isinstance(dstdev, PortMixin):
             return False
-        return (self.port_exists(porttype, srcportnum) and dstdev.port_exists(porttype, dstportnum)
-                and self.port_free(porttype, srcportnum) and dstdev.port_free(porttype, dstportnum))
+        return SESSION.db.ports_connectable(self._id(), porttype, _port_number(srcportnum), dstdev._id(),
+                                            _port_number(dstportnum))
 
     def set_port_attr(self, porttype, portnum, key, value):
         """Sets a port attribute (e.g. ``mac``)."""
