@@ -45,11 +45,12 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test-rust: every Rust test; clusto-core's suite (model, history, faults, crash) runs
-## once per engine: LMDB (the default), sled, memory and PostgreSQL
+## once per engine: LMDB (the default), sled, memory and PostgreSQL (built once, with the
+## workspace's features, so each run reuses the same test binaries)
 test-rust:
 	$(WITH_PG) $(CARGO) test --workspace
-	CLUSTO_TEST_ENGINE=sled $(CARGO) test -p clusto-core --tests
-	CLUSTO_TEST_ENGINE=memory $(CARGO) test -p clusto-core --tests
+	$(WITH_PG) CLUSTO_TEST_ENGINE=sled $(CARGO) test -p clusto-core --features postgres --tests
+	$(WITH_PG) CLUSTO_TEST_ENGINE=memory $(CARGO) test -p clusto-core --features postgres --tests
 	$(WITH_PG) CLUSTO_TEST_ENGINE=postgresql $(CARGO) test -p clusto-core --features postgres --tests
 
 $(VENV)/.ready:
