@@ -716,8 +716,9 @@ const char *clusto_version(void);
  * one process, is waited for as long on open. Commits are on disk when they return. On
  * success `*out` is a handle to free with `clusto_close`. The library runs background
  * threads (the engines'); a child made by `fork()` cannot use handles opened before it,
- * nor open the same database again: those calls fail with CONFLICT (open it after
- * `exec`).
+ * nor open the same embedded database again: those calls fail with CONFLICT (open it
+ * after `exec`). As with any library that takes locks, fork only while no other thread
+ * of the parent is inside a clusto call.
  *
  * Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, unknown DSN scheme, a directory of
  * other files, NULL out), LOCKED, CORRUPT (also a database of a newer format), IO.
