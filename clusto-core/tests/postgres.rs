@@ -166,12 +166,31 @@ fn admin() -> postgres::Client {
         .unwrap()
 }
 
+const CUT_ENV: &str = "CLUSTO_PG_CUT_DSN";
+
 /// Connections cut under a client (`pg_terminate_backend`): the call that meets the cut
 /// gets a clear I/O error or succeeds on a new connection, nothing partial is left,
-/// and the next calls work.
+/// and the next calls work. The client is a process of its own, so that only its
+/// connections are cut (the server knows a client's connections by its pid).
 #[test]
 fn a_cut_connection_costs_one_call() {
     let dsn = fresh("cut");
+    let out = helper("cut_helper", &[])
+        .env(CUT_ENV, &dsn)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("cut outcome ok"), "{text}");
+}
+
+/// Not a test: the client of `a_cut_connection_costs_one_call`.
+#[test]
+#[ignore = "helper run in a child process"]
+fn cut_helper() {
+    let Ok(dsn) = std::env::var(CUT_ENV) else {
+        return;
+    };
     let db = Clusto::open(&dsn).unwrap();
     db.write(TxMeta::default(), |tx| tx.create_entity("a", "t", "d"))
         .unwrap();
@@ -212,6 +231,7 @@ fn a_cut_connection_costs_one_call() {
     })
     .unwrap();
     assert!(db.check().unwrap().is_clean());
+    println!("cut outcome ok");
 }
 
 /// One clear error each, never the password, nothing created.
