@@ -14,6 +14,13 @@ use std::process::Stdio;
 use clusto_core::{Clusto, Error, OpenOptions, TxMeta, Value};
 use common::helper;
 
+/// One test at a time: one of them restarts the server under the others.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn server() -> String {
     std::env::var("CLUSTO_TEST_POSTGRES_DSN").expect(
         "CLUSTO_TEST_POSTGRES_DSN names the test server's database: run through `make \
@@ -83,6 +90,7 @@ fn client_helper() {
 /// clean.
 #[test]
 fn many_clients_share_one_database() {
+    let _one_at_a_time = serial();
     let dsn = fresh("many");
     let db = Clusto::open(&dsn).unwrap();
     let start = db
@@ -174,6 +182,7 @@ const CUT_ENV: &str = "CLUSTO_PG_CUT_DSN";
 /// connections are cut (the server knows a client's connections by its pid).
 #[test]
 fn a_cut_connection_costs_one_call() {
+    let _one_at_a_time = serial();
     let dsn = fresh("cut");
     let out = helper("cut_helper", &[])
         .env(CUT_ENV, &dsn)
@@ -213,15 +222,9 @@ fn cut_helper() {
         matches!(&failed, Error::Io(m) if m.contains("connection") && !m.contains(":secret")),
         "{failed}"
     );
-    // The pool's idle connections were cut too: a read either meets one and fails
-    // clearly, or connects anew.
-    match db.read(|v| v.find("a")) {
-        Ok(found) => assert!(found.is_some()),
-        Err(e) => assert!(
-            matches!(&e, Error::Io(m) if m.contains("connection")),
-            "{e}"
-        ),
-    }
+    // The pool's idle connections were cut too: the failed call dropped them, so the
+    // next one connects anew.
+    assert!(db.read(|v| v.find("a")).unwrap().is_some());
     db.write(TxMeta::default(), |tx| tx.create_entity("c", "t", "d"))
         .expect("works after the cut");
     db.read(|v| {
@@ -237,6 +240,7 @@ fn cut_helper() {
 /// One clear error each, never the password, nothing created.
 #[test]
 fn bad_servers_and_schemas_are_refused_clearly() {
+    let _one_at_a_time = serial();
     let server = server();
     let config: postgres::Config = server.parse().unwrap();
     let password = String::from_utf8(config.get_password().unwrap().to_vec()).unwrap();
@@ -300,4 +304,44 @@ fn bad_servers_and_schemas_are_refused_clearly() {
         matches!(err, Error::UnsupportedFormat { found: 99, .. }),
         "{err}"
     );
+}
+
+/// A server restarted under a client (`pg_ctl restart -m fast`) costs the call in flight
+/// only: it fails with a clear error, nothing of it is left, and the next calls work.
+#[test]
+fn a_server_restart_costs_the_in_flight_call_only() {
+    let _one_at_a_time = serial();
+    let restart = std::env::var("CLUSTO_TEST_POSTGRES_RESTART")
+        .expect("CLUSTO_TEST_POSTGRES_RESTART restarts the test server (make test sets it)");
+    let dsn = fresh("restart");
+    let db = Clusto::open(&dsn).unwrap();
+    db.write(TxMeta::default(), |tx| tx.create_entity("a", "t", "d"))
+        .unwrap();
+    // Connections in the pool, and one in a transaction when the server goes.
+    db.read(|v| v.find("a")).unwrap();
+    let mut tx = db.begin(TxMeta::default()).unwrap();
+    tx.create_entity("b", "t", "d").unwrap();
+    let status = std::process::Command::new("sh")
+        .args(["-c", &restart])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the server restarted");
+    let failed = tx
+        .commit()
+        .expect_err("the server went away mid-transaction");
+    assert!(
+        matches!(&failed, Error::Io(m) if m.contains("connection") || m.contains("terminat")),
+        "{failed}"
+    );
+    assert!(
+        db.read(|v| v.find("a")).unwrap().is_some(),
+        "the next call works"
+    );
+    assert!(
+        db.read(|v| v.find("b")).unwrap().is_none(),
+        "nothing of the lost one"
+    );
+    db.write(TxMeta::default(), |tx| tx.create_entity("c", "t", "d"))
+        .unwrap();
+    assert!(db.check().unwrap().is_clean());
 }

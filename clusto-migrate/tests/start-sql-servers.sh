@@ -5,6 +5,7 @@
 #   clusto-migrate/tests/start-sql-servers.sh env               # print the exports again
 #   clusto-migrate/tests/start-sql-servers.sh stop              # stop both, delete their data
 #   eval "$(clusto-migrate/tests/start-sql-servers.sh start postgres)"  # PostgreSQL only
+#   clusto-migrate/tests/start-sql-servers.sh restart           # PostgreSQL, `pg_ctl restart -m fast`
 #     (make test: the conformance suite on PostgreSQL; its state directory is
 #     CLUSTO_SQL_SERVERS_DIR, so it does not meet the servers of test-slow)
 #
@@ -184,6 +185,13 @@ start_postgres() {
     fi
 }
 
+restart_postgres() {
+    pg_running || die "PostgreSQL is not running (run: $0 start)"
+    log "restarting PostgreSQL (pid $(pg_pid))"
+    as_user "$(stat -c %U "$PG/data")" "$(pg_bin)/pg_ctl" -D "$PG/data" -l "$PG/server.log" \
+        -m fast -w -t 60 restart >&2 || die "PostgreSQL did not restart"
+}
+
 stop_postgres() {
     local bin user
     if ! pg_running; then
@@ -285,6 +293,7 @@ stop_mariadb() {
 print_env() {
     pg_running || die "PostgreSQL is not running (run: $0 start)"
     echo "export CLUSTO_TEST_POSTGRES_DSN=postgresql://clusto:$(cat "$PG/password")@127.0.0.1:$(cat "$PG/port")/clusto"
+    echo "export CLUSTO_TEST_POSTGRES_RESTART='CLUSTO_SQL_SERVERS_DIR=$STATE bash $(cd "$(dirname "$0")" && pwd)/$(basename "$0") restart'"
     [ -n "$ONLY_PG" ] && return
     my_running || die "MariaDB is not running (run: $0 start)"
     echo "export CLUSTO_TEST_MYSQL_DSN=mysql://clusto:$(cat "$MY/password")@127.0.0.1:$(cat "$MY/port")/clusto"
@@ -306,6 +315,9 @@ start)
 env)
     print_env
     ;;
+restart)
+    restart_postgres
+    ;;
 stop)
     if [ -d "$STATE" ]; then
         stop_postgres
@@ -317,7 +329,7 @@ stop)
     fi
     ;;
 *)
-    echo "usage: $0 [start|env|stop]" >&2
+    echo "usage: $0 [start|env|restart|stop] [postgres]" >&2
     exit 2
     ;;
 esac

@@ -14,7 +14,8 @@
 //! - Durability: `immediate` is PostgreSQL's synchronous commit; `grouped` (and
 //!   `periodic`) turn `synchronous_commit` off for clusto's sessions: a commit survives
 //!   the client's death at once and the server's crash after `wal_writer_delay`.
-//! - A connection that fails is dropped; the next call connects again.
+//! - A connection that fails is dropped with every idle one (a server that restarted or
+//!   cut its clients leaves them all dead); the next call connects again.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -331,6 +332,15 @@ impl PostgresBackend {
     }
 }
 
+/// Whether `e` means the connection is gone: closed, or the server said it is shutting
+/// down or cutting this session (class 57P, admin/crash shutdown) or lost it (class 08).
+/// Which of the two a client sees first depends on timing.
+fn connection_gone(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"))
+}
+
 /// Reads through one connection inside an open transaction.
 struct PgReader {
     inner: Arc<Inner>,
@@ -362,8 +372,15 @@ impl PgReader {
             ))
         })?;
         call(conn).map_err(|e| {
-            if e.is_closed() {
+            if connection_gone(&e) {
                 *slot = None;
+                // The server went away or cut us off: the idle connections are most
+                // likely gone too, and each would cost a caller a failed call.
+                self.inner
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clear();
             }
             self.inner.io("reading", e)
         })
