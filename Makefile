@@ -34,10 +34,10 @@ test: lint test-rust test-python test-c
 	$(PG_SERVER) stop
 
 # A throwaway PostgreSQL (installed if missing, started once, reused): `$(WITH_PG) cmd`
-# runs cmd with CLUSTO_TEST_POSTGRES_DSN set.
+# runs cmd with CLUSTO_TEST_POSTGRES_DSN set, and fails when the server does not start.
 PG_TEST_DIR ?= /tmp/clusto-pg-make
 PG_SERVER := CLUSTO_SQL_SERVERS_DIR=$(PG_TEST_DIR) bash clusto-migrate/tests/start-sql-servers.sh
-WITH_PG = eval "$$($(PG_SERVER) start postgres)" &&
+WITH_PG = pg_env="$$($(PG_SERVER) start postgres)" && eval "$$pg_env" &&
 
 lint:
 	bash .ci/no-shared

@@ -104,10 +104,12 @@ install_missing() {
     [ -n "$ONLY_PG" ] || [ -n "$(maria_bin)" ] || die "mariadb-server installed but no mariadbd found"
 }
 
-# A TCP port nothing listens on, from a random start in 20000-59999.
+# A TCP port nothing listens on, from a random start in 20000-32767: below Linux's
+# ephemeral range (32768-60999), where a port nothing listens on may still be the local
+# end of a client's connection and refuse a server's bind.
 free_port() {
     local port _
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12768))
     for _ in $(seq 1 200); do
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             # Not taken by the other server of this script either.
@@ -117,7 +119,7 @@ free_port() {
             fi
         fi
         port=$((port + 1))
-        [ "$port" -lt 60000 ] || port=20000
+        [ "$port" -lt 32768 ] || port=20000
     done
     die "no free port found"
 }
@@ -168,14 +170,21 @@ start_postgres() {
             { cat "$PG/initdb.log" >&2; die "initdb failed"; }
         fresh=1
     fi
-    port=$(free_port)
-    echo "$port" >"$PG/port"
     touch "$PG/server.log"
     chown "$user" "$PG/server.log"
-    log "starting PostgreSQL on 127.0.0.1:$port"
-    as_user "$user" "$bin/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $PG/socket -c fsync=off" start >&2 ||
-        { tail -n 30 "$PG/server.log" >&2; die "PostgreSQL did not start"; }
+    # A port found free can be taken before the server binds it: try a few.
+    local attempt started=
+    for attempt in 1 2 3 4 5; do
+        port=$(free_port)
+        echo "$port" >"$PG/port"
+        log "starting PostgreSQL on 127.0.0.1:$port (attempt $attempt)"
+        if as_user "$user" "$bin/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 60 \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $PG/socket -c fsync=off" start >&2; then
+            started=1
+            break
+        fi
+    done
+    [ -n "$started" ] || { tail -n 30 "$PG/server.log" >&2; die "PostgreSQL did not start"; }
     if [ -n "$fresh" ]; then
         password=$(cat "$PG/password")
         as_user "$user" "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG/socket" -p "$port" -U postgres -d postgres \
