@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use clusto_core::{Clusto, Durability, Error, OpenOptions, TxMeta};
+use clusto_core::{Clusto, Durability, Error, ErrorKind, OpenOptions, TxMeta};
 
 use crate::commands::Ctx;
 use crate::output::Format;
@@ -88,17 +88,17 @@ fn open(cli: &Cli) -> clusto_core::Result<Clusto> {
 }
 
 fn exit_code(e: &Error) -> u8 {
-    match e {
-        Error::NotFound(_) => exit::NOT_FOUND,
-        Error::Locked { .. } => exit::LOCKED,
-        Error::InvalidName(_)
-        | Error::InvalidValue(_)
-        | Error::InvalidResource(_)
-        | Error::AlreadyExists(_)
-        | Error::TypeMismatch(_)
-        | Error::PoolRule(_)
-        | Error::Port(_)
-        | Error::Ambiguous(_) => exit::INVALID,
+    match e.kind() {
+        ErrorKind::NotFound => exit::NOT_FOUND,
+        ErrorKind::Locked => exit::LOCKED,
+        ErrorKind::InvalidName
+        | ErrorKind::InvalidValue
+        | ErrorKind::InvalidResource
+        | ErrorKind::AlreadyExists
+        | ErrorKind::TypeMismatch
+        | ErrorKind::PoolRule
+        | ErrorKind::Port
+        | ErrorKind::Ambiguous => exit::INVALID,
         _ => exit::OTHER,
     }
 }

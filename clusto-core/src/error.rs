@@ -5,8 +5,10 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong in clusto-core.
+/// Everything that can go wrong in clusto-core. New variants may come: match on
+/// [`Error::kind`] where every case needs an answer (a binding's exception or status).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The named entity, attribute, version or resource does not exist.
     #[error("{0}")]
@@ -75,6 +77,69 @@ pub enum Error {
     Io(String),
 }
 
+/// What kind of error an [`Error`] is, without its message: what a binding maps, once,
+/// to an exception class, a status code or an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::NotFound`].
+    NotFound,
+    /// [`Error::AlreadyExists`].
+    AlreadyExists,
+    /// [`Error::InvalidName`].
+    InvalidName,
+    /// [`Error::InvalidValue`].
+    InvalidValue,
+    /// [`Error::TypeMismatch`].
+    TypeMismatch,
+    /// [`Error::PoolRule`].
+    PoolRule,
+    /// [`Error::Port`].
+    Port,
+    /// [`Error::InvalidResource`].
+    InvalidResource,
+    /// [`Error::Ambiguous`].
+    Ambiguous,
+    /// [`Error::ResourceUnavailable`].
+    ResourceUnavailable,
+    /// [`Error::Conflict`].
+    Conflict,
+    /// [`Error::ReadOnly`].
+    ReadOnly,
+    /// [`Error::Locked`].
+    Locked,
+    /// [`Error::Corrupt`].
+    Corrupt,
+    /// [`Error::UnsupportedFormat`].
+    UnsupportedFormat,
+    /// [`Error::Io`].
+    Io,
+}
+
+impl Error {
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            Error::InvalidName(_) => ErrorKind::InvalidName,
+            Error::InvalidValue(_) => ErrorKind::InvalidValue,
+            Error::TypeMismatch(_) => ErrorKind::TypeMismatch,
+            Error::PoolRule(_) => ErrorKind::PoolRule,
+            Error::Port(_) => ErrorKind::Port,
+            Error::InvalidResource(_) => ErrorKind::InvalidResource,
+            Error::Ambiguous(_) => ErrorKind::Ambiguous,
+            Error::ResourceUnavailable(_) => ErrorKind::ResourceUnavailable,
+            Error::Conflict(_) => ErrorKind::Conflict,
+            Error::ReadOnly(_) => ErrorKind::ReadOnly,
+            Error::Locked { .. } => ErrorKind::Locked,
+            Error::Corrupt(_) => ErrorKind::Corrupt,
+            Error::UnsupportedFormat { .. } => ErrorKind::UnsupportedFormat,
+            Error::Io(_) => ErrorKind::Io,
+        }
+    }
+}
+
 /// The result type of clusto-core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -93,5 +158,59 @@ impl From<sled::Error> for Error {
             sled::Error::Io(io) => Error::Io(io.to_string()),
             other => Error::Io(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_its_kind() {
+        let s = || String::from("m");
+        let cases = [
+            (Error::NotFound(s()), ErrorKind::NotFound),
+            (Error::AlreadyExists(s()), ErrorKind::AlreadyExists),
+            (Error::InvalidName(s()), ErrorKind::InvalidName),
+            (Error::InvalidValue(s()), ErrorKind::InvalidValue),
+            (Error::TypeMismatch(s()), ErrorKind::TypeMismatch),
+            (Error::PoolRule(s()), ErrorKind::PoolRule),
+            (Error::Port(s()), ErrorKind::Port),
+            (Error::InvalidResource(s()), ErrorKind::InvalidResource),
+            (Error::Ambiguous(s()), ErrorKind::Ambiguous),
+            (
+                Error::ResourceUnavailable(s()),
+                ErrorKind::ResourceUnavailable,
+            ),
+            (Error::Conflict(s()), ErrorKind::Conflict),
+            (Error::ReadOnly(s()), ErrorKind::ReadOnly),
+            (
+                Error::Locked {
+                    path: PathBuf::from("/db"),
+                    holder: Some(7),
+                },
+                ErrorKind::Locked,
+            ),
+            (Error::Corrupt(s()), ErrorKind::Corrupt),
+            (
+                Error::UnsupportedFormat {
+                    found: 2,
+                    supported: 1,
+                },
+                ErrorKind::UnsupportedFormat,
+            ),
+            (Error::Io(s()), ErrorKind::Io),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(error.kind(), kind, "{error:?}");
+        }
+        let locked = Error::Locked {
+            path: PathBuf::from("/db"),
+            holder: Some(7),
+        };
+        assert_eq!(
+            locked.to_string(),
+            "database /db is locked by another process (pid 7)"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use clusto_core::Error;
+use clusto_core::{Error, ErrorKind};
 
 /// The status every fallible function returns.
 #[repr(C)]
@@ -49,21 +49,22 @@ pub(crate) fn set_last_error(message: &str) {
 
 /// The status for a core error.
 pub(crate) fn status_of(e: &Error) -> ClustoStatus {
-    match e {
-        Error::NotFound(_) => ClustoStatus::NotFound,
-        Error::AlreadyExists(_) => ClustoStatus::AlreadyExists,
-        Error::InvalidName(_) => ClustoStatus::InvalidName,
-        Error::InvalidValue(_) | Error::InvalidResource(_) => ClustoStatus::InvalidArgument,
-        Error::TypeMismatch(_) => ClustoStatus::TypeMismatch,
-        Error::ResourceUnavailable(_) => ClustoStatus::ResourceUnavailable,
-        Error::Ambiguous(_)
-        | Error::Conflict(_)
-        | Error::ReadOnly(_)
-        | Error::PoolRule(_)
-        | Error::Port(_) => ClustoStatus::Conflict,
-        Error::Locked { .. } => ClustoStatus::Locked,
-        Error::Corrupt(_) | Error::UnsupportedFormat { .. } => ClustoStatus::Corrupt,
-        Error::Io(_) => ClustoStatus::Io,
+    match e.kind() {
+        ErrorKind::NotFound => ClustoStatus::NotFound,
+        ErrorKind::AlreadyExists => ClustoStatus::AlreadyExists,
+        ErrorKind::InvalidName => ClustoStatus::InvalidName,
+        ErrorKind::InvalidValue | ErrorKind::InvalidResource => ClustoStatus::InvalidArgument,
+        ErrorKind::TypeMismatch => ClustoStatus::TypeMismatch,
+        ErrorKind::ResourceUnavailable => ClustoStatus::ResourceUnavailable,
+        ErrorKind::Ambiguous
+        | ErrorKind::Conflict
+        | ErrorKind::ReadOnly
+        | ErrorKind::PoolRule
+        | ErrorKind::Port => ClustoStatus::Conflict,
+        ErrorKind::Locked => ClustoStatus::Locked,
+        ErrorKind::Corrupt | ErrorKind::UnsupportedFormat => ClustoStatus::Corrupt,
+        // I/O, and any kind a newer core adds.
+        _ => ClustoStatus::Io,
     }
 }
 

@@ -5,24 +5,25 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use clusto_core::Error;
+use clusto_core::{Error, ErrorKind};
 
 /// The name of the `clusto.exceptions` class for a core error.
 fn class_name(e: &Error) -> &'static str {
-    match e {
-        Error::NotFound(_) => "NotFoundError",
-        Error::InvalidValue(_) => "InvalidValueError",
-        Error::TypeMismatch(_) => "WrongTypeError",
-        Error::Io(_) => "StorageIOError",
-        Error::AlreadyExists(_) | Error::InvalidName(_) => "NameException",
-        Error::PoolRule(_) => "PoolException",
-        Error::Port(_) => "ConnectionException",
-        Error::InvalidResource(_) => "ResourceTypeException",
-        Error::ResourceUnavailable(_) => "ResourceNotAvailableException",
-        Error::Ambiguous(_) => "DriverException",
-        Error::Conflict(_) | Error::ReadOnly(_) => "ConflictException",
-        Error::Locked { .. } => "LockedException",
-        Error::Corrupt(_) | Error::UnsupportedFormat { .. } => "CorruptException",
+    match e.kind() {
+        ErrorKind::NotFound => "NotFoundError",
+        ErrorKind::InvalidValue => "InvalidValueError",
+        ErrorKind::TypeMismatch => "WrongTypeError",
+        ErrorKind::AlreadyExists | ErrorKind::InvalidName => "NameException",
+        ErrorKind::PoolRule => "PoolException",
+        ErrorKind::Port => "ConnectionException",
+        ErrorKind::InvalidResource => "ResourceTypeException",
+        ErrorKind::ResourceUnavailable => "ResourceNotAvailableException",
+        ErrorKind::Ambiguous => "DriverException",
+        ErrorKind::Conflict | ErrorKind::ReadOnly => "ConflictException",
+        ErrorKind::Locked => "LockedException",
+        ErrorKind::Corrupt | ErrorKind::UnsupportedFormat => "CorruptException",
+        // I/O, and any kind a newer core adds.
+        _ => "StorageIOError",
     }
 }
 
