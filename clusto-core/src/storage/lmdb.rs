@@ -89,9 +89,14 @@ fn engine_error(doing: &str, dir: &Path, e: heed::Error) -> Error {
 impl LmdbBackend {
     /// Opens (creating if needed) the LMDB database in directory `dir`, which exists.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
+        Self::open_mapped(dir, durability, INITIAL_MAP)
+    }
+
+    /// [`LmdbBackend::open`] with a first map of `initial_map` bytes.
+    fn open_mapped(dir: &Path, durability: Durability, initial_map: usize) -> Result<Self> {
         let mut options = EnvOpenOptions::new().read_txn_without_tls();
         options
-            .map_size(INITIAL_MAP)
+            .map_size(initial_map)
             .max_readers(MAX_READERS)
             .max_dbs(0);
         let grouped_every = match durability {
@@ -362,5 +367,58 @@ impl Backend for LmdbBackend {
 
     fn commit_failure_poisons(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit that does not fit the map doubles it, as often as needed; one that must
+    /// grow it while another thread of the process holds a snapshot waits for that
+    /// snapshot to end (LMDB remaps only with no transaction open), and the snapshot
+    /// read its old state meanwhile. Everything reads back.
+    #[test]
+    fn the_map_grows_without_user_action() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = 256 * 4096;
+        let db = std::sync::Arc::new(
+            LmdbBackend::open_mapped(dir.path(), Durability::Immediate, small).unwrap(),
+        );
+        db.apply(vec![(b"first".to_vec(), Some(vec![1]))]).unwrap();
+        let (held, holding) = std::sync::mpsc::channel();
+        let reader = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let old = db.snapshot().unwrap();
+                held.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                let before = old.get(b"first").unwrap() == Some(vec![1])
+                    && old.get(&7001u32.to_be_bytes()).unwrap().is_none();
+                drop(old);
+                before
+            })
+        };
+        holding.recv().unwrap();
+        let value = vec![7u8; 4000];
+        for batch in 0..8u32 {
+            let writes = (0..500u32)
+                .map(|i| {
+                    (
+                        (batch * 1000 + i).to_be_bytes().to_vec(),
+                        Some(value.clone()),
+                    )
+                })
+                .collect();
+            db.apply(writes).unwrap();
+        }
+        assert!(
+            reader.join().unwrap(),
+            "the old snapshot read the old state"
+        );
+        assert!(db.inner.env.info().map_size > small * 8, "the map grew");
+        let now = db.snapshot().unwrap();
+        assert_eq!(now.get(&7001u32.to_be_bytes()).unwrap(), Some(value));
+        assert_eq!(now.scan(&[], None, false).count(), 4001);
     }
 }
