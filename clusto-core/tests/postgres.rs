@@ -212,6 +212,20 @@ fn cut_helper() {
         )
         .unwrap();
     assert!(!cut.is_empty(), "the test's own connections were found");
+    // pg_terminate_backend only signals: wait until the sessions are gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while admin()
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&format!("clusto (pid {})", std::process::id())],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        > 0
+    {
+        assert!(std::time::Instant::now() < deadline, "the sessions ended");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let mut tx = holding;
     let failed = tx
         .create_entity("b", "t", "d")
