@@ -92,7 +92,7 @@ pub unsafe extern "C" fn clusto_create_with(
             })
             .transpose()?;
         write(db, tx, |t| {
-            let values = crate::json_api::props_arg(&t.view(), props.as_ref())?;
+            let values = clusto_core::protocol::props_arg(&t.view(), props.as_ref())?;
             let values: Vec<(&str, clusto_core::Value)> = values
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.clone()))

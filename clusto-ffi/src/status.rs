@@ -111,3 +111,34 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Error>) -> ClustoStatus {
 pub extern "C" fn clusto_last_error() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ptr())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clusto_core::protocol::error_code;
+
+    /// `clusto_json` reports `error.code` from the core's protocol and returns the C
+    /// status: the two must name the same thing for every kind of error.
+    #[test]
+    fn the_status_and_the_protocol_code_agree() {
+        let samples = [
+            Error::NotFound("x".into()),
+            Error::AlreadyExists("x".into()),
+            Error::InvalidName("x".into()),
+            Error::InvalidValue("x".into()),
+            Error::InvalidResource("x".into()),
+            Error::TypeMismatch("x".into()),
+            Error::ResourceUnavailable("x".into()),
+            Error::Ambiguous("x".into()),
+            Error::Conflict("x".into()),
+            Error::PoolRule("x".into()),
+            Error::Port("x".into()),
+            Error::ReadOnly("x".into()),
+            Error::Corrupt("x".into()),
+            Error::Io("x".into()),
+        ];
+        for e in &samples {
+            assert_eq!(status_name(status_of(e)), error_code(e), "{e:?}");
+        }
+    }
+}
