@@ -39,7 +39,7 @@ def test_ports(db):
     assert sw.get_connected("nic-eth", 7) == s
     assert s.port_info["nic-eth"][1] == {"connection": sw, "otherportnum": 7}
     assert ("nic-eth", 1, sw, 7) in s.port_info_tuples
-    assert s.connected_ports == {"nic-eth": [1]}
+    assert s.connected_ports == {"nic-eth": [1], "pwr-nema-5": [], "console-serial": []}
     assert ("nic-eth", 2) in s.free_ports and ("nic-eth", 1) not in s.free_ports
     assert sorted(s.port_types) == ["console-serial", "nic-eth", "pwr-nema-5"]
     assert s.port_exists("nic-eth", 2) and not s.port_exists("nic-eth", 3)

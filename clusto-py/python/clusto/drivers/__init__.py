@@ -1,22 +1,27 @@
-"""The driver classes of clusto, by the names legacy scripts import."""
+"""The driver classes of clusto, by the names and paths legacy scripts import.
 
-from clusto.drivers.base import DRIVERLIST, TYPELIST, Driver
-from clusto.drivers.categories import ExclusivePool, Pool, UniquePool
-from clusto.drivers.clustometa import ClustoMeta
-from clusto.drivers.devices import (
-    BasicAppliance, BasicConsoleServer, BasicFirewall, BasicLoadBalancer, BasicNetworkSwitch,
-    BasicPowerStrip, BasicServer, BasicVirtualServer, Device, IPMixin, PortMixin,
-)
-from clusto.drivers.locations import BasicCage, BasicDatacenter, BasicRack, BasicZone, Location
-from clusto.drivers.resourcemanagers import (
-    IPManager, ResourceManager, SimpleEntityNameManager, SimpleNameManager, SimpleNumManager,
-)
+As in the original, ``clusto.drivers`` gathers everything of its subpackages: the
+driver classes, the subpackages and modules themselves (``clusto.drivers.pool``,
+``clusto.drivers.servers``, ``clusto.drivers.racks``, ``clusto.drivers.datacenters``…)
+and, for ``from clusto.drivers import *``, the exceptions and the schema objects.
+"""
+
+from clusto import exceptions as _exceptions
+from clusto import schema as _schema
+from clusto.drivers import base, categories, devices, locations, resourcemanagers  # noqa: F401
+from clusto.drivers.base import *  # noqa: F401,F403
+from clusto.drivers.categories import *  # noqa: F401,F403
+from clusto.drivers.devices import *  # noqa: F401,F403
+from clusto.drivers.locations import *  # noqa: F401,F403
+from clusto.drivers.resourcemanagers import *  # noqa: F401,F403
 from clusto.exceptions import *  # noqa: F401,F403
+from clusto.schema import *  # noqa: F401,F403
 
-__all__ = [
-    "Driver", "DRIVERLIST", "TYPELIST", "Device", "Location", "ResourceManager", "ClustoMeta", "Pool",
-    "ExclusivePool", "UniquePool", "BasicDatacenter", "BasicCage", "BasicZone", "BasicRack", "BasicServer",
-    "BasicVirtualServer", "BasicNetworkSwitch", "BasicPowerStrip", "BasicConsoleServer", "BasicAppliance",
-    "BasicFirewall", "BasicLoadBalancer", "IPManager", "SimpleNameManager", "SimpleEntityNameManager",
-    "PortMixin", "IPMixin", "SimpleNumManager",
-]
+# The original's packages re-exported these modules under the package's name.
+from clusto.drivers.base import clustometa  # noqa: F401,E402 (the module, not a class)
+
+__all__ = sorted(
+    {"base", "categories", "devices", "locations", "resourcemanagers"}
+    | set(base.__all__) | set(categories.__all__) | set(devices.__all__) | set(locations.__all__)
+    | set(resourcemanagers.__all__) | set(_exceptions.__all__) | set(_schema.__all__)
+)

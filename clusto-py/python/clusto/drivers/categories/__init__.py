@@ -1,5 +1,6 @@
-"""Categories: pools."""
+"""``clusto.drivers.categories``: pools."""
 
-from clusto.drivers.categories.pool import ExclusivePool, Pool, UniquePool
+from clusto.drivers.categories import pool  # noqa: F401
+from clusto.drivers.categories.pool import *  # noqa: F401,F403
 
-__all__ = ["Pool", "ExclusivePool", "UniquePool"]
+__all__ = sorted({"pool"} | set(pool.__all__))

@@ -1,7 +1,11 @@
 """Pools: groups of entities with membership rules (reference §9)."""
 
 from clusto.drivers.base import Driver, wrap_entities
+from clusto.exceptions import PoolException  # noqa: F401 (the original exported it here)
 from clusto.schema import SESSION
+
+
+__all__ = ["Pool", "ExclusivePool", "UniquePool", "Driver", "PoolException"]
 
 
 class Pool(Driver):

@@ -1,9 +1,13 @@
 """IP address managers (IPv4, and IPv6 beyond the original)."""
 
-from clusto.drivers.base import Driver, wrap_entities
-from clusto.drivers.resourcemanagers.resourcemanager import ResourceManager
-from clusto.exceptions import ResourceException
-from clusto.schema import SESSION
+import ipaddress
+
+from clusto.drivers.base import Driver, ResourceManager, wrap_entities
+from clusto.exceptions import ResourceException, ResourceNotAvailableException, ResourceTypeException  # noqa: F401
+from clusto.schema import SESSION, Attribute  # noqa: F401
+
+__all__ = ["IPManager", "ResourceManager", "Driver", "Attribute", "ResourceException",
+           "ResourceNotAvailableException", "ResourceTypeException"]
 
 
 class IPManager(ResourceManager):
@@ -13,6 +17,21 @@ class IPManager(ResourceManager):
     _driver_name = "ipmanager"
     _attr_name = "ip"
     _properties = {"gateway": None, "netmask": "255.255.255.255", "baseip": None}
+
+    @property
+    def ipy(self):
+        """The managed network, ``baseip/netmask`` made a network, as an
+        ``ipaddress.IPv4Network`` (or ``IPv6Network``). The original returned an
+        ``IPy.IP``; the common uses carry over: ``ipaddress.ip_address(ip) in
+        ipman.ipy``, ``.network_address``, ``.broadcast_address``, ``.prefixlen``.
+        ResourceTypeException when the manager has no ``baseip``."""
+        if self.baseip is None:
+            raise ResourceTypeException("IP manager %s has no baseip, so it has no network" % self.name)
+        netmask = self.netmask
+        try:
+            return ipaddress.ip_network("%s/%s" % (self.baseip, netmask), strict=False)
+        except ValueError as e:
+            raise ResourceTypeException("IP manager %s: %s" % (self.name, e)) from None
 
     @classmethod
     def get_ip_managers(cls, ip):

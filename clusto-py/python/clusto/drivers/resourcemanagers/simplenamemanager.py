@@ -1,9 +1,12 @@
 """Name managers: ``basename`` + a zero-padded counter."""
 
 from clusto.drivers.base import Driver
-from clusto.drivers.resourcemanagers.resourcemanager import ResourceManager
+from clusto.drivers.base import ResourceManager
 from clusto.exceptions import ResourceNotAvailableException, SimpleNameManagerException
 from clusto.schema import SESSION, Entity
+
+
+__all__ = ["SimpleNameManager", "SimpleEntityNameManager", "ResourceManager"]
 
 
 class SimpleNameManager(ResourceManager):

@@ -1,7 +1,10 @@
 """Number managers: a counter up to ``maxnum``."""
 
-from clusto.drivers.resourcemanagers.resourcemanager import ResourceManager
+from clusto.drivers.base import ResourceManager
 from clusto.exceptions import ResourceNotAvailableException, SimpleNumManagerException
+
+
+__all__ = ["SimpleNumManager", "ResourceManager"]
 
 
 class SimpleNumManager(ResourceManager):

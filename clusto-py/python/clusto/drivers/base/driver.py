@@ -5,15 +5,13 @@ converts arguments and results."""
 import re
 
 from clusto import _clusto
-from clusto.exceptions import DriverException, NameException
+from clusto.drivers.base.clustodriver import DRIVERLIST, TYPELIST, ClustoDriver
+from clusto.exceptions import DriverException, NameException  # noqa: F401 (the original exported them here)
 from clusto.schema import SESSION, Attribute, Entity, to_native
+from clusto.util import batch  # noqa: F401 (the original exported it here)
 
-__all__ = ["Driver", "DRIVERLIST", "TYPELIST", "make_filter"]
-
-#: Driver name -> class, filled as classes are defined.
-DRIVERLIST = {}
-#: Type name -> [classes].
-TYPELIST = {}
+__all__ = ["Driver", "DRIVERLIST", "TYPELIST", "ClustoDriver", "DriverException", "NameException", "Entity",
+           "Attribute", "batch"]
 
 _NOT_GIVEN = ()
 
@@ -64,32 +62,6 @@ def _names(items, attr):
 def wrap_entities(rows):
     """Drivers for native entity rows."""
     return [Driver(Entity(row)) for row in rows]
-
-
-class ClustoDriver(type):
-    """Registers every class that declares a ``_driver_name``: in DRIVERLIST and
-    TYPELIST, and in the core's registry (derived from the nearest registered base)."""
-
-    def __init__(cls, name, bases, namespace):
-        super().__init__(name, bases, namespace)
-        driver_name = namespace.get("_driver_name")
-        if driver_name is None:
-            return
-        if driver_name in DRIVERLIST:
-            raise KeyError("driver name %r is already registered by %r" % (driver_name, DRIVERLIST[driver_name]))
-        if "_clusto_type" not in namespace and "_clustotype" in namespace:
-            cls._clusto_type = namespace["_clustotype"]
-        DRIVERLIST[driver_name] = cls
-        TYPELIST.setdefault(cls._clusto_type, []).append(cls)
-        if not _clusto.driver_registered(driver_name):
-            parent = next(
-                (b._driver_name for b in cls.__mro__[1:] if getattr(b, "_driver_name", None) in DRIVERLIST),
-                "entity",
-            )
-            props = [(k, to_native(v)) for k, v in cls.all_properties().items()]
-            ports = [(t, int(m.get("numports", 0))) for t, m in getattr(cls, "_portmeta", {}).items()]
-            _clusto.register_driver(driver_name, cls._clusto_type, parent, props, ports or None,
-                                    getattr(cls, "_attr_name", None))
 
 
 class Driver(metaclass=ClustoDriver):
@@ -163,23 +135,37 @@ class Driver(metaclass=ClustoDriver):
     def __hash__(self):
         return hash(self.name)
 
+    def _order(self, other):
+        """The names to compare, as the original ordered drivers: by name, any driver
+        after None; TypeError against anything without a name."""
+        if other is None:
+            return 1, 0
+        name = getattr(other, "name", None)
+        if not isinstance(name, str):
+            raise TypeError("cannot compare %s with %s" % (type(self).__name__, type(other).__name__))
+        return self.name, name
+
     def __lt__(self, other):
-        return self.name < other.name
+        a, b = self._order(other)
+        return a < b
 
     def __le__(self, other):
-        return self.name <= other.name
+        a, b = self._order(other)
+        return a <= b
 
     def __gt__(self, other):
-        return self.name > other.name
+        a, b = self._order(other)
+        return a > b
 
     def __ge__(self, other):
-        return self.name >= other.name
+        a, b = self._order(other)
+        return a >= b
 
     def __str__(self):
         return self.name
 
     def __repr__(self):
-        return "%s(%r)" % (type(self).__name__, self.name)
+        return "%s(name=%s, type=%s, driver=%s)" % (type(self).__name__, self.name, self.type, self.driver)
 
     def __contains__(self, other):
         return self.has_attr(key="_contains", value=other)
@@ -202,9 +188,70 @@ class Driver(metaclass=ClustoDriver):
         else:
             object.__setattr__(self, name, value)
 
+    # members of the original kept for its callers --------------------------------------
+
+    @classmethod
+    def ensure_driver(cls, obj, msg=None):
+        """``obj`` as a Driver: a Driver is returned as it is, an Entity is wrapped in its
+        driver; anything else raises TypeError with ``msg`` (or a generic message)."""
+        if isinstance(obj, Driver):
+            return obj
+        if isinstance(obj, Entity):
+            return Driver(obj)
+        raise TypeError(msg or "%r is not a Driver or an Entity" % (obj,))
+
+    @classmethod
+    def attr_filter(cls, attrlist, key=(), value=(), number=(), subkey=(), ignore_hidden=True, sort_by_keys=True,
+                    regex=False, clusto_types=None, clusto_drivers=None):
+        """Filters a list of Attributes the way ``attrs()`` filters an entity's: key,
+        value and subkey by equality (by ``re.match`` with ``regex``), ``number`` True
+        for any number, False/None for none, an int for that number; hidden keys
+        (``_…``) dropped unless ``ignore_hidden`` is false or the key asked for is
+        hidden; ``clusto_types``/``clusto_drivers`` keep relations whose target has one
+        of those types/drivers; sorted by key (stable) with ``sort_by_keys``."""
+        if number is not _NOT_GIVEN and not (number is None or isinstance(number, (bool, int))):
+            raise TypeError("number must be a boolean, None or an integer, not %r" % (number,))
+        result = list(attrlist)
+        for wanted, field in ((key, "key"), (subkey, "subkey"), (value, "value")):
+            if wanted is _NOT_GIVEN:
+                continue
+            if regex:
+                pattern = re.compile(wanted)
+                result = [a for a in result
+                          if getattr(a, field) is not None and pattern.match(str(getattr(a, field)))]
+            else:
+                result = [a for a in result if getattr(a, field) == wanted]
+        if number is not _NOT_GIVEN:
+            if number is True:
+                result = [a for a in result if a.number is not None]
+            elif number is None or number is False:
+                result = [a for a in result if a.number is None]
+            else:
+                result = [a for a in result if a.number == number]
+        if isinstance(key, str) and key.startswith("_"):
+            ignore_hidden = False
+        if ignore_hidden:
+            result = [a for a in result if not a.key.startswith("_")]
+        if clusto_drivers:
+            drivers = set(_names(clusto_drivers, "_driver_name"))
+            result = [a for a in result if a.is_relation and a.value.driver in drivers]
+        if clusto_types:
+            types = set(_names(clusto_types, "_clusto_type"))
+            result = [a for a in result if a.is_relation and a.value.type in types]
+        if sort_by_keys:
+            result.sort(key=lambda a: a.key)
+        return result
+
+    def expire(self, *args, **kwargs):
+        """Kept for compatibility: the original dropped memcache entries here. Every read
+        of this clusto sees the committed data, so there is nothing to expire."""
+
+    def update_metadata(self, *args, **kwargs):
+        """Kept for compatibility: a hook the original called and left empty."""
+
     # attributes ---------------------------------------------------------------------
 
-    def attrs(self, key=(), value=(), subkey=(), number=(), ignore_hidden=True, sort_by_keys=True,
+    def attrs(self, key=(), value=(), number=(), subkey=(), ignore_hidden=True, sort_by_keys=True,
               regex=False, clusto_types=None, clusto_drivers=None, merge_container_attrs=False):
         """The entity's attributes matching the filters (reference §6)."""
         if regex:
@@ -331,7 +378,7 @@ class Driver(metaclass=ClustoDriver):
         types = kwargs.pop("clusto_types", None)
         drivers = kwargs.pop("clusto_drivers", None)
         kwargs.setdefault("ignore_hidden", False)
-        names = ("key", "value", "subkey", "number")
+        names = ("key", "value", "number", "subkey")
         filt = dict(zip(names, args))
         filt.update({k: kwargs[k] for k in ("key", "subkey", "number", "ignore_hidden") if k in kwargs})
         filt.pop("value", None)
@@ -370,9 +417,9 @@ class Driver(metaclass=ClustoDriver):
 
     def content_attrs(self, *args, **kwargs):
         """The ``_contains`` attributes matching the filters."""
-        kwargs["key"] = "_contains"
+        kwargs.pop("key", None)
         kwargs.setdefault("ignore_hidden", False)
-        return self.attrs(*args, **kwargs)
+        return self.attrs("_contains", *args, **kwargs)
 
     def contents(self, *args, **kwargs):
         """The members (filters on the ``_contains`` attributes; ``clusto_types`` and
@@ -380,12 +427,16 @@ class Driver(metaclass=ClustoDriver):
         recursive = kwargs.pop("search_children", False)
         types = _names(kwargs.pop("clusto_types", None), "_clusto_type")
         drivers = _names(kwargs.pop("clusto_drivers", None), "_driver_name")
-        names = ("key", "value", "subkey", "number")
-        filt = dict(zip(names, args))
-        filt.update({k: v for k, v in kwargs.items() if k in names})
-        filt.pop("key", None)
+        # Positional arguments follow the key, as in the original: value, number, subkey.
+        filt = dict(zip(("value", "number", "subkey"), args))
+        filt.update({k: v for k, v in kwargs.items() if k in ("value", "number", "subkey")})
         rows = SESSION.db.contents(self._id(), make_filter(ignore_hidden=False, **filt), types, drivers,
                                    recursive, at=SESSION.at())
+        if not recursive:
+            # One member per entity, as the original's query gave: a device that takes
+            # several rack units is stored once per unit but listed once.
+            seen = set()
+            rows = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]
         return wrap_entities(rows)
 
     def parents(self, clusto_types=None, clusto_drivers=None, search_parents=False):
@@ -411,12 +462,3 @@ class Driver(metaclass=ClustoDriver):
             members = set(p.contents(**kwargs))
             shared = members if shared is None else shared & members
         return sorted(d for d in shared if d != self)
-
-
-def __getattr__(name):
-    """The original's ``clusto.drivers.base`` also exported these classes."""
-    import clusto.drivers as drivers
-
-    if name in ("Device", "Location", "ResourceManager", "ClustoMeta", "PortMixin", "IPMixin"):
-        return getattr(drivers, name)
-    raise AttributeError(name)

@@ -1,1 +1,0 @@
-from clusto.drivers.devices import *  # noqa: F401,F403

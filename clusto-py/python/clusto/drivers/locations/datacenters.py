@@ -1,1 +1,0 @@
-from clusto.drivers.locations import *  # noqa: F401,F403

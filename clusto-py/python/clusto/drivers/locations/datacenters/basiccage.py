@@ -1,0 +1,12 @@
+"""``clusto.drivers.locations.datacenters.basiccage``."""
+
+from clusto.drivers.base import Location
+
+__all__ = ["BasicCage"]
+
+
+class BasicCage(Location):
+    """A cage in a datacenter."""
+
+    _driver_name = "basiccage"
+    _clusto_type = "cage"

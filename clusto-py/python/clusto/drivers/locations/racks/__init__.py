@@ -1,0 +1,6 @@
+"""``clusto.drivers.locations.racks``: racks."""
+
+from clusto.drivers.locations.racks import basicrack  # noqa: F401
+from clusto.drivers.locations.racks.basicrack import *  # noqa: F401,F403
+
+__all__ = ["BasicRack", "basicrack"]
