@@ -14,20 +14,19 @@ import configparser
 import contextlib
 import re
 
-from clusto import _clusto
-from clusto.drivers import DRIVERLIST, TYPELIST, Driver
+from clusto import _clusto, drivers, util  # noqa: F401 (clusto.drivers and clusto.util, as the original)
+from clusto.drivers import DRIVERLIST, TYPELIST, ClustoMeta, Driver, IPManager  # noqa: F401
 from clusto.drivers.base import make_filter, wrap_entities
 from clusto.exceptions import *  # noqa: F401,F403
 from clusto.exceptions import DriverException, TransactionException
 from clusto.schema import (  # noqa: F401
-    SESSION, VERSION, Attribute, Counter, Entity, latest_version, to_native, working_version,
+    METADATA, SESSION, VERSION, Attribute, Counter, Entity, latest_version, to_native, working_version,
 )
 
 __version__ = _clusto.__version__
 
 driverlist = DRIVERLIST
 typelist = TYPELIST
-METADATA = None
 
 #: A containment edge of ``adjacency_map()``.
 Adjacency = collections.namedtuple(
@@ -76,9 +75,23 @@ def disconnect():
     SESSION.native = None
 
 
+def checkDBcompatibility(dbver):
+    """Whether a database of schema version ``dbver`` is the schema this clusto keeps."""
+    return dbver == VERSION
+
+
 def init_clusto():
-    """Creates the clustometa singleton; idempotent."""
-    SESSION.db.init_clusto()
+    """Creates the clustometa singleton with the schema version; idempotent (nothing
+    changes, and no version is made, when it exists). On a new database it takes two
+    versions, as the original's did (the entity, then its ``schemaversion``), so
+    ``get_latest_version_number()`` is 2 afterwards, as scripts of the original expect."""
+    db = SESSION.db
+    meta = db.find(ClustoMeta._driver_name)
+    if meta is None:
+        meta = db.create(ClustoMeta._driver_name, ClustoMeta._driver_name, [("schemaversion", None)])
+    if db.property(meta[0], "schemaversion") is None:
+        db.set_property(meta[0], "schemaversion", VERSION)
+    db.init_clusto()
 
 
 def clear():

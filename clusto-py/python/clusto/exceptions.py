@@ -79,4 +79,20 @@ class StorageIOError(ClustoException, OSError):
     """The storage failed."""
 
 
+class SQLAlchemyAPIError(ClustoException, NotImplementedError):
+    """The original's SQLAlchemy session and query API (``Entity.query()``,
+    ``Attribute.query()``, ``SESSION.query`` …) is out of scope: this clusto has no SQL
+    session. The message names the public functions that answer the same questions."""
+
+    def __init__(self, what):
+        super().__init__(
+            "%s is the SQLAlchemy query API of the original clusto, which this clusto does not have "
+            "(there is no SQL session). Use the public API instead: clusto.get_by_name(name), "
+            "clusto.get_by_names(names), clusto.get_entities(names=..., clusto_types=..., clusto_drivers=..., "
+            "attrs=[{'key': ..., 'subkey': ..., 'number': ..., 'value': ...}]), Driver.do_attr_query(...) "
+            "for attributes across entities, driver.attrs(...) / driver.attr_query(...) for one entity's, "
+            "and clusto.history() / clusto.changes(version) for versions." % what
+        )
+
+
 __all__ = [name for name in dir() if name[0].isupper()]

@@ -6,12 +6,17 @@ import sys
 import threading
 
 from clusto import _clusto
-from clusto.exceptions import TransactionException
+from clusto.exceptions import ClustoEmptyCommit, SQLAlchemyAPIError, TransactionException  # noqa: F401
+from clusto.util import Py2Tuple
 
-__all__ = ["SESSION", "Entity", "Attribute", "Counter", "VERSION", "working_version", "latest_version"]
+__all__ = ["SESSION", "Entity", "Attribute", "Counter", "VERSION", "working_version", "latest_version", "METADATA",
+           "ClustoEmptyCommit"]
 
 #: The schema version of the original clusto that this package keeps.
 VERSION = 3
+
+#: The original's SQLAlchemy MetaData; there are no SQL tables here, so it is None.
+METADATA = None
 
 _EPOCH = _dt.datetime(1970, 1, 1)
 
@@ -42,6 +47,19 @@ class _Session:
         if native is None:
             raise TransactionException("clusto is not connected: call clusto.connect() first")
         return native
+
+    def query(self, *args, **kwargs):
+        """The original's ``SESSION`` was an SQLAlchemy session; its query API does not
+        exist here and raises SQLAlchemyAPIError naming the public alternatives."""
+        raise SQLAlchemyAPIError("SESSION.query")
+
+    def add(self, *args, **kwargs):
+        """Not available (SQLAlchemy session API): raises SQLAlchemyAPIError."""
+        raise SQLAlchemyAPIError("SESSION.add")
+
+    def execute(self, *args, **kwargs):
+        """Not available (SQLAlchemy session API): raises SQLAlchemyAPIError."""
+        raise SQLAlchemyAPIError("SESSION.execute")
 
     def at(self):
         """The version reads see (thread's ``at_version`` first, then the global one)."""
@@ -127,9 +145,40 @@ class Entity(_Immutable):
 
     __slots__ = ("entity_id", "name", "type", "driver", "version", "deleted_at_version")
 
-    def __init__(self, row):
+    def __init__(self, name, driver="entity", clustotype="entity", type=None):
+        """``Entity('name')`` creates and stores a new entity, as the original did:
+        driver ``entity`` and type ``entity`` unless ``driver=``/``type=`` (or the
+        original's ``clustotype=``) say otherwise, in one version. A live entity of
+        that name raises NameException. ``Driver(entity)`` wraps it in its driver.
+        (A tuple is the native row, for this package's own use.)"""
+        if isinstance(name, tuple):
+            row = name
+        elif isinstance(name, str):
+            row = _create_entity(name, driver, type if type is not None else clustotype)
+        else:
+            raise TypeError("an Entity takes a name (str), not %r" % (name,))
         for slot, value in zip(self.__slots__, row):
             object.__setattr__(self, slot, value)
+
+    @classmethod
+    def query(cls, *args, **kwargs):
+        """The original's SQLAlchemy query: not available here (SQLAlchemyAPIError,
+        which names the public alternatives)."""
+        raise SQLAlchemyAPIError("Entity.query()")
+
+    @property
+    def references(self):
+        """The live attributes of other entities whose value is this entity."""
+        from clusto.drivers.base import make_filter
+
+        rows = SESSION.db.references(self.entity_id, make_filter(ignore_hidden=False), at=SESSION.at())
+        return [Attribute(r) for r in rows]
+
+    def add_attr(self, key, value=None, subkey=None, number=None):
+        """Adds an attribute to this entity (as ``Driver.add_attr``; one version)."""
+        from clusto.drivers.base import Driver
+
+        return Driver(self).add_attr(key, value, number=number, subkey=subkey)
 
     @property
     def id(self):
@@ -166,7 +215,18 @@ class Entity(_Immutable):
         return hash(self.name)
 
     def __lt__(self, other):
+        if other is None:
+            return False
+        if not isinstance(getattr(other, "name", None), str):
+            raise TypeError("cannot compare Entity with %s" % type(other).__name__)
         return self.name < other.name
+
+    def __gt__(self, other):
+        if other is None:
+            return True
+        if not isinstance(getattr(other, "name", None), str):
+            raise TypeError("cannot compare Entity with %s" % type(other).__name__)
+        return self.name > other.name
 
     def __str__(self):
         return self.name
@@ -213,13 +273,47 @@ class Attribute(_Immutable):
 
     @property
     def keytuple(self):
-        """``(key, number, subkey)``."""
-        return (self.key, self.number, self.subkey)
+        """``(key, number, subkey)``, ordered against other tuples as Python 2 did
+        (None before numbers), so lists of them sort as they did in the original."""
+        return Py2Tuple((self.key, self.number, self.subkey))
 
     @property
     def to_tuple(self):
-        """``(key, number, subkey, value)``."""
-        return (self.key, self.number, self.subkey, self.value)
+        """``(key, number, subkey, value)``, ordered as Python 2 did (see keytuple)."""
+        return Py2Tuple((self.key, self.number, self.subkey, self.value))
+
+    @classmethod
+    def query(cls, *args, **kwargs):
+        """The original's SQLAlchemy query: not available here (SQLAlchemyAPIError,
+        which names the public alternatives)."""
+        raise SQLAlchemyAPIError("Attribute.query()")
+
+    @classmethod
+    def queryarg(cls, *args, **kwargs):
+        """The original's SQLAlchemy filter builder: not available (SQLAlchemyAPIError)."""
+        raise SQLAlchemyAPIError("Attribute.queryarg()")
+
+    @classmethod
+    def get_type(cls, value):
+        """The datatype a value is stored as: ``int``, ``string``, ``datetime``,
+        ``relation`` or ``json`` (anything else is stored as its string form)."""
+        return datatype_of(to_native(value))
+
+    def get_value_type(self, value=None):
+        """The original's column name for the value: ``<datatype>_value`` (json values
+        lived in ``string_value``)."""
+        kind = self.datatype if value is None else self.get_type(value)
+        return ("string" if kind == "json" else kind) + "_value"
+
+    def delete(self):
+        """Deletes this attribute (one version). Attributes of the same entity identical
+        to it (same key, number, subkey and value) go with it: nothing tells them apart
+        through this API."""
+        from clusto.drivers.base import Driver
+
+        number = self.number if self.number is not None else None
+        Driver(self.entity).del_attrs(key=self.key, value=self.value, number=number, subkey=self.subkey,
+                                      ignore_hidden=False)
 
     def __eq__(self, other):
         if not isinstance(other, Attribute):
@@ -247,6 +341,11 @@ class Counter:
             SESSION.db.counter_set(self.entity.id, key, start)
 
     @classmethod
+    def query(cls, *args, **kwargs):
+        """The original's SQLAlchemy query: not available here (SQLAlchemyAPIError)."""
+        raise SQLAlchemyAPIError("Counter.query()")
+
+    @classmethod
     def get(cls, entity, key, default=0):
         """The counter, created at ``default`` when missing."""
         return cls(entity, key, default)
@@ -263,6 +362,20 @@ class Counter:
     def delete(self):
         """Removes the counter."""
         SESSION.db.counter_delete(self.entity.id, self.attr_key)
+
+
+def _create_entity(name, driver, type_name):
+    """Creates the entity row ``name`` with exactly this driver and type, in one version."""
+    db = SESSION.db
+    db.begin()
+    try:
+        db.create("entity", name, [])
+        row = db.change_driver(name, type_name, driver)
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+    return row
 
 
 def working_version():

@@ -1,9 +1,9 @@
 """The clustometa singleton: the schema version and the global allocation counters."""
 
 from clusto.drivers.base.driver import Driver
-from clusto.schema import SESSION, Entity
+from clusto.schema import SESSION, VERSION, Entity
 
-__all__ = ["ClustoMeta"]
+__all__ = ["ClustoMeta", "Driver", "VERSION"]
 
 
 class ClustoMeta(Driver):

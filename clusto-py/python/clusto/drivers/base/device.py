@@ -6,7 +6,7 @@ import sys
 from clusto.drivers.base.driver import Driver
 from clusto.schema import SESSION
 
-__all__ = ["Device"]
+__all__ = ["Device", "Driver"]
 
 
 class Device(Driver):

@@ -8,7 +8,7 @@ from clusto import _clusto
 from clusto.drivers.base.clustodriver import DRIVERLIST, TYPELIST, ClustoDriver
 from clusto.exceptions import DriverException, NameException  # noqa: F401 (the original exported them here)
 from clusto.schema import SESSION, Attribute, Entity, to_native
-from clusto.util import batch  # noqa: F401 (the original exported it here)
+from clusto.util import Py2Tuple, batch  # noqa: F401 (the original exported batch here)
 
 __all__ = ["Driver", "DRIVERLIST", "TYPELIST", "ClustoDriver", "DriverException", "NameException", "Entity",
            "Attribute", "batch"]
@@ -91,8 +91,8 @@ class Driver(metaclass=ClustoDriver):
             return obj
         raise TypeError("a Driver takes a name, an Entity or a Driver, not %r" % (name_or_entity,))
 
-    def __init__(self, name_or_entity, **kwargs):
-        pass
+    def __init__(self, name_or_entity=None, **kwargs):
+        """Everything happens in ``__new__``; kept so subclasses may call it."""
 
     @classmethod
     def all_properties(cls):
@@ -288,8 +288,10 @@ class Driver(metaclass=ClustoDriver):
         return [a.keytuple for a in self.attrs(*args, **kwargs)]
 
     def attr_items(self, *args, **kwargs):
-        """``[((key, number, subkey), value)]`` of ``attrs(...)``."""
-        return [(a.keytuple, a.value) for a in self.attrs(*args, **kwargs)]
+        """``[((key, number, subkey), value)]`` of ``attrs(...)``; the pairs order as
+        Python 2 did (``clusto.util.Py2Tuple``), so ``sorted()`` of them works with
+        mixed numbers and values as it did in the original."""
+        return [Py2Tuple((a.keytuple, a.value)) for a in self.attrs(*args, **kwargs)]
 
     def attr_value(self, *args, **kwargs):
         """The single matching value, or ``default``; several are a DriverException

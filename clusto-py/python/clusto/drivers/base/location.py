@@ -2,7 +2,7 @@
 
 from clusto.drivers.base.driver import Driver
 
-__all__ = ["Location"]
+__all__ = ["Location", "Driver"]
 
 
 class Location(Driver):

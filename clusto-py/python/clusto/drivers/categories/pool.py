@@ -2,10 +2,11 @@
 
 from clusto.drivers.base import Driver, wrap_entities
 from clusto.exceptions import PoolException  # noqa: F401 (the original exported it here)
-from clusto.schema import SESSION
+from clusto.schema import *  # noqa: F401,F403 (the original exported the schema names here)
+from clusto.schema import SESSION, __all__ as _schema_names
 
 
-__all__ = ["Pool", "ExclusivePool", "UniquePool", "Driver", "PoolException"]
+__all__ = ["Pool", "ExclusivePool", "UniquePool", "Driver", "PoolException"] + list(_schema_names)
 
 
 class Pool(Driver):

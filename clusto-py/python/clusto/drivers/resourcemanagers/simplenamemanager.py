@@ -2,11 +2,12 @@
 
 from clusto.drivers.base import Driver
 from clusto.drivers.base import ResourceManager
-from clusto.exceptions import ResourceNotAvailableException, SimpleNameManagerException
+from clusto.exceptions import ResourceException, ResourceNotAvailableException, SimpleNameManagerException  # noqa: F401
 from clusto.schema import SESSION, Entity
 
 
-__all__ = ["SimpleNameManager", "SimpleEntityNameManager", "ResourceManager"]
+__all__ = ["SimpleNameManager", "SimpleEntityNameManager", "ResourceManager", "ResourceException",
+           "SimpleNameManagerException"]
 
 
 class SimpleNameManager(ResourceManager):

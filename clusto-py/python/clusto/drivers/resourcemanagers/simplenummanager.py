@@ -1,10 +1,10 @@
 """Number managers: a counter up to ``maxnum``."""
 
 from clusto.drivers.base import ResourceManager
-from clusto.exceptions import ResourceNotAvailableException, SimpleNumManagerException
+from clusto.exceptions import ResourceException, ResourceNotAvailableException, SimpleNumManagerException  # noqa: F401
 
 
-__all__ = ["SimpleNumManager", "ResourceManager"]
+__all__ = ["SimpleNumManager", "ResourceManager", "ResourceException", "SimpleNumManagerException"]
 
 
 class SimpleNumManager(ResourceManager):

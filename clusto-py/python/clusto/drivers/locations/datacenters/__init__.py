@@ -4,4 +4,4 @@ from clusto.drivers.locations.datacenters import basiccage, basicdatacenter  # n
 from clusto.drivers.locations.datacenters.basiccage import *  # noqa: F401,F403
 from clusto.drivers.locations.datacenters.basicdatacenter import *  # noqa: F401,F403
 
-__all__ = ["BasicCage", "BasicDatacenter", "basiccage", "basicdatacenter"]
+__all__ = sorted(set(basiccage.__all__) | set(basicdatacenter.__all__) | {"basiccage", "basicdatacenter"})

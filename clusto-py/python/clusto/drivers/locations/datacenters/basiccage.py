@@ -2,7 +2,7 @@
 
 from clusto.drivers.base import Location
 
-__all__ = ["BasicCage"]
+__all__ = ["BasicCage", "Location"]
 
 
 class BasicCage(Location):

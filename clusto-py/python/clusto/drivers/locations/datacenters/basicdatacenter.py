@@ -2,7 +2,7 @@
 
 from clusto.drivers.base import Location
 
-__all__ = ["BasicDatacenter"]
+__all__ = ["BasicDatacenter", "Location"]
 
 
 class BasicDatacenter(Location):

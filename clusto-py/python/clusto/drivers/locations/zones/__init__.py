@@ -3,4 +3,4 @@
 from clusto.drivers.locations.zones import basiczone  # noqa: F401
 from clusto.drivers.locations.zones.basiczone import *  # noqa: F401,F403
 
-__all__ = ["BasicZone", "basiczone"]
+__all__ = sorted(set(basiczone.__all__) | {"basiczone"})

@@ -2,7 +2,7 @@
 
 from clusto.drivers.base import Location
 
-__all__ = ["BasicZone"]
+__all__ = ["BasicZone", "Location"]
 
 
 class BasicZone(Location):
