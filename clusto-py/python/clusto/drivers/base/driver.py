@@ -96,11 +96,11 @@ class Driver(metaclass=ClustoDriver):
 
     @classmethod
     def all_properties(cls):
-        """Property names and defaults, including inherited ones."""
-        props = {}
-        for klass in reversed(cls.__mro__):
-            props.update(getattr(klass, "_properties", {}) or {})
-        return props
+        """Property names and defaults: the ``_properties`` of the class, or of its
+        nearest base that declares them (a class that declares ``_properties`` replaces
+        its bases', as in the original: BasicServer has model and manufacturer, not
+        Device's serialnum)."""
+        return dict(getattr(cls, "_properties", None) or {})
 
     # identity -----------------------------------------------------------------------
 
