@@ -4,12 +4,15 @@ import configparser
 from contextlib import AbstractContextManager
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Type, TypeVar, Union
 
+from clusto import drivers as drivers, exceptions as exceptions, schema as schema, util as util
+from clusto.drivers import ClustoMeta as ClustoMeta, IPManager as IPManager
 from clusto.drivers.base import Driver
 from clusto.exceptions import *  # noqa: F401,F403
 from clusto.schema import SESSION as SESSION, Attribute as Attribute, Counter as Counter, Entity as Entity
 
 __version__: str
 VERSION: int
+METADATA: None
 DRIVERLIST: Dict[str, Type[Driver]]
 TYPELIST: Dict[str, List[Type[Driver]]]
 driverlist: Dict[str, Type[Driver]]
@@ -35,6 +38,7 @@ def connect(
 ) -> None: ...
 def disconnect() -> None: ...
 def init_clusto() -> None: ...
+def checkDBcompatibility(dbver: int) -> bool: ...
 def clear() -> None: ...
 def flush() -> None: ...
 def begin_transaction() -> None: ...
