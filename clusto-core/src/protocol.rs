@@ -52,6 +52,8 @@ pub struct Context {
     /// Whether the request's own `user` is ignored: the HTTP server records the token's
     /// name, which a request may not override.
     pub user_fixed: bool,
+    /// Whether writes are refused (with [`Error::ReadOnly`]): reads run, writes do not.
+    pub read_only: bool,
 }
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -422,6 +424,11 @@ pub fn execute(db: &Clusto, req: &Req, context: &Context) -> Result<Json> {
     }
     if at.is_some() {
         return Err(invalid("a request reading a past version cannot write"));
+    }
+    if context.read_only {
+        return Err(Error::ReadOnly(format!(
+            "'{op}' writes, and this caller may only read"
+        )));
     }
     let user = opt_str(req, "user")?;
     let description = opt_str(req, "description")?;

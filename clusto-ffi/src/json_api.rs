@@ -39,6 +39,7 @@ pub unsafe extern "C" fn clusto_json(
             at: db.at,
             meta: db.meta.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             user_fixed: false,
+            read_only: false,
         };
         let outcome = protocol::run(&db.db, request, &context);
         reply = protocol::response(&outcome);

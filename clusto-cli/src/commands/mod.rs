@@ -6,6 +6,7 @@ mod inspect;
 mod migrate;
 mod rack;
 mod resources;
+mod serve;
 
 use clap::{Args, Subcommand, ValueEnum};
 use clusto_core::{Clusto, Datatype, Entity, Result, Transaction, TxMeta};
@@ -453,6 +454,10 @@ pub enum Command {
     },
     /// Verify every record and index entry (exit 1 on problems).
     Check,
+    /// Serve the HTTP API (the URLs of clusto-apiserver, the JSON protocol, history, diff
+    /// and a change feed) until SIGTERM or SIGINT. Reads are open; writes need a token of
+    /// --token-file, whose name is recorded as the user.
+    Serve(serve::ServeArgs),
     /// Print shell completions.
     Completion {
         /// bash, zsh, fish, elvish or powershell.
@@ -578,6 +583,7 @@ pub fn run(ctx: &Ctx, command: &Command) -> Result<(Output, bool)> {
             from,
             legacy_config,
         } => migrate::run(ctx, from.as_deref(), legacy_config.as_deref()),
+        Command::Serve(args) => ok(serve::run(ctx, args)?),
         Command::Completion { .. } | Command::Copy { .. } => ok(Output::Nothing),
     }
 }
