@@ -44,7 +44,7 @@ fn rack_slots_follow_the_original_rules() {
 
     let occupied = rack(s2, &[4]).unwrap_err();
     assert!(
-        matches!(&occupied, Error::InvalidValue(m) if m.contains("already has 's1' in RU 4")),
+        matches!(&occupied, Error::Conflict(m) if m.contains("already has 's1' in RU 4")),
         "{occupied}"
     );
     assert!(matches!(rack(s2, &[5, 7]), Err(Error::InvalidValue(m)) if m.contains("adjacent")));

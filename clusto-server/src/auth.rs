@@ -193,7 +193,10 @@ pub(crate) async fn authorize(
     if let Some(refusal) = caller.refused
         && writes(request.method(), request.uri().path())
     {
-        let mut response = refusal.error().into_response();
+        let mut response = match refusal {
+            Refusal::NoToken => unauthorized(refusal.error()),
+            _ => refusal.error().into_response(),
+        };
         response.extensions_mut().insert(caller);
         return response;
     }

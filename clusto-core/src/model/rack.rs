@@ -184,7 +184,7 @@ impl Transaction {
             }
             for &u in &sorted {
                 if let Some(occupant) = layout.occupant(u) {
-                    return Err(Error::InvalidValue(format!(
+                    return Err(Error::Conflict(format!(
                         "rack '{}' already has '{}' in RU {u}",
                         r.name,
                         view.entity_by_id(occupant)?.name

@@ -54,6 +54,11 @@ class ConflictException(ClustoException):
     """The change conflicts with the current state (e.g. a device already racked)."""
 
 
+class RackConflictError(ConflictException, TypeError):
+    """A rack unit is taken, or the device is racked elsewhere: a conflict with the
+    state, and a ``TypeError`` as the original raised for a taken unit."""
+
+
 class LockedException(ClustoException):
     """Another process holds the database."""
 

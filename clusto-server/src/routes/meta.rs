@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::{StatusCode, header};
+use axum::extract::Request;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clusto_core::drivers::{self, DriverSpec};
 use serde_json::json;
@@ -28,9 +30,12 @@ pub(crate) async fn favicon() -> StatusCode {
     StatusCode::GONE
 }
 
-/// `OPTIONS` anywhere: 204 with no content.
-pub(crate) async fn options() -> StatusCode {
-    StatusCode::NO_CONTENT
+/// `OPTIONS` anywhere: 204 with no content, as clusto-apiserver answered it.
+pub(crate) async fn answer_options(request: Request, next: Next) -> Response {
+    if request.method() == Method::OPTIONS {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    next.run(request).await
 }
 
 /// `GET /` and `/__doc__`: the routes, as plain text.

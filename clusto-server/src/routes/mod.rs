@@ -11,7 +11,7 @@ mod resources;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, Uri};
-use axum::routing::{MethodFilter, get, on};
+use axum::routing::get;
 use clusto_core::{Clusto, TxMeta};
 
 use crate::AppState;
@@ -21,10 +21,7 @@ use crate::reply::{ApiError, Outcome};
 /// Every route.
 pub(crate) fn all() -> Router<AppState> {
     Router::new()
-        .route(
-            "/",
-            get(meta::docs).head(meta::version).options(meta::options),
-        )
+        .route("/", get(meta::docs).head(meta::version))
         .route("/__doc__", get(meta::docs))
         .route("/__version__", get(meta::version))
         .route("/version", get(meta::version))
@@ -85,9 +82,8 @@ pub(crate) fn all() -> Router<AppState> {
         .route("/diff", get(extra::diff))
         .route("/watch", get(extra::watch))
         .route("/rack/{file}", get(extra::rack_svg))
-        // clusto-apiserver answered OPTIONS anywhere with an empty 204.
-        .route("/{*rest}", on(MethodFilter::OPTIONS, meta::options))
         .fallback(unknown_route)
+        .layer(axum::middleware::from_fn(meta::answer_options))
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> ApiError {

@@ -3,6 +3,7 @@ rules (range, adjacency, free units, one rack per device) are the core's; this m
 checks the Python argument types, as the original did, and converts."""
 
 from clusto.drivers.base import Device, Driver, Location
+from clusto.exceptions import ConflictException, RackConflictError
 from clusto.schema import SESSION, Entity
 
 __all__ = ["BasicRack", "Device", "Driver", "Location"]
@@ -43,7 +44,10 @@ class BasicRack(Location):
         needed = getattr(device, "rack_units", None)
         if _is_int(needed) and needed != len(units):
             raise TypeError("%s is a %dU device, cannot insert it in %dU" % (device.name, needed, len(units)))
-        SESSION.db.rack_insert(self._id(), device._id(), units)
+        try:
+            SESSION.db.rack_insert(self._id(), device._id(), units)
+        except ConflictException as e:
+            raise RackConflictError(str(e)) from None
 
     def get_device_in(self, rackU):
         """The device in unit ``rackU`` (a single int, else TypeError), or None."""
