@@ -141,3 +141,26 @@ def test_a_failing_hook_leaves_no_partial_allocation(db):
     assert clusto.get_latest_version_number() == before, "no version was made"
     assert server.attrs("tag") == [] and server.attrs("tag_note") == []
     assert manager.count == 0
+
+
+def test_an_empty_name_allocates_the_next_one(db):
+    """clusto-apiserver called ``allocate(cls, ())`` for "the next name"."""
+    ents = SimpleEntityNameManager("hosts", basename="h", digits=2)
+    assert ents.allocate(BasicServer, ()).name == "h01"
+    assert ents.allocate(BasicServer, "").name == "h02"
+    assert ents.allocate(BasicServer, None).name == "h03"
+    with pytest.raises(TypeError):
+        ents.allocate(BasicServer, 7)
+    assert [e.name for e in clusto.get_entities(clusto_drivers=["basicserver"])] == ["h01", "h02", "h03"]
+
+
+def test_queries_name_unknown_drivers_and_types(db):
+    """The original raised NameError for a driver or type name nobody registered; a
+    typo then fails loudly instead of finding nothing."""
+    BasicServer("s1")
+    with pytest.raises(NameError, match="nosuchdriver"):
+        clusto.get_entities(clusto_drivers=["nosuchdriver"])
+    with pytest.raises(NameError, match="nosuchtype"):
+        clusto.get_entities(clusto_types=["nosuchtype"])
+    assert clusto.get_entities(clusto_drivers=["basicserver", BasicServer]) == [clusto.get_by_name("s1")]
+    assert clusto.get_entities(clusto_types=["pool"]) == []

@@ -185,11 +185,14 @@ def get_by_names(names):
 
 
 def _type_names(items):
-    return [i if isinstance(i, str) else i._clusto_type for i in items or ()]
+    """Type names of names, classes or entities; NameError for an unknown name, as the
+    original's queries raised."""
+    return [get_type_name(i) for i in items or ()]
 
 
 def _driver_names(items):
-    return [i if isinstance(i, str) else i._driver_name for i in items or ()]
+    """Driver names of names, classes or entities; NameError for an unknown name."""
+    return [get_driver_name(i) for i in items or ()]
 
 
 def _attr_filter(spec):

@@ -34,9 +34,14 @@ class SimpleEntityNameManager(SimpleNameManager):
     _record_allocations = False
 
     def allocate(self, clustotype, resource=None, number=True):
-        """Creates a ``clustotype`` entity named ``resource`` or the next name."""
+        """Creates a ``clustotype`` entity named ``resource``, or the next name when
+        ``resource`` is empty (None, ``()`` or ``""``, as clusto-apiserver passed it)."""
         if not (isinstance(clustotype, type) and issubclass(clustotype, Driver)):
             raise TypeError("allocate takes a Driver class, not %r" % (clustotype,))
+        if resource in (None, (), ""):
+            resource = None
+        elif not isinstance(resource, str):
+            raise TypeError("a name to allocate is a string, not %r" % (resource,))
         try:
             row = SESSION.db.allocate_entity(self._id(), clustotype._driver_name, resource)
         except ResourceNotAvailableException as e:
