@@ -3,6 +3,7 @@
 
 mod commands;
 mod config;
+mod dispatch;
 mod output;
 
 use std::path::PathBuf;
@@ -103,8 +104,34 @@ fn exit_code(e: &Error) -> u8 {
     }
 }
 
+/// The command line to parse: argv, or that of `clusto-SUB` links; a site command
+/// `clusto-foo` replaces this process (and only returns on failure).
+fn command_line() -> Result<Vec<std::ffi::OsString>, ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let subcommands: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    match dispatch::route(
+        std::env::args_os().collect(),
+        &subcommands,
+        dispatch::on_path,
+    ) {
+        dispatch::Dispatch::Here(args) => Ok(args),
+        dispatch::Dispatch::External(program, args) => {
+            let err = std::process::Command::new(&program).args(args).exec();
+            eprintln!("clusto: cannot run {}: {err}", program.display());
+            Err(ExitCode::from(exit::OTHER))
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args = match command_line() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { exit::INVALID } else { 0 };

@@ -719,3 +719,48 @@ fn rack_show_reads_the_rack_height_the_core_reads() {
     assert_eq!(units[0]["unit"], 12);
     assert!(units.iter().any(|u| u["device"] == "s1"));
 }
+
+/// The original's executable names: a link `clusto-info` runs `clusto info`, and an
+/// unknown subcommand runs the site command `clusto-NAME` from PATH with the rest of
+/// the arguments.
+#[test]
+fn original_command_names_and_site_commands() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = site();
+    let bin = tempfile::tempdir().unwrap();
+    let link = bin.path().join("clusto-info");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_clusto"), &link).unwrap();
+    let out = Command::new(&link)
+        .arg("--dsn")
+        .arg(&db.path)
+        .arg("s1")
+        .env_remove("CLUSTODSN")
+        .env_remove("CLUSTOCONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), db.ok(&["info", "s1"]));
+
+    let site_command = bin.path().join("clusto-hello");
+    std::fs::write(&site_command, "#!/bin/sh\necho \"hello $*\"\nexit 3\n").unwrap();
+    std::fs::set_permissions(&site_command, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_clusto"))
+        .args(["hello", "a", "--b"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello a --b\n");
+    assert_eq!(out.status.code(), Some(3), "the site command's exit status");
+    let out = Command::new(env!("CARGO_BIN_EXE_clusto"))
+        .args(["nosuchcommand"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "usage error: {}", text(&out));
+    assert!(text(&out).contains("nosuchcommand"));
+}
