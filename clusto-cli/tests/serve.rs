@@ -1310,15 +1310,15 @@ fn two_servers_share_one_postgresql_inventory() {
     let a = Server::start(&dsn, &["--token-file", token_file]);
     let b = Server::start(&dsn, &["--token-file", token_file]);
     assert_eq!(
-        post(&a, "/entity/pool").f("name", "shared").send().status,
+        post(&a, "/entity/pool").f("name", "common").send().status,
         201
     );
     assert_eq!(
-        get(&b, "/by-name/shared").send().json()["driver"],
+        get(&b, "/by-name/common").send().json()["driver"],
         json!("pool")
     );
     assert_eq!(
-        post(&b, "/attribute/shared")
+        post(&b, "/attribute/common")
             .f("key", "owner")
             .f("value", "b")
             .send()
@@ -1326,8 +1326,8 @@ fn two_servers_share_one_postgresql_inventory() {
         201
     );
     assert_eq!(
-        get(&a, "/attribute/shared/owner").send().json()[0]["value"],
+        get(&a, "/attribute/common/owner").send().json()[0]["value"],
         json!("b")
     );
-    assert!(clusto_ok(&dsn, &["info", "shared"]).contains("owner"));
+    assert!(clusto_ok(&dsn, &["info", "common"]).contains("owner"));
 }

@@ -815,10 +815,16 @@ enum ClustoStatus clusto_commit(struct ClustoTxn *tx, uint64_t *version);
 void clusto_rollback(struct ClustoTxn *tx);
 
 /**
- * Runs the JSON request `request` (see the module documentation in the header) and
- * stores the JSON response in `*response`, to free with `clusto_string_free`. The
- * response is set whenever `response` is not NULL, also on errors, and the status is
- * the one named in its `error.code`.
+ * Runs the JSON request `request` and stores the JSON response in `*response`, to free
+ * with `clusto_string_free`. The response is set whenever `response` is not NULL, also
+ * on errors, and the status is the one named in its `error.code`.
+ *
+ * Request: `{"op": NAME, ...arguments}`; `{"op": "batch", "ops": [...], "user": U,
+ * "description": D}` runs several operations in one transaction (one version; all or
+ * nothing). A read may carry `"at": VERSION`. Response: `{"ok": true, "result": ...}`
+ * or `{"ok": false, "error": {"code": "NOT_FOUND", "message": "..."}}`. The operations
+ * and the shapes of values are those of clusto-core's `protocol` module (README: "The
+ * JSON protocol").
  *
  * Errors: any status, with the same code in the response.
  *

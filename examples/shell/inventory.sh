@@ -39,3 +39,24 @@ c tree sjc2 owner
 echo "== last versions"
 c history --format csv | tail -n 3
 c check --format yaml | grep status
+
+echo "== the same inventory over HTTP (clusto serve; the URLs of clusto-apiserver)"
+fetch() {
+    if command -v curl >/dev/null; then
+        curl -s -H 'Clusto-Minify: true' "$@"
+    else
+        python3 -c 'import sys, urllib.request as u; r = u.Request(sys.argv[1], headers={"Clusto-Minify": "true"}); print(u.urlopen(r).read().decode())' "$@"
+    fi
+}
+log=$(mktemp)
+"$CLUSTO" serve --listen 127.0.0.1:0 --quiet 2>"$log" &
+server=$!
+trap 'kill -TERM $server 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
+url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$log")
+echo "\$ curl $url/by-name/sjc2-web02"
+fetch "$url/by-name/sjc2-web02"; echo
+echo "\$ curl '$url/from-pools?pool=web'"
+fetch "$url/from-pools?pool=web"; echo
+kill -TERM $server
+wait $server
