@@ -31,10 +31,10 @@ mod exit {
 const AFTER_HELP: &str = "\
 Database: --dsn, else $CLUSTODSN, else dsn in [clusto] of --config / $CLUSTOCONFIG /
 /etc/clusto/clusto.conf, else $XDG_DATA_HOME/clusto/db (~/.local/share/clusto/db).
-A DSN is a directory path or sled:///absolute/path.
+A DSN is a directory path, lmdb:///path, sled:///path, postgresql://... or memory:.
 
-Exit codes: 0 ok, 1 other error, 2 not found, 3 invalid input (including usage),
-4 database locked by another process.";
+Exit codes: 0 ok, 1 other error, 2 not found, 3 invalid input or a refused change
+(including usage), 4 database locked by another process.";
 
 #[derive(Parser)]
 #[command(name = "clusto", version, about = "Inventory, grouping, connections, resources and history of infrastructure: the clusto CMDB.", after_help = AFTER_HELP)]
@@ -99,6 +99,7 @@ fn exit_code(e: &Error) -> u8 {
         | ErrorKind::TypeMismatch
         | ErrorKind::PoolRule
         | ErrorKind::Port
+        | ErrorKind::Conflict
         | ErrorKind::Ambiguous => exit::INVALID,
         _ => exit::OTHER,
     }

@@ -467,7 +467,7 @@ fn migrate_the_legacy_sample() {
     assert_eq!(report[0]["check"], "clean");
     assert_eq!(db.json(&["info", "sjc1-www01"])[0]["driver"], "basicserver");
     let again = db.run(&["migrate", "--from", copy.to_str().unwrap()]);
-    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(again.status.code(), Some(3));
     assert!(text(&again).contains("not empty"));
     let conf = db._dir.path().join("legacy.conf");
     std::fs::write(&conf, "[clusto]\ndsn = oracle://u@h/clusto\n").unwrap();
@@ -509,7 +509,7 @@ fn export_import_backup() {
     assert!(copy.status.success(), "{}", text(&copy));
     assert_eq!(
         other.run(&["import", dump.to_str().unwrap()]).status.code(),
-        Some(1),
+        Some(3),
         "not into a non-empty database"
     );
 }
@@ -639,7 +639,7 @@ fn copy_between_engines() {
         ])
         .output()
         .unwrap();
-    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again));
     assert!(text(&again).contains("not empty"));
 }
 
