@@ -163,3 +163,30 @@ fn init_clusto_is_idempotent() {
         Some(Value::Int(3))
     );
 }
+
+/// Outside a transaction, `init_clusto` takes the original's two versions (the entity,
+/// then its schema version), so a new database is at version 2, as scripts of the
+/// original expect; every consumer (CLI, C, Python) calls this one.
+#[test]
+fn init_clusto_takes_the_originals_two_versions() {
+    let db = common::temporary().unwrap();
+    let meta = db.init_clusto(TxMeta::new("ops", "init")).unwrap();
+    assert_eq!(db.latest_version().unwrap(), 2);
+    let changes = db.read(|v| Ok((v.changes(1)?, v.changes(2)?))).unwrap();
+    assert_eq!((changes.0.len(), changes.1.len()), (1, 1), "{changes:?}");
+    assert_eq!(
+        db.read(|v| v.property(meta.id, "schemaversion")).unwrap(),
+        Some(Value::Int(3))
+    );
+    db.init_clusto(TxMeta::default()).unwrap();
+    assert_eq!(db.latest_version().unwrap(), 2, "idempotent: no version");
+    // A clustometa made without its schema version gets it.
+    let other = common::temporary().unwrap();
+    other
+        .write(TxMeta::default(), |tx| {
+            tx.create("clustometa", "clustometa", &[])
+        })
+        .unwrap();
+    other.init_clusto(TxMeta::default()).unwrap();
+    assert_eq!(other.latest_version().unwrap(), 2);
+}

@@ -26,7 +26,15 @@ pub unsafe extern "C" fn clusto_init(db: *const ClustoDb, tx: *mut ClustoTxn) ->
     guard(|| {
         // SAFETY: contract above.
         let (db, tx) = unsafe { (db_ref(db)?, tx_mut(tx)) };
-        write(db, tx, |t| t.init_clusto()).map(drop)
+        match tx {
+            Some(tx) => write(db, Some(tx), |t| t.init_clusto()).map(drop),
+            // Its own versions, as the original: the entity, then its schema version.
+            None if db.at.is_none() => {
+                let meta = db.meta.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                db.db.init_clusto(meta).map(drop)
+            }
+            None => write(db, None, |t| t.init_clusto()).map(drop),
+        }
     })
 }
 

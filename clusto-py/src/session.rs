@@ -411,9 +411,20 @@ impl Session {
         self.read(py, None, |v| v.entity_versions(&name))
     }
 
-    /// Creates the clustometa singleton if missing.
+    /// Creates the clustometa singleton if missing: in the open transaction, else in the
+    /// core's own versions (the entity, then its schema version, as the original).
     fn init_clusto(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
-        let e = self.write(py, |tx| tx.init_clusto())?;
+        let in_transaction = TXS.with(|t| {
+            t.borrow()
+                .get(&self.id)
+                .is_some_and(|state| state.depth > 0)
+        });
+        let e = if in_transaction {
+            self.write(py, |tx| tx.init_clusto())?
+        } else {
+            let meta = self.meta();
+            py.detach(|| self.db.init_clusto(meta)).map_err(to_py)?
+        };
         Ok(entity_out(py, &e)?.unbind())
     }
 

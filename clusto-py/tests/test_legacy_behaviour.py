@@ -76,7 +76,7 @@ def test_entity_refuses_a_taken_name_and_bad_arguments_without_writing(db):
     with pytest.raises(TypeError):
         Entity(42)
     assert clusto.get_latest_version_number() == version
-    assert [e.name for e in clusto.get_entities(clusto_types=["entity"])] == ["e1"]
+    assert [e.name for e in clusto.get_entities(names=["e1", ""])] == ["e1"]
 
 
 def test_sqlalchemy_query_api_raises_a_clear_error(db):

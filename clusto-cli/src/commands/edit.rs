@@ -11,7 +11,7 @@ use crate::output::{Output, record};
 
 /// `initdb`.
 pub fn initdb(ctx: &Ctx) -> Result<Output> {
-    ctx.write(|tx| tx.init_clusto())?;
+    ctx.db.init_clusto(ctx.meta.clone())?;
     let path = ctx.db.path().map(|p| p.display().to_string());
     Ok(Output::Records(vec![record([
         ("database", json!(path)),

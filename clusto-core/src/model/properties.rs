@@ -1,10 +1,11 @@
 //! Creating entities by driver, properties, and the `clustometa` singleton.
 
+use crate::db::Clusto;
 use crate::drivers::{self, DriverSpec};
 use crate::error::{Error, Result};
 use crate::filter::AttrFilter;
 use crate::records::{Attribute, Entity, EntityId};
-use crate::txn::{NewAttr, Transaction};
+use crate::txn::{NewAttr, Transaction, TxMeta};
 use crate::value::Value;
 use crate::view::View;
 
@@ -152,16 +153,37 @@ impl Transaction {
         self.set_attr(id, NewAttr::new(name, value).subkey(PROPERTY))
     }
 
-    /// Creates the `clustometa` singleton with the schema version if it does not exist;
-    /// idempotent (no change, so no version, when it exists).
+    /// Creates the `clustometa` singleton with the schema version if it does not exist,
+    /// in this transaction's one version (outside a transaction, [`Clusto::init_clusto`]
+    /// takes the original's two); idempotent (no change, so no version, when it exists).
     pub fn init_clusto(&mut self) -> Result<Entity> {
-        match self.view().clustometa()? {
-            Some(meta) => Ok(meta),
-            None => self.create(
-                "clustometa",
-                CLUSTOMETA,
-                &[("schemaversion", Value::Int(SCHEMA_VERSION))],
-            ),
+        let meta = match self.view().clustometa()? {
+            Some(meta) => meta,
+            None => self.create("clustometa", CLUSTOMETA, &[])?,
+        };
+        if self.view().property(meta.id, "schemaversion")?.is_none() {
+            self.set_property(meta.id, "schemaversion", Value::Int(SCHEMA_VERSION))?;
         }
+        Ok(meta)
+    }
+}
+
+impl Clusto {
+    /// Creates the `clustometa` singleton with the schema version as the original did:
+    /// one version makes the entity, a second sets its `schemaversion`, so a new
+    /// database is at version 2 afterwards, as scripts of the original expect.
+    /// Idempotent: what exists is left as it is, and no version is made for it. Inside a
+    /// transaction, [`Transaction::init_clusto`] does the same in one version.
+    pub fn init_clusto(&self, meta: TxMeta) -> Result<Entity> {
+        let entity = self.write(meta.clone(), |tx| match tx.view().clustometa()? {
+            Some(existing) => Ok(existing),
+            None => tx.create("clustometa", CLUSTOMETA, &[]),
+        })?;
+        self.write(meta, |tx| {
+            if tx.view().property(entity.id, "schemaversion")?.is_none() {
+                tx.set_property(entity.id, "schemaversion", Value::Int(SCHEMA_VERSION))?;
+            }
+            Ok(entity)
+        })
     }
 }

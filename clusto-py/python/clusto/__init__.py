@@ -85,13 +85,7 @@ def init_clusto():
     changes, and no version is made, when it exists). On a new database it takes two
     versions, as the original's did (the entity, then its ``schemaversion``), so
     ``get_latest_version_number()`` is 2 afterwards, as scripts of the original expect."""
-    db = SESSION.db
-    meta = db.find(ClustoMeta._driver_name)
-    if meta is None:
-        meta = db.create(ClustoMeta._driver_name, ClustoMeta._driver_name, [("schemaversion", None)])
-    if db.property(meta[0], "schemaversion") is None:
-        db.set_property(meta[0], "schemaversion", VERSION)
-    db.init_clusto()
+    SESSION.db.init_clusto()
 
 
 def clear():
