@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
 use super::{Backend, EntryIter, KvRead, Snapshot, Write, WriteLease};
 use crate::db::{Durability, OpenOptions};
@@ -37,31 +37,72 @@ const LAYOUT_VERSION: i32 = 1;
 /// Rows per page of a scan: small first (many scans stop at their first entry).
 const PAGES: [i64; 3] = [16, 256, 2048];
 
-/// A PostgreSQL DSN, read: the client's configuration, clusto's schema, and the DSN
-/// with its password hidden, for messages.
+#[path = "pgpass.rs"]
+mod pgpass;
+#[path = "pg_tls.rs"]
+mod tls;
+
+use tls::{SslMode, Tls};
+
+/// A PostgreSQL DSN, read: the client's configuration, its TLS, clusto's schema, and
+/// the DSN with its password hidden, for messages.
 struct Target {
     config: postgres::Config,
+    tls: Tls,
     schema: String,
     shown: String,
+    /// Where the password came from, or why the password file was not used: said when
+    /// the server refuses the connection.
+    password_note: Option<String>,
 }
 
-/// Reads `postgresql://user[:password]@host[:port]/dbname[?schema=NAME&...]`, with the
-/// libpq environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`) for
-/// what the DSN leaves out.
+/// The libpq environment variable `name`, when set and not empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// `%XX` escapes of a DSN's query value, decoded (a bad escape is kept as it is).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = || {
+            let pair = text.get(i + 1..i + 3)?;
+            pair.bytes().all(|b| b.is_ascii_hexdigit()).then_some(())?;
+            u8::from_str_radix(pair, 16).ok()
+        };
+        match (bytes[i], hex()) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads `postgresql://user[:password]@host[:port]/dbname[?schema=NAME&sslmode=MODE&
+/// sslrootcert=FILE&passfile=FILE&...]`, with the libpq environment (`PGHOST`,
+/// `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`, `PGSSLROOTCERT`,
+/// `PGPASSFILE`) for what the DSN leaves out, and the password file when neither the
+/// DSN nor `PGPASSWORD` gives a password.
 fn target(dsn: &str) -> Result<Target> {
     let shown = hide_password(dsn);
     let (base, query) = dsn.split_once('?').unwrap_or((dsn, ""));
     let mut schema = "clusto".to_string();
+    let (mut sslmode, mut rootcert, mut passfile) = (None, None, None);
     let mut rest = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
             Some(("schema", name)) => schema = name.to_string(),
-            Some(("sslmode", mode)) if !matches!(mode, "disable" | "allow" | "prefer") => {
-                return Err(Error::InvalidValue(format!(
-                    "DSN '{shown}': sslmode={mode} needs TLS, which this build does not \
-                     have; reach the server over a trusted network or a tunnel"
-                )));
-            }
+            Some(("sslmode", mode)) => sslmode = Some(percent_decode(mode)),
+            Some(("sslrootcert", file)) => rootcert = Some(percent_decode(file)),
+            Some(("passfile", file)) => passfile = Some(percent_decode(file)),
             _ => rest.push(pair),
         }
     }
@@ -76,6 +117,21 @@ fn target(dsn: &str) -> Result<Target> {
             "DSN '{shown}': schema '{schema}' must be a lower-case SQL name ([a-z_][a-z0-9_]*)"
         )));
     }
+    let sslmode = match sslmode.or_else(|| env("PGSSLMODE")) {
+        None => None,
+        Some(text) => Some(SslMode::parse(&text).ok_or_else(|| {
+            Error::InvalidValue(format!(
+                "DSN '{shown}': sslmode '{text}' is not one of disable, allow, prefer, \
+                 require, verify-ca, verify-full"
+            ))
+        })?),
+    };
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from);
+    let rootcert = rootcert.or_else(|| env("PGSSLROOTCERT"));
+    let tls = Tls::new(sslmode, rootcert.as_deref(), home.as_deref())
+        .map_err(|why| Error::InvalidValue(format!("DSN '{shown}': {why}")))?;
     let url = match rest.is_empty() {
         true => base.to_string(),
         false => format!("{base}?{}", rest.join("&")),
@@ -83,7 +139,6 @@ fn target(dsn: &str) -> Result<Target> {
     let mut config: postgres::Config = url
         .parse()
         .map_err(|e| Error::InvalidValue(format!("DSN '{shown}' cannot be read: {e}")))?;
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if config.get_hosts().is_empty() {
         config.host(env("PGHOST").as_deref().unwrap_or("localhost"));
     }
@@ -96,7 +151,7 @@ fn target(dsn: &str) -> Result<Target> {
         let user = env("PGUSER").or_else(|| env("USER")).unwrap_or_default();
         config.user(&user);
     }
-    if config.get_password().is_none()
+    if config.get_password().is_none_or(<[u8]>::is_empty)
         && let Some(password) = env("PGPASSWORD")
     {
         config.password(password);
@@ -106,14 +161,88 @@ fn target(dsn: &str) -> Result<Target> {
     {
         config.dbname(&db);
     }
+    let mut password_note = None;
+    if config.get_password().is_none_or(<[u8]>::is_empty)
+        && let Some(file) = pgpass::location(
+            passfile.or_else(|| env("PGPASSFILE")).as_deref(),
+            home.as_deref(),
+        )
+    {
+        password_note = from_password_file(&mut config, &file);
+    }
     config
+        .ssl_mode(tls.client_mode())
         .application_name(&format!("clusto (pid {})", std::process::id()))
         .connect_timeout(Duration::from_secs(10));
     Ok(Target {
         config,
+        tls,
         schema,
         shown,
+        password_note,
     })
+}
+
+/// Sets the password of `config` from the password file `file` when a line matches
+/// (libpq's matching: the first host and port, the database, which defaults to the
+/// user, and the user); returns a note for messages.
+fn from_password_file(config: &mut postgres::Config, file: &std::path::Path) -> Option<String> {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(dir)) => {
+            // libpq: the default socket directory counts as `localhost`.
+            match dir.to_str() {
+                Some("/tmp" | "/var/run/postgresql" | "/run/postgresql") | None => {
+                    "localhost".to_string()
+                }
+                Some(dir) => dir.to_string(),
+            }
+        }
+        None => "localhost".to_string(),
+    };
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
+    let user = config.get_user().unwrap_or_default().to_string();
+    let database = config.get_dbname().unwrap_or(&user).to_string();
+    let wanted = pgpass::Wanted {
+        host: &host,
+        port: &port,
+        database: &database,
+        user: &user,
+    };
+    match pgpass::lookup(file, &wanted) {
+        pgpass::Lookup::None => None,
+        pgpass::Lookup::Found(password) => {
+            config.password(password.bytes());
+            Some(format!(
+                "the password came from the password file {}",
+                file.display()
+            ))
+        }
+        pgpass::Lookup::Ignored(why) => Some(why),
+    }
+}
+
+/// `e` in one line: the server's message, or the error and its causes.
+fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return db.message().to_string();
+    }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text.replace('\n', " ")
 }
 
 /// One connection with clusto's statements prepared.
@@ -162,14 +291,11 @@ impl Inner {
 
     /// A new session, configured for clusto.
     fn client(&self) -> Result<Client> {
-        let shown = &self.target.shown;
-        let mut client = self.target.config.connect(NoTls).map_err(|e| {
-            let why = e
-                .as_db_error()
-                .map(|d| d.message().to_string())
-                .unwrap_or_else(|| e.to_string());
-            Error::Io(format!("cannot connect to {shown}: {why}"))
-        })?;
+        let mut client = self
+            .target
+            .tls
+            .connect(&self.target.config)
+            .map_err(|e| connect_failure(&self.target, &e))?;
         if self.durability != Durability::Immediate {
             client
                 .batch_execute("SET synchronous_commit = off")
@@ -604,13 +730,30 @@ impl Backend for PostgresBackend {
     }
 }
 
+/// Why connecting to `target` failed, in one line that names the TLS checks when the
+/// handshake failed, and where the password came from when the server refused it.
+fn connect_failure(target: &Target, e: &postgres::Error) -> Error {
+    let mut why = describe(e);
+    if let Some(checks) = target.tls.checks()
+        && why.contains("TLS")
+    {
+        why = format!("{why} (TLS with {checks})");
+    }
+    if let Some(note) = &target.password_note
+        && (e.as_db_error().is_some() || why.contains("password"))
+    {
+        why = format!("{why} ({note})");
+    }
+    Error::Io(format!("cannot connect to {}: {why}", target.shown))
+}
+
 /// Drops `schema` and everything in it, for tests that make a schema of their own.
 pub fn drop_schema(dsn: &str) -> Result<()> {
     let target = target(dsn)?;
     let mut client = target
-        .config
-        .connect(NoTls)
-        .map_err(|e| Error::Io(format!("cannot connect to {}: {e}", target.shown)))?;
+        .tls
+        .connect(&target.config)
+        .map_err(|e| connect_failure(&target, &e))?;
     client
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", target.schema))
         .map_err(|e| Error::Io(format!("dropping the schema of {}: {e}", target.shown)))
@@ -627,13 +770,69 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(bad.contains("schema") && !bad.contains("secret"), "{bad}");
-        let tls = target("postgresql://u:secret@h/db?sslmode=require")
+        let bogus = target("postgresql://u:secret@h/db?sslmode=bogus")
             .err()
-            .unwrap()
-            .to_string();
-        assert!(tls.contains("TLS") && !tls.contains("secret"), "{tls}");
+            .unwrap();
+        assert!(
+            matches!(&bogus, Error::InvalidValue(m) if m.contains("sslmode 'bogus'")
+                && m.contains("verify-full") && !m.contains("secret")),
+            "{bogus}"
+        );
+        let no_root =
+            target("postgresql://u:secret@h/db?sslmode=verify-full&sslrootcert=/no/ca%20file.crt")
+                .err()
+                .unwrap();
+        assert!(
+            matches!(&no_root, Error::InvalidValue(m) if m.contains("/no/ca file.crt")
+                && !m.contains("secret")),
+            "{no_root}"
+        );
+        let require = target("postgresql://u:secret@h/db?sslmode=require&schema=inv").unwrap();
+        assert!(require.tls.is_on());
+        assert_eq!(
+            require.config.get_ssl_mode(),
+            postgres::config::SslMode::Require
+        );
+        for plain in ["disable", "allow", "prefer"] {
+            let t = target(&format!("postgresql://u:secret@h/db?sslmode={plain}")).unwrap();
+            assert!(!t.tls.is_on(), "{plain}");
+            assert_eq!(t.config.get_ssl_mode(), postgres::config::SslMode::Disable);
+        }
         let ok = target("postgresql://u:secret@h:6000/db?schema=inv").unwrap();
         assert_eq!(ok.schema, "inv");
         assert_eq!(ok.config.get_ports(), &[6000]);
+        let debug = format!("{:?}", ok.config);
+        assert!(!debug.contains("secret"), "{debug}");
+    }
+
+    #[test]
+    fn the_password_file_gives_a_missing_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pgpass");
+        std::fs::write(&file, "other:6000:db:u:no\nh:6000:db:u:from-file\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let passfile = file.to_str().unwrap();
+        let t = target(&format!("postgresql://u@h:6000/db?passfile={passfile}")).unwrap();
+        assert_eq!(t.config.get_password(), Some(&b"from-file"[..]));
+        assert!(t.password_note.unwrap().contains(passfile));
+        // A password in the DSN wins.
+        let t = target(&format!("postgresql://u:dsn@h:6000/db?passfile={passfile}")).unwrap();
+        assert_eq!(t.config.get_password(), Some(&b"dsn"[..]));
+        assert!(t.password_note.is_none());
+        // No line for this database.
+        let t = target(&format!("postgresql://u@h:6000/other?passfile={passfile}")).unwrap();
+        assert_eq!(t.config.get_password(), None);
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded() {
+        assert_eq!(percent_decode("/a%20b/c%2Fd"), "/a b/c/d");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%+1"), "%+1");
     }
 }
