@@ -344,13 +344,20 @@ impl Transaction {
             let mut matches = tx.view().attrs(owner, &attr.same_slot())?;
             if matches.len() > 1 {
                 let name = tx.live_entity(owner)?.name;
+                let subkey = attr
+                    .subkey
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), |s| format!("'{s}'"));
+                let number = match attr.number {
+                    NumberSpec::None => "none".to_owned(),
+                    NumberSpec::Exact(n) => n.to_string(),
+                    NumberSpec::Next => "the next".to_owned(),
+                };
                 return Err(Error::Ambiguous(format!(
-                    "entity '{name}' has {} attributes with key '{}', subkey {:?} and number \
-                     {:?}: set_attr needs at most one",
+                    "entity '{name}' has {} attributes with key '{}', subkey {subkey} and \
+                     number {number}: set_attr needs at most one",
                     matches.len(),
                     attr.key,
-                    attr.subkey,
-                    attr.number
                 )));
             }
             if let Some(old) = matches.pop() {

@@ -36,6 +36,24 @@ fn rack_slots_follow_the_original_rules() {
     let slot = db.read(|v| v.rack_slot(s1)).unwrap().unwrap();
     assert_eq!((slot.rack.name.as_str(), slot.units), ("r1", vec![3, 4]));
     assert_eq!(db.read(|v| v.device_in(r1, 4)).unwrap().unwrap().name, "s1");
+    // Stored once per unit, listed once: directly, and through a pool holding the rack.
+    let direct = db
+        .read(|v| v.contents(r1, &Default::default(), &clusto_core::Related::direct()))
+        .unwrap();
+    assert_eq!(
+        direct.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["s1"]
+    );
+    db.write(TxMeta::default(), |tx| tx.insert(p, r1)).unwrap();
+    let deep = db
+        .read(|v| v.contents(p, &Default::default(), &clusto_core::Related::all_levels()))
+        .unwrap();
+    assert_eq!(
+        deep.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["r1", "s1"]
+    );
+    db.write(TxMeta::default(), |tx| tx.remove(p, r1).map(drop))
+        .unwrap();
     assert!(db.read(|v| v.device_in(r1, 5)).unwrap().is_none());
     assert!(matches!(
         db.read(|v| v.device_in(r1, 46)),

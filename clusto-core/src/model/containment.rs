@@ -103,10 +103,13 @@ impl View<'_> {
         path: &mut Vec<EntityId>,
         out: &mut Vec<Entity>,
     ) -> Result<()> {
+        // A device on several rack units is stored once per unit, listed once.
+        let mut seen = HashSet::new();
         let targets: Vec<EntityId> = self
             .attrs(container, filter)?
             .iter()
             .filter_map(|a| a.value.as_relation())
+            .filter(|id| seen.insert(*id))
             .collect();
         for member in self.entities_by_ids(&targets)? {
             if related.accepts(&member) {

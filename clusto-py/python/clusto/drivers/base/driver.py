@@ -434,11 +434,6 @@ class Driver(metaclass=ClustoDriver):
         filt.update({k: v for k, v in kwargs.items() if k in ("value", "number", "subkey")})
         rows = SESSION.db.contents(self._id(), make_filter(ignore_hidden=False, **filt), types, drivers,
                                    recursive, at=SESSION.at())
-        if not recursive:
-            # One member per entity, as the original's query gave: a device that takes
-            # several rack units is stored once per unit but listed once.
-            seen = set()
-            rows = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]
         return wrap_entities(rows)
 
     def parents(self, clusto_types=None, clusto_drivers=None, search_parents=False):
