@@ -15,7 +15,14 @@
 # (CLUSTO_SQL_SERVERS_DIR, default /tmp/clusto-sql-servers), listening on 127.0.0.1
 # only, on free ports, with Unix sockets in that directory. Each gets a database
 # `clusto` owned by a user `clusto` with a random password. Standard output is only the
-# two `export CLUSTO_TEST_..._DSN=...` lines; progress goes to standard error.
+# `export CLUSTO_TEST_...=...` lines; progress goes to standard error.
+#
+# PostgreSQL also takes TLS on the same port (`ssl = on`): a test CA and a server
+# certificate for localhost and 127.0.0.1, made with the openssl command (installed
+# when missing), are in $CLUSTO_SQL_SERVERS_DIR/postgres/tls; the CA's path is exported
+# as CLUSTO_TEST_POSTGRES_CA. Beside it, other-ca.crt is a second CA that signed
+# nothing (for tests of a wrong CA). A server found running without TLS gets it on a
+# reload (no restart).
 #
 # Running `start` again while the servers run only prints the exports; a server found
 # dead is restarted on its data. `stop` stops only the servers this script started
@@ -80,6 +87,7 @@ maria_bin() {
 install_missing() {
     local packages=()
     [ -n "$(pg_bin)" ] || packages+=(postgresql)
+    command -v openssl >/dev/null || packages+=(openssl)
     [ -n "$ONLY_PG" ] || { [ -n "$(maria_bin)" ] && command -v mariadb-install-db >/dev/null; } || packages+=(mariadb-server)
     [ ${#packages[@]} -eq 0 ] && return
     is_root || die "missing ${packages[*]}: install them (apt-get install -y ${packages[*]}) or run as root"
@@ -155,6 +163,11 @@ start_postgres() {
     user=$(server_user postgres)
     if pg_running; then
         log "PostgreSQL already runs (pid $(pg_pid), port $(cat "$PG/port"))"
+        if setup_postgres_tls "$(stat -c %U "$PG/data")"; then
+            log "TLS set up; reloading PostgreSQL"
+            as_user "$(stat -c %U "$PG/data")" "$bin/pg_ctl" -D "$PG/data" reload >&2 ||
+                die "PostgreSQL did not reload"
+        fi
         return
     fi
     if [ ! -f "$PG/data/PG_VERSION" ] || [ ! -f "$PG/password" ]; then
@@ -170,6 +183,7 @@ start_postgres() {
             { cat "$PG/initdb.log" >&2; die "initdb failed"; }
         fresh=1
     fi
+    setup_postgres_tls "$user" || true
     touch "$PG/server.log"
     chown "$user" "$PG/server.log"
     # A port found free can be taken before the server binds it: try a few.
@@ -192,6 +206,59 @@ start_postgres() {
             -c "CREATE DATABASE clusto OWNER clusto ENCODING 'UTF8'" >&2 ||
             die "creating the clusto user and database in PostgreSQL failed"
     fi
+}
+
+# The test CA, the server's certificate (localhost, 127.0.0.1) and the server's TLS
+# settings in postgresql.conf; made once, kept with the data.
+setup_postgres_tls() {
+    local user=$1 tls=$PG/tls conf=$PG/data/postgresql.conf
+    if [ ! -f "$tls/server.crt" ] || [ ! -f "$tls/ca.crt" ] || [ ! -f "$tls/other-ca.crt" ]; then
+        command -v openssl >/dev/null || die "no openssl command to make the test certificates"
+        log "making a test CA and a server certificate in $tls"
+        rm -rf "$tls"
+        install -d -m 755 "$tls"
+        cat >"$tls/openssl.cnf" <<'CNF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = clusto test
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+        {
+            local ca
+            for ca in ca other-ca; do
+                openssl req -x509 -new -config "$tls/openssl.cnf" -extensions ca -newkey rsa:2048 \
+                    -nodes -keyout "$tls/$ca.key" -out "$tls/$ca.crt" -days 3650 \
+                    -subj "/CN=clusto test $ca" || return 1
+            done
+            openssl req -new -config "$tls/openssl.cnf" -newkey rsa:2048 -nodes \
+                -keyout "$tls/server.key" -out "$tls/server.csr" -subj "/CN=localhost" &&
+                openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+                    -CAcreateserial -out "$tls/server.crt" -days 3650 \
+                    -extfile "$tls/openssl.cnf" -extensions server
+        } >"$tls/openssl.log" 2>&1 || { cat "$tls/openssl.log" >&2; die "making the test certificates failed"; }
+        chmod 600 "$tls"/*.key
+        chmod 644 "$tls"/*.crt
+        # PostgreSQL reads its key only when its own user owns it, unreadable to others.
+        chown "$user" "$tls/server.key" "$tls/server.crt"
+    fi
+    if ! grep -qs '^# clusto tests: TLS' "$conf"; then
+        printf "\n# clusto tests: TLS\nssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" \
+            "$tls/server.crt" "$tls/server.key" >>"$conf"
+        return 0
+    fi
+    return 1
 }
 
 restart_postgres() {
@@ -302,6 +369,7 @@ stop_mariadb() {
 print_env() {
     pg_running || die "PostgreSQL is not running (run: $0 start)"
     echo "export CLUSTO_TEST_POSTGRES_DSN=postgresql://clusto:$(cat "$PG/password")@127.0.0.1:$(cat "$PG/port")/clusto"
+    echo "export CLUSTO_TEST_POSTGRES_CA=$PG/tls/ca.crt"
     echo "export CLUSTO_TEST_POSTGRES_RESTART='CLUSTO_SQL_SERVERS_DIR=$STATE bash $(cd "$(dirname "$0")" && pwd)/$(basename "$0") restart'"
     [ -n "$ONLY_PG" ] && return
     my_running || die "MariaDB is not running (run: $0 start)"
