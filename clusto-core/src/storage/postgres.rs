@@ -16,6 +16,25 @@
 //!   the client's death at once and the server's crash after `wal_writer_delay`.
 //! - A connection that fails is dropped with every idle one (a server that restarted or
 //!   cut its clients leaves them all dead); the next call connects again.
+//!
+//! The DSN is `postgresql://user[:password]@host[:port]/dbname[?schema=NAME&sslmode=MODE&
+//! sslrootcert=FILE&passfile=FILE&...]` (other parameters go to the client as they are),
+//! with the libpq environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
+//! `PGSSLMODE`, `PGSSLROOTCERT`, `PGPASSFILE`) for what it leaves out.
+//!
+//! - TLS follows libpq's `sslmode` (module `pg_tls.rs`): `disable`, `allow` and `prefer`
+//!   (libpq's default) never try TLS; `require` encrypts without checking the
+//!   certificate unless a root file is found (then as `verify-ca`); `verify-ca` checks
+//!   the chain; `verify-full` the chain and the host name. Roots come from
+//!   `sslrootcert` / `PGSSLROOTCERT` (`system` for the system's store), else
+//!   `~/.postgresql/root.crt`, else the system's store for the `verify-*` modes (where
+//!   libpq would refuse). A bad `sslmode` or an unreadable root file is
+//!   `Error::InvalidValue`; a failed handshake is `Error::Io` naming the TLS problem.
+//! - Without a password in the DSN or `PGPASSWORD`, libpq's password file gives it
+//!   (module `pgpass.rs`: `passfile=`, `PGPASSFILE`, else `~/.pgpass`; ignored, as by
+//!   libpq, when its group or others may read it, and a refused connection says so).
+//! - A password never appears in an error, a log or `Debug` output: messages show the
+//!   DSN with `***` for it.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -737,6 +756,9 @@ fn connect_failure(target: &Target, e: &postgres::Error) -> Error {
     if let Some(checks) = target.tls.checks()
         && why.contains("TLS")
     {
+        if why.contains("UnknownIssuer") {
+            why.push_str(": the server's certificate is not signed by a trusted root");
+        }
         why = format!("{why} (TLS with {checks})");
     }
     if let Some(note) = &target.password_note
