@@ -172,38 +172,47 @@ impl OpenOptions {
 pub const DEFAULT_CACHE_MIB: u64 = 256;
 
 /// Lets one thread at a time hold the write transaction, without tying the
-/// transaction's lifetime to a borrow of the handle.
+/// transaction's lifetime to a borrow of the handle. Writers are served in the order
+/// they asked (a ticket each): a thread that writes in a loop cannot starve the others.
 #[derive(Default)]
 pub(crate) struct WriterGate {
-    holder: Mutex<Option<ThreadId>>,
+    state: Mutex<GateState>,
     freed: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    holder: Option<ThreadId>,
+    /// The ticket the next writer to ask gets.
+    next_ticket: u64,
+    /// The ticket whose writer may go next.
+    serving: u64,
 }
 
 impl WriterGate {
     pub(crate) fn acquire(&self) -> Result<()> {
         let me = thread::current().id();
-        let mut holder = self.holder.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            match *holder {
-                None => {
-                    *holder = Some(me);
-                    return Ok(());
-                }
-                Some(t) if t == me => {
-                    return Err(Error::Conflict(
-                        "this thread already has an open write transaction; commit or drop it \
-                         first"
-                            .into(),
-                    ));
-                }
-                Some(_) => holder = self.freed.wait(holder).unwrap_or_else(|e| e.into_inner()),
-            }
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.holder == Some(me) {
+            return Err(Error::Conflict(
+                "this thread already has an open write transaction; commit or drop it first".into(),
+            ));
         }
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        while state.serving != ticket || state.holder.is_some() {
+            state = self.freed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.holder = Some(me);
+        Ok(())
     }
 
     pub(crate) fn release(&self) {
-        *self.holder.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        self.freed.notify_one();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.holder = None;
+        state.serving += 1;
+        drop(state);
+        self.freed.notify_all();
     }
 }
 
