@@ -28,8 +28,9 @@
 //!   the chain; `verify-full` the chain and the host name. Roots come from
 //!   `sslrootcert` / `PGSSLROOTCERT` (`system` for the system's store), else
 //!   `~/.postgresql/root.crt`, else the system's store for the `verify-*` modes (where
-//!   libpq would refuse). A bad `sslmode` or an unreadable root file is
-//!   `Error::InvalidValue`; a failed handshake is `Error::Io` naming the TLS problem.
+//!   libpq would refuse); as in libpq, no TLS over a Unix socket. A bad `sslmode` or an
+//!   unreadable root file is `Error::InvalidValue`; a failed handshake is `Error::Io`
+//!   naming the TLS problem.
 //! - Without a password in the DSN or `PGPASSWORD`, libpq's password file gives it
 //!   (module `pgpass.rs`: `passfile=`, `PGPASSFILE`, else `~/.pgpass`; ignored, as by
 //!   libpq, when its group or others may read it, and a refused connection says so).
@@ -189,6 +190,17 @@ fn target(dsn: &str) -> Result<Target> {
     {
         password_note = from_password_file(&mut config, &file);
     }
+    // As libpq: no TLS over Unix sockets, whatever sslmode says (the server offers none
+    // there, and the socket does not leave the host).
+    #[cfg(unix)]
+    let tls = match config
+        .get_hosts()
+        .iter()
+        .all(|h| matches!(h, postgres::config::Host::Unix(_)))
+    {
+        true => Tls::Plain,
+        false => tls,
+    };
     config
         .ssl_mode(tls.client_mode())
         .application_name(&format!("clusto (pid {})", std::process::id()))
@@ -820,6 +832,8 @@ mod tests {
             assert!(!t.tls.is_on(), "{plain}");
             assert_eq!(t.config.get_ssl_mode(), postgres::config::SslMode::Disable);
         }
+        let socket = target("postgresql://u@%2Frun%2Fpostgresql/db?sslmode=require").unwrap();
+        assert!(!socket.tls.is_on(), "no TLS over a Unix socket, as libpq");
         let ok = target("postgresql://u:secret@h:6000/db?schema=inv").unwrap();
         assert_eq!(ok.schema, "inv");
         assert_eq!(ok.config.get_ports(), &[6000]);
