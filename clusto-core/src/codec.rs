@@ -74,3 +74,174 @@ mod tests {
         assert!(matches!(claimed, Err(Error::Corrupt(_))), "{claimed:?}");
     }
 }
+
+/// The stored bytes of every record kind, pinned: a change of a record's fields, of a
+/// variant's order or of the encoding fails here, and must come with a new
+/// `RECORD_FORMAT` (or `FORMAT_VERSION`) and a migration.
+#[cfg(test)]
+mod golden {
+    use super::*;
+    use crate::records::{AttrId, Attribute, Change, Entity, EntityId, VersionInfo};
+    use crate::value::{Timestamp, Value};
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn attr(id: u64, value: Value) -> Attribute {
+        Attribute {
+            id: AttrId(id),
+            entity: EntityId(7),
+            key: "k".into(),
+            subkey: Some("s".into()),
+            number: Some(2),
+            value,
+            version: 3,
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn every_record_kind_keeps_its_bytes() {
+        let entity = Entity {
+            id: EntityId(7),
+            name: "s1".into(),
+            type_name: "server".into(),
+            driver: "basicserver".into(),
+            version: 3,
+            deleted_at: Some(9),
+        };
+        let version = VersionInfo {
+            version: 3,
+            timestamp: Some(Timestamp(1_700_000_000_123_456)),
+            user: Some("ops".into()),
+            description: None,
+        };
+        let changes = vec![
+            Change::EntityCreated {
+                entity: EntityId(7),
+            },
+            Change::EntityDeleted {
+                entity: EntityId(7),
+            },
+            Change::DriverChanged {
+                entity: EntityId(7),
+                old_type: "t".into(),
+                old_driver: "d".into(),
+            },
+            Change::AttrAdded {
+                entity: EntityId(7),
+                attr: AttrId(300),
+            },
+            Change::AttrDeleted {
+                entity: EntityId(7),
+                attr: AttrId(300),
+            },
+            Change::CounterSet {
+                entity: EntityId(7),
+                key: "c".into(),
+                value: Some(-1),
+            },
+        ];
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            (
+                "entity",
+                encode(&entity),
+                "0107027331067365727665720b6261736963736572766572030109",
+            ),
+            (
+                "int",
+                encode(&attr(1, Value::Int(-5))),
+                "010107016b010173010400090300",
+            ),
+            (
+                "string",
+                encode(&attr(2, Value::String("v".into()))),
+                "010207016b01017301040101760300",
+            ),
+            (
+                "null",
+                encode(&attr(3, Value::Null)),
+                "010307016b0101730104020300",
+            ),
+            (
+                "datetime",
+                encode(&attr(4, Value::Datetime(Timestamp(1_700_000_000_123_456)))),
+                "010407016b010173010403fd8044403048140c000300",
+            ),
+            (
+                "relation",
+                encode(&attr(5, Value::Relation(EntityId(8)))),
+                "010507016b010173010404080300",
+            ),
+            (
+                "json",
+                encode(&attr(6, Value::Json("[1]".into()))),
+                "010607016b010173010405035b315d0300",
+            ),
+            (
+                "version",
+                encode(&version),
+                "010301fd8044403048140c0001036f707300",
+            ),
+            (
+                "changes",
+                encode(&changes),
+                "0106000701070207017401640307fb2c010407fb2c01050701630101",
+            ),
+            ("counter", encode(&-3i64), "0105"),
+            ("latest version", encode(&300u64), "01fb2c01"),
+        ];
+        let mut wrong = Vec::new();
+        for (what, bytes, expected) in &cases {
+            if hex(bytes) != *expected {
+                wrong.push(format!("{what}: {}", hex(bytes)));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "stored bytes changed:\n{}",
+            wrong.join("\n")
+        );
+    }
+
+    #[test]
+    fn every_key_kind_keeps_its_bytes() {
+        use crate::keys;
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("entity", keys::entity(EntityId(7)), "450000000000000007"),
+            (
+                "live attr",
+                keys::attr(EntityId(7), AttrId(300), true),
+                "410000000000000007000000000000012c",
+            ),
+            (
+                "dead attr",
+                keys::attr(EntityId(7), AttrId(300), false),
+                "480000000000000007000000000000012c",
+            ),
+            ("live name", keys::live_name("s1"), "4c73310001"),
+            (
+                "counter",
+                keys::counter(EntityId(7), "c"),
+                "430000000000000007630001",
+            ),
+            ("version", keys::version(3), "560000000000000003"),
+            (
+                "meta",
+                keys::meta("latest_version"),
+                "4d6c61746573745f76657273696f6e0001",
+            ),
+        ];
+        let wrong: Vec<String> = cases
+            .iter()
+            .filter(|(_, bytes, expected)| hex(bytes) != *expected)
+            .map(|(what, bytes, _)| format!("{what}: {}", hex(bytes)))
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "stored keys changed:\n{}",
+            wrong.join("\n")
+        );
+    }
+}
