@@ -85,6 +85,13 @@ impl KvRead for Source<'_> {
         }
     }
 
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        match self {
+            Source::Store(kv) => kv.get_many(keys),
+            Source::Layered(kv) => kv.get_many(keys),
+        }
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         match self {
             Source::Store(kv) => kv.scan(start, end, reverse),

@@ -564,3 +564,133 @@ fn passfile_helper() {
     assert!(db.read(|v| v.find("by-passfile")).unwrap().is_some());
     println!("passfile outcome ok");
 }
+
+/// A TCP relay in front of the test server that counts round trips: each time the
+/// client speaks after the server did (or first).
+struct Relay {
+    port: u16,
+    trips: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Relay {
+    fn start(host: &str, port: u16) -> Relay {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let local = listener.local_addr().unwrap().port();
+        let trips = Arc::new(AtomicUsize::new(0));
+        let counted = trips.clone();
+        let upstream = format!("{host}:{port}");
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { break };
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    break;
+                };
+                // 0: nobody spoke yet, 1: the client spoke last, 2: the server did.
+                let last = Arc::new(AtomicU8::new(0));
+                for (mut from, mut to, side) in [
+                    (
+                        client.try_clone().unwrap(),
+                        server.try_clone().unwrap(),
+                        1u8,
+                    ),
+                    (server, client, 2u8),
+                ] {
+                    let (last, trips) = (last.clone(), counted.clone());
+                    std::thread::spawn(move || {
+                        use std::io::Write;
+                        let mut buffer = [0u8; 65536];
+                        loop {
+                            let n = match from.read(&mut buffer) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            if last.swap(side, Ordering::SeqCst) != side && side == 1 {
+                                trips.fetch_add(1, Ordering::SeqCst);
+                            }
+                            if to.write_all(&buffer[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { port: local, trips }
+    }
+
+    fn take(&self) -> usize {
+        self.trips.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Issue #15's target: a point read such as `get_by_name` costs at most two round trips
+/// (its BEGIN travels with the first key, the snapshot's end with the next BEGIN); an
+/// index lookup one, with the records it names two, and with their entities three.
+#[test]
+fn a_point_read_is_two_round_trips() {
+    let _one = serial();
+    let dsn = fresh("trips");
+    Clusto::open(&dsn)
+        .unwrap()
+        .write(TxMeta::new("t", "fill"), |tx| {
+            for i in 0..50 {
+                let s = tx.create("basicserver", &format!("s{i}"), &[])?;
+                tx.add_attr(
+                    s.id,
+                    clusto_core::NewAttr::new("owner", format!("team{}", i % 5)),
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (_, host, port) = parts();
+    let relay = Relay::start(&host, port);
+    let via_relay = dsn.replacen(
+        &format!("@{host}:{port}/"),
+        &format!("@127.0.0.1:{}/", relay.port),
+        1,
+    );
+    assert_ne!(via_relay, dsn);
+    let db = Clusto::open(&via_relay).unwrap();
+    // Connecting and preparing statements is paid once per pooled connection.
+    db.read(|v| v.find("s1")).unwrap();
+    relay.take();
+    for _ in 0..3 {
+        let found = db.read(|v| v.find("s7")).unwrap();
+        assert_eq!(found.unwrap().name, "s7");
+        let trips = relay.take();
+        assert!(trips <= 2, "get_by_name took {trips} round trips");
+    }
+    let filter = clusto_core::AttrFilter::key("owner").value("team3");
+    let attrs = db.read(|v| v.attr_query(&filter)).unwrap();
+    assert_eq!(attrs.len(), 10);
+    let trips = relay.take();
+    assert!(
+        trips <= 2,
+        "the index lookup and its 10 attributes took {trips} round trips"
+    );
+    let owners = db.read(|v| v.owners(&filter)).unwrap();
+    assert_eq!(owners.len(), 10);
+    let trips = relay.take();
+    assert!(
+        trips <= 3,
+        "an attribute query with its 10 entities took {trips} round trips"
+    );
+    // A snapshot left open for the next read is ended by the pool soon after.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let lingering: i64 = admin()
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 \
+             AND state LIKE 'idle in transaction%'",
+            &[&format!("clusto (pid {})", std::process::id())],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(lingering, 0, "an idle connection still holds a snapshot");
+    drop(db);
+    clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
+}

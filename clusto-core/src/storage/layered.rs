@@ -88,6 +88,22 @@ impl KvRead for Layered<'_> {
         }
     }
 
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        // The keys this transaction has not written go to the store in one call.
+        let unwritten: Vec<Vec<u8>> = keys
+            .iter()
+            .filter(|k| !self.pending.writes.contains_key(k.as_slice()))
+            .cloned()
+            .collect();
+        let mut stored = self.base.get_many(&unwritten)?.into_iter();
+        keys.iter()
+            .map(|k| match self.pending.writes.get(k.as_slice()) {
+                Some(pending) => Ok(pending.clone()),
+                None => Ok(stored.next().flatten()),
+            })
+            .collect()
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         let upper = match end {
             Some(e) => Bound::Excluded(e),
@@ -192,6 +208,20 @@ mod tests {
         assert_eq!(keys(view.scan(&[2], Some(&[5]), false)), vec![3, 4]);
         assert_eq!(view.get(&[4]).unwrap(), Some(vec![40]));
         assert_eq!(view.get(&[2]).unwrap(), None);
+        let many = view
+            .get_many(&[vec![1], vec![2], vec![4], vec![6], vec![9], vec![5]])
+            .unwrap();
+        assert_eq!(
+            many,
+            vec![
+                Some(vec![1]),
+                None,
+                Some(vec![40]),
+                Some(vec![60]),
+                None,
+                Some(vec![5])
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,11 @@
 //! embedded engines, and `clusto_layout (version int)` marks the schema as clusto's.
 //!
 //! - A snapshot is a `REPEATABLE READ READ ONLY` transaction on a pooled connection: it
-//!   sees whole commits only. Scans read pages in key order.
+//!   sees whole commits only. Scans read pages in key order. Its `BEGIN` travels with its
+//!   first read (one simple query), and its end with the next `BEGIN` on the connection,
+//!   or the pool ends it after 200 ms idle: a point read (`get_by_name`, two keys) is two
+//!   round trips, an index lookup one.
+//! - The write lease's `BEGIN` and lock also go out together.
 //! - The write lease is a transaction-scoped advisory lock, taken at the start of the
 //!   write on its own connection: it serializes writers across every host, and the
 //!   server frees it with the transaction when a client dies or its connection drops.
@@ -40,7 +44,7 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
 use postgres::{Client, Statement};
@@ -279,6 +283,11 @@ fn describe(e: &postgres::Error) -> String {
 /// One connection with clusto's statements prepared.
 struct Conn {
     client: Client,
+    /// A snapshot's transaction is still open on it: the next user ends it in the same
+    /// round trip as its own BEGIN, or the pool after [`SNAPSHOT_LINGER`].
+    pending_end: bool,
+    /// When it went back to the pool.
+    idle_since: Instant,
     get: Statement,
     get_many: Statement,
     scan: Statement,
@@ -361,6 +370,8 @@ impl Inner {
         ))?;
         Ok(Conn {
             client,
+            pending_end: false,
+            idle_since: Instant::now(),
             get,
             get_many,
             scan,
@@ -379,12 +390,32 @@ impl Inner {
     }
 
     /// Puts a connection back for the next call (a failed one is dropped).
-    fn give_back(&self, conn: Conn) {
+    fn give_back(&self, mut conn: Conn) {
         if !conn.client.is_closed() {
+            conn.idle_since = Instant::now();
             self.idle
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(conn);
+        }
+    }
+
+    /// Ends the snapshots left open on connections idle for [`SNAPSHOT_LINGER`]: a held
+    /// snapshot keeps the server from cleaning up and blocks DDL on clusto's tables.
+    fn end_lingering_snapshots(&self) {
+        let lingering: Vec<Conn> = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let (lingering, fresh) = idle
+                .drain(..)
+                .partition(|c| c.pending_end && c.idle_since.elapsed() >= SNAPSHOT_LINGER);
+            *idle = fresh;
+            lingering
+        };
+        for mut conn in lingering {
+            if conn.client.batch_execute("ROLLBACK").is_ok() {
+                conn.pending_end = false;
+                self.give_back(conn);
+            }
         }
     }
 
@@ -480,6 +511,20 @@ impl PostgresBackend {
             lock_key,
         });
         inner.check_schema(options.create)?;
+        let pool = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("clusto-pg-pool".into())
+            .spawn(move || {
+                // Ends with the backend: a weak reference does not keep it alive.
+                loop {
+                    std::thread::sleep(SNAPSHOT_LINGER / 2);
+                    match pool.upgrade() {
+                        Some(inner) => inner.end_lingering_snapshots(),
+                        None => return,
+                    }
+                }
+            })
+            .map_err(|e| Error::Io(format!("cannot start the connection pool's thread: {e}")))?;
         Ok(PostgresBackend { inner })
     }
 
@@ -498,49 +543,138 @@ fn connection_gone(e: &postgres::Error) -> bool {
             .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"))
 }
 
-/// Reads through one connection inside an open transaction.
+/// How long a snapshot's transaction stays open on an idle pooled connection before the
+/// pool ends it (the next read on that connection would have ended it for free).
+const SNAPSHOT_LINGER: Duration = Duration::from_millis(200);
+
+/// The server's own limit on the same, should the pool's thread not run: it then ends
+/// the session.
+const IDLE_SNAPSHOT_MS: u32 = 60_000;
+
+/// Reads through one connection inside one transaction. The transaction's `BEGIN` goes
+/// out with the first read, in the same round trip; a snapshot's end is left to the next
+/// user of the connection, whose `BEGIN` carries it. A point read such as `get_by_name`
+/// (two keys) is then two round trips.
 struct PgReader {
     inner: Arc<Inner>,
     conn: RefCell<Option<Conn>>,
+    /// The `BEGIN` statements not sent yet.
+    begin: RefCell<Option<String>>,
+    /// Whether the transaction is a snapshot, ended lazily.
+    snapshot: bool,
 }
 
 impl PgReader {
-    /// Begins `begin` on a pooled connection.
-    fn begin(inner: &Arc<Inner>, begin: &str) -> Result<Self> {
-        let mut conn = inner.take()?;
-        conn.client
-            .batch_execute(begin)
-            .map_err(|e| inner.io("reading", e))?;
+    /// A reader that will begin with `begin` on a pooled connection.
+    fn begin(inner: &Arc<Inner>, begin: String, snapshot: bool) -> Result<Self> {
         Ok(PgReader {
             inner: inner.clone(),
-            conn: RefCell::new(Some(conn)),
+            conn: RefCell::new(Some(inner.take()?)),
+            begin: RefCell::new(Some(begin)),
+            snapshot,
         })
     }
 
+    /// The statements that start the transaction on `conn`, ending a snapshot left open.
+    fn opening(&self, conn: &Conn) -> Option<String> {
+        let begin = self.begin.borrow().clone()?;
+        Some(match conn.pending_end {
+            true => format!("ROLLBACK; {begin}"),
+            false => begin,
+        })
+    }
+
+    fn opened(&self, conn: &mut Conn) {
+        conn.pending_end = false;
+        *self.begin.borrow_mut() = None;
+    }
+
+    /// Runs `call` inside the transaction, sending the `BEGIN` first when it has not
+    /// gone out yet.
     fn with<T>(
         &self,
-        call: impl FnOnce(&mut Conn) -> std::result::Result<T, postgres::Error>,
+        call: impl FnMut(&mut Conn) -> std::result::Result<T, postgres::Error>,
     ) -> Result<T> {
-        let mut slot = self.conn.borrow_mut();
-        let conn = slot.as_mut().ok_or_else(|| {
-            Error::Io(format!(
-                "reading {}: the connection was lost",
-                self.inner.target.shown
-            ))
-        })?;
-        call(conn).map_err(|e| {
-            if connection_gone(&e) {
-                *slot = None;
-                // The server went away or cut us off: the idle connections are most
-                // likely gone too, and each would cost a caller a failed call.
-                self.inner
-                    .idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clear();
-            }
-            self.inner.io("reading", e)
+        match self.first_or(None, call)? {
+            First::Value(v) => Ok(v),
+            First::Rows(_) => unreachable!("rows come back only for a combined query"),
+        }
+    }
+
+    /// Runs `call` in the transaction. When the `BEGIN` is still to go, `combined` (an
+    /// SQL text run after it in one simple query) goes with it instead of `call`, and
+    /// its rows come back. A connection found dead by the `BEGIN` is replaced once:
+    /// nothing of the transaction happened on it.
+    fn first_or<T>(
+        &self,
+        combined: Option<&str>,
+        mut call: impl FnMut(&mut Conn) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<First<T>> {
+        self.first_or_raw(combined, &mut call).map_err(|e| match e {
+            RawError::Pg(e) => self.inner.io("reading", e),
+            RawError::Clusto(e) => e,
         })
+    }
+
+    fn first_or_raw<T>(
+        &self,
+        combined: Option<&str>,
+        call: &mut impl FnMut(&mut Conn) -> std::result::Result<T, postgres::Error>,
+    ) -> std::result::Result<First<T>, RawError> {
+        let mut slot = self.conn.borrow_mut();
+        let mut replaced = false;
+        loop {
+            let conn = slot.as_mut().ok_or_else(|| {
+                RawError::Clusto(Error::Io(format!(
+                    "reading {}: the connection was lost",
+                    self.inner.target.shown
+                )))
+            })?;
+            let opening = self.opening(conn);
+            let outcome = match (&opening, combined) {
+                (Some(open), Some(sql)) => conn
+                    .client
+                    .simple_query(&format!("{open}; {sql}"))
+                    .map(First::Rows),
+                (Some(open), None) => conn
+                    .client
+                    .batch_execute(open)
+                    .and_then(|()| call(conn).map(First::Value)),
+                (None, _) => call(conn).map(First::Value),
+            };
+            match outcome {
+                Ok(done) => {
+                    if opening.is_some() {
+                        self.opened(conn);
+                    }
+                    return Ok(done);
+                }
+                Err(e) if connection_gone(&e) => {
+                    *slot = None;
+                    // The server went away or cut us off: the idle connections are most
+                    // likely gone too, and each would cost a caller a failed call.
+                    self.inner
+                        .idle
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .clear();
+                    if opening.is_some() && !replaced {
+                        replaced = true;
+                        *slot = Some(self.inner.connect().map_err(RawError::Clusto)?);
+                        continue;
+                    }
+                    return Err(RawError::Pg(e));
+                }
+                Err(e) => {
+                    if opening.is_some() {
+                        // The BEGIN ran before the statement that failed: the transaction
+                        // is open (and aborted); it ends with the reader.
+                        self.opened(conn);
+                    }
+                    return Err(RawError::Pg(e));
+                }
+            }
+        }
     }
 
     /// Ends the transaction and returns the connection to the pool.
@@ -548,8 +682,17 @@ impl PgReader {
         let Some(mut conn) = self.conn.borrow_mut().take() else {
             return Ok(());
         };
-        let ended = conn.client.batch_execute(end);
-        match ended {
+        if self.begin.borrow().is_some() {
+            // Nothing was sent: the connection is as it was taken.
+            self.inner.give_back(conn);
+            return Ok(());
+        }
+        if self.snapshot && end == "ROLLBACK" {
+            conn.pending_end = true;
+            self.inner.give_back(conn);
+            return Ok(());
+        }
+        match conn.client.batch_execute(end) {
             Ok(()) => {
                 self.inner.give_back(conn);
                 Ok(())
@@ -565,10 +708,48 @@ impl Drop for PgReader {
     }
 }
 
+/// What a first read gave: the rows of the combined simple query, or `call`'s value.
+enum First<T> {
+    Rows(Vec<postgres::SimpleQueryMessage>),
+    Value(T),
+}
+
+/// A failure of a read, with the server's error kept for callers that look at its code.
+enum RawError {
+    Pg(postgres::Error),
+    Clusto(Error),
+}
+
+/// Rows of a simple query whose `columns` columns are hex text, as bytes.
+fn hex_rows(
+    messages: &[postgres::SimpleQueryMessage],
+    columns: usize,
+) -> Result<Vec<Vec<Vec<u8>>>> {
+    let unhex = |text: Option<&str>| {
+        hex::decode(text.unwrap_or_default())
+            .map_err(|e| Error::Corrupt(format!("the server sent a value that is not hex: {e}")))
+    };
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        })
+        .map(|row| (0..columns).map(|i| unhex(row.get(i))).collect())
+        .collect()
+}
+
 impl KvRead for PgReader {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.with(|c| c.client.query_opt(&c.get, &[&key]))
-            .map(|row| row.map(|r| r.get(0)))
+        let combined = format!(
+            "SELECT encode(v, 'hex') FROM {} WHERE k = decode('{}', 'hex')",
+            self.inner.table("kv"),
+            hex::encode(key)
+        );
+        match self.first_or(Some(&combined), |c| c.client.query_opt(&c.get, &[&key]))? {
+            First::Rows(messages) => Ok(hex_rows(&messages, 1)?.pop().and_then(|mut r| r.pop())),
+            First::Value(found) => Ok(found.map(|r| r.get(0))),
+        }
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
@@ -615,12 +796,35 @@ impl Iterator for Pages<'_> {
         let limit = PAGES[self.pages_read.min(PAGES.len() - 1)];
         self.pages_read += 1;
         let (start, end, reverse) = (&self.start, &self.end, self.reverse);
-        let rows = self.reader.with(|c| {
+        // The first page of a snapshot's first read travels with its BEGIN.
+        let combined = format!(
+            "SELECT encode(k, 'hex'), encode(v, 'hex') FROM {} WHERE k >= decode('{}', 'hex'){} \
+             ORDER BY k{} LIMIT {limit}",
+            self.reader.inner.table("kv"),
+            hex::encode(start),
+            end.as_ref()
+                .map(|e| format!(" AND k < decode('{}', 'hex')", hex::encode(e)))
+                .unwrap_or_default(),
+            if reverse { " DESC" } else { "" },
+        );
+        let read = self.reader.first_or(Some(&combined), |c| {
             let statement = if reverse { &c.scan_rev } else { &c.scan };
             c.client.query(statement, &[start, end, &limit])
         });
-        let rows: Vec<(Vec<u8>, Vec<u8>)> = match rows {
-            Ok(rows) => rows.into_iter().map(|r| (r.get(0), r.get(1))).collect(),
+        let rows: Result<Vec<(Vec<u8>, Vec<u8>)>> = match read {
+            Ok(First::Value(rows)) => Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect()),
+            Ok(First::Rows(messages)) => hex_rows(&messages, 2).map(|rows| {
+                rows.into_iter()
+                    .map(|mut r| {
+                        let v = r.pop().unwrap_or_default();
+                        (r.pop().unwrap_or_default(), v)
+                    })
+                    .collect()
+            }),
+            Err(e) => Err(e),
+        };
+        let rows = match rows {
+            Ok(rows) => rows,
             Err(e) => {
                 self.done = true;
                 return Some(Err(e));
@@ -687,34 +891,39 @@ impl WriteLease for PgLease {
 
 impl Backend for PostgresBackend {
     fn snapshot(&self) -> Result<Snapshot<'_>> {
-        Ok(Box::new(PgReader::begin(
-            &self.inner,
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        )?))
+        let begin = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+             SET LOCAL idle_in_transaction_session_timeout = {IDLE_SNAPSHOT_MS}"
+        );
+        Ok(Box::new(PgReader::begin(&self.inner, begin, true)?))
     }
 
     fn begin_write(&self, wait: Option<Duration>) -> Result<Box<dyn WriteLease>> {
-        let reader = PgReader::begin(&self.inner, "BEGIN")?;
+        let reader = PgReader::begin(&self.inner, "BEGIN".into(), false)?;
         let key = self.inner.lock_key;
-        let got = reader.with(|c| match wait {
-            None => c
-                .client
-                .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])
-                .map(|r| r.get::<_, bool>(0)),
+        // BEGIN and the lock go out in one round trip.
+        let lock = match wait {
+            None => format!("SELECT pg_try_advisory_xact_lock({key})"),
             Some(wait) => {
                 let ms = wait.as_millis().clamp(1, i32::MAX as u128);
-                c.client
-                    .batch_execute(&format!("SET LOCAL lock_timeout = {ms}"))?;
-                match c
-                    .client
-                    .query_one("SELECT pg_advisory_xact_lock($1)", &[&key])
-                {
-                    Ok(_) => Ok(true),
-                    Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(false),
-                    Err(e) => Err(e),
-                }
+                format!("SET LOCAL lock_timeout = {ms}; SELECT pg_advisory_xact_lock({key})")
             }
-        });
+        };
+        let got = match reader.first_or_raw(Some(&lock), &mut |_| Ok(())) {
+            Ok(First::Rows(messages)) => {
+                let answer = messages.iter().find_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                    _ => None,
+                });
+                // pg_try_advisory_xact_lock says t or f; pg_advisory_xact_lock returns
+                // (an empty text) once it holds the lock.
+                Ok(answer.as_deref() != Some("f"))
+            }
+            Ok(First::Value(())) => unreachable!("a new reader sends its BEGIN"),
+            Err(RawError::Pg(e)) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(false),
+            Err(RawError::Pg(e)) => Err(self.inner.io("taking the write lease of", e)),
+            Err(RawError::Clusto(e)) => Err(e),
+        };
         match got {
             Ok(true) => Ok(Box::new(PgLease(reader))),
             Ok(false) => {
@@ -738,7 +947,7 @@ impl Backend for PostgresBackend {
     }
 
     fn size_on_disk(&self) -> Result<u64> {
-        let reader = PgReader::begin(&self.inner, "BEGIN")?;
+        let reader = PgReader::begin(&self.inner, "BEGIN".into(), false)?;
         let kv = self.inner.table("kv");
         reader
             .with(|c| {
