@@ -428,7 +428,8 @@ enum ClustoStatus clusto_insert(const struct ClustoDb *db,
  * Racks `device` in `rack` at `count` adjacent units from `units`.
  *
  * Errors: NOT_FOUND, TYPE_MISMATCH (not a rack / not a device), INVALID_ARGUMENT
- * (units out of range, not adjacent, occupied), CONFLICT (already racked).
+ * (units out of range, not adjacent), CONFLICT (a unit is occupied, or the device is
+ * already racked).
  *
  * # Safety
  * As `clusto_create`; `units` points to `count` integers.

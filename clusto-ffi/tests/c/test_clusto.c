@@ -204,7 +204,7 @@ static void test_containment(ClustoDb *db) {
     int64_t units[] = {3, 4};
     OK(clusto_rack_insert(db, NULL, "r1", "web01", units, 2));
     int64_t taken[] = {4};
-    CHECK(clusto_rack_insert(db, NULL, "r1", "s2", taken, 1) == CLUSTO_STATUS_INVALID_ARGUMENT);
+    CHECK(clusto_rack_insert(db, NULL, "r1", "s2", taken, 1) == CLUSTO_STATUS_CONFLICT);
     CHECK(clusto_rack_insert(db, NULL, "r1", "s2", NULL, 1) == CLUSTO_STATUS_INVALID_ARGUMENT);
     CHECK(clusto_rack_insert(db, NULL, "r1", "web", units, 2) == CLUSTO_STATUS_TYPE_MISMATCH);
     CHECK(clusto_insert(db, NULL, "r1", "s2") == CLUSTO_STATUS_TYPE_MISMATCH);
