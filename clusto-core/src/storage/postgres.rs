@@ -368,6 +368,19 @@ impl Inner {
              INSERT INTO {kv} (k, v) SELECT * FROM unnest($2::bytea[], $3::bytea[]) \
              ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
         ))?;
+        // The first read of a snapshot goes as text with its BEGIN: these are its
+        // statements, planned once per session like the others.
+        client
+            .batch_execute(&format!(
+                "PREPARE clusto_get_hex(bytea) AS SELECT encode(v, 'hex') FROM {kv} WHERE k = $1; \
+                 PREPARE clusto_scan_hex(bytea, bytea, bigint) AS SELECT encode(k, 'hex'), \
+                 encode(v, 'hex') FROM {kv} WHERE k >= $1 AND ($2 IS NULL OR k < $2) \
+                 ORDER BY k LIMIT $3; \
+                 PREPARE clusto_scan_rev_hex(bytea, bytea, bigint) AS SELECT encode(k, 'hex'), \
+                 encode(v, 'hex') FROM {kv} WHERE k >= $1 AND ($2 IS NULL OR k < $2) \
+                 ORDER BY k DESC LIMIT $3"
+            ))
+            .map_err(|e| self.io("preparing statements on", e))?;
         Ok(Conn {
             client,
             pending_end: false,
@@ -546,10 +559,6 @@ fn connection_gone(e: &postgres::Error) -> bool {
 /// How long a snapshot's transaction stays open on an idle pooled connection before the
 /// pool ends it (the next read on that connection would have ended it for free).
 const SNAPSHOT_LINGER: Duration = Duration::from_millis(200);
-
-/// The server's own limit on the same, should the pool's thread not run: it then ends
-/// the session.
-const IDLE_SNAPSHOT_MS: u32 = 60_000;
 
 /// Reads through one connection inside one transaction. The transaction's `BEGIN` goes
 /// out with the first read, in the same round trip; a snapshot's end is left to the next
@@ -742,8 +751,7 @@ fn hex_rows(
 impl KvRead for PgReader {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let combined = format!(
-            "SELECT encode(v, 'hex') FROM {} WHERE k = decode('{}', 'hex')",
-            self.inner.table("kv"),
+            "EXECUTE clusto_get_hex(decode('{}', 'hex'))",
             hex::encode(key)
         );
         match self.first_or(Some(&combined), |c| c.client.query_opt(&c.get, &[&key]))? {
@@ -798,14 +806,16 @@ impl Iterator for Pages<'_> {
         let (start, end, reverse) = (&self.start, &self.end, self.reverse);
         // The first page of a snapshot's first read travels with its BEGIN.
         let combined = format!(
-            "SELECT encode(k, 'hex'), encode(v, 'hex') FROM {} WHERE k >= decode('{}', 'hex'){} \
-             ORDER BY k{} LIMIT {limit}",
-            self.reader.inner.table("kv"),
+            "EXECUTE {}(decode('{}', 'hex'), {}, {limit})",
+            if reverse {
+                "clusto_scan_rev_hex"
+            } else {
+                "clusto_scan_hex"
+            },
             hex::encode(start),
             end.as_ref()
-                .map(|e| format!(" AND k < decode('{}', 'hex')", hex::encode(e)))
-                .unwrap_or_default(),
-            if reverse { " DESC" } else { "" },
+                .map(|e| format!("decode('{}', 'hex')", hex::encode(e)))
+                .unwrap_or_else(|| "NULL".into()),
         );
         let read = self.reader.first_or(Some(&combined), |c| {
             let statement = if reverse { &c.scan_rev } else { &c.scan };
@@ -891,10 +901,7 @@ impl WriteLease for PgLease {
 
 impl Backend for PostgresBackend {
     fn snapshot(&self) -> Result<Snapshot<'_>> {
-        let begin = format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-             SET LOCAL idle_in_transaction_session_timeout = {IDLE_SNAPSHOT_MS}"
-        );
+        let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_owned();
         Ok(Box::new(PgReader::begin(&self.inner, begin, true)?))
     }
 
