@@ -41,8 +41,10 @@ WITH_PG = pg_env="$$($(PG_SERVER) start postgres)" && eval "$$pg_env" &&
 
 lint:
 	bash .ci/no-shared
+	$(CARGO) metadata --locked --format-version 1 > /dev/null
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --lib
 
 ## test-rust: every Rust test; clusto-core's suite (model, history, faults, crash) runs
 ## once per engine: LMDB (the default), sled, memory and PostgreSQL (built once, with the
@@ -55,7 +57,7 @@ test-rust:
 
 $(VENV)/.ready:
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q "maturin>=1.9.4,<2" pytest
+	$(VENV)/bin/pip install -q "maturin>=1.9.4,<2" pytest ruff
 	touch $@
 
 ## python-dev: the package built in debug mode into .venv (for the tests)
@@ -67,6 +69,8 @@ python-release: $(VENV)/.ready
 	cd clusto-py && CARGO_TARGET_DIR=../$(MATURIN_TARGET) ../$(VENV)/bin/maturin develop --release -q
 
 test-python: python-dev
+	test -x $(VENV)/bin/ruff || $(VENV)/bin/pip install -q ruff
+	$(VENV)/bin/ruff check --config clusto-py/pyproject.toml clusto-py/python clusto-py/tests examples/python benches/python clusto-ffi/tests/python
 	$(VPY) -m pytest -q clusto-py/tests
 
 CFLAGS_TEST := -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Iclusto-ffi/include

@@ -1,4 +1,3 @@
-import os
 import subprocess
 import sys
 
@@ -52,7 +51,6 @@ def test_duplicate_driver_name_raises():
 def test_unknown_driver_loads_as_generic(db):
     clusto.SESSION.db.create("entity", "plain", [])
     clusto.change_driver("plain", BasicServer)
-    from clusto import _clusto
     clusto.SESSION.db.change_driver("plain", "server", "acmeserver")
     d = clusto.get_by_name("plain")
     assert type(d) is Driver and d.driver == "acmeserver"

@@ -88,7 +88,9 @@ def test_a_value_read_and_written_back_keeps_its_type(lib, db):
                                    "value": a["value"], "datatype": a["datatype"]})
         assert status == 0, r
     _, after = call(lib, db, {"op": "attrs", "name": "t1"})
-    shape = lambda attrs: sorted((a["key"], a["datatype"], json.dumps(a["value"])) for a in attrs)
+    def shape(attrs):
+        return sorted((a["key"], a["datatype"], json.dumps(a["value"])) for a in attrs)
+
     assert shape(after["result"]) == shape(before["result"])
     assert ("born", "datetime", '"2024-05-06T07:08:09"') in shape(after["result"])
     status, r = call(lib, db, {"op": "attr_set", "name": "t1", "key": "cpus", "value": "many", "datatype": "int"})

@@ -18,7 +18,7 @@ from clusto import _clusto, drivers, util  # noqa: F401 (clusto.drivers and clus
 from clusto.drivers import DRIVERLIST, TYPELIST, ClustoMeta, Driver, IPManager  # noqa: F401
 from clusto.drivers.base import make_filter, wrap_entities
 from clusto.exceptions import *  # noqa: F401,F403
-from clusto.exceptions import DriverException, TransactionException
+from clusto.exceptions import DriverException, TransactionException  # noqa: F401
 from clusto.schema import (  # noqa: F401
     METADATA, SESSION, VERSION, Attribute, Counter, Entity, latest_version, to_native, working_version,
 )
