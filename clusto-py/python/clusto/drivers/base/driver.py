@@ -3,6 +3,7 @@ reference API of the original clusto. Every rule is the Rust core's; this module
 converts arguments and results."""
 
 import re
+from enum import IntEnum
 
 from clusto import _clusto
 from clusto.drivers.base.clustodriver import DRIVERLIST, TYPELIST, ClustoDriver
@@ -16,15 +17,41 @@ __all__ = ["Driver", "DRIVERLIST", "TYPELIST", "ClustoDriver", "DriverException"
 _NOT_GIVEN = ()
 
 
+class SubkeyMatch(IntEnum):
+    """How a filter matches subkeys (the native ``Filter``'s ``subkey_mode``)."""
+
+    ANY = 0
+    NULL = 1
+    EXACT = 2
+    GLOB = 3
+
+
+class NumberMatch(IntEnum):
+    """How a filter matches numbers (the native ``Filter``'s ``number_mode``)."""
+
+    ANY = 0
+    NULL = 1
+    ANY_NUMBER = 2
+    EXACT = 3
+
+
+class NumberSpec(IntEnum):
+    """How a new attribute is numbered (``number_mode`` of the native writes)."""
+
+    NONE = 0
+    NEXT = 1
+    EXACT = 2
+
+
 def _number_mode(number):
     """The native (mode, number) of the original's number argument."""
     if number is _NOT_GIVEN:
-        return 0, 0
+        return NumberMatch.ANY, 0
     if number is None or number is False:
-        return 1, 0
+        return NumberMatch.NULL, 0
     if number is True:
-        return 2, 0
-    return 3, int(number)
+        return NumberMatch.ANY_NUMBER, 0
+    return NumberMatch.EXACT, int(number)
 
 
 def make_filter(key=(), value=(), subkey=(), number=(), ignore_hidden=True, glob=False):
@@ -32,11 +59,11 @@ def make_filter(key=(), value=(), subkey=(), number=(), ignore_hidden=True, glob
     SQL NULL, ``number=True`` means any number."""
     number_mode, number_value = _number_mode(number)
     if subkey is _NOT_GIVEN:
-        subkey_mode, subkey_text = 0, None
+        subkey_mode, subkey_text = SubkeyMatch.ANY, None
     elif subkey is None:
-        subkey_mode, subkey_text = 1, None
+        subkey_mode, subkey_text = SubkeyMatch.NULL, None
     else:
-        subkey_mode, subkey_text = (3 if glob else 2), subkey
+        subkey_mode, subkey_text = (SubkeyMatch.GLOB if glob else SubkeyMatch.EXACT), subkey
     has_value = value is not _NOT_GIVEN
     return _clusto.Filter(
         key=None if key is _NOT_GIVEN or key is None else key,
@@ -352,12 +379,12 @@ class Driver(metaclass=ClustoDriver):
     @staticmethod
     def _number_spec(number):
         if number is True:
-            return 1, 0
+            return NumberSpec.NEXT, 0
         if number is _NOT_GIVEN or number is None or number is False:
-            return 0, 0
+            return NumberSpec.NONE, 0
         if hasattr(number, "next") and not isinstance(number, int):
-            return 2, number.next()
-        return 2, int(number)
+            return NumberSpec.EXACT, number.next()
+        return NumberSpec.EXACT, int(number)
 
     def set_attr(self, key, value, number=False, subkey=None):
         """Replaces the single attribute with this key, number and subkey."""

@@ -1,7 +1,7 @@
 """The resource manager base class (reference §10)."""
 
 from clusto.drivers.base.clustometa import ClustoMeta
-from clusto.drivers.base.driver import Driver, wrap_entities
+from clusto.drivers.base.driver import Driver, NumberSpec, wrap_entities
 from clusto.exceptions import ResourceException
 from clusto.schema import SESSION, Attribute, Counter, to_native
 
@@ -72,12 +72,10 @@ class ResourceManager(Driver):
             resource, number = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (chosen, number)
         if resource is not _NOT_GIVEN and _defined_in_python_subclass(self, "ensure_type"):
             resource = self.ensure_type(resource, number, thing)
-        if number is True:
-            mode, n = 1, 0
-        elif number is None or number is False:
-            mode, n = 1, 0
+        if number is True or number is None or number is False:
+            mode, n = NumberSpec.NEXT, 0
         else:
-            mode, n = 2, int(number)
+            mode, n = NumberSpec.EXACT, int(number)
         native = None if resource is _NOT_GIVEN else to_native(resource)
         row = SESSION.db.allocate(self._id(), thing._id(), native, mode, n, force)
         attr = Attribute(row)
