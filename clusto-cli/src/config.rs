@@ -67,6 +67,54 @@ pub fn dsn_from_config(path: &Path) -> Result<String> {
     })
 }
 
+/// What the original's clusto-apiserver read from the `[apiserver]` section.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ApiServerConf {
+    /// `host`: the address to listen on.
+    pub host: Option<String>,
+    /// `port`.
+    pub port: Option<u16>,
+    /// `response_headers`: `Name:Value` pairs separated by commas.
+    pub response_headers: Vec<(String, String)>,
+}
+
+/// The `[apiserver]` section of the config file in use, for `clusto serve`.
+pub fn apiserver_settings(config: Option<&Path>) -> Result<ApiServerConf> {
+    let Some(path) = config_file(config) else {
+        return Ok(ApiServerConf::default());
+    };
+    let ini = load(&path)?;
+    let Some(section) = ini.section(Some("apiserver")) else {
+        return Ok(ApiServerConf::default());
+    };
+    let bad = |what: String| Error::InvalidValue(format!("{} [apiserver]: {what}", path.display()));
+    let port = section
+        .get("port")
+        .map(|p| {
+            p.trim()
+                .parse()
+                .map_err(|_| bad(format!("port '{p}' is not a port number")))
+        })
+        .transpose()?;
+    let mut response_headers = Vec::new();
+    for pair in section
+        .get("response_headers")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+    {
+        let (name, value) = pair
+            .split_once(':')
+            .ok_or_else(|| bad(format!("response header '{pair}' is not Name:Value")))?;
+        response_headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    Ok(ApiServerConf {
+        host: section.get("host").map(|h| h.trim().to_owned()),
+        port,
+        response_headers,
+    })
+}
+
 /// The documented default database location.
 pub fn default_location() -> PathBuf {
     let data = std::env::var_os("XDG_DATA_HOME")
@@ -87,6 +135,36 @@ pub fn login_user() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_apiserver_section_of_the_original() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("clusto.conf");
+        std::fs::write(
+            &conf,
+            "[clusto]\ndsn = db\n[apiserver]\nhost = 0.0.0.0\nport = 9999\n\
+             response_headers = Access-Control-Allow-Origin:*, X-Site:lab\n",
+        )
+        .unwrap();
+        let read = apiserver_settings(Some(&conf)).unwrap();
+        assert_eq!(read.host.as_deref(), Some("0.0.0.0"));
+        assert_eq!(read.port, Some(9999));
+        assert_eq!(
+            read.response_headers,
+            [
+                ("Access-Control-Allow-Origin".to_owned(), "*".to_owned()),
+                ("X-Site".to_owned(), "lab".to_owned())
+            ]
+        );
+        std::fs::write(&conf, "[apiserver]\nport = ninety\n").unwrap();
+        let e = apiserver_settings(Some(&conf)).unwrap_err().to_string();
+        assert!(e.contains("[apiserver]") && e.contains("ninety"), "{e}");
+        std::fs::write(&conf, "[clusto]\ndsn = db\n").unwrap();
+        assert_eq!(
+            apiserver_settings(Some(&conf)).unwrap(),
+            ApiServerConf::default()
+        );
+    }
 
     #[test]
     fn order_of_sources() {

@@ -165,6 +165,7 @@ fn main() -> ExitCode {
         Ok(db) => Ctx {
             db,
             format: cli.format,
+            config: cli.config.clone(),
             meta: TxMeta {
                 user: Some(cli.user.clone().unwrap_or_else(config::login_user)),
                 description: cli.message.clone(),

@@ -48,8 +48,16 @@ impl Server {
     /// Starts `clusto --dsn DSN serve --listen 127.0.0.1:0 ARGS` and waits until it
     /// listens.
     fn start(dsn: &str, args: &[&str]) -> Server {
+        let mut all = vec!["--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Server::start_plain(dsn, &all)
+    }
+
+    /// Starts `clusto --dsn DSN serve ARGS` (ARGS say where to listen, or the config
+    /// file does).
+    fn start_plain(dsn: &str, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_clusto"))
-            .args(["--dsn", dsn, "serve", "--listen", "127.0.0.1:0"])
+            .args(["--dsn", dsn, "serve"])
             .args(args)
             .env_remove("CLUSTODSN")
             .env_remove("CLUSTOCONFIG")
@@ -872,6 +880,31 @@ fn the_server_routes_of_clusto_apiserver_answer() {
     let a = get(&s, "/no/such/route").send();
     assert_eq!(a.status, 404);
     assert!(a.json().as_str().unwrap().contains("/no/such/route"));
+}
+
+/// The original's `[apiserver]` section: `host` and `port` say where to listen when
+/// `--listen` does not, and `response_headers` go on every response.
+#[test]
+fn the_config_files_apiserver_section_is_read() {
+    let site = Site::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let conf = site.db.with_file_name("clusto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[clusto]\ndsn = db\n[apiserver]\nhost = 127.0.0.1\nport = {port}\n\
+             response_headers = X-Site:lab\n"
+        ),
+    )
+    .unwrap();
+    let s = Server::start_plain(site.dsn(), &["--config", conf.to_str().unwrap()]);
+    assert_eq!(s.base, format!("http://127.0.0.1:{port}"));
+    let a = get(&s, "/__version__").send();
+    assert_eq!((a.status, a.header("x-site")), (200, Some("lab")));
 }
 
 #[test]

@@ -22,6 +22,8 @@ pub struct Ctx {
     pub meta: TxMeta,
     /// The output format (for commands that stream).
     pub format: crate::output::Format,
+    /// The config file named by `--config` or `$CLUSTOCONFIG`, if any.
+    pub config: Option<std::path::PathBuf>,
 }
 
 impl Ctx {
@@ -583,7 +585,10 @@ pub fn run(ctx: &Ctx, command: &Command) -> Result<(Output, bool)> {
             from,
             legacy_config,
         } => migrate::run(ctx, from.as_deref(), legacy_config.as_deref()),
-        Command::Serve(args) => ok(serve::run(ctx, args)?),
+        Command::Serve(args) => {
+            let conf = crate::config::apiserver_settings(ctx.config.as_deref())?;
+            ok(serve::run(ctx, args, conf)?)
+        }
         Command::Completion { .. } | Command::Copy { .. } => ok(Output::Nothing),
     }
 }

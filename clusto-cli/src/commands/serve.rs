@@ -8,14 +8,16 @@ use clusto_core::{Error, Result};
 use clusto_server::{Config, DEFAULT_LISTEN, Server};
 
 use super::Ctx;
+use crate::config::ApiServerConf;
 use crate::output::Output;
 
 /// The options of `clusto serve`.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// Address and port to listen on (loopback unless told otherwise).
-    #[arg(long, default_value = DEFAULT_LISTEN)]
-    listen: SocketAddr,
+    /// Address and port to listen on. Default: `host` and `port` in `[apiserver]` of the
+    /// config file (as the original clusto-apiserver read them), else 127.0.0.1:9664.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
     /// Refuse every write.
     #[arg(long)]
     read_only: bool,
@@ -38,9 +40,22 @@ pub struct ServeArgs {
     quiet: bool,
 }
 
-/// Serves until SIGTERM or SIGINT.
-pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<Output> {
-    let mut response_headers = Vec::new();
+/// Serves until SIGTERM or SIGINT; `conf` is the config file's `[apiserver]` section.
+pub fn run(ctx: &Ctx, args: &ServeArgs, conf: ApiServerConf) -> Result<Output> {
+    let default: SocketAddr = DEFAULT_LISTEN.parse().expect("the default address parses");
+    let listen = match args.listen {
+        Some(listen) => listen,
+        None => {
+            let host = conf.host.as_deref().unwrap_or("127.0.0.1");
+            let port = conf.port.unwrap_or(default.port());
+            format!("{host}:{port}").parse().map_err(|_| {
+                Error::InvalidValue(format!(
+                    "[apiserver] host '{host}' and port {port} are not an address to listen on"
+                ))
+            })?
+        }
+    };
+    let mut response_headers = conf.response_headers;
     for h in &args.headers {
         let (name, value) = h
             .split_once(':')
@@ -48,7 +63,7 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<Output> {
         response_headers.push((name.trim().to_owned(), value.trim().to_owned()));
     }
     let mut config = Config {
-        listen: args.listen,
+        listen,
         read_only: args.read_only,
         max_body: args.max_body_kib.saturating_mul(1024),
         request_timeout: Duration::from_secs(args.timeout),
