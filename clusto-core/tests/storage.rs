@@ -60,6 +60,9 @@ fn holder(dsn: &str, write: bool) -> std::process::Child {
             "the helper did not open the database"
         );
     }
+    // Its output stays open: a closed pipe made the helper's test harness report a
+    // broken pipe when it printed its summary.
+    child.stdout = Some(out.into_inner());
     child
 }
 
