@@ -54,6 +54,15 @@ def _number_mode(number):
     return NumberMatch.EXACT, int(number)
 
 
+def _query_result(rows, sort_by_keys, count):
+    """The attributes of an ``attr_query`` as the original returned them: sorted by key
+    when asked, or only their number with ``count``."""
+    result = [Attribute(r) for r in rows]
+    if sort_by_keys:
+        result.sort(key=lambda a: a.key)
+    return len(result) if count else result
+
+
 def make_filter(key=(), value=(), subkey=(), number=(), ignore_hidden=True, glob=False):
     """A native filter from the original's arguments: ``()`` means not given, ``None`` is
     SQL NULL, ``number=True`` means any number."""
@@ -336,10 +345,7 @@ class Driver(metaclass=ClustoDriver):
         """The same filters as ``attrs``, with globs (``*``) on key and subkey."""
         rows = SESSION.db.attrs(self._id(), make_filter(key, value, subkey, number, ignore_hidden, glob),
                                 at=SESSION.at())
-        result = [Attribute(r) for r in rows]
-        if sort_by_keys:
-            result.sort(key=lambda a: a.key)
-        return len(result) if count else result
+        return _query_result(rows, sort_by_keys, count)
 
     @classmethod
     def do_attr_query(cls, key=(), value=(), number=(), subkey=(), ignore_hidden=True, sort_by_keys=False,
@@ -347,10 +353,7 @@ class Driver(metaclass=ClustoDriver):
         """``attr_query`` across every entity."""
         rows = SESSION.db.attr_query(make_filter(key, value, subkey, number, ignore_hidden, glob),
                                      at=SESSION.at())
-        result = [Attribute(r) for r in rows]
-        if sort_by_keys:
-            result.sort(key=lambda a: a.key)
-        return len(result) if count else result
+        return _query_result(rows, sort_by_keys, count)
 
     @classmethod
     def get_by_attr(cls, *args, **kwargs):
