@@ -370,7 +370,19 @@ impl Clusto {
     /// already open in this process is shared, and keeps the options it was first
     /// opened with.
     pub fn open_with(dsn: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
-        match dsn::locate(dsn.as_ref())? {
+        let db = Self::open_store(dsn.as_ref(), options)?;
+        // Drivers another consumer registered behave the same here. A salvage reads
+        // what it can, without them if need be.
+        if let Err(e) = db.load_stored_drivers()
+            && !options.salvage
+        {
+            return Err(e);
+        }
+        Ok(db)
+    }
+
+    fn open_store(dsn: &Path, options: &OpenOptions) -> Result<Self> {
+        match dsn::locate(dsn)? {
             Location::Memory => Self::build(Box::new(MemoryBackend::new()), options, None, None),
             Location::Directory { path, engine } => Self::open_directory(&path, engine, options),
             #[cfg(feature = "postgres")]

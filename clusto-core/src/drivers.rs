@@ -2,8 +2,10 @@
 //! ports and resource key. The built-in drivers are the original clusto's; bindings
 //! register more at run time (Python subclasses do), inheriting a parent's spec.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, RwLock};
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::records::Entity;
@@ -12,7 +14,8 @@ use crate::value::Value;
 
 /// The behaviour a driver inherits: which containment, rack, port and resource rules
 /// apply to its entities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Behaviour {
     /// A plain entity; as a container it takes only things that have no parent.
     Generic,
@@ -70,7 +73,7 @@ impl Behaviour {
 }
 
 /// One kind of port a driver has, numbered 1..=count.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortSpec {
     /// The port type, e.g. `nic-eth`.
     pub port_type: String,
@@ -79,7 +82,7 @@ pub struct PortSpec {
 }
 
 /// Everything the registry knows about one driver.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriverSpec {
     /// The driver name, unique in the registry.
     pub name: String,
@@ -281,6 +284,21 @@ fn builtins() -> Vec<DriverSpec> {
         nums,
         server,
     ]
+}
+
+/// The names of the built-in drivers, which every build knows and no database stores.
+static BUILTIN: LazyLock<HashSet<String>> =
+    LazyLock::new(|| builtins().into_iter().map(|s| s.name).collect());
+
+/// Whether `name` is one of the built-in drivers.
+pub fn is_builtin(name: &str) -> bool {
+    BUILTIN.contains(name)
+}
+
+/// The drivers registered at run time (by a binding, or loaded from a database), by
+/// name.
+pub fn custom() -> Vec<Arc<DriverSpec>> {
+    all().into_iter().filter(|s| !is_builtin(&s.name)).collect()
 }
 
 static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<DriverSpec>>>> = LazyLock::new(|| {

@@ -61,7 +61,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use feed::{Diff, DiffKind, EntityDiff, FeedFilter, VersionChanges};
 pub use filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 pub use import::Importer;
-pub use model::{CLUSTOMETA, Edge, PortInfo, RackSlot, Related, SCHEMA_VERSION};
+pub use model::{CLUSTOMETA, DRIVER_KEY, Edge, PortInfo, RackSlot, Related, SCHEMA_VERSION};
 pub use records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo, visible};
 pub use resources::ip_address;
 pub use txn::{NewAttr, NumberSpec, Transaction, TxMeta};

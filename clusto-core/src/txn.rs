@@ -1,7 +1,7 @@
 //! Writes: a [`Transaction`] collects changes, reads its own writes, and commits them as
 //! one version — or leaves no trace.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use crate::codec::encode;
@@ -123,6 +123,8 @@ pub struct Transaction {
     changes: Vec<Change>,
     version: Version,
     meta: TxMeta,
+    /// Custom drivers whose stored specification this transaction has seen current.
+    pub(crate) drivers_stored: HashSet<String>,
 }
 
 impl Transaction {
@@ -148,6 +150,7 @@ impl Transaction {
             lease: Some(lease),
             pending: Pending::default(),
             changes: Vec::new(),
+            drivers_stored: HashSet::new(),
             version,
             meta,
         })
@@ -264,7 +267,8 @@ impl Transaction {
         validate::entity_name(name)?;
         validate::type_name("type", type_name)?;
         validate::type_name("driver", driver)?;
-        self.atomic(|tx| {
+        let entity = self.atomic(|tx| {
+            tx.store_driver(driver)?;
             if tx.view().find(name)?.is_some() {
                 return Err(Error::AlreadyExists(format!(
                     "entity '{name}' already exists"
@@ -281,7 +285,9 @@ impl Transaction {
             tx.store_entity(None, &entity);
             tx.changes.push(Change::EntityCreated { entity: entity.id });
             Ok(entity)
-        })
+        })?;
+        self.drivers_stored.insert(driver.to_owned());
+        Ok(entity)
     }
 
     fn check_value(&self, value: &Value) -> Result<()> {
@@ -507,7 +513,8 @@ impl Transaction {
     pub fn change_driver(&mut self, name: &str, type_name: &str, driver: &str) -> Result<Entity> {
         validate::type_name("type", type_name)?;
         validate::type_name("driver", driver)?;
-        self.atomic(|tx| {
+        let changed = self.atomic(|tx| {
+            tx.store_driver(driver)?;
             let old = tx.view().entity(name)?;
             if old.type_name == type_name && old.driver == driver {
                 return Ok(old);
@@ -522,7 +529,9 @@ impl Transaction {
                 old_driver: old.driver,
             });
             Ok(new)
-        })
+        })?;
+        self.drivers_stored.insert(driver.to_owned());
+        Ok(changed)
     }
 
     /// Writes an imported entity row and its index entries as they are.

@@ -7,8 +7,10 @@ mod device;
 mod ports;
 pub(crate) mod properties;
 mod rack;
+mod stored_drivers;
 
 pub use containment::{Edge, Related};
 pub use ports::PortInfo;
 pub use properties::{CLUSTOMETA, SCHEMA_VERSION};
 pub use rack::RackSlot;
+pub use stored_drivers::DRIVER_KEY;
