@@ -77,7 +77,8 @@ pub(crate) type Outcome = Result<Reply, ApiError>;
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
-    pub(crate) body: Json,
+    /// `None`: no body and no content type (a 204, or clusto-apiserver's bare 404).
+    pub(crate) body: Option<Json>,
     pub(crate) headers: Vec<(HeaderName, String)>,
 }
 
@@ -86,7 +87,16 @@ impl Reply {
     pub(crate) fn new(status: StatusCode, body: Json) -> Self {
         Reply {
             status,
-            body,
+            body: Some(body),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A reply with this status and no body.
+    pub(crate) fn empty(status: StatusCode) -> Self {
+        Reply {
+            status,
+            body: None,
             headers: Vec::new(),
         }
     }
@@ -94,6 +104,15 @@ impl Reply {
     /// 200 with this body.
     pub(crate) fn ok(body: Json) -> Self {
         Self::new(StatusCode::OK, body)
+    }
+
+    /// 201 with `body`, or 202 with a `Warnings` header when `existed` says what was
+    /// already there (clusto-apiserver's answer to a create).
+    pub(crate) fn created(body: Json, existed: Option<String>) -> Self {
+        match existed {
+            None => Self::new(StatusCode::CREATED, body),
+            Some(warning) => Self::new(StatusCode::ACCEPTED, body).header("warnings", warning),
+        }
     }
 
     /// Adds a header.
@@ -122,7 +141,9 @@ impl IntoResponse for Reply {
                 response.headers_mut().insert(name, v);
             }
         }
-        response.extensions_mut().insert(Pending(sorted(self.body)));
+        if let Some(body) = self.body {
+            response.extensions_mut().insert(Pending(sorted(body)));
+        }
         response
     }
 }

@@ -3,8 +3,10 @@
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use clusto_core::{EntityQuery, drivers};
+use std::sync::Arc;
+
+use clusto_core::EntityQuery;
+use clusto_core::drivers::{self, DriverSpec};
 use serde_json::json;
 
 use super::lookup::paged;
@@ -15,13 +17,11 @@ use crate::params::Params;
 use crate::reply::{ApiError, Outcome, Reply};
 use crate::show::{self, Mode};
 
-fn known_driver(driver: &str, message: &str) -> Result<(), ApiError> {
-    match drivers::lookup(driver) {
-        Some(_) => Ok(()),
-        None => Err(ApiError::precondition(format!(
-            "{message} \"{driver}\" does not exist"
-        ))),
-    }
+/// The registered driver `driver`; clusto-apiserver's 412 (`message` names the driver)
+/// when there is none.
+pub(crate) fn known_driver(driver: &str, message: &str) -> Result<Arc<DriverSpec>, ApiError> {
+    drivers::lookup(driver)
+        .ok_or_else(|| ApiError::precondition(format!("{message} \"{driver}\" does not exist")))
 }
 
 /// `GET /entity[/DRIVER]`: every entity, or those of one driver; the parameters
@@ -96,15 +96,9 @@ pub(crate) async fn create(
             }
             Ok((shown, existed))
         })?;
-        let reply = if existed.is_empty() {
-            Reply::new(StatusCode::CREATED, json!(created))
-        } else {
-            Reply::new(StatusCode::ACCEPTED, json!(created)).header(
-                "warnings",
-                format!("Entity(s) {} already exist(s)", existed.join(",")),
-            )
-        };
-        Ok(reply)
+        let existed = (!existed.is_empty())
+            .then(|| format!("Entity(s) {} already exist(s)", existed.join(",")));
+        Ok(Reply::created(json!(created), existed))
     })
     .await
 }
@@ -131,31 +125,21 @@ pub(crate) async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((driver, name)): Path<(String, String)>,
-) -> Response {
-    if let Err(e) = known_driver(&driver, "Requested driver") {
-        return e.into_response();
-    }
+) -> Outcome {
+    known_driver(&driver, "Requested driver")?;
     let meta = meta(&caller, format!("DELETE /entity/{driver}/{name}"));
-    let outcome = blocking(&state, move |db| {
-        db.write(meta, |tx| match tx.view().find(&name)? {
+    blocking(&state, move |db| {
+        let deleted = db.write(meta, |tx| match tx.view().find(&name)? {
             Some(_) => tx.delete_entity(&name).map(|()| true),
             None => Ok(false),
-        })
-        .map_err(ApiError::from)
-        .map(|deleted| {
-            let status = if deleted {
-                StatusCode::NO_CONTENT
-            } else {
-                StatusCode::NOT_FOUND
-            };
-            Reply::new(status, serde_json::Value::Null)
-        })
+        })?;
+        Ok(Reply::empty(if deleted {
+            StatusCode::NO_CONTENT
+        } else {
+            StatusCode::NOT_FOUND
+        }))
     })
-    .await;
-    match outcome {
-        Ok(reply) => reply.status.into_response(),
-        Err(e) => e.into_response(),
-    }
+    .await
 }
 
 /// `POST /entity/DRIVER/NAME` with `action=insert|remove` and `device=D...`: inserts

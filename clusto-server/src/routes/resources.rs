@@ -4,7 +4,6 @@
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use clusto_core::drivers::{self, DriverSpec};
 use clusto_core::{Entity, EntityQuery, NumberSpec, Value, View};
 use serde_json::json;
@@ -74,11 +73,7 @@ pub(crate) async fn create(
     Path(driver): Path<String>,
     p: Params,
 ) -> Outcome {
-    let Some(spec) = drivers::lookup(&driver) else {
-        return Err(ApiError::precondition(format!(
-            "Requested driver \"{driver}\" does not exist"
-        )));
-    };
+    let spec = super::entity::known_driver(&driver, "Requested driver")?;
     let Some(name) = p.non_empty("name").map(str::to_owned) else {
         return Err(ApiError::precondition(
             "Provide the name of the resource manager",
@@ -99,14 +94,9 @@ pub(crate) async fn create(
             }
         })?;
         let body = db.read(|v| Ok(show::entity(v, &e, Mode::Expanded)))??;
-        Ok(if existed {
-            Reply::new(StatusCode::ACCEPTED, body).header(
-                "warnings",
-                format!("Resource manager \"{}\" already exists", show::path(&e)),
-            )
-        } else {
-            Reply::new(StatusCode::CREATED, body)
-        })
+        let existed =
+            existed.then(|| format!("Resource manager \"{}\" already exists", show::path(&e)));
+        Ok(Reply::created(body, existed))
     })
     .await
 }
@@ -201,17 +191,16 @@ pub(crate) async fn deallocate(
     Extension(caller): Extension<Caller>,
     Path((driver, name)): Path<(String, String)>,
     p: Params,
-) -> Response {
+) -> Outcome {
     let Some(object) = p.non_empty("object").map(str::to_owned) else {
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "Cannot deallocate empty, send an object to deallocate",
-        )
-        .into_response();
+        ));
     };
     let resource = p.non_empty("resource").map(str::to_owned);
     let meta = meta(&caller, format!("DELETE /resourcemanager/{driver}/{name}"));
-    let outcome = blocking(&state, move |db| {
+    blocking(&state, move |db| {
         let freed = db.write(meta, |tx| {
             let found = manager(&tx.view(), &name, &driver)
                 .and_then(|m| Ok((m, show::find(&tx.view(), &object)?)));
@@ -223,11 +212,7 @@ pub(crate) async fn deallocate(
                 Err(refused) => Ok(Err(refused)),
             }
         })?;
-        freed.map(|()| Reply::new(StatusCode::NO_CONTENT, serde_json::Value::Null))
+        freed.map(|()| Reply::empty(StatusCode::NO_CONTENT))
     })
-    .await;
-    match outcome {
-        Ok(reply) => reply.status.into_response(),
-        Err(e) => e.into_response(),
-    }
+    .await
 }
