@@ -5,7 +5,8 @@ use std::cell::RefCell;
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use clusto_core::{Error, ErrorKind};
+use clusto_core::Error;
+use clusto_core::protocol::error_code;
 
 /// The status every fallible function returns.
 #[repr(C)]
@@ -47,23 +48,20 @@ pub(crate) fn set_last_error(message: &str) {
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
 }
 
-/// The status for a core error.
+/// The status for a core error: the one `clusto_core::protocol::error_code` names, so
+/// the statuses and `clusto_json`'s codes group the kinds of error in one place.
 pub(crate) fn status_of(e: &Error) -> ClustoStatus {
-    match e.kind() {
-        ErrorKind::NotFound => ClustoStatus::NotFound,
-        ErrorKind::AlreadyExists => ClustoStatus::AlreadyExists,
-        ErrorKind::InvalidName => ClustoStatus::InvalidName,
-        ErrorKind::InvalidValue | ErrorKind::InvalidResource => ClustoStatus::InvalidArgument,
-        ErrorKind::TypeMismatch => ClustoStatus::TypeMismatch,
-        ErrorKind::ResourceUnavailable => ClustoStatus::ResourceUnavailable,
-        ErrorKind::Ambiguous
-        | ErrorKind::Conflict
-        | ErrorKind::ReadOnly
-        | ErrorKind::PoolRule
-        | ErrorKind::Port => ClustoStatus::Conflict,
-        ErrorKind::Locked => ClustoStatus::Locked,
-        ErrorKind::Corrupt | ErrorKind::UnsupportedFormat => ClustoStatus::Corrupt,
-        // I/O, and any kind a newer core adds.
+    match error_code(e) {
+        "NOT_FOUND" => ClustoStatus::NotFound,
+        "ALREADY_EXISTS" => ClustoStatus::AlreadyExists,
+        "INVALID_NAME" => ClustoStatus::InvalidName,
+        "INVALID_ARGUMENT" => ClustoStatus::InvalidArgument,
+        "TYPE_MISMATCH" => ClustoStatus::TypeMismatch,
+        "RESOURCE_UNAVAILABLE" => ClustoStatus::ResourceUnavailable,
+        "CONFLICT" => ClustoStatus::Conflict,
+        "LOCKED" => ClustoStatus::Locked,
+        "CORRUPT" => ClustoStatus::Corrupt,
+        // I/O, and any code a newer core adds.
         _ => ClustoStatus::Io,
     }
 }
@@ -115,7 +113,6 @@ pub extern "C" fn clusto_last_error() -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clusto_core::protocol::error_code;
 
     /// `clusto_json` reports `error.code` from the core's protocol and returns the C
     /// status: the two must name the same thing for every kind of error.
