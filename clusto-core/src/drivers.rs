@@ -295,12 +295,6 @@ pub fn is_builtin(name: &str) -> bool {
     BUILTIN.contains(name)
 }
 
-/// The drivers registered at run time (by a binding, or loaded from a database), by
-/// name.
-pub fn custom() -> Vec<Arc<DriverSpec>> {
-    all().into_iter().filter(|s| !is_builtin(&s.name)).collect()
-}
-
 static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<DriverSpec>>>> = LazyLock::new(|| {
     RwLock::new(
         builtins()
