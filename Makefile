@@ -74,7 +74,9 @@ test-python: python-dev
 	$(VPY) -m pytest -q clusto-py/tests
 
 CFLAGS_TEST := -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Iclusto-ffi/include
-VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect
+# valgrind's default leak kinds (definite and possible are errors), less the entries of
+# valgrind.supp, each explained there
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --suppressions=clusto-ffi/tests/c/valgrind.supp
 FFI_DIR := target/debug
 
 ## test-c: the C tests against libclusto.so and libclusto.a, under valgrind; the header

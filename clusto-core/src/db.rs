@@ -1,12 +1,13 @@
 //! The database handle: opening by DSN, sharing one store per path within a process,
 //! the single writer of the process, and commits.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, Weak};
-use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use crate::check::{self, CheckReport};
@@ -171,6 +172,22 @@ impl OpenOptions {
 /// The default page cache size in MiB (sled; LMDB uses the operating system's).
 pub const DEFAULT_CACHE_MIB: u64 = 256;
 
+/// A number for the calling thread, never given to another. Not `thread::current()`,
+/// whose first call on a thread the library did not start (a C program's `main`)
+/// allocates a handle that stays until exit and that leak checkers report.
+fn this_thread() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static ID: Cell<u64> = const { Cell::new(0) };
+    }
+    ID.with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT.fetch_add(1, Ordering::Relaxed));
+        }
+        id.get()
+    })
+}
+
 /// Lets one thread at a time hold the write transaction, without tying the
 /// transaction's lifetime to a borrow of the handle. Writers are served in the order
 /// they asked (a ticket each): a thread that writes in a loop cannot starve the others.
@@ -182,7 +199,7 @@ pub(crate) struct WriterGate {
 
 #[derive(Default)]
 struct GateState {
-    holder: Option<ThreadId>,
+    holder: Option<u64>,
     /// The ticket the next writer to ask gets.
     next_ticket: u64,
     /// The ticket whose writer may go next.
@@ -191,7 +208,7 @@ struct GateState {
 
 impl WriterGate {
     pub(crate) fn acquire(&self) -> Result<()> {
-        let me = thread::current().id();
+        let me = this_thread();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.holder == Some(me) {
             return Err(Error::Conflict(
@@ -235,6 +252,19 @@ pub(crate) struct Shared {
     commits: (Mutex<u64>, Condvar),
     /// The process that opened the store.
     pid: u32,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if self.path.is_none() {
+            return;
+        }
+        // The open that holds the table while a failed reuse drops its store leaves the
+        // entry to the next open's sweep, instead of waiting on itself.
+        if let Ok(mut open) = OPEN.try_lock() {
+            open.retain(|_, weak| weak.strong_count() > 0);
+        }
+    }
 }
 
 impl Shared {
@@ -347,8 +377,9 @@ fn engine_of(path: &Path) -> Option<Engine> {
 }
 
 /// Databases open in this process, by canonical path, so that two opens share one store
-/// (sled refuses a second open even from the same process).
-static OPEN: LazyLock<Mutex<HashMap<PathBuf, Weak<Shared>>>> = LazyLock::new(Default::default);
+/// (sled refuses a second open even from the same process). A B-tree, like the driver
+/// registry, so that a leak checker sees it as reachable.
+static OPEN: LazyLock<Mutex<BTreeMap<PathBuf, Weak<Shared>>>> = LazyLock::new(Default::default);
 
 /// A clusto database. Cheap to clone; clones and other opens of the same path in this
 /// process share one store. `Send + Sync`.
@@ -476,7 +507,7 @@ impl Clusto {
                 Err(Error::Locked { .. })
                     if options.lock_wait.is_some_and(|w| started.elapsed() < w) =>
                 {
-                    thread::sleep(Duration::from_millis(50));
+                    std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(Error::Locked { .. }) => {
                     return Err(Error::Locked {

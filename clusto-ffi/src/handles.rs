@@ -103,7 +103,10 @@ pub extern "C" fn clusto_version() -> *const c_char {
 /// another process writes (0: fail at once with LOCKED); a sled database, which admits
 /// one process, is waited for as long on open. Commits are on disk when they return. On
 /// success `*out` is a handle to free with `clusto_close`. The library runs background
-/// threads (the engines'); a child made by `fork()` cannot use handles opened before it,
+/// threads, named "clusto-...", while a database that needs them is open (LMDB's
+/// "grouped" syncer, PostgreSQL's connection pool); closing its last handle stops and
+/// joins them. sled, once used, keeps its own pool of worker threads until the process
+/// exits. A child made by `fork()` cannot use handles opened before it,
 /// nor open the same embedded database again: those calls fail with CONFLICT (open it
 /// after `exec`). As with any library that takes locks, fork only while no other thread
 /// of the parent is inside a clusto call.

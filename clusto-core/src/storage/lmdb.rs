@@ -15,8 +15,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use heed::types::Bytes;
@@ -25,6 +23,7 @@ use parking_lot::{ArcRwLockReadGuard, RawRwLock, RwLock};
 
 use super::lease_file::{Held, LeaseFile};
 use super::long_keys::{self, RealOrder};
+use super::ticker::Ticker;
 use super::{Backend, EntryIter, KvRead, Snapshot, Write, WriteLease};
 use crate::db::Durability;
 use crate::error::{Error, Result};
@@ -57,16 +56,13 @@ struct Inner {
 /// An LMDB environment used as a [`Backend`].
 pub struct LmdbBackend {
     inner: Arc<Inner>,
-    /// The syncing thread of `Grouped` durability; dropping the sender stops it.
-    syncer: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+    /// The syncing thread of `Grouped` durability.
+    syncer: Option<Ticker>,
 }
 
 impl Drop for LmdbBackend {
     fn drop(&mut self) {
-        if let Some((stop, thread)) = self.syncer.take() {
-            drop(stop);
-            let _ = thread.join();
-        }
+        drop(self.syncer.take());
         // What the syncer had not synced yet.
         let _ = self.inner.env.force_sync();
     }
@@ -134,25 +130,21 @@ impl LmdbBackend {
             lease: LeaseFile::open(dir)?,
             dir: dir.to_path_buf(),
         });
-        let syncer = grouped_every.map(|every_ms| start_syncer(inner.clone(), every_ms));
+        let syncer = match grouped_every {
+            Some(every_ms) => {
+                let synced = inner.clone();
+                Some(Ticker::start(
+                    "clusto-lmdb-sync",
+                    Duration::from_millis(every_ms),
+                    move || {
+                        let _ = synced.env.force_sync();
+                    },
+                )?)
+            }
+            None => None,
+        };
         Ok(LmdbBackend { inner, syncer })
     }
-}
-
-/// Syncs `inner` every `every_ms` until its sender is dropped.
-fn start_syncer(inner: Arc<Inner>, every_ms: u64) -> (mpsc::Sender<()>, JoinHandle<()>) {
-    let (stop, stopped) = mpsc::channel::<()>();
-    let thread = std::thread::Builder::new()
-        .name("clusto-lmdb-sync".into())
-        .spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) =
-                stopped.recv_timeout(Duration::from_millis(every_ms))
-            {
-                let _ = inner.env.force_sync();
-            }
-        })
-        .expect("spawning the sync thread");
-    (stop, thread)
 }
 
 impl Inner {

@@ -18,6 +18,7 @@ mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sled_backend;
+mod ticker;
 
 pub use layered::{Layered, Pending};
 pub(crate) use lease_file::open_private;

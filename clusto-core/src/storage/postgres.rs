@@ -49,6 +49,7 @@ use std::time::{Duration, Instant};
 use postgres::error::SqlState;
 use postgres::{Client, Statement};
 
+use super::ticker::Ticker;
 use super::{Backend, EntryIter, KvRead, Snapshot, Write, WriteLease};
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
@@ -306,6 +307,8 @@ struct Inner {
 /// A PostgreSQL database used as a [`Backend`].
 pub struct PostgresBackend {
     inner: Arc<Inner>,
+    /// Ends the snapshots left open on idle pooled connections.
+    _reaper: Ticker,
 }
 
 impl Inner {
@@ -524,21 +527,14 @@ impl PostgresBackend {
             lock_key,
         });
         inner.check_schema(options.create)?;
-        let pool = Arc::downgrade(&inner);
-        std::thread::Builder::new()
-            .name("clusto-pg-pool".into())
-            .spawn(move || {
-                // Ends with the backend: a weak reference does not keep it alive.
-                loop {
-                    std::thread::sleep(SNAPSHOT_LINGER / 2);
-                    match pool.upgrade() {
-                        Some(inner) => inner.end_lingering_snapshots(),
-                        None => return,
-                    }
-                }
-            })
-            .map_err(|e| Error::Io(format!("cannot start the connection pool's thread: {e}")))?;
-        Ok(PostgresBackend { inner })
+        let pool = inner.clone();
+        let reaper = Ticker::start("clusto-pg-pool", SNAPSHOT_LINGER / 2, move || {
+            pool.end_lingering_snapshots()
+        })?;
+        Ok(PostgresBackend {
+            inner,
+            _reaper: reaper,
+        })
     }
 
     /// The DSN with its password hidden.

@@ -1,5 +1,6 @@
 /* Tests of the C ABI: every function, including its error paths. Run against the
  * shared and the static library, under valgrind, by `make test-c`. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,25 @@ static int names_contain(const ClustoNames *list, const char *name) {
     return 0;
 }
 
+/* The library's threads are named "clusto-..."; with every handle closed, none runs. */
+static int library_threads(void) {
+    DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL) return -1;
+    int found = 0;
+    struct dirent *task;
+    while ((task = readdir(tasks)) != NULL) {
+        if (task->d_name[0] == '.') continue;
+        char path[300], name[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", task->d_name);
+        FILE *comm = fopen(path, "r");
+        if (comm == NULL) continue;
+        if (fgets(name, sizeof name, comm) && strncmp(name, "clusto-", 7) == 0) found++;
+        fclose(comm);
+    }
+    closedir(tasks);
+    return found;
+}
+
 static void test_open_and_errors(const char *path) {
     ClustoDb *db = NULL;
     CHECK(strlen(clusto_version()) > 0);
@@ -77,11 +97,13 @@ static void test_dsns_and_durability(const char *dir) {
     CHECK(clusto_open_with(dsn, 0, "sometimes", &db) == CLUSTO_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(clusto_last_error(), "durability 'sometimes'") != NULL);
     OK(clusto_open_with(dsn, 0, "grouped:20", &db));
+    CHECK(library_threads() == 1); /* the group-commit syncer */
     OK(clusto_create(db, NULL, "basicserver", "g1"));
     uint64_t v = 0;
     OK(clusto_latest_version(db, &v));
     CHECK(v == 1);
     clusto_close(db);
+    CHECK(library_threads() == 0);
     snprintf(dsn, sizeof dsn, "sled://%s/sled", dir);
     CHECK(clusto_open_with(dsn, 0, "grouped", &db) == CLUSTO_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(clusto_last_error(), "sled cannot give grouped durability") != NULL);
@@ -437,6 +459,7 @@ int main(void) {
     test_feed_and_revert(db);
     test_create_with_properties(db);
     clusto_close(db);
+    CHECK(library_threads() == 0);
     char command[128];
     snprintf(command, sizeof command, "rm -rf %s", path);
     if (system(command) != 0) fprintf(stderr, "could not remove %s\n", path);

@@ -3,6 +3,7 @@ and a few struct functions. CLUSTO_LIB names the library (make test-c sets it)."
 
 import ctypes
 import json
+import subprocess
 import os
 
 import pytest
@@ -95,3 +96,33 @@ def test_a_value_read_and_written_back_keeps_its_type(lib, db):
     assert ("born", "datetime", '"2024-05-06T07:08:09"') in shape(after["result"])
     status, r = call(lib, db, {"op": "attr_set", "name": "t1", "key": "cpus", "value": "many", "datatype": "int"})
     assert status == 3 and "not an integer" in r["error"]["message"], r
+
+
+def library_threads():
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open("/proc/self/task/%s/comm" % task) as comm:
+                names.append(comm.read().strip())
+        except FileNotFoundError:
+            continue
+    return [n for n in names if n.startswith("clusto-")]
+
+
+def test_closing_a_postgresql_handle_stops_its_thread(lib):
+    """The connection pool's thread runs while the database is open and is gone when
+    clusto_close returns, not some time later."""
+    server = os.environ.get("CLUSTO_TEST_POSTGRES_DSN")
+    if not server:
+        pytest.fail("CLUSTO_TEST_POSTGRES_DSN is not set: run through make test-c")
+    dsn = "%s?schema=threads_%d" % (server, os.getpid())
+    subprocess.run([os.environ["CLUSTO_BIN"], "--dsn", dsn, "initdb"], check=True, capture_output=True)
+    for _ in range(3):
+        handle = ctypes.c_void_p()
+        assert lib.clusto_open(dsn.encode(), 0, ctypes.byref(handle)) == 0, lib.clusto_last_error()
+        exists = ctypes.c_bool(True)
+        assert lib.clusto_exists(handle, None, b"nothing-here", ctypes.byref(exists)) == 0
+        assert not exists.value
+        assert library_threads() == ["clusto-pg-pool"]
+        lib.clusto_close(handle)
+        assert library_threads() == []
