@@ -42,7 +42,7 @@ impl CommitMark {
             ))
         };
         let cannot_read =
-            |e: std::io::Error| Error::Io(format!("cannot read {}: {e}", path.display()));
+            |e: std::io::Error| Error::os(format_args!("cannot read {}", path.display()), &e);
         // Empty: new, or created just before a crash. Any other length but 16 is damage.
         let recorded = match file.metadata().map_err(cannot_read)?.len() {
             0 => 0,

@@ -243,7 +243,7 @@ pub(crate) struct Shared {
     path: Option<PathBuf>,
     /// Why a write to the store failed, once one has: the store's memory may then hold a
     /// commit the disk does not, so the handle refuses all further work until reopened.
-    failed_write: Mutex<Option<String>>,
+    failed_write: Mutex<Option<(std::io::ErrorKind, String)>>,
     /// Opened to salvage a damaged database: reads only.
     salvage: bool,
     /// The directory of a temporary database, removed after the backend closes.
@@ -290,11 +290,19 @@ impl Shared {
                 return e;
             }
             let cause = e.to_string();
-            *self.failed_write.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause.clone());
-            Error::Io(format!(
-                "the commit failed and may or may not have reached the disk ({cause}); close \
-                 every handle and reopen the database"
-            ))
+            let kind = match e {
+                Error::Io { kind, .. } => kind,
+                _ => std::io::ErrorKind::Other,
+            };
+            *self.failed_write.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((kind, cause.clone()));
+            Error::Io {
+                kind,
+                message: format!(
+                    "the commit failed and may or may not have reached the disk ({cause}); \
+                     close every handle and reopen the database"
+                ),
+            }
         })
     }
 
@@ -328,10 +336,13 @@ impl Shared {
         self.same_process()?;
         match &*self.failed_write.lock().unwrap_or_else(|e| e.into_inner()) {
             None => Ok(()),
-            Some(cause) => Err(Error::Io(format!(
-                "an earlier commit failed ({cause}); close every handle and reopen the \
-                 database"
-            ))),
+            Some((kind, cause)) => Err(Error::Io {
+                kind: *kind,
+                message: format!(
+                    "an earlier commit failed ({cause}); close every handle and reopen the \
+                     database"
+                ),
+            }),
         }
     }
 }
@@ -460,7 +471,7 @@ impl Clusto {
             .recursive(true)
             .mode(0o700)
             .create(path)
-            .map_err(|e| Error::Io(format!("cannot create {}: {e}", path.display())))?;
+            .map_err(|e| Error::os(format_args!("cannot create {}", path.display()), &e))?;
         let canonical = path.canonicalize()?;
         let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(shared) = open.get(&canonical).and_then(Weak::upgrade) {
@@ -551,7 +562,7 @@ impl Clusto {
         let dir = tempfile::Builder::new()
             .prefix("clusto-")
             .tempdir()
-            .map_err(|e| Error::Io(format!("cannot make a temporary directory: {e}")))?;
+            .map_err(|e| Error::os("cannot make a temporary directory", &e))?;
         let options = OpenOptions {
             durability: Durability::Grouped { every_ms: 60_000 },
             ..OpenOptions::default()

@@ -72,9 +72,15 @@ pub enum Error {
         /// The format number this build writes and reads.
         supported: u32,
     },
-    /// The operating system or the storage engine failed.
-    #[error("I/O error: {0}")]
-    Io(String),
+    /// The operating system, the network or the storage engine failed.
+    #[error("I/O error: {message}")]
+    Io {
+        /// The operating system's kind of the failure (a missing file, a refused or lost
+        /// connection, a full disk), or `Other` when the engine failed on its own.
+        kind: std::io::ErrorKind,
+        /// What failed, naming the file or server.
+        message: String,
+    },
 }
 
 /// What kind of error an [`Error`] is, without its message: what a binding maps, once,
@@ -135,9 +141,39 @@ impl Error {
             Error::Locked { .. } => ErrorKind::Locked,
             Error::Corrupt(_) => ErrorKind::Corrupt,
             Error::UnsupportedFormat { .. } => ErrorKind::UnsupportedFormat,
-            Error::Io(_) => ErrorKind::Io,
+            Error::Io { .. } => ErrorKind::Io,
         }
     }
+
+    /// An [`Error::Io`] of the operating system's `e`, its message `context: e`.
+    pub fn os(context: impl std::fmt::Display, e: &std::io::Error) -> Error {
+        Error::Io {
+            kind: e.kind(),
+            message: format!("{context}: {e}"),
+        }
+    }
+
+    /// An [`Error::Io`] of a failure the operating system did not report (the engine's
+    /// own, or a state such as a handle poisoned by an earlier failed commit).
+    pub fn io_other(message: impl Into<String>) -> Error {
+        Error::Io {
+            kind: std::io::ErrorKind::Other,
+            message: message.into(),
+        }
+    }
+}
+
+/// The first operating-system error in the chain of causes of `e` (a client library's
+/// error usually wraps the socket's).
+pub fn io_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut next = Some(e);
+    while let Some(cause) = next {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        next = cause.source();
+    }
+    None
 }
 
 /// The result type of clusto-core.
@@ -145,7 +181,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::Io(e.to_string())
+        Error::Io {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -155,8 +194,8 @@ impl From<sled::Error> for Error {
             sled::Error::Corruption { at, .. } => {
                 Error::Corrupt(format!("storage engine reports corruption at {at:?}"))
             }
-            sled::Error::Io(io) => Error::Io(io.to_string()),
-            other => Error::Io(other.to_string()),
+            sled::Error::Io(io) => io.into(),
+            other => Error::io_other(other.to_string()),
         }
     }
 }
@@ -199,7 +238,7 @@ mod tests {
                 },
                 ErrorKind::UnsupportedFormat,
             ),
-            (Error::Io(s()), ErrorKind::Io),
+            (Error::io_other(s()), ErrorKind::Io),
         ];
         for (error, kind) in cases {
             assert_eq!(error.kind(), kind, "{error:?}");

@@ -234,7 +234,7 @@ fn cut_helper() {
         .and_then(|()| tx.commit().map(drop))
         .expect_err("the write's connection was cut");
     assert!(
-        matches!(&failed, Error::Io(m) if m.contains("connection") && !m.contains(":secret")),
+        matches!(&failed, Error::Io { message: m, .. } if m.contains("connection") && !m.contains(":secret")),
         "{failed}"
     );
     // The pool's idle connections were cut too: the failed call dropped them, so the
@@ -279,6 +279,11 @@ fn bad_servers_and_schemas_are_refused_clearly() {
         assert!(err.contains(says), "{err}");
         assert!(!err.contains(&password), "the password is shown: {err}");
         assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // What the operating system said travels with the error, for callers that retry.
+    match Clusto::open(&down).err().expect("refused") {
+        Error::Io { kind, .. } => assert_eq!(kind, std::io::ErrorKind::ConnectionRefused),
+        other => panic!("{other:?}"),
     }
     let missing = format!("{server}?schema=never_made_{}", std::process::id());
     let err = Clusto::open(&missing).err().unwrap().to_string();
@@ -345,7 +350,7 @@ fn a_server_restart_costs_the_in_flight_call_only() {
         .commit()
         .expect_err("the server went away mid-transaction");
     assert!(
-        matches!(&failed, Error::Io(m) if m.contains("connection") || m.contains("terminat")),
+        matches!(&failed, Error::Io { message: m, .. } if m.contains("connection") || m.contains("terminat")),
         "{failed}"
     );
     assert!(
@@ -466,7 +471,7 @@ fn tls_failures_are_refused_clearly() {
         (&wrong_name, "not valid for name \"wrong.invalid\""),
     ] {
         let err = Clusto::open(dsn).err().expect("refused");
-        let Error::Io(message) = &err else {
+        let Error::Io { message, .. } = &err else {
             panic!("not an I/O error: {err:?}");
         };
         assert!(

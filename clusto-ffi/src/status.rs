@@ -132,7 +132,7 @@ mod tests {
             Error::Port("x".into()),
             Error::ReadOnly("x".into()),
             Error::Corrupt("x".into()),
-            Error::Io("x".into()),
+            Error::io_other("x"),
         ];
         for e in &samples {
             assert_eq!(status_name(status_of(e)), error_code(e), "{e:?}");

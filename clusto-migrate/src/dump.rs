@@ -26,7 +26,7 @@ use serde_json::{Value as Json, json};
 pub const DUMP_FORMAT: u64 = 1;
 
 fn io(e: std::io::Error) -> Error {
-    Error::Io(e.to_string())
+    e.into()
 }
 
 fn record_json(r: &DumpRecord) -> Json {

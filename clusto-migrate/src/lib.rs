@@ -464,7 +464,10 @@ fn import(
         })
         .map_err(|e| match e {
             Error::InvalidValue(m) => Error::InvalidValue(format!("reading table {table}: {m}")),
-            Error::Io(m) => Error::Io(format!("reading table {table}: {m}")),
+            Error::Io { kind, message } => Error::Io {
+                kind,
+                message: format!("reading table {table}: {message}"),
+            },
             other => other,
         })?;
     }

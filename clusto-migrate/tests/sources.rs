@@ -77,7 +77,7 @@ fn refused(dsn: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let err = migrate(dsn, &empty_target(dir.path()), |_, _| {}).unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, Error::Io(_)), "{err:?}");
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert!(text.contains("connection refused"), "{text}");
     assert!(!text.contains("secret"), "{text}");
     text

@@ -27,9 +27,48 @@ fn class_name(e: &Error) -> &'static str {
     }
 }
 
-/// The Python exception for a core error, carrying the core's message.
+/// The `errno` name of an operating-system failure, for `OSError.errno`.
+fn errno_name(kind: std::io::ErrorKind) -> Option<&'static str> {
+    use std::io::ErrorKind as Os;
+    Some(match kind {
+        Os::NotFound => "ENOENT",
+        Os::PermissionDenied => "EACCES",
+        Os::ConnectionRefused => "ECONNREFUSED",
+        Os::ConnectionReset => "ECONNRESET",
+        Os::ConnectionAborted => "ECONNABORTED",
+        Os::NotConnected => "ENOTCONN",
+        Os::AddrInUse => "EADDRINUSE",
+        Os::AddrNotAvailable => "EADDRNOTAVAIL",
+        Os::HostUnreachable => "EHOSTUNREACH",
+        Os::NetworkUnreachable => "ENETUNREACH",
+        Os::BrokenPipe => "EPIPE",
+        Os::AlreadyExists => "EEXIST",
+        Os::NotADirectory => "ENOTDIR",
+        Os::IsADirectory => "EISDIR",
+        Os::TimedOut => "ETIMEDOUT",
+        Os::StorageFull => "ENOSPC",
+        Os::ReadOnlyFilesystem => "EROFS",
+        Os::OutOfMemory => "ENOMEM",
+        Os::Interrupted => "EINTR",
+        _ => return None,
+    })
+}
+
+/// The Python exception for a core error, carrying the core's message; a
+/// `StorageIOError` from the operating system also carries its `errno`.
 pub fn to_py(e: Error) -> PyErr {
-    named(class_name(&e), &e.to_string())
+    let err = named(class_name(&e), &e.to_string());
+    if let Error::Io { kind, .. } = &e
+        && let Some(name) = errno_name(*kind)
+    {
+        Python::attach(|py| {
+            let number = py.import("errno").and_then(|m| m.getattr(name));
+            if let Ok(number) = number {
+                let _ = err.value(py).setattr("errno", number);
+            }
+        });
+    }
+    err
 }
 
 /// A `TransactionException` with `message`.

@@ -102,3 +102,20 @@ def test_resource_manager_classmethods(db):
     t.allocate(s, "T-1")
     assert [a.key for a in Tickets.resources(s)] == ["ticket"]
     assert [a.value for a in ResourceManager.resources(s)] == ["T-1"]
+
+
+def test_an_operating_system_failure_carries_its_errno(tmp_path):
+    """A StorageIOError is an OSError whose errno says what the system refused, so a
+    script can tell a server that is down from a path it may not use."""
+    import errno
+
+    with pytest.raises(clusto.exceptions.StorageIOError) as refused:
+        clusto.connect("postgresql://nobody:secret@127.0.0.1:1/nothing")
+    assert refused.value.errno == errno.ECONNREFUSED
+    assert isinstance(refused.value, OSError) and "secret" not in str(refused.value)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(clusto.exceptions.StorageIOError) as not_a_dir:
+        clusto.connect(str(blocker / "db"))
+    assert not_a_dir.value.errno == errno.ENOTDIR
+    assert str(blocker) in str(not_a_dir.value)

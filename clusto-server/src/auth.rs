@@ -35,10 +35,10 @@ impl Tokens {
     /// Reads a token file. Errors name the file and line, never a token.
     pub fn load(path: &Path) -> Result<Tokens> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::Io(format!(
-                "cannot read the token file {}: {e}",
-                path.display()
-            ))
+            Error::os(
+                format_args!("cannot read the token file {}", path.display()),
+                &e,
+            )
         })?;
         Tokens::parse(&text).map_err(|e| match e {
             Error::InvalidValue(m) => {

@@ -104,10 +104,10 @@ impl Server {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::Io(format!("cannot start the server's runtime: {e}")))?;
+            .map_err(|e| Error::os("cannot start the server's runtime", &e))?;
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(config.listen))
-            .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", config.listen)))?;
+            .map_err(|e| Error::os(format_args!("cannot listen on {}", config.listen), &e))?;
         let (stop, stopping) = watch::channel(false);
         Ok(Server {
             listener,
@@ -125,7 +125,7 @@ impl Server {
     pub fn local_addr(&self) -> Result<SocketAddr> {
         self.listener
             .local_addr()
-            .map_err(|e| Error::Io(format!("cannot read the listening address: {e}")))
+            .map_err(|e| Error::os("cannot read the listening address", &e))
     }
 
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and returns.
@@ -163,7 +163,7 @@ impl Server {
         )
         .with_graceful_shutdown(signal)
         .await
-        .map_err(|e| Error::Io(format!("the server stopped: {e}")))
+        .map_err(|e| Error::os("the server stopped", &e))
     }
 }
 

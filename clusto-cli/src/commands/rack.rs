@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx, cmd: &RackCommand) -> Result<Output> {
             let slots = ctx.db.read(|v| v.rack_units(v.entity(rack)?.id))?;
             if let Some(file) = file {
                 std::fs::write(file, clusto_core::render::rack_svg(rack, &slots))
-                    .map_err(|e| Error::Io(format!("cannot write {}: {e}", file.display())))?;
+                    .map_err(|e| Error::os(format_args!("cannot write {}", file.display()), &e))?;
             }
             let mut text = format!("{rack}\n");
             for (unit, device) in &slots {

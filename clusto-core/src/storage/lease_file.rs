@@ -37,7 +37,7 @@ pub(crate) fn open_private(path: &Path) -> Result<File> {
         .truncate(false)
         .mode(0o600)
         .open(path)
-        .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))
+        .map_err(|e| Error::os(format_args!("cannot open {}", path.display()), &e))
 }
 
 /// A held lease; dropping it releases it.
@@ -89,10 +89,10 @@ impl LeaseFile {
                     std::thread::sleep(RETRY);
                 }
                 Err(TryLockError::Error(e)) => {
-                    return Err(Error::Io(format!(
-                        "cannot take the write lease of {}: {e}",
-                        self.dir.display()
-                    )));
+                    return Err(Error::os(
+                        format_args!("cannot take the write lease of {}", self.dir.display()),
+                        &e,
+                    ));
                 }
             }
         }

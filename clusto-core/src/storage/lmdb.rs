@@ -77,8 +77,8 @@ fn engine_error(doing: &str, dir: &Path, e: heed::Error) -> Error {
             "{} was written by an incompatible LMDB version: {e}",
             dir.display()
         )),
-        heed::Error::Io(io) => Error::Io(format!("{doing} {}: {io}", dir.display())),
-        other => Error::Io(format!("{doing} {}: {other}", dir.display())),
+        heed::Error::Io(io) => Error::os(format_args!("{doing} {}", dir.display()), &io),
+        other => Error::io_other(format!("{doing} {}: {other}", dir.display())),
     }
 }
 
@@ -182,7 +182,7 @@ impl Inner {
                 Err(e) => return Err(engine_error("reading", &self.dir, e)),
             }
         }
-        Err(Error::Io(format!(
+        Err(Error::io_other(format!(
             "reading {}: the map kept being resized",
             self.dir.display()
         )))
@@ -204,7 +204,7 @@ impl Inner {
                 other => return other.map_err(|e| engine_error("writing", &self.dir, e)),
             }
         }
-        Err(Error::Io(format!(
+        Err(Error::io_other(format!(
             "writing {}: the map kept being resized",
             self.dir.display()
         )))

@@ -53,7 +53,7 @@ use super::ticker::Ticker;
 use super::{Backend, EntryIter, KvRead, Snapshot, Write, WriteLease};
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, io_cause};
 use crate::records::Version;
 
 /// The layout of the tables this build reads and writes.
@@ -315,17 +315,22 @@ impl Inner {
     fn io(&self, doing: &str, e: postgres::Error) -> Error {
         let shown = &self.target.shown;
         if let Some(db) = e.as_db_error() {
-            return Error::Io(format!("{doing} {shown}: {}", db.message()));
+            return Error::io_other(format!("{doing} {shown}: {}", db.message()));
         }
         if e.is_closed() {
-            return Error::Io(format!(
-                "{doing} {shown}: the connection was lost; the next call connects again"
-            ));
+            return Error::Io {
+                kind: std::io::ErrorKind::ConnectionAborted,
+                message: format!(
+                    "{doing} {shown}: the connection was lost; the next call connects again"
+                ),
+            };
         }
-        match std::error::Error::source(&e) {
-            Some(cause) => Error::Io(format!("{doing} {shown}: {e}: {cause}")),
-            None => Error::Io(format!("{doing} {shown}: {e}")),
-        }
+        let kind = io_cause(&e).map_or(std::io::ErrorKind::Other, |io| io.kind());
+        let message = match std::error::Error::source(&e) {
+            Some(cause) => format!("{doing} {shown}: {e}: {cause}"),
+            None => format!("{doing} {shown}: {e}"),
+        };
+        Error::Io { kind, message }
     }
 
     fn table(&self, name: &str) -> String {
@@ -630,10 +635,13 @@ impl PgReader {
         let mut replaced = false;
         loop {
             let conn = slot.as_mut().ok_or_else(|| {
-                RawError::Clusto(Error::Io(format!(
-                    "reading {}: the connection was lost",
-                    self.inner.target.shown
-                )))
+                RawError::Clusto(Error::Io {
+                    kind: std::io::ErrorKind::ConnectionAborted,
+                    message: format!(
+                        "reading {}: the connection was lost",
+                        self.inner.target.shown
+                    ),
+                })
             })?;
             let opening = self.opening(conn);
             let outcome = match (&opening, combined) {
@@ -886,10 +894,13 @@ impl WriteLease for PgLease {
         self.0
             .with(|c| c.client.execute(&c.write, &[&removed, &keys, &values]))?;
         self.0.finish("COMMIT").map_err(|e| match e {
-            Error::Io(m) => Error::Io(format!(
-                "{m}: the commit may or may not have been applied (read the latest version \
-                 to know)"
-            )),
+            Error::Io { kind, message } => Error::Io {
+                kind,
+                message: format!(
+                    "{message}: the commit may or may not have been applied (read the latest \
+                     version to know)"
+                ),
+            },
             other => other,
         })
     }
@@ -990,7 +1001,10 @@ fn connect_failure(target: &Target, e: &postgres::Error) -> Error {
     {
         why = format!("{why} ({note})");
     }
-    Error::Io(format!("cannot connect to {}: {why}", target.shown))
+    Error::Io {
+        kind: io_cause(e).map_or(std::io::ErrorKind::Other, |io| io.kind()),
+        message: format!("cannot connect to {}: {why}", target.shown),
+    }
 }
 
 /// Drops `schema` and everything in it, for tests that make a schema of their own.
@@ -1002,7 +1016,7 @@ pub fn drop_schema(dsn: &str) -> Result<()> {
         .map_err(|e| connect_failure(&target, &e))?;
     client
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", target.schema))
-        .map_err(|e| Error::Io(format!("dropping the schema of {}: {e}", target.shown)))
+        .map_err(|e| Error::io_other(format!("dropping the schema of {}: {e}", target.shown)))
 }
 
 #[cfg(test)]

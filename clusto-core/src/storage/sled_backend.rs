@@ -178,11 +178,14 @@ fn segment_size_from_log(dir: &Path) -> Option<usize> {
 /// other process writes meanwhile.
 fn private_copy(dir: &Path) -> Result<tempfile::TempDir> {
     let failed = |e: std::io::Error| {
-        Error::Io(format!(
-            "a salvage reads a copy of {}, to leave the damaged files as they are; \
-             making the copy failed: {e}",
-            dir.display()
-        ))
+        Error::os(
+            format_args!(
+                "a salvage reads a copy of {}, to leave the damaged files as they are; \
+                 making the copy failed",
+                dir.display()
+            ),
+            &e,
+        )
     };
     let _lock = match File::open(dir.join("db")) {
         Ok(log) => match log.try_lock() {
@@ -266,7 +269,7 @@ impl SledBackend {
                 make_private(path)?;
                 let path = path.join("db");
                 let file = File::open(&path)
-                    .map_err(|e| Error::Io(format!("opening {}: {e}", path.display())))?;
+                    .map_err(|e| Error::os(format_args!("opening {}", path.display()), &e))?;
                 Ok(SledBackend::new(
                     db,
                     flush_every_ms.is_none(),
@@ -277,7 +280,9 @@ impl SledBackend {
                 path: path.to_path_buf(),
                 holder: None,
             }),
-            Err(sled::Error::Io(e)) => Err(Error::Io(format!("opening {}: {e}", path.display()))),
+            Err(sled::Error::Io(e)) => {
+                Err(Error::os(format_args!("opening {}", path.display()), &e))
+            }
             // sled reports a damaged `conf` file as corruption at no position, or as a
             // database of an unsupported older version.
             Err(e @ (sled::Error::Corruption { at: None, .. } | sled::Error::Unsupported(_))) => {
@@ -309,7 +314,10 @@ impl SledBackend {
         };
         let mut backend = Self::open_copy(copy.path(), cache_mib).map_err(|e| match e {
             Error::Corrupt(m) => Error::Corrupt(named(m)),
-            Error::Io(m) => Error::Io(named(m)),
+            Error::Io { kind, message } => Error::Io {
+                kind,
+                message: named(message),
+            },
             other => other,
         })?;
         Arc::get_mut(&mut backend.inner)

@@ -29,7 +29,7 @@ impl Ticker {
                     tick();
                 }
             })
-            .map_err(|e| Error::Io(format!("cannot start the thread {name}: {e}")))?;
+            .map_err(|e| Error::os(format_args!("cannot start the thread {name}"), &e))?;
         Ok(Ticker {
             stop: Some(stop),
             thread: Some(thread),

@@ -91,19 +91,22 @@ fn query_error(e: mysql::Error, name: &str, user: &str) -> Error {
             ))
         }
         mysql::Error::MySqlError(e) => Error::InvalidValue(format!("{name}: {}", e.message)),
-        mysql::Error::IoError(e) => Error::Io(format!("{name}: reading from the server: {e}")),
-        other => Error::Io(format!("{name}: reading from the server: {other}")),
+        mysql::Error::IoError(e) => Error::os(format_args!("{name}: reading from the server"), &e),
+        other => Error::io_other(format!("{name}: reading from the server: {other}")),
     }
 }
 
 fn connect_error(e: mysql::Error, name: &str, address: &str, user: &str, dsn: &ServerDsn) -> Error {
     let cannot = format!("{name}: cannot connect to the MySQL server at {address}");
-    let io_kind = |kind: io::ErrorKind, text: &str| match kind {
-        io::ErrorKind::ConnectionRefused => {
-            format!("{cannot}: connection refused (is it running and listening there?)")
-        }
-        io::ErrorKind::NotFound => format!("{cannot}: no such socket (is it running?)"),
-        _ => format!("{cannot}: {text}"),
+    let io_kind = |kind: io::ErrorKind, text: &str| Error::Io {
+        kind,
+        message: match kind {
+            io::ErrorKind::ConnectionRefused => {
+                format!("{cannot}: connection refused (is it running and listening there?)")
+            }
+            io::ErrorKind::NotFound => format!("{cannot}: no such socket (is it running?)"),
+            _ => format!("{cannot}: {text}"),
+        },
     };
     match e {
         mysql::Error::MySqlError(e)
@@ -141,14 +144,17 @@ fn connect_error(e: mysql::Error, name: &str, address: &str, user: &str, dsn: &S
             e.message
         )),
         mysql::Error::DriverError(DriverError::CouldNotConnect(Some((_, text, kind)))) => {
-            Error::Io(io_kind(kind, &text))
+            io_kind(kind, &text)
         }
-        mysql::Error::DriverError(DriverError::ConnectTimeout) => Error::Io(format!(
-            "{cannot}: no answer within {} s",
-            dsn.connect_timeout.as_secs()
-        )),
-        mysql::Error::IoError(e) => Error::Io(io_kind(e.kind(), &e.to_string())),
-        other => Error::Io(format!("{cannot}: {other}")),
+        mysql::Error::DriverError(DriverError::ConnectTimeout) => Error::Io {
+            kind: io::ErrorKind::TimedOut,
+            message: format!(
+                "{cannot}: no answer within {} s",
+                dsn.connect_timeout.as_secs()
+            ),
+        },
+        mysql::Error::IoError(e) => io_kind(e.kind(), &e.to_string()),
+        other => Error::io_other(format!("{cannot}: {other}")),
     }
 }
 

@@ -9,7 +9,7 @@ use std::error::Error as StdError;
 use std::io;
 use std::path::Path;
 
-use clusto_core::{Error, Result, Timestamp};
+use clusto_core::{Error, Result, Timestamp, io_cause};
 use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
@@ -100,17 +100,6 @@ fn causes(e: &postgres::Error) -> String {
     text
 }
 
-fn io_cause(e: &postgres::Error) -> Option<&io::Error> {
-    let mut next = e.source();
-    while let Some(cause) = next {
-        if let Some(io) = cause.downcast_ref::<io::Error>() {
-            return Some(io);
-        }
-        next = cause.source();
-    }
-    None
-}
-
 fn connect_error(
     e: &postgres::Error,
     name: &str,
@@ -141,7 +130,7 @@ fn connect_error(
         ));
     }
     if let Some(io) = io_cause(e) {
-        return Error::Io(match io.kind() {
+        let message = match io.kind() {
             io::ErrorKind::ConnectionRefused => format!(
                 "{name}: cannot connect to the PostgreSQL server at {address}: connection \
                  refused (is it running and listening there?)"
@@ -151,7 +140,11 @@ fn connect_error(
                  (is it running?)"
             ),
             _ => format!("{name}: cannot connect to the PostgreSQL server at {address}: {io}"),
-        });
+        };
+        return Error::Io {
+            kind: io.kind(),
+            message,
+        };
     }
     let text = causes(e);
     if text.contains("password missing") {
@@ -172,13 +165,16 @@ fn connect_error(
         ));
     }
     if text.starts_with("timeout") {
-        return Error::Io(format!(
-            "{name}: cannot connect to the PostgreSQL server at {address}: no answer within \
-             {} s",
-            dsn.connect_timeout.as_secs()
-        ));
+        return Error::Io {
+            kind: io::ErrorKind::TimedOut,
+            message: format!(
+                "{name}: cannot connect to the PostgreSQL server at {address}: no answer \
+                 within {} s",
+                dsn.connect_timeout.as_secs()
+            ),
+        };
     }
-    Error::Io(format!(
+    Error::io_other(format!(
         "{name}: cannot connect to the PostgreSQL server at {address}: {text}"
     ))
 }
@@ -195,7 +191,10 @@ fn query_error(e: &postgres::Error, name: &str, user: &str) -> Error {
             db.message()
         )),
         Some(db) => Error::InvalidValue(format!("{name}: {}", db.message())),
-        None => Error::Io(format!("{name}: reading from the server: {}", causes(e))),
+        None => Error::Io {
+            kind: io_cause(e).map_or(io::ErrorKind::Other, |io| io.kind()),
+            message: format!("{name}: reading from the server: {}", causes(e)),
+        },
     }
 }
 
