@@ -4,7 +4,7 @@
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt, PyString, PyTuple};
+use pyo3::types::{PyBool, PyInt, PyString};
 
 use clusto_core::{
     AttrFilter, Attribute, Entity, EntityId, NumberMatch, NumberSpec, SubkeyMatch, TextMatch,
@@ -100,49 +100,166 @@ pub fn value_out(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
     })
 }
 
-/// An entity as `(id, name, type, driver, version, deleted_at)`.
-pub fn entity_out<'py>(py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, PyTuple>> {
-    (
-        e.id.0,
-        &e.name,
-        &e.type_name,
-        &e.driver,
-        e.version,
-        e.deleted_at,
-    )
-        .into_pyobject(py)
+/// An entity row: what the Python layer's `Entity` is made from.
+#[pyclass(frozen, module = "clusto._clusto")]
+pub struct EntityRow {
+    /// The row id.
+    #[pyo3(get)]
+    pub id: u64,
+    /// The name.
+    #[pyo3(get)]
+    pub name: Py<PyString>,
+    /// The clusto type.
+    #[pyo3(get, name = "type")]
+    pub type_name: Py<PyString>,
+    /// The driver name.
+    #[pyo3(get)]
+    pub driver: Py<PyString>,
+    /// The version that made the row.
+    #[pyo3(get)]
+    pub version: u64,
+    /// The version that deleted it, if one has.
+    #[pyo3(get)]
+    pub deleted_at: Option<u64>,
 }
 
-/// Entities as a list of tuples.
-pub fn entities_out(py: Python<'_>, list: &[Entity]) -> PyResult<Vec<Py<PyTuple>>> {
+#[pymethods]
+impl EntityRow {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "EntityRow(id={}, name={:?}, type={:?}, driver={:?}, version={}, deleted_at={:?})",
+            self.id,
+            self.name.bind(py).to_string(),
+            self.type_name.bind(py).to_string(),
+            self.driver.bind(py).to_string(),
+            self.version,
+            self.deleted_at
+        )
+    }
+}
+
+/// An attribute row: what the Python layer's `Attribute` is made from.
+#[pyclass(frozen, module = "clusto._clusto")]
+pub struct AttrRow {
+    /// The row id.
+    #[pyo3(get)]
+    pub id: u64,
+    /// The id of the entity the attribute belongs to.
+    #[pyo3(get)]
+    pub entity_id: u64,
+    /// The key.
+    #[pyo3(get)]
+    pub key: Py<PyString>,
+    /// The subkey, if any.
+    #[pyo3(get)]
+    pub subkey: Option<Py<PyString>>,
+    /// The number, if any.
+    #[pyo3(get)]
+    pub number: Option<i64>,
+    /// The value: int, str, None, or a `Relation`, `Json` or `Datetime`.
+    #[pyo3(get)]
+    pub value: Py<PyAny>,
+    /// The version that made the row.
+    #[pyo3(get)]
+    pub version: u64,
+    /// The version that deleted it, if one has.
+    #[pyo3(get)]
+    pub deleted_at: Option<u64>,
+}
+
+#[pymethods]
+impl AttrRow {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "AttrRow(id={}, entity_id={}, key={:?}, subkey={:?}, number={:?}, value={}, \
+             version={}, deleted_at={:?})",
+            self.id,
+            self.entity_id,
+            self.key.bind(py).to_string(),
+            self.subkey.as_ref().map(|s| s.bind(py).to_string()),
+            self.number,
+            self.value
+                .bind(py)
+                .repr()
+                .map_or_else(|_| "?".into(), |r| r.to_string()),
+            self.version,
+            self.deleted_at
+        )
+    }
+}
+
+/// One version of the history.
+#[pyclass(frozen, module = "clusto._clusto")]
+pub struct VersionRow {
+    /// The version number.
+    #[pyo3(get)]
+    pub version: u64,
+    /// When it was committed, in microseconds since the epoch (UTC).
+    #[pyo3(get)]
+    pub timestamp: Option<i64>,
+    /// Who committed it.
+    #[pyo3(get)]
+    pub user: Option<String>,
+    /// Why.
+    #[pyo3(get)]
+    pub description: Option<String>,
+}
+
+/// An entity as an [`EntityRow`].
+pub fn entity_out<'py>(py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, EntityRow>> {
+    Bound::new(
+        py,
+        EntityRow {
+            id: e.id.0,
+            name: PyString::new(py, &e.name).unbind(),
+            type_name: PyString::new(py, &e.type_name).unbind(),
+            driver: PyString::new(py, &e.driver).unbind(),
+            version: e.version,
+            deleted_at: e.deleted_at,
+        },
+    )
+}
+
+/// Entities as a list of rows.
+pub fn entities_out(py: Python<'_>, list: &[Entity]) -> PyResult<Vec<Py<EntityRow>>> {
     list.iter()
         .map(|e| Ok(entity_out(py, e)?.unbind()))
         .collect()
 }
 
-/// An attribute as `(id, entity_id, key, subkey, number, value, version, deleted_at)`.
-pub fn attr_out<'py>(py: Python<'py>, a: &Attribute) -> PyResult<Bound<'py, PyTuple>> {
-    (
-        a.id.0,
-        a.entity.0,
-        &a.key,
-        &a.subkey,
-        a.number,
-        value_out(py, &a.value)?,
-        a.version,
-        a.deleted_at,
+/// An attribute as an [`AttrRow`].
+pub fn attr_out<'py>(py: Python<'py>, a: &Attribute) -> PyResult<Bound<'py, AttrRow>> {
+    Bound::new(
+        py,
+        AttrRow {
+            id: a.id.0,
+            entity_id: a.entity.0,
+            key: PyString::new(py, &a.key).unbind(),
+            subkey: a.subkey.as_deref().map(|s| PyString::new(py, s).unbind()),
+            number: a.number,
+            value: value_out(py, &a.value)?,
+            version: a.version,
+            deleted_at: a.deleted_at,
+        },
     )
-        .into_pyobject(py)
 }
 
-/// Attributes as a list of tuples.
-pub fn attrs_out(py: Python<'_>, list: &[Attribute]) -> PyResult<Vec<Py<PyTuple>>> {
+/// Attributes as a list of rows.
+pub fn attrs_out(py: Python<'_>, list: &[Attribute]) -> PyResult<Vec<Py<AttrRow>>> {
     list.iter().map(|a| Ok(attr_out(py, a)?.unbind())).collect()
 }
 
-/// A version as `(version, timestamp_micros, user, description)`.
-pub fn version_out<'py>(py: Python<'py>, v: &VersionInfo) -> PyResult<Bound<'py, PyTuple>> {
-    (v.version, v.timestamp.map(|t| t.0), &v.user, &v.description).into_pyobject(py)
+/// A version as a [`VersionRow`].
+pub fn version_out<'py>(py: Python<'py>, v: &VersionInfo) -> PyResult<Bound<'py, VersionRow>> {
+    Bound::new(
+        py,
+        VersionRow {
+            version: v.version,
+            timestamp: v.timestamp.map(|t| t.0),
+            user: v.user.clone(),
+            description: v.description.clone(),
+        },
+    )
 }
 
 /// How the number is matched, from `(mode, number)`: 0 any, 1 NULL, 2 not NULL,

@@ -21,6 +21,9 @@ fn _clusto(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<convert::Relation>()?;
     m.add_class::<convert::Json>()?;
     m.add_class::<convert::Datetime>()?;
+    m.add_class::<convert::EntityRow>()?;
+    m.add_class::<convert::AttrRow>()?;
+    m.add_class::<convert::VersionRow>()?;
     m.add_function(wrap_pyfunction!(session::copy, m)?)?;
     m.add_function(wrap_pyfunction!(session::register_driver, m)?)?;
     m.add_function(wrap_pyfunction!(session::driver_registered, m)?)?;

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 
 use clusto_core::{
     Clusto, EntityId, EntityQuery, Error, NewAttr, OpenOptions, Related, Transaction, TxMeta,
@@ -17,8 +16,8 @@ use clusto_core::{
 };
 
 use crate::convert::{
-    Filter, attr_out, attrs_out, entities_out, entity_out, number_spec, value_in, value_out,
-    version_out,
+    AttrRow, EntityRow, Filter, VersionRow, attr_out, attrs_out, entities_out, entity_out,
+    number_spec, value_in, value_out, version_out,
 };
 use crate::errors::{to_py, transaction_error};
 
@@ -67,7 +66,8 @@ pub struct Session {
     meta: Mutex<TxMeta>,
 }
 
-type Tuples = Vec<Py<PyTuple>>;
+type Entities = Vec<Py<EntityRow>>;
+type Attrs = Vec<Py<AttrRow>>;
 
 /// `(entities, attributes, counters, versions, skipped rows, check problems)`.
 type MigrationReport = (usize, usize, usize, usize, Vec<String>, Vec<String>);
@@ -364,7 +364,7 @@ impl Session {
         user: Option<String>,
         since: Option<i64>,
         until: Option<i64>,
-    ) -> PyResult<Tuples> {
+    ) -> PyResult<Vec<Py<VersionRow>>> {
         let query = VersionQuery {
             from: first,
             to: last,
@@ -413,7 +413,7 @@ impl Session {
 
     /// Creates the clustometa singleton if missing: in the open transaction, else in the
     /// core's own versions (the entity, then its schema version, as the original).
-    fn init_clusto(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+    fn init_clusto(&self, py: Python<'_>) -> PyResult<Py<EntityRow>> {
         let in_transaction = TXS.with(|t| {
             t.borrow()
                 .get(&self.id)
@@ -435,7 +435,7 @@ impl Session {
         driver: String,
         name: String,
         props: Vec<(String, Bound<'_, PyAny>)>,
-    ) -> PyResult<Py<PyTuple>> {
+    ) -> PyResult<Py<EntityRow>> {
         let props: Vec<(String, Value)> = props
             .iter()
             .map(|(k, v)| Ok((k.clone(), value_in(v)?)))
@@ -450,7 +450,12 @@ impl Session {
 
     /// The entity visible under `name` (as of `at`), or None.
     #[pyo3(signature = (name, at=None))]
-    fn find(&self, py: Python<'_>, name: String, at: Option<u64>) -> PyResult<Option<Py<PyTuple>>> {
+    fn find(
+        &self,
+        py: Python<'_>,
+        name: String,
+        at: Option<u64>,
+    ) -> PyResult<Option<Py<EntityRow>>> {
         let e = self.read(py, at, |v| v.find(&name))?;
         e.map(|e| Ok(entity_out(py, &e)?.unbind())).transpose()
     }
@@ -462,7 +467,7 @@ impl Session {
         py: Python<'_>,
         names: Vec<String>,
         at: Option<u64>,
-    ) -> PyResult<Vec<Option<Py<PyTuple>>>> {
+    ) -> PyResult<Vec<Option<Py<EntityRow>>>> {
         let found = self.read(py, at, |v| {
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             v.entities_by_names(&refs)
@@ -478,7 +483,7 @@ impl Session {
     }
 
     /// The entity row with this id (live or deleted).
-    fn entity(&self, py: Python<'_>, entity: u64) -> PyResult<Py<PyTuple>> {
+    fn entity(&self, py: Python<'_>, entity: u64) -> PyResult<Py<EntityRow>> {
         let e = self.read(py, None, |v| v.entity_by_id(id(entity)))?;
         Ok(entity_out(py, &e)?.unbind())
     }
@@ -493,7 +498,7 @@ impl Session {
         drivers: Vec<String>,
         attrs: Vec<PyRef<'_, Filter>>,
         at: Option<u64>,
-    ) -> PyResult<Tuples> {
+    ) -> PyResult<Entities> {
         let query = EntityQuery {
             names,
             types,
@@ -511,7 +516,7 @@ impl Session {
     }
 
     /// Renames an entity (a new row takes the name, attributes and references).
-    fn rename(&self, py: Python<'_>, old: String, new: String) -> PyResult<Py<PyTuple>> {
+    fn rename(&self, py: Python<'_>, old: String, new: String) -> PyResult<Py<EntityRow>> {
         let e = self.write(py, |tx| tx.rename(&old, &new))?;
         Ok(entity_out(py, &e)?.unbind())
     }
@@ -523,7 +528,7 @@ impl Session {
         name: String,
         type_name: String,
         driver: String,
-    ) -> PyResult<Py<PyTuple>> {
+    ) -> PyResult<Py<EntityRow>> {
         let e = self.write(py, |tx| tx.change_driver(&name, &type_name, &driver))?;
         Ok(entity_out(py, &e)?.unbind())
     }
@@ -537,7 +542,7 @@ impl Session {
         filter: PyRef<'_, Filter>,
         merged: bool,
         at: Option<u64>,
-    ) -> PyResult<Tuples> {
+    ) -> PyResult<Attrs> {
         let f = filter.inner.clone();
         let list = self.read(py, at, |v| {
             if merged {
@@ -556,7 +561,7 @@ impl Session {
         py: Python<'_>,
         filter: PyRef<'_, Filter>,
         at: Option<u64>,
-    ) -> PyResult<Tuples> {
+    ) -> PyResult<Attrs> {
         let f = filter.inner.clone();
         let list = self.read(py, at, |v| v.attr_query(&f))?;
         attrs_out(py, &list)
@@ -570,7 +575,7 @@ impl Session {
         entity: u64,
         filter: PyRef<'_, Filter>,
         at: Option<u64>,
-    ) -> PyResult<Tuples> {
+    ) -> PyResult<Attrs> {
         let f = filter.inner.clone();
         let list = self.read(py, at, |v| v.references(id(entity), &f))?;
         attrs_out(py, &list)
@@ -588,7 +593,7 @@ impl Session {
         subkey: Option<String>,
         number_mode: u8,
         number: i64,
-    ) -> PyResult<Py<PyTuple>> {
+    ) -> PyResult<Py<AttrRow>> {
         let attr = NewAttr {
             key,
             subkey,
@@ -611,7 +616,7 @@ impl Session {
         subkey: Option<String>,
         number_mode: u8,
         number: i64,
-    ) -> PyResult<Py<PyTuple>> {
+    ) -> PyResult<Py<AttrRow>> {
         let attr = NewAttr {
             key,
             subkey,
@@ -689,7 +694,7 @@ impl Session {
     }
 
     /// Puts `thing` into `container` under the container's rules.
-    fn insert(&self, py: Python<'_>, container: u64, thing: u64) -> PyResult<Py<PyTuple>> {
+    fn insert(&self, py: Python<'_>, container: u64, thing: u64) -> PyResult<Py<AttrRow>> {
         let a = self.write(py, |tx| tx.insert(id(container), id(thing)))?;
         Ok(attr_out(py, &a)?.unbind())
     }
@@ -711,7 +716,7 @@ impl Session {
         drivers: Vec<String>,
         recursive: bool,
         at: Option<u64>,
-    ) -> PyResult<Tuples> {
+    ) -> PyResult<Entities> {
         let (f, rel) = (
             filter.inner.clone(),
             Self::related(types, drivers, recursive),
@@ -730,20 +735,20 @@ impl Session {
         drivers: Vec<String>,
         recursive: bool,
         at: Option<u64>,
-    ) -> PyResult<Tuples> {
+    ) -> PyResult<Entities> {
         let rel = Self::related(types, drivers, recursive);
         let list = self.read(py, at, |v| v.parents(id(thing), &rel))?;
         entities_out(py, &list)
     }
 
     /// Pools of a thing (not de-duplicated when recursive).
-    fn pools_of(&self, py: Python<'_>, thing: u64, recursive: bool) -> PyResult<Tuples> {
+    fn pools_of(&self, py: Python<'_>, thing: u64, recursive: bool) -> PyResult<Entities> {
         let list = self.read(py, None, |v| v.pools_of(id(thing), recursive))?;
         entities_out(py, &list)
     }
 
     /// Members shared by every pool of `thing`, without it.
-    fn siblings(&self, py: Python<'_>, thing: u64) -> PyResult<Tuples> {
+    fn siblings(&self, py: Python<'_>, thing: u64) -> PyResult<Entities> {
         let list = self.read(py, None, |v| v.siblings(id(thing)))?;
         entities_out(py, &list)
     }
@@ -756,7 +761,7 @@ impl Session {
         types: Vec<String>,
         drivers: Vec<String>,
         recursive: bool,
-    ) -> PyResult<Tuples> {
+    ) -> PyResult<Entities> {
         let rel = Self::related(types, drivers, recursive);
         let ids: Vec<EntityId> = pools.into_iter().map(EntityId).collect();
         let list = self.read(py, None, |v| v.from_pools(&ids, &rel))?;
@@ -764,7 +769,7 @@ impl Session {
     }
 
     /// Every containment edge as `(parent tuple, child tuple)`.
-    fn adjacency(&self, py: Python<'_>) -> PyResult<Vec<(Py<PyTuple>, Py<PyTuple>)>> {
+    fn adjacency(&self, py: Python<'_>) -> PyResult<Vec<(Py<EntityRow>, Py<EntityRow>)>> {
         let edges = self.read(py, None, |v| v.adjacency())?;
         edges
             .iter()
@@ -783,13 +788,17 @@ impl Session {
     }
 
     /// The device in a rack unit, or None.
-    fn device_in(&self, py: Python<'_>, rack: u64, unit: i64) -> PyResult<Option<Py<PyTuple>>> {
+    fn device_in(&self, py: Python<'_>, rack: u64, unit: i64) -> PyResult<Option<Py<EntityRow>>> {
         let e = self.read(py, None, |v| v.device_in(id(rack), unit))?;
         e.map(|e| Ok(entity_out(py, &e)?.unbind())).transpose()
     }
 
     /// `(rack tuple, units)` of a racked device, or None.
-    fn rack_slot(&self, py: Python<'_>, device: u64) -> PyResult<Option<(Py<PyTuple>, Vec<i64>)>> {
+    fn rack_slot(
+        &self,
+        py: Python<'_>,
+        device: u64,
+    ) -> PyResult<Option<(Py<EntityRow>, Vec<i64>)>> {
         let slot = self.read(py, None, |v| v.rack_slot(id(device)))?;
         slot.map(|s| Ok((entity_out(py, &s.rack)?.unbind(), s.units)))
             .transpose()
@@ -945,7 +954,7 @@ impl Session {
         number_mode: u8,
         number: i64,
         force: bool,
-    ) -> PyResult<Py<PyTuple>> {
+    ) -> PyResult<Py<AttrRow>> {
         let resource = resource.map(value_in).transpose()?;
         let spec = number_spec(number_mode, number)?;
         let a = self.write(py, |tx| {
@@ -975,7 +984,7 @@ impl Session {
         manager: u64,
         driver: String,
         name: Option<String>,
-    ) -> PyResult<Py<PyTuple>> {
+    ) -> PyResult<Py<EntityRow>> {
         let e = self.write(py, |tx| {
             tx.allocate_entity(id(manager), &driver, name.as_deref())
         })?;
@@ -999,7 +1008,7 @@ impl Session {
         py: Python<'_>,
         manager: u64,
         resource: &Bound<'_, PyAny>,
-    ) -> PyResult<Tuples> {
+    ) -> PyResult<Entities> {
         let r = value_in(resource)?;
         let list = self.read(py, None, |v| v.resource_owners(id(manager), &r))?;
         entities_out(py, &list)
@@ -1012,13 +1021,13 @@ impl Session {
 
     /// Resource attributes of `thing` from managers of `driver` (or any).
     #[pyo3(signature = (thing, driver=None))]
-    fn resources_of(&self, py: Python<'_>, thing: u64, driver: Option<String>) -> PyResult<Tuples> {
+    fn resources_of(&self, py: Python<'_>, thing: u64, driver: Option<String>) -> PyResult<Attrs> {
         let list = self.read(py, None, |v| v.resources_of(id(thing), driver.as_deref()))?;
         attrs_out(py, &list)
     }
 
     /// IP managers whose range holds `ip`.
-    fn ip_managers_for(&self, py: Python<'_>, ip: String) -> PyResult<Tuples> {
+    fn ip_managers_for(&self, py: Python<'_>, ip: String) -> PyResult<Entities> {
         let list = self.read(py, None, |v| v.ip_managers_for(&ip))?;
         entities_out(py, &list)
     }
@@ -1029,7 +1038,7 @@ impl Session {
     }
 
     /// Entities holding address `ip`.
-    fn devices_with_ip(&self, py: Python<'_>, ip: String) -> PyResult<Tuples> {
+    fn devices_with_ip(&self, py: Python<'_>, ip: String) -> PyResult<Entities> {
         let list = self.read(py, None, |v| v.devices_with_ip(&ip))?;
         entities_out(py, &list)
     }
@@ -1042,7 +1051,7 @@ impl Session {
         device: u64,
         ip: Option<String>,
         manager: Option<u64>,
-    ) -> PyResult<Py<PyTuple>> {
+    ) -> PyResult<Py<AttrRow>> {
         let a = self.write(py, |tx| {
             tx.add_ip(id(device), ip.as_deref(), manager.map(EntityId))
         })?;

@@ -146,9 +146,10 @@ def history(first=None, last=None, user=None):
     import datetime as dt
 
     out = []
-    for version, micros, who, why in SESSION.db.versions(first, last, user):
+    for row in SESSION.db.versions(first, last, user):
+        micros = row.timestamp
         when = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=micros) if micros is not None else None
-        out.append({"version": version, "timestamp": when, "user": who, "description": why})
+        out.append({"version": row.version, "timestamp": when, "user": row.user, "description": row.description})
     return out
 
 
@@ -357,7 +358,7 @@ def get_driver(entity):
 def adjacency_map():
     """Every containment edge as an Adjacency namedtuple."""
     return [
-        Adjacency(p[0], p[1], p[2], c[0], c[1], c[2])
+        Adjacency(p.id, p.name, p.type, c.id, c.name, c.type)
         for p, c in SESSION.db.adjacency()
     ]
 

@@ -1,16 +1,37 @@
 """Type stubs of the native module ``clusto._clusto`` (the Rust core as seen from Python).
 
-Entity rows are ``(id, name, type, driver, version, deleted_at)``; attribute rows are
-``(id, entity_id, key, subkey, number, value, version, deleted_at)``.
+Rows come back as the named, read-only ``EntityRow``, ``AttrRow`` and ``VersionRow``.
 """
 
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 __version__: str
 
-EntityRow = Tuple[int, str, str, str, int, Optional[int]]
-AttrRow = Tuple[int, int, str, Optional[str], Optional[int], Any, int, Optional[int]]
 NativeValue = Union[int, str, None, "Relation", "Json", "Datetime"]
+
+class EntityRow:
+    id: int
+    name: str
+    type: str
+    driver: str
+    version: int
+    deleted_at: Optional[int]
+
+class AttrRow:
+    id: int
+    entity_id: int
+    key: str
+    subkey: Optional[str]
+    number: Optional[int]
+    value: NativeValue
+    version: int
+    deleted_at: Optional[int]
+
+class VersionRow:
+    version: int
+    timestamp: Optional[int]
+    user: Optional[str]
+    description: Optional[str]
 
 class Relation:
     id: int
@@ -61,7 +82,7 @@ class Session:
     def latest_version(self) -> int: ...
     def check(self) -> List[str]: ...
     def versions(self, first: Optional[int] = None, last: Optional[int] = None, user: Optional[str] = None,
-                 since: Optional[int] = None, until: Optional[int] = None) -> List[Tuple[int, Optional[int], Optional[str], Optional[str]]]: ...
+                 since: Optional[int] = None, until: Optional[int] = None) -> List[VersionRow]: ...
     def changes(self, version: int) -> List[Tuple[str, EntityRow, Optional[AttrRow], Optional[str]]]: ...
     def entity_versions(self, name: str) -> List[int]: ...
     def init_clusto(self) -> EntityRow: ...

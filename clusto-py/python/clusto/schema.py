@@ -150,15 +150,20 @@ class Entity(_Immutable):
         driver ``entity`` and type ``entity`` unless ``driver=``/``type=`` (or the
         original's ``clustotype=``) say otherwise, in one version. A live entity of
         that name raises NameException. ``Driver(entity)`` wraps it in its driver.
-        (A tuple is the native row, for this package's own use.)"""
-        if isinstance(name, tuple):
-            row = name
-        elif isinstance(name, str):
+        (A native ``EntityRow`` is taken as it is, for this package's own use.)"""
+        if isinstance(name, str):
             row = _create_entity(name, driver, type if type is not None else clustotype)
+        elif isinstance(name, _clusto.EntityRow):
+            row = name
         else:
             raise TypeError("an Entity takes a name (str), not %r" % (name,))
-        for slot, value in zip(self.__slots__, row):
-            object.__setattr__(self, slot, value)
+        set_slot = object.__setattr__
+        set_slot(self, "entity_id", row.id)
+        set_slot(self, "name", row.name)
+        set_slot(self, "type", row.type)
+        set_slot(self, "driver", row.driver)
+        set_slot(self, "version", row.version)
+        set_slot(self, "deleted_at_version", row.deleted_at)
 
     @classmethod
     def query(cls, *args, **kwargs):
@@ -243,8 +248,16 @@ class Attribute(_Immutable):
     __slots__ = ("attr_id", "entity_id", "key", "subkey", "number", "_raw", "version", "deleted_at_version")
 
     def __init__(self, row):
-        for slot, value in zip(self.__slots__, row):
-            object.__setattr__(self, slot, value)
+        """From a native ``AttrRow``."""
+        set_slot = object.__setattr__
+        set_slot(self, "attr_id", row.id)
+        set_slot(self, "entity_id", row.entity_id)
+        set_slot(self, "key", row.key)
+        set_slot(self, "subkey", row.subkey)
+        set_slot(self, "number", row.number)
+        set_slot(self, "_raw", row.value)
+        set_slot(self, "version", row.version)
+        set_slot(self, "deleted_at_version", row.deleted_at)
 
     @property
     def value(self):
