@@ -158,6 +158,16 @@ def test_migrate_the_legacy_sample(tmp_path):
         clusto.disconnect()
 
 
+def test_the_package_leaves_the_mysql_client_out(db):
+    """The wheel links no MySQL client unless built with the feature mysql-migration: a
+    MySQL source is refused by name (password hidden), before any connection."""
+    with pytest.raises(clusto.exceptions.InvalidValueError) as refused:
+        clusto.migrate("mysql://clusto:secret@127.0.0.1:1/clusto")
+    message = str(refused.value)
+    assert "cannot read MySQL sources" in message and "clusto migrate" in message
+    assert "secret" not in message
+
+
 def test_copy_moves_a_sled_database_to_lmdb(tmp_path):
     old, new = "sled://%s" % (tmp_path / "old"), "lmdb://%s" % (tmp_path / "new")
     clusto.connect(old)

@@ -6,11 +6,20 @@
 //! schema check, turning rows into clusto's model, the report — is done once, in the
 //! crate root, by `import`.
 
+// The helpers of the server sources (dialects, time cells, host resolution) go unused
+// in a build that leaves a server source out.
+#![cfg_attr(
+    not(all(feature = "postgresql-source", feature = "mysql-source")),
+    allow(dead_code)
+)]
+
 use clusto_core::{Result, Timestamp};
 
 use crate::dsn::SourceDsn;
 
+#[cfg(feature = "mysql-source")]
 mod my;
+#[cfg(feature = "postgresql-source")]
 mod pg;
 pub(crate) mod sqlite;
 
@@ -98,9 +107,25 @@ pub(crate) trait Reader {
 pub(crate) fn open(dsn: &SourceDsn) -> Result<Box<dyn Reader>> {
     match dsn {
         SourceDsn::Sqlite(path) => Ok(Box::new(sqlite::Sqlite::open(path)?)),
+        #[cfg(feature = "postgresql-source")]
         SourceDsn::Postgres(server) => Ok(Box::new(pg::Postgres::connect(server)?)),
+        #[cfg(feature = "mysql-source")]
         SourceDsn::Mysql(server) => Ok(Box::new(my::Mysql::connect(server)?)),
+        #[allow(unreachable_patterns)]
+        other => Err(not_built(other)),
     }
+}
+
+/// The refusal of a source whose client this build leaves out.
+fn not_built(dsn: &SourceDsn) -> clusto_core::Error {
+    let (engine, feature) = match dsn {
+        SourceDsn::Mysql(_) => ("MySQL", "mysql-source"),
+        _ => ("PostgreSQL", "postgresql-source"),
+    };
+    clusto_core::Error::InvalidValue(format!(
+        "{dsn}: this build of clusto cannot read {engine} sources (it was built without \
+         clusto-migrate's feature '{feature}'); the `clusto migrate` command reads them"
+    ))
 }
 
 /// Resolves a server's host name before connecting, so that a DSN naming a host that

@@ -367,7 +367,9 @@ def migrate(source):
     """Imports a database of the original clusto into the connected database, which
     must be empty. ``source`` is the DSN of the original's clusto.conf: ``sqlite:///path``
     or a path to its SQLite file, ``postgresql://user:password@host:port/db`` or
-    ``mysql://user:password@host:port/db`` (``+driver`` suffixes are accepted). Returns a
+    ``mysql://user:password@host:port/db`` (``+driver`` suffixes are accepted; MySQL only
+    in a package built with the feature ``mysql-migration``, else the ``clusto migrate``
+    command reads it). Returns a
     report dict; rows that could not be imported are listed under ``skipped`` with their
     table and id."""
     entities, attributes, counters, versions, skipped, problems = SESSION.db.migrate_sqlite(source)
