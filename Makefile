@@ -11,7 +11,7 @@ DEMO_DB ?= demo-db
 CRASH_ROUNDS ?= 300
 SLOW_PROPTEST_CASES ?= 1000
 
-.PHONY: all build demo test lint test-rust test-python test-c python-dev python-release test-slow test-install fuzz bench bench-full clean
+.PHONY: all build demo test lint test-rust test-python test-c python-dev python-release test-slow test-install fuzz audit bench bench-full clean
 
 all: build
 
@@ -119,9 +119,18 @@ test-slow: python-dev
 	  status=$$?; bash clusto-migrate/tests/start-sql-servers.sh stop; exit $$status
 	$(MAKE) fuzz
 	$(MAKE) test-install
+	$(MAKE) audit
 
 FUZZ_SECONDS ?= 120
 FUZZ_TARGETS := json_entry damaged_store names dump_import
+
+## audit: cargo audit of Cargo.lock with warnings denied (installs cargo-audit if
+## missing); the advisories accepted, each with its reason, are in .cargo/audit.toml.
+## ADVISORY_DB=DIR reads a local copy of the RustSec database instead of fetching it.
+ADVISORY_DB ?=
+audit:
+	command -v cargo-audit >/dev/null || $(CARGO) install cargo-audit --locked
+	$(CARGO) audit $(if $(ADVISORY_DB),--db $(ADVISORY_DB) --no-fetch --stale)
 
 ## fuzz: each cargo-fuzz target for FUZZ_SECONDS (installs cargo-fuzz if missing; stable
 ## rustc runs it with RUSTC_BOOTSTRAP=1 and without a sanitizer)
