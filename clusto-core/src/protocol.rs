@@ -42,6 +42,47 @@ use crate::{
 /// The largest request text accepted, in bytes.
 pub const MAX_REQUEST: usize = 16 << 20;
 
+/// Every operation a request may name (`"op"`): [`execute`] refuses any other name with
+/// INVALID_ARGUMENT ("unknown op") before it reads or writes anything, so an operation
+/// added to the dispatch but not here cannot be reached. The C header's list of
+/// operations is tested against this one (clusto-ffi/tests/header.rs).
+pub const OPS: &[&str] = &[
+    "version",
+    "check",
+    "init",
+    "create",
+    "exists",
+    "get",
+    "delete",
+    "rename",
+    "attrs",
+    "attr_add",
+    "attr_set",
+    "attr_delete",
+    "insert",
+    "remove",
+    "rack_insert",
+    "contents",
+    "parents",
+    "pools",
+    "ip_allocate",
+    "ip_deallocate",
+    "ips",
+    "ip_owners",
+    "name_allocate",
+    "port_connect",
+    "port_disconnect",
+    "port_connected",
+    "entities",
+    "history",
+    "changes",
+    "feed",
+    "diff",
+    "revert",
+    "restore",
+    "batch",
+];
+
 /// Who runs a request and against which state.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -407,6 +448,9 @@ fn string_list(req: &Req, name: &str) -> Result<Vec<String>> {
 /// Runs one request (an object `{"op": ...}`) on `db` and gives its result.
 pub fn execute(db: &Clusto, req: &Req, context: &Context) -> Result<Json> {
     let op = str_arg(req, "op")?;
+    if !OPS.contains(&op) {
+        return Err(invalid(format!("unknown op '{op}'")));
+    }
     if op == "check" {
         let report = db.check()?;
         return Ok(json!({"clean": report.is_clean(), "problems": report.problems}));
@@ -461,6 +505,9 @@ pub fn execute(db: &Clusto, req: &Req, context: &Context) -> Result<Json> {
                 .as_object()
                 .ok_or_else(|| invalid(format!("op {i} of the batch is not an object")))?;
             let name = str_arg(sub, "op")?;
+            if !OPS.contains(&name) {
+                return Err(invalid(format!("op {i}: unknown op '{name}'")));
+            }
             if name == "batch" || name == "check" {
                 return Err(invalid(format!(
                     "op {i}: '{name}' cannot run inside a batch"
@@ -533,4 +580,69 @@ pub fn run(db: &Clusto, text: &str, context: &Context) -> Result<Json> {
         .as_object()
         .ok_or_else(|| invalid("request must be a JSON object"))?;
     execute(db, req, context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(text: &str) -> Req {
+        serde_json::from_str(text).unwrap()
+    }
+
+    /// Every name of [`OPS`] reaches an arm of the dispatch: run without its arguments,
+    /// it answers or complains about them, never "unknown op".
+    #[test]
+    fn every_listed_op_is_dispatched() {
+        let db = Clusto::open("memory:").unwrap();
+        for op in OPS {
+            for sub in [false, true] {
+                if sub && (*op == "batch" || *op == "check") {
+                    continue; // refused inside a batch, by name
+                }
+                let text = if sub {
+                    format!(r#"{{"op": "batch", "ops": [{{"op": "{op}"}}]}}"#)
+                } else {
+                    format!(r#"{{"op": "{op}"}}"#)
+                };
+                if let Err(e) = execute(&db, &request(&text), &Context::default()) {
+                    assert!(
+                        !e.to_string().contains("unknown op"),
+                        "{text}: {e} (listed in OPS, missing from the dispatch)"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A name not in [`OPS`] is refused as unknown whatever the context: not as a write
+    /// refused to a reader of a past version or to a read-only caller.
+    #[test]
+    fn an_unlisted_op_is_unknown_in_every_context() {
+        let db = Clusto::open("memory:").unwrap();
+        let contexts = [
+            Context::default(),
+            Context {
+                at: Some(0),
+                ..Context::default()
+            },
+            Context {
+                read_only: true,
+                ..Context::default()
+            },
+        ];
+        for context in &contexts {
+            for text in [
+                r#"{"op": "nosuch"}"#,
+                r#"{"op": "batch", "ops": [{"op": "nosuch"}]}"#,
+            ] {
+                if (context.at.is_some() || context.read_only) && text.contains("batch") {
+                    continue; // a batch writes: refused as such first
+                }
+                let e = execute(&db, &request(text), context).unwrap_err();
+                assert_eq!(error_code(&e), "INVALID_ARGUMENT", "{text}");
+                assert!(e.to_string().contains("unknown op 'nosuch'"), "{text}: {e}");
+            }
+        }
+    }
 }

@@ -5,39 +5,167 @@
  * Conventions
  * - Every fallible function returns a ClustoStatus; on failure the message is read
  *   with clusto_last_error() (owned by the library, valid until the next call on the
- *   same thread). NULL required pointers, invalid UTF-8 and out-of-range values give
- *   CLUSTO_STATUS_INVALID_ARGUMENT; a panic inside the library gives
- *   CLUSTO_STATUS_PANIC. A failed call changes nothing.
+ *   same thread). A failed call changes nothing; inside a transaction, the
+ *   transaction's earlier work stays.
  * - Strings are UTF-8 and NUL-terminated. Strings the library returns through an out
  *   pointer are freed with clusto_string_free; lists with clusto_names_free /
  *   clusto_attrs_free; version arrays with clusto_versions_free. Strings read from a
  *   list belong to the list.
- * - Handles: ClustoDb (clusto_open / clusto_open_at, freed by clusto_close) and
- *   ClustoTxn (clusto_begin, ended and freed by clusto_commit or clusto_rollback on the
- *   thread that began it). Functions taking (db, tx) run in tx when it is not NULL
- *   (reads see its writes) and otherwise form their own transaction, one version.
+ * - Handles: ClustoDb (clusto_open / clusto_open_with / clusto_open_at, freed by
+ *   clusto_close) and ClustoTxn (clusto_begin, ended and freed by clusto_commit or
+ *   clusto_rollback). Functions taking (db, tx) run in tx when it is not NULL (reads
+ *   see its writes) and otherwise form their own transaction: one version if they
+ *   change something. A "write" below is a function that changes the database.
+ *
+ * Errors
+ *   Each function's "Errors:" paragraph lists every status it can return. Besides the
+ *   causes it names, these hold for every call:
+ *   INVALID_ARGUMENT  a NULL required pointer, text that is not UTF-8, a number that
+ *                     is not one of the CLUSTO_* constants; a write, or a tx, given a
+ *                     handle from clusto_open_at; a tx begun on another database
+ *   CONFLICT          a handle used in a child of fork() (open the database after
+ *                     exec); for a write with tx NULL: this thread has a ClustoTxn
+ *                     open (see Threads)
+ *   LOCKED            for clusto_begin and writes with tx NULL: another process
+ *                     held the write lease for longer than the handle's
+ *                     lock_wait_ms
+ *   CORRUPT           stored data that does not decode
+ *   IO                the disk or the PostgreSQL server failed; or a commit to a
+ *                     sled database failed earlier: its handles then refuse work
+ *                     until the database is closed and reopened
+ *   PANIC             a bug inside the library, caught at the boundary
+ *
+ * Threads
+ * - A ClustoDb may be used by any number of threads at once: every function is safe
+ *   to call concurrently on one handle, except clusto_close, which no other call on
+ *   that handle may overlap or follow. Reads run in parallel, also with the writer.
+ * - A database has one write transaction at a time. clusto_begin, and every write
+ *   with tx NULL (which is a transaction of its own), waits without a time limit while
+ *   another thread of this process holds it, and up to lock_wait_ms (then LOCKED)
+ *   while another process does. Handles of one database in one process share it
+ *   (for postgresql:// DSNs only handles derived with clusto_open_at do; two
+ *   clusto_open calls behave as two processes).
+ * - A ClustoTxn is used by one thread at a time: it has no lock of its own, so calls
+ *   with it from two threads at once are undefined. It may be handed to another thread
+ *   and used, committed or rolled back there. Until it ends, the write transaction
+ *   still belongs to the thread that began it: that thread's clusto_begin and tx-NULL
+ *   writes fail with CONFLICT, and those of every other thread wait, including the
+ *   thread the transaction was handed to, which deadlocks if it begins a transaction
+ *   or writes with tx NULL before ending the one it holds.
+ * - clusto_last_error() is per thread. clusto_set_meta applies to the tx-NULL writes
+ *   of every thread using the handle.
+ *
+ * Closing
+ *   clusto_close(db) does not end the transactions begun on db: each stays open and
+ *   valid, still holds the write transaction (other writers wait), and is ended as
+ *   usual by clusto_commit (its changes are committed) or clusto_rollback, which take
+ *   no handle. Until then it may still be used with another handle on the same
+ *   database. The database's files, locks and threads are released once its last
+ *   handle is closed and its last transaction ended. A memory: database disappears
+ *   then: a commit after its last handle closed succeeds, and nothing can read it.
+ *
+ * Versions and as-of handles
+ *   Every transaction that changes something commits one version (1, 2, ...). A
+ *   handle from clusto_open_at reads entities, attributes and containment as they were
+ *   at the end of its version, in every function taking (db, tx) and in clusto_json.
+ *   What is about versions reads the live database, whatever the handle:
+ *   clusto_latest_version gives the live database's newest version (not the handle's
+ *   version), and clusto_wait_version, clusto_changes_json, clusto_entity_versions,
+ *   clusto_check and the JSON ops version, history, changes, feed and diff (whose
+ *   "to" defaults to the live newest version) see every committed version.
+ *
+ * Datetimes
+ *   A datetime has no time zone: clusto reads and writes it as UTC. Its ISO text,
+ *   YYYY-MM-DDTHH:MM:SS[.ffffff] (a space may replace the T), and its Unix
+ *   microseconds (ClustoValue.int_value) name the same instant in UTC. A zone suffix
+ *   (Z, +02:00) is refused with INVALID_ARGUMENT: convert local times to UTC first.
+ *   Read back, the fraction is left out when zero, else written with 6 digits.
+ *   Version timestamps (history, feed) are UTC, in the same form.
+ *
+ * Racks
+ *   A rack's units run from its minu to its maxu property, both included: 1 to 45 for
+ *   a basicrack unless set otherwise (clusto_create_with props {"minu": 0, "maxu":
+ *   60}). A device takes one unit or several adjacent ones, all free; a device with a
+ *   rack_units attribute takes exactly that many; clusto_rack_insert takes 1 to 1024
+ *   units per call.
  *
  * JSON entry point: clusto_json(db, request, &response)
- *   request  {"op": NAME, ...arguments}            one operation (reads may add "at": V)
- *            {"op": "batch", "ops": [...], "user": U, "description": D}
- *                                                  several in one transaction
+ *   request  {"op": NAME, ...arguments}; a read may add "at": V (read as of version
+ *            V; a write given "at" is refused); a write may add "user": U and
+ *            "description": D, recorded with its version instead of the handle's
+ *            clusto_set_meta values
+ *            {"op": "batch", "ops": [...], "user": U, "description": D}: the ops in
+ *            one transaction, one version, all or nothing; reads in it see the
+ *            writes before them; a failure names the op ("op 2 of the batch: ...")
+ *            At most 16 MiB of text.
  *   response {"ok": true, "result": ...}
- *            {"ok": false, "error": {"code": "NOT_FOUND", "message": "..."}}
- *   values   integers, strings, null, {"relation": NAME}, {"datetime": ISO},
- *            arrays/objects (json)
- *   ops      version, check, init, create{driver,name,props?}, exists{name},
- *            get{name}, delete{name}, rename{old,new},
- *            attrs{name,key?,subkey?,number?,value?,hidden?},
- *            attr_add|attr_set{name,key,value,subkey?,number? (int or "next")},
- *            attr_delete{name,key?,subkey?,number?,value?}, insert{container,thing},
- *            rack_insert{rack,device,units}, remove{container,thing},
- *            contents|parents|pools{name,recursive?}, ip_allocate{device,manager?,ip?},
- *            ip_deallocate{device,manager?,ip?}, ips{device}, ip_owners{ip},
- *            name_allocate{manager,driver},
- *            port_connect{device,port_type,number,other,other_number},
- *            port_disconnect{device,port_type,number},
- *            port_connected{device,port_type,number}, history{name?,user?,from?,to?},
- *            changes{version}
+ *            {"ok": false, "error": {"code": "NOT_FOUND", "message": "..."}}; code
+ *            names the status clusto_json returns (CLUSTO_STATUS_NOT_FOUND)
+ *   values   in requests: an integer (true and false are 1 and 0), a string, null,
+ *            {"relation": NAME}, {"datetime": ISO} (UTC), any other array or object
+ *            (a json value). In results: the same, but a datetime is its ISO string.
+ *            attr_add and attr_set take the "datatype" ATTR gives, so that a value
+ *            read and written back keeps its type.
+ *   ENTITY   {"name": S, "type": S, "driver": S}
+ *   ATTR     {"key": S, "subkey": S|null, "number": N|null, "datatype": "int" |
+ *            "string" | "datetime" | "relation" | "json", "value": V}
+ *   VERSION  {"version": N, "timestamp": ISO|null, "user": S|null,
+ *            "description": S|null}
+ *   CHANGE   {"entity": NAME, "type": S, "change": "created" | "deleted" |
+ *            {"added": ATTR} | {"deleted": ATTR} | {"driver_was": S, "type_was": S} |
+ *            {"counter": KEY, "value": N|null}}
+ *   FILTER   {"key"?, "subkey"?, "number"?, "value"?, "hidden"?}: a missing field
+ *            matches anything; "number": null matches no number; keys starting
+ *            with "_" are left out unless "hidden" is true or "key" names one
+ *
+ * JSON operations: NAME {arguments, ? if optional} -> the "result"
+ *   version                 -> N: the live database's newest version
+ *   check                   -> {"clean": bool, "problems": [S]}; not in a batch
+ *   init                    -> ENTITY clustometa, created if missing (one version;
+ *                              clusto_init makes two)
+ *   create {driver, name, props?: {PROPERTY: value}} -> ENTITY
+ *   exists {name}           -> bool
+ *   get {name}              -> ENTITY with "attrs": [ATTR] (keys not starting "_")
+ *   delete {name}           -> null
+ *   rename {old, new}       -> ENTITY, the renamed one
+ *   attrs {name, FILTER fields} -> [ATTR]
+ *   attr_add|attr_set {name, key, value, subkey?, number? (N, "next" or null),
+ *                      datatype?} -> ATTR written; attr_set replaces the one
+ *                      attribute with the same key, subkey and number (CONFLICT if
+ *                      several)
+ *   attr_delete {name, FILTER fields} -> N deleted
+ *   insert {container, thing} -> null
+ *   remove {container, thing} -> N containment attributes removed
+ *   rack_insert {rack, device, units: [N]} -> null
+ *   contents|parents|pools {name, recursive?} -> [NAME] (contents lists a device once
+ *                              per rack unit)
+ *   ip_allocate {device, manager?, ip?} -> S, the address
+ *   ip_deallocate {device, manager?, ip?} -> N allocations freed
+ *   ips {device}            -> [S] addresses
+ *   ip_owners {ip}          -> [NAME]
+ *   name_allocate {manager, driver} -> ENTITY created
+ *   port_connect {device, port_type, number, other, other_number} -> null
+ *   port_disconnect {device, port_type, number} -> bool: whether it was connected
+ *   port_connected {device, port_type, number} -> NAME or null
+ *   entities {names?, types?, drivers?, attrs?: [FILTER], pools?: [NAME]} -> [ENTITY]
+ *                              in creation order: any of each list, every filter,
+ *                              a member (at any depth) of every pool
+ *   history {name?, user?, from?, to?} -> [VERSION], ascending, from/to included
+ *   changes {version}       -> [CHANGE] (NOT_FOUND for a version not committed)
+ *   feed {since?, limit?}   -> [VERSION with "changes": [CHANGE]]: the versions after
+ *                              since (default 0), at most limit of them
+ *   diff {from, to?, names?} -> {"from": N, "to": N, "entities": [{"name": NAME,
+ *                              "kind": "created" | "deleted" | "renamed" | "changed",
+ *                              "renamed_from": NAME|null, "before": {"type",
+ *                              "driver"}|null, "after": {"type", "driver"}|null,
+ *                              "added": [ATTR], "removed": [ATTR], "changed":
+ *                              [{"before": ATTR, "after": ATTR}]}]}
+ *   revert {version, force?} -> {"reverted": N}: a new version undoes version N
+ *                              (CONFLICT when a later one touched the same things,
+ *                              unless force)
+ *   restore {names: [NAME], to} -> {"restored": [NAME], "to": N}: the entities made
+ *                              as they were at version N
+ *   batch {ops: [REQUEST], user?, description?} -> [the result of each op]
  */
 
 #ifndef CLUSTO_H
@@ -66,8 +194,9 @@
 #define CLUSTO_VALUE_NULL 2
 
 /**
- * `ClustoValue.kind`: a datetime: ISO `text` (YYYY-MM-DDTHH:MM:SS[.ffffff]) if not NULL,
- * else Unix microseconds in `int_value`.
+ * `ClustoValue.kind`: a datetime, in UTC: ISO `text` (YYYY-MM-DDTHH:MM:SS[.ffffff], no
+ * zone suffix) if not NULL, else Unix microseconds in `int_value`. Read back, both are
+ * set (see "Datetimes" at the top of this header).
  */
 #define CLUSTO_VALUE_DATETIME 3
 
@@ -125,7 +254,7 @@ typedef enum ClustoStatus {
    */
   CLUSTO_STATUS_OK = 0,
   /**
-   * The named entity, attribute, version or resource does not exist.
+   * The named entity, driver, attribute, version or resource does not exist.
    */
   CLUSTO_STATUS_NOT_FOUND = 1,
   /**
@@ -133,15 +262,17 @@ typedef enum ClustoStatus {
    */
   CLUSTO_STATUS_ALREADY_EXISTS = 2,
   /**
-   * A NULL pointer, invalid UTF-8, an out-of-range or malformed argument.
+   * A NULL pointer, invalid UTF-8, an out-of-range or malformed argument; a write
+   * through a handle from `clusto_open_at`.
    */
   CLUSTO_STATUS_INVALID_ARGUMENT = 3,
   /**
-   * An invalid entity name, key or subkey.
+   * An invalid entity name, key or subkey, or a property the driver does not have.
    */
   CLUSTO_STATUS_INVALID_NAME = 4,
   /**
-   * The entity's driver does not allow the operation.
+   * The entity's driver does not allow the operation (not a rack, not a device, not
+   * the kind of resource manager the call needs...).
    */
   CLUSTO_STATUS_TYPE_MISMATCH = 5,
   /**
@@ -150,11 +281,12 @@ typedef enum ClustoStatus {
   CLUSTO_STATUS_RESOURCE_UNAVAILABLE = 6,
   /**
    * The change conflicts with the state: an ambiguous match, a pool or port rule,
-   * a transaction already open on this thread.
+   * a transaction already open on this thread, a handle used in a child of `fork()`.
    */
   CLUSTO_STATUS_CONFLICT = 7,
   /**
-   * Another process holds the database.
+   * Another process holds the database or its write lease, for longer than the
+   * handle waits (`lock_wait_ms`).
    */
   CLUSTO_STATUS_LOCKED = 8,
   /**
@@ -162,7 +294,7 @@ typedef enum ClustoStatus {
    */
   CLUSTO_STATUS_CORRUPT = 9,
   /**
-   * An I/O error.
+   * An I/O error of the disk or the PostgreSQL server.
    */
   CLUSTO_STATUS_IO = 10,
   /**
@@ -177,7 +309,9 @@ typedef enum ClustoStatus {
 typedef struct ClustoAttrs ClustoAttrs;
 
 /**
- * An open database, live or (from [`clusto_open_at`]) read-only as of a version.
+ * An open database, live or (from [`clusto_open_at`]) read-only as of a version. Any
+ * number of threads may use one handle at once (see "Threads" at the top of this
+ * header); [`clusto_close`] frees it.
  */
 typedef struct ClustoDb ClustoDb;
 
@@ -187,7 +321,10 @@ typedef struct ClustoDb ClustoDb;
 typedef struct ClustoNames ClustoNames;
 
 /**
- * A write transaction begun with [`clusto_begin`].
+ * A write transaction begun with [`clusto_begin`], ended and freed by
+ * [`clusto_commit`] or [`clusto_rollback`]. One thread at a time may use it; it may be
+ * handed to another thread and used or ended there (see "Threads" at the top of this
+ * header).
  */
 typedef struct ClustoTxn ClustoTxn;
 
@@ -200,7 +337,7 @@ typedef struct ClustoValue {
    */
   uint32_t kind;
   /**
-   * The integer, or the datetime in Unix microseconds.
+   * The integer, or the datetime in Unix microseconds (UTC) when `text` is NULL.
    */
   int64_t int_value;
   /**
@@ -218,11 +355,13 @@ typedef struct ClustoValueOut {
    */
   uint32_t kind;
   /**
-   * The integer, or the datetime in Unix microseconds.
+   * The integer; the datetime in Unix microseconds (UTC); the id of a relation's
+   * target entity; 0 otherwise.
    */
   int64_t int_value;
   /**
-   * Strings, ISO datetimes, relation target names and JSON text; NULL otherwise.
+   * Strings, ISO datetimes (UTC), relation target names and JSON text; NULL
+   * otherwise.
    */
   const char *text;
 } ClustoValueOut;
@@ -258,9 +397,11 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Creates the `clustometa` entity if missing (idempotent).
+ * Creates the `clustometa` entity and its schema version if missing (idempotent: no
+ * version when both exist). With `tx` NULL it commits two versions, as the original
+ * clusto did (the entity, then its schema version); in a transaction, one.
  *
- * Errors: CORRUPT, IO.
+ * Errors: as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; `tx` is NULL or a live transaction on it.
@@ -271,7 +412,8 @@ enum ClustoStatus clusto_init(const struct ClustoDb *db, struct ClustoTxn *tx);
  * Creates entity `name` of `driver` (e.g. "basicserver"), with the driver's property
  * defaults.
  *
- * Errors: NOT_FOUND (unknown driver), ALREADY_EXISTS, INVALID_NAME.
+ * Errors: NOT_FOUND (unknown driver), ALREADY_EXISTS, INVALID_NAME (the name); as any
+ * write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; `tx` is NULL or a live transaction on it; strings are C strings.
@@ -286,8 +428,10 @@ enum ClustoStatus clusto_create(const struct ClustoDb *db,
  * of values (`{"baseip": "10.0.0.0", "netmask": "255.255.255.0"}` for an IP manager;
  * values as in `clusto_json`), or NULL for the driver's defaults.
  *
- * Errors: NOT_FOUND (unknown driver), ALREADY_EXISTS, INVALID_NAME, INVALID_ARGUMENT
- * (`props` not a JSON object, or a property the driver refuses).
+ * Errors: NOT_FOUND (unknown driver, a relation to an entity that does not exist),
+ * ALREADY_EXISTS, INVALID_NAME (the name, a property the driver does not have),
+ * INVALID_ARGUMENT (`props` not a JSON object, a value not accepted); as any write,
+ * INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`; `props` is NULL or a C string.
@@ -301,6 +445,8 @@ enum ClustoStatus clusto_create_with(const struct ClustoDb *db,
 /**
  * Stores in `*exists` whether a live entity is called `name`.
  *
+ * Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
+ *
  * # Safety
  * As `clusto_create`; `exists` is writable.
  */
@@ -313,7 +459,7 @@ enum ClustoStatus clusto_exists(const struct ClustoDb *db,
  * The type and driver of entity `name`, as new strings to free with
  * `clusto_string_free` (either out pointer may be NULL when not wanted).
  *
- * Errors: NOT_FOUND.
+ * Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`; out pointers are NULL or writable.
@@ -327,7 +473,8 @@ enum ClustoStatus clusto_entity_kind(const struct ClustoDb *db,
 /**
  * Deletes entity `name`; attributes elsewhere that refer to it go too.
  *
- * Errors: NOT_FOUND.
+ * Errors: NOT_FOUND; as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO,
+ * PANIC.
  *
  * # Safety
  * As `clusto_create`.
@@ -337,7 +484,8 @@ enum ClustoStatus clusto_delete(const struct ClustoDb *db, struct ClustoTxn *tx,
 /**
  * Renames an entity; references follow.
  *
- * Errors: NOT_FOUND, ALREADY_EXISTS, INVALID_NAME.
+ * Errors: NOT_FOUND, ALREADY_EXISTS, INVALID_NAME (the new name); as any write,
+ * INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`.
@@ -352,8 +500,11 @@ enum ClustoStatus clusto_rename(const struct ClustoDb *db,
  * and number) an attribute of entity `name`. `subkey` may be NULL; `number_mode` is a
  * `CLUSTO_NUMBER_*` constant.
  *
- * Errors: NOT_FOUND, INVALID_NAME (key or subkey), INVALID_ARGUMENT (value),
- * CONFLICT (set with several matches).
+ * Errors: NOT_FOUND (the entity, or the entity a relation value names), INVALID_NAME
+ * (key or subkey), INVALID_ARGUMENT (an unknown `number_mode` or value kind, a NULL or
+ * unreadable value text, a relation to a deleted entity), CONFLICT (`replace` with
+ * several matches); as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO,
+ * PANIC.
  *
  * # Safety
  * As `clusto_create`; `value` points to a valid `ClustoValue`.
@@ -373,7 +524,9 @@ enum ClustoStatus clusto_attr_put(const struct ClustoDb *db,
  * value match anything; hidden keys only when the key names one). `*count` (if not
  * NULL) receives how many were deleted.
  *
- * Errors: NOT_FOUND, INVALID_ARGUMENT.
+ * Errors: NOT_FOUND (the entity, or the entity a relation value names),
+ * INVALID_ARGUMENT (an unknown `number_mode`, a value as in `clusto_attr_put`); as any
+ * write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_attr_put`; `value` may be NULL; `count` is NULL or writable.
@@ -393,7 +546,8 @@ enum ClustoStatus clusto_attr_delete(const struct ClustoDb *db,
  * `include_hidden` adds keys starting with `_`). `*out` receives a list to free with
  * `clusto_attrs_free`.
  *
- * Errors: NOT_FOUND, INVALID_ARGUMENT.
+ * Errors: NOT_FOUND, INVALID_ARGUMENT (as `clusto_attr_delete`); as any read,
+ * INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_attr_delete`; `out` is writable.
@@ -413,8 +567,8 @@ enum ClustoStatus clusto_attr_query(const struct ClustoDb *db,
  * Puts `thing` into `container` under the container's rules (pools, locations…).
  *
  * Errors: NOT_FOUND, CONFLICT (a pool's rule), TYPE_MISMATCH (a rack: use
- * `clusto_rack_insert`; a location or generic container refusing it),
- * INVALID_ARGUMENT (a cycle).
+ * `clusto_rack_insert`; a location or generic container refusing it), INVALID_ARGUMENT
+ * (a cycle); as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`.
@@ -425,11 +579,17 @@ enum ClustoStatus clusto_insert(const struct ClustoDb *db,
                                 const char *thing);
 
 /**
- * Racks `device` in `rack` at `count` adjacent units from `units`.
+ * Racks `device` in `rack` at the `count` units of `units` (1 to 1024 of them, in any
+ * order): distinct, adjacent, free, and within the rack's unit range, minu..maxu with
+ * both ends included (1..45 for a basicrack unless its properties say otherwise). A
+ * device with a `rack_units` attribute takes exactly that many units.
  *
- * Errors: NOT_FOUND, TYPE_MISMATCH (not a rack / not a device), INVALID_ARGUMENT
- * (units out of range, not adjacent), CONFLICT (a unit is occupied, or the device is
- * already racked).
+ * Errors: NOT_FOUND, TYPE_MISMATCH (not a rack / not a device), INVALID_ARGUMENT (NULL
+ * `units`, `count` 0 or above 1024, a unit outside minu..maxu, units not distinct and
+ * adjacent, not as many units as the device's `rack_units`, a minu or maxu that is not
+ * an integer), CONFLICT (a unit is occupied, the device is already racked, the rack
+ * has several minu or maxu values); as any write, INVALID_ARGUMENT, CONFLICT, LOCKED,
+ * CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`; `units` points to `count` integers.
@@ -445,7 +605,8 @@ enum ClustoStatus clusto_rack_insert(const struct ClustoDb *db,
  * Takes `thing` out of `container` (every rack unit, for a rack). `*removed` (if not
  * NULL) receives how many containment attributes went.
  *
- * Errors: NOT_FOUND.
+ * Errors: NOT_FOUND; as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO,
+ * PANIC.
  *
  * # Safety
  * As `clusto_create`; `removed` is NULL or writable.
@@ -461,7 +622,7 @@ enum ClustoStatus clusto_remove(const struct ClustoDb *db,
  * once per unit, as the original). `*out` receives a list to free with
  * `clusto_names_free`.
  *
- * Errors: NOT_FOUND.
+ * Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`; `out` is writable.
@@ -476,7 +637,7 @@ enum ClustoStatus clusto_contents(const struct ClustoDb *db,
  * The containers of `name` (every ancestor with `recursive`). Free with
  * `clusto_names_free`.
  *
- * Errors: NOT_FOUND.
+ * Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_contents`.
@@ -491,7 +652,7 @@ enum ClustoStatus clusto_parents(const struct ClustoDb *db,
  * The pools `name` is in (and the pools containing them, with `recursive`). Free with
  * `clusto_names_free`.
  *
- * Errors: NOT_FOUND.
+ * Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_contents`.
@@ -507,8 +668,12 @@ enum ClustoStatus clusto_pools(const struct ClustoDb *db,
  * `manager` (NULL: the one manager whose range holds `ip`). `*ip_out` (if not NULL)
  * receives the address, to free with `clusto_string_free`.
  *
- * Errors: NOT_FOUND, INVALID_ARGUMENT (both NULL, a bad or out-of-range address),
- * RESOURCE_UNAVAILABLE (taken or exhausted), CONFLICT (several managers hold `ip`).
+ * Errors: NOT_FOUND (the device or manager; no manager's range holds `ip`),
+ * TYPE_MISMATCH (`manager` is not an IP manager), INVALID_ARGUMENT (both NULL, not an
+ * address, an address outside the manager's range, no `ip` from a manager without a
+ * baseip), RESOURCE_UNAVAILABLE (taken or exhausted), CONFLICT (several managers'
+ * ranges hold `ip`); as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO,
+ * PANIC.
  *
  * # Safety
  * As `clusto_create`; `manager` and `ip` may be NULL; `ip_out` is NULL or writable.
@@ -524,7 +689,11 @@ enum ClustoStatus clusto_ip_allocate(const struct ClustoDb *db,
  * Frees `ip` held by `device` (NULL: every address `manager` gave it). `manager` NULL
  * means the one manager whose range holds `ip`.
  *
- * Errors: NOT_FOUND, INVALID_ARGUMENT, RESOURCE_UNAVAILABLE (held by another entity).
+ * Errors: NOT_FOUND (the device or manager; no manager's range holds `ip`),
+ * TYPE_MISMATCH (`manager` is not an IP manager), INVALID_ARGUMENT (both NULL, not an
+ * address, an address outside the manager's range), RESOURCE_UNAVAILABLE (held by
+ * another entity), CONFLICT (several managers' ranges hold `ip`); as any write,
+ * INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_ip_allocate`.
@@ -538,7 +707,7 @@ enum ClustoStatus clusto_ip_deallocate(const struct ClustoDb *db,
 /**
  * The addresses of `device`. Free with `clusto_names_free`.
  *
- * Errors: NOT_FOUND.
+ * Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_contents`.
@@ -551,7 +720,8 @@ enum ClustoStatus clusto_ips_of(const struct ClustoDb *db,
 /**
  * The names of the entities holding address `ip`. Free with `clusto_names_free`.
  *
- * Errors: INVALID_ARGUMENT (not an address).
+ * Errors: INVALID_ARGUMENT (not an address); as any read, INVALID_ARGUMENT, CONFLICT,
+ * CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_contents`.
@@ -565,8 +735,11 @@ enum ClustoStatus clusto_devices_with_ip(const struct ClustoDb *db,
  * Creates an entity of `driver` named by the simple entity-name manager `manager`;
  * `*name_out` receives its name, to free with `clusto_string_free`.
  *
- * Errors: NOT_FOUND, TYPE_MISMATCH (not an entity-name manager), RESOURCE_UNAVAILABLE
- * (out of names).
+ * Errors: NOT_FOUND (the manager, an unknown driver), TYPE_MISMATCH (not an
+ * entity-name manager), RESOURCE_UNAVAILABLE (out of names), ALREADY_EXISTS (an entity
+ * has the next name), INVALID_NAME (the next name is not a valid name),
+ * INVALID_ARGUMENT (a digits or next property that is not an integer); as any write,
+ * INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`; `name_out` is writable.
@@ -580,7 +753,9 @@ enum ClustoStatus clusto_name_allocate(const struct ClustoDb *db,
 /**
  * Connects port `number` of `device` to port `other_number` of `other` (same type).
  *
- * Errors: NOT_FOUND, CONFLICT (no such port, or in use), INVALID_ARGUMENT (number < 1).
+ * Errors: NOT_FOUND, CONFLICT (no such port on a driver, a port in use),
+ * INVALID_ARGUMENT (a number below 1); as any write, INVALID_ARGUMENT, CONFLICT,
+ * LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`.
@@ -596,7 +771,8 @@ enum ClustoStatus clusto_port_connect(const struct ClustoDb *db,
 /**
  * Disconnects a port (both ends; a no-op on a free port).
  *
- * Errors: NOT_FOUND, CONFLICT (no such port), INVALID_ARGUMENT.
+ * Errors: NOT_FOUND, CONFLICT (no such port), INVALID_ARGUMENT (a number below 1); as
+ * any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`.
@@ -611,7 +787,8 @@ enum ClustoStatus clusto_port_disconnect(const struct ClustoDb *db,
  * The device connected to a port: `*name_out` receives its name (free with
  * `clusto_string_free`), or NULL when the port is free.
  *
- * Errors: NOT_FOUND, CONFLICT (no such port), INVALID_ARGUMENT.
+ * Errors: NOT_FOUND, CONFLICT (no such port), INVALID_ARGUMENT (a number below 1); as
+ * any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * As `clusto_create`; `name_out` is writable.
@@ -624,9 +801,10 @@ enum ClustoStatus clusto_port_connected(const struct ClustoDb *db,
                                         char **name_out);
 
 /**
- * The newest committed version (0 for a new database).
+ * The newest committed version of the live database (0 for a new database): through a
+ * handle from `clusto_open_at` too, which does not give its own version.
  *
- * Errors: CORRUPT, IO.
+ * Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; `version` is writable.
@@ -637,9 +815,10 @@ enum ClustoStatus clusto_latest_version(const struct ClustoDb *db, uint64_t *ver
  * Waits until a version newer than `after` is committed — by this process or another
  * sharing the database — or `timeout_ms` milliseconds pass (0: no limit); `*newest`
  * receives the latest version then (still `<= after` after a timeout). Blocks the
- * calling thread; another process's commit is seen within ~10 ms.
+ * calling thread; another process's commit is seen within ~10 ms. On a handle from
+ * `clusto_open_at` it waits for the live database.
  *
- * Errors: CORRUPT, IO.
+ * Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; `newest` is writable.
@@ -650,13 +829,14 @@ enum ClustoStatus clusto_wait_version(const struct ClustoDb *db,
                                       uint64_t *newest);
 
 /**
- * The change feed: every version after `since` with its changes, as a JSON array
- * (each entry `{version, timestamp, user, description, changes: [{entity, type,
- * change}]}`, the shape of `clusto_core::json::version_changes_json`). `*json`
- * receives it, to free with `clusto_string_free`. A consumer that resumes from the last
- * version it saw misses nothing.
+ * The change feed: every version after `since` with its changes, as a JSON array (each
+ * entry `{version, timestamp, user, description, changes: [{entity, type, change}]}`:
+ * a VERSION with `"changes": [CHANGE]`, as the JSON op `feed` gives; see the top of
+ * this header). `*json` receives it, to free with `clusto_string_free`. A consumer
+ * that resumes from the last version it saw misses nothing. Timestamps are UTC. It
+ * reads the live database, also through a handle from `clusto_open_at`.
  *
- * Errors: CORRUPT, IO.
+ * Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; `json` is writable.
@@ -665,9 +845,11 @@ enum ClustoStatus clusto_changes_json(const struct ClustoDb *db, uint64_t since,
 
 /**
  * The versions that touched any entity that had this name, ascending: `*versions`
- * receives an array of `*count` numbers to free with `clusto_versions_free`.
+ * receives an array of `*count` numbers to free with `clusto_versions_free`. It reads
+ * the live database, also through a handle from `clusto_open_at`.
  *
- * Errors: NOT_FOUND (the name never existed).
+ * Errors: NOT_FOUND (the name never existed); as any read, INVALID_ARGUMENT, CONFLICT,
+ * CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; `name` a C string; `versions` and `count` writable.
@@ -689,7 +871,7 @@ void clusto_versions_free(uint64_t *versions, size_t count);
  * Runs the integrity check; `*problems` receives the number of problems found (0:
  * clean). The messages are in `clusto_last_error` when there are problems.
  *
- * Errors: IO.
+ * Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; `problems` is writable.
@@ -712,20 +894,31 @@ const char *clusto_version(void);
 /**
  * Opens (creating if needed, mode 0700) the database `path` names: a directory (a new
  * database is LMDB; an existing one opens with its engine), `lmdb:///path`,
- * `sled:///path` or `memory:`. Its writes wait up to `lock_wait_ms` milliseconds while
- * another process writes (0: fail at once with LOCKED); a sled database, which admits
- * one process, is waited for as long on open. Commits are on disk when they return. On
- * success `*out` is a handle to free with `clusto_close`. The library runs background
- * threads, named "clusto-...", while a database that needs them is open (LMDB's
- * "grouped" syncer, PostgreSQL's connection pool); closing its last handle stops and
- * joins them. sled, once used, keeps its own pool of worker threads until the process
- * exits. A child made by `fork()` cannot use handles opened before it,
- * nor open the same embedded database again: those calls fail with CONFLICT (open it
- * after `exec`). As with any library that takes locks, fork only while no other thread
- * of the parent is inside a clusto call.
+ * `sled:///path`, `memory:` (a new database in memory, gone when closed) or
+ * `postgresql://...` (a server's database whose schema `clusto initdb` made). A
+ * directory already open in this process is shared, with the options of its first
+ * open (a transaction begun on one of its handles may be used with another); each
+ * `memory:` open is a new database, and each `postgresql://` open a handle that shares
+ * nothing with the others, as if in another process. Its writes wait up to
+ * `lock_wait_ms` milliseconds while another process writes (0: fail at once with
+ * LOCKED); a sled database, which admits one process, is waited for as long on open.
+ * Commits are on disk when they return. On success `*out` is a handle to free with
+ * `clusto_close`. The library runs background threads, named "clusto-...", while a
+ * database that needs them is open (LMDB's "grouped" syncer, PostgreSQL's connection
+ * pool); closing its last handle, once its last transaction has ended, stops and joins
+ * them. sled, once used, keeps its own pool of worker threads until the process exits.
+ * A child made by `fork()` cannot use handles opened before it, nor open the same
+ * embedded database again: those calls fail with CONFLICT (open it after `exec`). As
+ * with any library that takes locks, fork only while no other thread of the parent is
+ * inside a clusto call.
  *
- * Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, unknown DSN scheme, a directory of
- * other files, NULL out), LOCKED, CORRUPT (also a database of a newer format), IO.
+ * Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, an unknown DSN scheme or a bad
+ * DSN, a directory of other files, a directory holding a database of another engine
+ * than the DSN names, NULL out), NOT_FOUND (a PostgreSQL database without clusto's
+ * schema), LOCKED (a sled database another process keeps open, a new database another
+ * process is making), CONFLICT (in a child of `fork()`, a database the parent had
+ * open), CORRUPT (also a database of a newer format), IO (the directory cannot be
+ * made, the server cannot be reached), PANIC.
  *
  * # Safety
  * `path` is a NUL-terminated string; `out` is valid for writing a pointer.
@@ -738,8 +931,9 @@ enum ClustoStatus clusto_open(const char *path, uint64_t lock_wait_ms, struct Cl
  * the process at once and reaches the disk within MS milliseconds; see the README), or
  * "periodic:MS" (sled).
  *
- * Errors: as `clusto_open`; INVALID_ARGUMENT also for an unknown durability, or one
- * the engine cannot give.
+ * Errors: those of `clusto_open` (INVALID_ARGUMENT, NOT_FOUND, LOCKED, CONFLICT,
+ * CORRUPT, IO, PANIC); INVALID_ARGUMENT also for an unknown durability, or one the
+ * engine cannot give.
  *
  * # Safety
  * As `clusto_open`; `durability` is NULL or a NUL-terminated string.
@@ -751,11 +945,14 @@ enum ClustoStatus clusto_open_with(const char *path,
 
 /**
  * A second, read-only handle on the same database that reads it as it was at the end
- * of `version`. Free it with `clusto_close`. Writes through it fail with
- * INVALID_ARGUMENT.
+ * of `version` (whatever version `db` reads). Free it with `clusto_close`, before or
+ * after `db`. Writes through it, and transactions given with it, fail with
+ * INVALID_ARGUMENT. The functions about versions (`clusto_latest_version`,
+ * `clusto_wait_version`, `clusto_changes_json`, `clusto_entity_versions`) still read
+ * the live database: see "Versions and as-of handles" at the top of this header.
  *
- * Errors: INVALID_ARGUMENT (also a version newer than the latest: it does not exist
- * yet).
+ * Errors: INVALID_ARGUMENT (NULL db or out, a version newer than the latest: it does
+ * not exist yet), CONFLICT (a handle used after `fork()`), CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; `out` is valid for writing a pointer.
@@ -765,18 +962,24 @@ enum ClustoStatus clusto_open_at(const struct ClustoDb *db,
                                  struct ClustoDb **out);
 
 /**
- * Closes a handle. NULL is ignored. Transactions begun on it must be ended first.
+ * Closes a handle. NULL is ignored. A transaction begun on it is not ended: it stays
+ * open, keeps the write transaction, and is still committed or rolled back with
+ * `clusto_commit` or `clusto_rollback`; the database's files, locks and threads are
+ * released once its last handle is closed and its last transaction ended (see
+ * "Closing" at the top of this header).
  *
  * # Safety
- * `db` is NULL or a handle from this library, not yet closed.
+ * `db` is NULL or a handle from this library, not yet closed, that no other thread is
+ * using or will use.
  */
 void clusto_close(struct ClustoDb *db);
 
 /**
  * Sets the user and description recorded with the versions of the calls made without
- * a transaction (NULL clears them).
+ * a transaction (NULL clears them), by every thread using this handle; `clusto_json`
+ * requests that name neither record these too.
  *
- * Errors: INVALID_ARGUMENT.
+ * Errors: INVALID_ARGUMENT (NULL db, text that is not UTF-8), PANIC.
  *
  * # Safety
  * `db` is a live handle; the strings are NULL or NUL-terminated.
@@ -785,11 +988,17 @@ enum ClustoStatus clusto_set_meta(struct ClustoDb *db, const char *user, const c
 
 /**
  * Begins the write transaction, recording `user` and `description` (either may be
- * NULL) with its version. Waits while another thread holds the write transaction;
- * fails with CONFLICT if this thread does. End it with `clusto_commit` or
- * `clusto_rollback`, on the thread that began it.
+ * NULL) with its version. Waits, without a time limit, while another thread of this
+ * process holds the write transaction, and up to the handle's `lock_wait_ms` while
+ * another process does; fails with CONFLICT if this thread holds it (also when it
+ * handed that transaction to another thread). End it with `clusto_commit` or
+ * `clusto_rollback`, on this thread or another (see "Threads" at the top of this
+ * header).
  *
- * Errors: INVALID_ARGUMENT, CONFLICT, CORRUPT, IO.
+ * Errors: INVALID_ARGUMENT (NULL db or out, text that is not UTF-8, a handle from
+ * `clusto_open_at`), CONFLICT (this thread holds the write transaction; a handle used
+ * after `fork()`), LOCKED (another process held the write lease for `lock_wait_ms`),
+ * CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; the strings are NULL or NUL-terminated; `out` is writable.
@@ -800,10 +1009,14 @@ enum ClustoStatus clusto_begin(const struct ClustoDb *db,
                                struct ClustoTxn **out);
 
 /**
- * Commits and frees the transaction. `*version` (if `version` is not NULL) receives the
- * new version, or 0 when nothing changed. The handle is freed whatever the outcome.
+ * Commits and frees the transaction, on any thread. `*version` (if `version` is not
+ * NULL) receives the new version, or 0 when nothing changed. The transaction is freed
+ * whatever the outcome. A failed commit commits nothing, except that a sled database
+ * cannot tell whether a commit failing with IO reached its disk: its handles then
+ * refuse work until the database is closed and reopened, which shows one or the other.
  *
- * Errors: INVALID_ARGUMENT (NULL tx), IO.
+ * Errors: INVALID_ARGUMENT (NULL tx), CONFLICT (a transaction used after `fork()`),
+ * CORRUPT, IO, PANIC.
  *
  * # Safety
  * `tx` is a live transaction; `version` is NULL or writable.
@@ -811,7 +1024,7 @@ enum ClustoStatus clusto_begin(const struct ClustoDb *db,
 enum ClustoStatus clusto_commit(struct ClustoTxn *tx, uint64_t *version);
 
 /**
- * Discards and frees the transaction. NULL is ignored.
+ * Discards and frees the transaction, on any thread. NULL is ignored.
  *
  * # Safety
  * `tx` is NULL or a live transaction.
@@ -826,11 +1039,24 @@ void clusto_rollback(struct ClustoTxn *tx);
  * Request: `{"op": NAME, ...arguments}`; `{"op": "batch", "ops": [...], "user": U,
  * "description": D}` runs several operations in one transaction (one version; all or
  * nothing). A read may carry `"at": VERSION`. Response: `{"ok": true, "result": ...}`
- * or `{"ok": false, "error": {"code": "NOT_FOUND", "message": "..."}}`. The operations
- * and the shapes of values are those of clusto-core's `protocol` module (README: "The
- * JSON protocol").
+ * or `{"ok": false, "error": {"code": "NOT_FOUND", "message": "..."}}`. Every
+ * operation, its arguments and the shape of its result are listed under "JSON entry
+ * point" and "JSON operations" at the top of this header. A request is its own
+ * transaction (it cannot join a `ClustoTxn`): a write on a thread that holds one
+ * fails with CONFLICT. On a handle from `clusto_open_at` it reads that version and
+ * refuses writes.
  *
- * Errors: any status, with the same code in the response.
+ * Errors: every status, its name in the response's `error.code`: INVALID_ARGUMENT
+ * (NULL db or response, text that is not UTF-8 or not a JSON object, more than 16 MiB,
+ * an unknown op, a missing or malformed argument, a write with "at" or on a handle
+ * from `clusto_open_at`), then those of the operation: as the C function doing the
+ * same work lists them (a pool's or a port's rule and an ambiguous match being
+ * CONFLICT), and for the others NOT_FOUND (a name, pool or version that does not
+ * exist), INVALID_ARGUMENT (a version not committed yet, a diff from a newer version
+ * to an older one), CONFLICT (revert: a later version touched the same things),
+ * ALREADY_EXISTS and RESOURCE_UNAVAILABLE (revert, restore: a name, rack unit or
+ * address that is someone else's now); and, as any read or write, CONFLICT, LOCKED,
+ * CORRUPT, IO, PANIC.
  *
  * # Safety
  * `db` is a live handle; `request` is a C string; `response` is writable.

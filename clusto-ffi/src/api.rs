@@ -2,22 +2,26 @@
 //!
 //! Every function takes the database and an optional transaction: with `tx` NULL the
 //! call is its own transaction (one version, recorded with `clusto_set_meta`'s user);
-//! with a transaction, it joins it and reads see its writes. Errors are listed per
-//! function; any function also returns INVALID_ARGUMENT for a NULL required pointer or
-//! non-UTF-8 text, and PANIC for a bug caught at the boundary.
+//! with a transaction, it joins it and reads see its writes. Each function's "Errors:"
+//! paragraph lists every status it can return; the causes shared by every read and
+//! every write are in "Errors" at the top of the header (cbindgen.toml).
 
 use std::ffi::c_char;
 
-use clusto_core::{AttrFilter, NewAttr, Related, SubkeyMatch, TextMatch};
+use clusto_core::{
+    AttrFilter, Behaviour, EntityId, Error, NewAttr, Related, SubkeyMatch, TextMatch,
+};
 
 use crate::args::{c_string, invalid, need, opt_text, put, text};
 use crate::handles::{ClustoDb, ClustoTxn, db_ref, read, tx_mut, write};
 use crate::status::{ClustoStatus, guard};
 use crate::values::{ClustoAttrs, ClustoNames, ClustoValue, number_match, number_spec, value_in};
 
-/// Creates the `clustometa` entity if missing (idempotent).
+/// Creates the `clustometa` entity and its schema version if missing (idempotent: no
+/// version when both exist). With `tx` NULL it commits two versions, as the original
+/// clusto did (the entity, then its schema version); in a transaction, one.
 ///
-/// Errors: CORRUPT, IO.
+/// Errors: as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; `tx` is NULL or a live transaction on it.
@@ -41,7 +45,8 @@ pub unsafe extern "C" fn clusto_init(db: *const ClustoDb, tx: *mut ClustoTxn) ->
 /// Creates entity `name` of `driver` (e.g. "basicserver"), with the driver's property
 /// defaults.
 ///
-/// Errors: NOT_FOUND (unknown driver), ALREADY_EXISTS, INVALID_NAME.
+/// Errors: NOT_FOUND (unknown driver), ALREADY_EXISTS, INVALID_NAME (the name); as any
+/// write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; `tx` is NULL or a live transaction on it; strings are C strings.
@@ -70,8 +75,10 @@ pub unsafe extern "C" fn clusto_create(
 /// of values (`{"baseip": "10.0.0.0", "netmask": "255.255.255.0"}` for an IP manager;
 /// values as in `clusto_json`), or NULL for the driver's defaults.
 ///
-/// Errors: NOT_FOUND (unknown driver), ALREADY_EXISTS, INVALID_NAME, INVALID_ARGUMENT
-/// (`props` not a JSON object, or a property the driver refuses).
+/// Errors: NOT_FOUND (unknown driver, a relation to an entity that does not exist),
+/// ALREADY_EXISTS, INVALID_NAME (the name, a property the driver does not have),
+/// INVALID_ARGUMENT (`props` not a JSON object, a value not accepted); as any write,
+/// INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`; `props` is NULL or a C string.
@@ -113,6 +120,8 @@ pub unsafe extern "C" fn clusto_create_with(
 
 /// Stores in `*exists` whether a live entity is called `name`.
 ///
+/// Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
+///
 /// # Safety
 /// As `clusto_create`; `exists` is writable.
 #[unsafe(no_mangle)]
@@ -135,7 +144,7 @@ pub unsafe extern "C" fn clusto_exists(
 /// The type and driver of entity `name`, as new strings to free with
 /// `clusto_string_free` (either out pointer may be NULL when not wanted).
 ///
-/// Errors: NOT_FOUND.
+/// Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`; out pointers are NULL or writable.
@@ -165,7 +174,8 @@ pub unsafe extern "C" fn clusto_entity_kind(
 
 /// Deletes entity `name`; attributes elsewhere that refer to it go too.
 ///
-/// Errors: NOT_FOUND.
+/// Errors: NOT_FOUND; as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO,
+/// PANIC.
 ///
 /// # Safety
 /// As `clusto_create`.
@@ -184,7 +194,8 @@ pub unsafe extern "C" fn clusto_delete(
 
 /// Renames an entity; references follow.
 ///
-/// Errors: NOT_FOUND, ALREADY_EXISTS, INVALID_NAME.
+/// Errors: NOT_FOUND, ALREADY_EXISTS, INVALID_NAME (the new name); as any write,
+/// INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`.
@@ -213,8 +224,11 @@ pub unsafe extern "C" fn clusto_rename(
 /// and number) an attribute of entity `name`. `subkey` may be NULL; `number_mode` is a
 /// `CLUSTO_NUMBER_*` constant.
 ///
-/// Errors: NOT_FOUND, INVALID_NAME (key or subkey), INVALID_ARGUMENT (value),
-/// CONFLICT (set with several matches).
+/// Errors: NOT_FOUND (the entity, or the entity a relation value names), INVALID_NAME
+/// (key or subkey), INVALID_ARGUMENT (an unknown `number_mode` or value kind, a NULL or
+/// unreadable value text, a relation to a deleted entity), CONFLICT (`replace` with
+/// several matches); as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO,
+/// PANIC.
 ///
 /// # Safety
 /// As `clusto_create`; `value` points to a valid `ClustoValue`.
@@ -300,7 +314,9 @@ unsafe fn filter(
 /// value match anything; hidden keys only when the key names one). `*count` (if not
 /// NULL) receives how many were deleted.
 ///
-/// Errors: NOT_FOUND, INVALID_ARGUMENT.
+/// Errors: NOT_FOUND (the entity, or the entity a relation value names),
+/// INVALID_ARGUMENT (an unknown `number_mode`, a value as in `clusto_attr_put`); as any
+/// write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_attr_put`; `value` may be NULL; `count` is NULL or writable.
@@ -339,7 +355,8 @@ pub unsafe extern "C" fn clusto_attr_delete(
 /// `include_hidden` adds keys starting with `_`). `*out` receives a list to free with
 /// `clusto_attrs_free`.
 ///
-/// Errors: NOT_FOUND, INVALID_ARGUMENT.
+/// Errors: NOT_FOUND, INVALID_ARGUMENT (as `clusto_attr_delete`); as any read,
+/// INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_attr_delete`; `out` is writable.
@@ -375,8 +392,8 @@ pub unsafe extern "C" fn clusto_attr_query(
 /// Puts `thing` into `container` under the container's rules (pools, locations…).
 ///
 /// Errors: NOT_FOUND, CONFLICT (a pool's rule), TYPE_MISMATCH (a rack: use
-/// `clusto_rack_insert`; a location or generic container refusing it),
-/// INVALID_ARGUMENT (a cycle).
+/// `clusto_rack_insert`; a location or generic container refusing it), INVALID_ARGUMENT
+/// (a cycle); as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`.
@@ -404,11 +421,17 @@ pub unsafe extern "C" fn clusto_insert(
     })
 }
 
-/// Racks `device` in `rack` at `count` adjacent units from `units`.
+/// Racks `device` in `rack` at the `count` units of `units` (1 to 1024 of them, in any
+/// order): distinct, adjacent, free, and within the rack's unit range, minu..maxu with
+/// both ends included (1..45 for a basicrack unless its properties say otherwise). A
+/// device with a `rack_units` attribute takes exactly that many units.
 ///
-/// Errors: NOT_FOUND, TYPE_MISMATCH (not a rack / not a device), INVALID_ARGUMENT
-/// (units out of range, not adjacent), CONFLICT (a unit is occupied, or the device is
-/// already racked).
+/// Errors: NOT_FOUND, TYPE_MISMATCH (not a rack / not a device), INVALID_ARGUMENT (NULL
+/// `units`, `count` 0 or above 1024, a unit outside minu..maxu, units not distinct and
+/// adjacent, not as many units as the device's `rack_units`, a minu or maxu that is not
+/// an integer), CONFLICT (a unit is occupied, the device is already racked, the rack
+/// has several minu or maxu values); as any write, INVALID_ARGUMENT, CONFLICT, LOCKED,
+/// CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`; `units` points to `count` integers.
@@ -446,7 +469,8 @@ pub unsafe extern "C" fn clusto_rack_insert(
 /// Takes `thing` out of `container` (every rack unit, for a rack). `*removed` (if not
 /// NULL) receives how many containment attributes went.
 ///
-/// Errors: NOT_FOUND.
+/// Errors: NOT_FOUND; as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO,
+/// PANIC.
 ///
 /// # Safety
 /// As `clusto_create`; `removed` is NULL or writable.
@@ -527,7 +551,7 @@ unsafe fn related_names(
 /// once per unit, as the original). `*out` receives a list to free with
 /// `clusto_names_free`.
 ///
-/// Errors: NOT_FOUND.
+/// Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`; `out` is writable.
@@ -546,7 +570,7 @@ pub unsafe extern "C" fn clusto_contents(
 /// The containers of `name` (every ancestor with `recursive`). Free with
 /// `clusto_names_free`.
 ///
-/// Errors: NOT_FOUND.
+/// Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_contents`.
@@ -565,7 +589,7 @@ pub unsafe extern "C" fn clusto_parents(
 /// The pools `name` is in (and the pools containing them, with `recursive`). Free with
 /// `clusto_names_free`.
 ///
-/// Errors: NOT_FOUND.
+/// Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_contents`.
@@ -581,12 +605,30 @@ pub unsafe extern "C" fn clusto_pools(
     unsafe { related_names(db, tx, name, recursive, out, Relation::Pools) }
 }
 
+/// The id of the IP manager `name`. Another resource manager is refused with
+/// TYPE_MISMATCH: it would hand out a name or a number (reported as an address), and
+/// the allocation would outlive the failed call inside a transaction.
+fn ip_manager(view: &clusto_core::View<'_>, name: &str) -> clusto_core::Result<EntityId> {
+    let m = view.entity(name)?;
+    if clusto_core::drivers::spec_of(&m).behaviour != Behaviour::IpManager {
+        return Err(Error::TypeMismatch(format!(
+            "'{}' is a {}, not an IP manager",
+            m.name, m.driver
+        )));
+    }
+    Ok(m.id)
+}
+
 /// Gives `device` an IP address: `ip` (NULL: the next free address of `manager`) from
 /// `manager` (NULL: the one manager whose range holds `ip`). `*ip_out` (if not NULL)
 /// receives the address, to free with `clusto_string_free`.
 ///
-/// Errors: NOT_FOUND, INVALID_ARGUMENT (both NULL, a bad or out-of-range address),
-/// RESOURCE_UNAVAILABLE (taken or exhausted), CONFLICT (several managers hold `ip`).
+/// Errors: NOT_FOUND (the device or manager; no manager's range holds `ip`),
+/// TYPE_MISMATCH (`manager` is not an IP manager), INVALID_ARGUMENT (both NULL, not an
+/// address, an address outside the manager's range, no `ip` from a manager without a
+/// baseip), RESOURCE_UNAVAILABLE (taken or exhausted), CONFLICT (several managers'
+/// ranges hold `ip`); as any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO,
+/// PANIC.
 ///
 /// # Safety
 /// As `clusto_create`; `manager` and `ip` may be NULL; `ip_out` is NULL or writable.
@@ -612,10 +654,7 @@ pub unsafe extern "C" fn clusto_ip_allocate(
         };
         let address = write(db, tx, |w| {
             let d = w.view().entity(device)?.id;
-            let m = manager
-                .map(|m| w.view().entity(m))
-                .transpose()?
-                .map(|m| m.id);
+            let m = manager.map(|m| ip_manager(&w.view(), m)).transpose()?;
             let a = w.add_ip(d, ip, m)?;
             Ok(clusto_core::ip_address(&a.value)?.to_string())
         })?;
@@ -630,7 +669,11 @@ pub unsafe extern "C" fn clusto_ip_allocate(
 /// Frees `ip` held by `device` (NULL: every address `manager` gave it). `manager` NULL
 /// means the one manager whose range holds `ip`.
 ///
-/// Errors: NOT_FOUND, INVALID_ARGUMENT, RESOURCE_UNAVAILABLE (held by another entity).
+/// Errors: NOT_FOUND (the device or manager; no manager's range holds `ip`),
+/// TYPE_MISMATCH (`manager` is not an IP manager), INVALID_ARGUMENT (both NULL, not an
+/// address, an address outside the manager's range), RESOURCE_UNAVAILABLE (held by
+/// another entity), CONFLICT (several managers' ranges hold `ip`); as any write,
+/// INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_ip_allocate`.
@@ -655,10 +698,7 @@ pub unsafe extern "C" fn clusto_ip_deallocate(
         };
         write(db, tx, |w| {
             let d = w.view().entity(device)?.id;
-            let m = manager
-                .map(|m| w.view().entity(m))
-                .transpose()?
-                .map(|m| m.id);
+            let m = manager.map(|m| ip_manager(&w.view(), m)).transpose()?;
             w.remove_ip(d, ip, m).map(drop)
         })
     })
@@ -666,7 +706,7 @@ pub unsafe extern "C" fn clusto_ip_deallocate(
 
 /// The addresses of `device`. Free with `clusto_names_free`.
 ///
-/// Errors: NOT_FOUND.
+/// Errors: NOT_FOUND; as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_contents`.
@@ -689,7 +729,8 @@ pub unsafe extern "C" fn clusto_ips_of(
 
 /// The names of the entities holding address `ip`. Free with `clusto_names_free`.
 ///
-/// Errors: INVALID_ARGUMENT (not an address).
+/// Errors: INVALID_ARGUMENT (not an address); as any read, INVALID_ARGUMENT, CONFLICT,
+/// CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_contents`.
@@ -719,8 +760,11 @@ pub unsafe extern "C" fn clusto_devices_with_ip(
 /// Creates an entity of `driver` named by the simple entity-name manager `manager`;
 /// `*name_out` receives its name, to free with `clusto_string_free`.
 ///
-/// Errors: NOT_FOUND, TYPE_MISMATCH (not an entity-name manager), RESOURCE_UNAVAILABLE
-/// (out of names).
+/// Errors: NOT_FOUND (the manager, an unknown driver), TYPE_MISMATCH (not an
+/// entity-name manager), RESOURCE_UNAVAILABLE (out of names), ALREADY_EXISTS (an entity
+/// has the next name), INVALID_NAME (the next name is not a valid name),
+/// INVALID_ARGUMENT (a digits or next property that is not an integer); as any write,
+/// INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`; `name_out` is writable.
@@ -754,7 +798,9 @@ pub unsafe extern "C" fn clusto_name_allocate(
 
 /// Connects port `number` of `device` to port `other_number` of `other` (same type).
 ///
-/// Errors: NOT_FOUND, CONFLICT (no such port, or in use), INVALID_ARGUMENT (number < 1).
+/// Errors: NOT_FOUND, CONFLICT (no such port on a driver, a port in use),
+/// INVALID_ARGUMENT (a number below 1); as any write, INVALID_ARGUMENT, CONFLICT,
+/// LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`.
@@ -789,7 +835,8 @@ pub unsafe extern "C" fn clusto_port_connect(
 
 /// Disconnects a port (both ends; a no-op on a free port).
 ///
-/// Errors: NOT_FOUND, CONFLICT (no such port), INVALID_ARGUMENT.
+/// Errors: NOT_FOUND, CONFLICT (no such port), INVALID_ARGUMENT (a number below 1); as
+/// any write, INVALID_ARGUMENT, CONFLICT, LOCKED, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`.
@@ -821,7 +868,8 @@ pub unsafe extern "C" fn clusto_port_disconnect(
 /// The device connected to a port: `*name_out` receives its name (free with
 /// `clusto_string_free`), or NULL when the port is free.
 ///
-/// Errors: NOT_FOUND, CONFLICT (no such port), INVALID_ARGUMENT.
+/// Errors: NOT_FOUND, CONFLICT (no such port), INVALID_ARGUMENT (a number below 1); as
+/// any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// As `clusto_create`; `name_out` is writable.
@@ -854,9 +902,10 @@ pub unsafe extern "C" fn clusto_port_connected(
     })
 }
 
-/// The newest committed version (0 for a new database).
+/// The newest committed version of the live database (0 for a new database): through a
+/// handle from `clusto_open_at` too, which does not give its own version.
 ///
-/// Errors: CORRUPT, IO.
+/// Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; `version` is writable.
@@ -877,9 +926,10 @@ pub unsafe extern "C" fn clusto_latest_version(
 /// Waits until a version newer than `after` is committed — by this process or another
 /// sharing the database — or `timeout_ms` milliseconds pass (0: no limit); `*newest`
 /// receives the latest version then (still `<= after` after a timeout). Blocks the
-/// calling thread; another process's commit is seen within ~10 ms.
+/// calling thread; another process's commit is seen within ~10 ms. On a handle from
+/// `clusto_open_at` it waits for the live database.
 ///
-/// Errors: CORRUPT, IO.
+/// Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; `newest` is writable.
@@ -901,13 +951,14 @@ pub unsafe extern "C" fn clusto_wait_version(
     })
 }
 
-/// The change feed: every version after `since` with its changes, as a JSON array
-/// (each entry `{version, timestamp, user, description, changes: [{entity, type,
-/// change}]}`, the shape of `clusto_core::json::version_changes_json`). `*json`
-/// receives it, to free with `clusto_string_free`. A consumer that resumes from the last
-/// version it saw misses nothing.
+/// The change feed: every version after `since` with its changes, as a JSON array (each
+/// entry `{version, timestamp, user, description, changes: [{entity, type, change}]}`:
+/// a VERSION with `"changes": [CHANGE]`, as the JSON op `feed` gives; see the top of
+/// this header). `*json` receives it, to free with `clusto_string_free`. A consumer
+/// that resumes from the last version it saw misses nothing. Timestamps are UTC. It
+/// reads the live database, also through a handle from `clusto_open_at`.
 ///
-/// Errors: CORRUPT, IO.
+/// Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; `json` is writable.
@@ -935,9 +986,11 @@ pub unsafe extern "C" fn clusto_changes_json(
 }
 
 /// The versions that touched any entity that had this name, ascending: `*versions`
-/// receives an array of `*count` numbers to free with `clusto_versions_free`.
+/// receives an array of `*count` numbers to free with `clusto_versions_free`. It reads
+/// the live database, also through a handle from `clusto_open_at`.
 ///
-/// Errors: NOT_FOUND (the name never existed).
+/// Errors: NOT_FOUND (the name never existed); as any read, INVALID_ARGUMENT, CONFLICT,
+/// CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; `name` a C string; `versions` and `count` writable.
@@ -980,7 +1033,7 @@ pub unsafe extern "C" fn clusto_versions_free(versions: *mut u64, count: usize) 
 /// Runs the integrity check; `*problems` receives the number of problems found (0:
 /// clean). The messages are in `clusto_last_error` when there are problems.
 ///
-/// Errors: IO.
+/// Errors: as any read, INVALID_ARGUMENT, CONFLICT, CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; `problems` is writable.

@@ -10,14 +10,19 @@ use clusto_core::{Clusto, Error, OpenOptions, Transaction, TxMeta, View};
 use crate::args::{invalid, opt_text, put, text};
 use crate::status::{ClustoStatus, guard};
 
-/// An open database, live or (from [`clusto_open_at`]) read-only as of a version.
+/// An open database, live or (from [`clusto_open_at`]) read-only as of a version. Any
+/// number of threads may use one handle at once (see "Threads" at the top of this
+/// header); [`clusto_close`] frees it.
 pub struct ClustoDb {
     pub(crate) db: Clusto,
     pub(crate) at: Option<u64>,
     pub(crate) meta: Mutex<TxMeta>,
 }
 
-/// A write transaction begun with [`clusto_begin`].
+/// A write transaction begun with [`clusto_begin`], ended and freed by
+/// [`clusto_commit`] or [`clusto_rollback`]. One thread at a time may use it; it may be
+/// handed to another thread and used or ended there (see "Threads" at the top of this
+/// header).
 pub struct ClustoTxn {
     pub(crate) tx: Transaction,
     pub(crate) db: Clusto,
@@ -99,20 +104,31 @@ pub extern "C" fn clusto_version() -> *const c_char {
 
 /// Opens (creating if needed, mode 0700) the database `path` names: a directory (a new
 /// database is LMDB; an existing one opens with its engine), `lmdb:///path`,
-/// `sled:///path` or `memory:`. Its writes wait up to `lock_wait_ms` milliseconds while
-/// another process writes (0: fail at once with LOCKED); a sled database, which admits
-/// one process, is waited for as long on open. Commits are on disk when they return. On
-/// success `*out` is a handle to free with `clusto_close`. The library runs background
-/// threads, named "clusto-...", while a database that needs them is open (LMDB's
-/// "grouped" syncer, PostgreSQL's connection pool); closing its last handle stops and
-/// joins them. sled, once used, keeps its own pool of worker threads until the process
-/// exits. A child made by `fork()` cannot use handles opened before it,
-/// nor open the same embedded database again: those calls fail with CONFLICT (open it
-/// after `exec`). As with any library that takes locks, fork only while no other thread
-/// of the parent is inside a clusto call.
+/// `sled:///path`, `memory:` (a new database in memory, gone when closed) or
+/// `postgresql://...` (a server's database whose schema `clusto initdb` made). A
+/// directory already open in this process is shared, with the options of its first
+/// open (a transaction begun on one of its handles may be used with another); each
+/// `memory:` open is a new database, and each `postgresql://` open a handle that shares
+/// nothing with the others, as if in another process. Its writes wait up to
+/// `lock_wait_ms` milliseconds while another process writes (0: fail at once with
+/// LOCKED); a sled database, which admits one process, is waited for as long on open.
+/// Commits are on disk when they return. On success `*out` is a handle to free with
+/// `clusto_close`. The library runs background threads, named "clusto-...", while a
+/// database that needs them is open (LMDB's "grouped" syncer, PostgreSQL's connection
+/// pool); closing its last handle, once its last transaction has ended, stops and joins
+/// them. sled, once used, keeps its own pool of worker threads until the process exits.
+/// A child made by `fork()` cannot use handles opened before it, nor open the same
+/// embedded database again: those calls fail with CONFLICT (open it after `exec`). As
+/// with any library that takes locks, fork only while no other thread of the parent is
+/// inside a clusto call.
 ///
-/// Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, unknown DSN scheme, a directory of
-/// other files, NULL out), LOCKED, CORRUPT (also a database of a newer format), IO.
+/// Errors: INVALID_ARGUMENT (NULL or non-UTF-8 path, an unknown DSN scheme or a bad
+/// DSN, a directory of other files, a directory holding a database of another engine
+/// than the DSN names, NULL out), NOT_FOUND (a PostgreSQL database without clusto's
+/// schema), LOCKED (a sled database another process keeps open, a new database another
+/// process is making), CONFLICT (in a child of `fork()`, a database the parent had
+/// open), CORRUPT (also a database of a newer format), IO (the directory cannot be
+/// made, the server cannot be reached), PANIC.
 ///
 /// # Safety
 /// `path` is a NUL-terminated string; `out` is valid for writing a pointer.
@@ -131,8 +147,9 @@ pub unsafe extern "C" fn clusto_open(
 /// the process at once and reaches the disk within MS milliseconds; see the README), or
 /// "periodic:MS" (sled).
 ///
-/// Errors: as `clusto_open`; INVALID_ARGUMENT also for an unknown durability, or one
-/// the engine cannot give.
+/// Errors: those of `clusto_open` (INVALID_ARGUMENT, NOT_FOUND, LOCKED, CONFLICT,
+/// CORRUPT, IO, PANIC); INVALID_ARGUMENT also for an unknown durability, or one the
+/// engine cannot give.
 ///
 /// # Safety
 /// As `clusto_open`; `durability` is NULL or a NUL-terminated string.
@@ -167,11 +184,14 @@ pub unsafe extern "C" fn clusto_open_with(
 }
 
 /// A second, read-only handle on the same database that reads it as it was at the end
-/// of `version`. Free it with `clusto_close`. Writes through it fail with
-/// INVALID_ARGUMENT.
+/// of `version` (whatever version `db` reads). Free it with `clusto_close`, before or
+/// after `db`. Writes through it, and transactions given with it, fail with
+/// INVALID_ARGUMENT. The functions about versions (`clusto_latest_version`,
+/// `clusto_wait_version`, `clusto_changes_json`, `clusto_entity_versions`) still read
+/// the live database: see "Versions and as-of handles" at the top of this header.
 ///
-/// Errors: INVALID_ARGUMENT (also a version newer than the latest: it does not exist
-/// yet).
+/// Errors: INVALID_ARGUMENT (NULL db or out, a version newer than the latest: it does
+/// not exist yet), CONFLICT (a handle used after `fork()`), CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; `out` is valid for writing a pointer.
@@ -196,10 +216,15 @@ pub unsafe extern "C" fn clusto_open_at(
     })
 }
 
-/// Closes a handle. NULL is ignored. Transactions begun on it must be ended first.
+/// Closes a handle. NULL is ignored. A transaction begun on it is not ended: it stays
+/// open, keeps the write transaction, and is still committed or rolled back with
+/// `clusto_commit` or `clusto_rollback`; the database's files, locks and threads are
+/// released once its last handle is closed and its last transaction ended (see
+/// "Closing" at the top of this header).
 ///
 /// # Safety
-/// `db` is NULL or a handle from this library, not yet closed.
+/// `db` is NULL or a handle from this library, not yet closed, that no other thread is
+/// using or will use.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn clusto_close(db: *mut ClustoDb) {
     if !db.is_null() {
@@ -211,9 +236,10 @@ pub unsafe extern "C" fn clusto_close(db: *mut ClustoDb) {
 }
 
 /// Sets the user and description recorded with the versions of the calls made without
-/// a transaction (NULL clears them).
+/// a transaction (NULL clears them), by every thread using this handle; `clusto_json`
+/// requests that name neither record these too.
 ///
-/// Errors: INVALID_ARGUMENT.
+/// Errors: INVALID_ARGUMENT (NULL db, text that is not UTF-8), PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; the strings are NULL or NUL-terminated.
@@ -241,11 +267,17 @@ pub unsafe extern "C" fn clusto_set_meta(
 }
 
 /// Begins the write transaction, recording `user` and `description` (either may be
-/// NULL) with its version. Waits while another thread holds the write transaction;
-/// fails with CONFLICT if this thread does. End it with `clusto_commit` or
-/// `clusto_rollback`, on the thread that began it.
+/// NULL) with its version. Waits, without a time limit, while another thread of this
+/// process holds the write transaction, and up to the handle's `lock_wait_ms` while
+/// another process does; fails with CONFLICT if this thread holds it (also when it
+/// handed that transaction to another thread). End it with `clusto_commit` or
+/// `clusto_rollback`, on this thread or another (see "Threads" at the top of this
+/// header).
 ///
-/// Errors: INVALID_ARGUMENT, CONFLICT, CORRUPT, IO.
+/// Errors: INVALID_ARGUMENT (NULL db or out, text that is not UTF-8, a handle from
+/// `clusto_open_at`), CONFLICT (this thread holds the write transaction; a handle used
+/// after `fork()`), LOCKED (another process held the write lease for `lock_wait_ms`),
+/// CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; the strings are NULL or NUL-terminated; `out` is writable.
@@ -283,10 +315,14 @@ pub unsafe extern "C" fn clusto_begin(
     })
 }
 
-/// Commits and frees the transaction. `*version` (if `version` is not NULL) receives the
-/// new version, or 0 when nothing changed. The handle is freed whatever the outcome.
+/// Commits and frees the transaction, on any thread. `*version` (if `version` is not
+/// NULL) receives the new version, or 0 when nothing changed. The transaction is freed
+/// whatever the outcome. A failed commit commits nothing, except that a sled database
+/// cannot tell whether a commit failing with IO reached its disk: its handles then
+/// refuse work until the database is closed and reopened, which shows one or the other.
 ///
-/// Errors: INVALID_ARGUMENT (NULL tx), IO.
+/// Errors: INVALID_ARGUMENT (NULL tx), CONFLICT (a transaction used after `fork()`),
+/// CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `tx` is a live transaction; `version` is NULL or writable.
@@ -307,7 +343,7 @@ pub unsafe extern "C" fn clusto_commit(tx: *mut ClustoTxn, version: *mut u64) ->
     })
 }
 
-/// Discards and frees the transaction. NULL is ignored.
+/// Discards and frees the transaction, on any thread. NULL is ignored.
 ///
 /// # Safety
 /// `tx` is NULL or a live transaction.

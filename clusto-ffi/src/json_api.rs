@@ -16,11 +16,24 @@ use crate::status::{ClustoStatus, guard, status_name};
 /// Request: `{"op": NAME, ...arguments}`; `{"op": "batch", "ops": [...], "user": U,
 /// "description": D}` runs several operations in one transaction (one version; all or
 /// nothing). A read may carry `"at": VERSION`. Response: `{"ok": true, "result": ...}`
-/// or `{"ok": false, "error": {"code": "NOT_FOUND", "message": "..."}}`. The operations
-/// and the shapes of values are those of clusto-core's `protocol` module (README: "The
-/// JSON protocol").
+/// or `{"ok": false, "error": {"code": "NOT_FOUND", "message": "..."}}`. Every
+/// operation, its arguments and the shape of its result are listed under "JSON entry
+/// point" and "JSON operations" at the top of this header. A request is its own
+/// transaction (it cannot join a `ClustoTxn`): a write on a thread that holds one
+/// fails with CONFLICT. On a handle from `clusto_open_at` it reads that version and
+/// refuses writes.
 ///
-/// Errors: any status, with the same code in the response.
+/// Errors: every status, its name in the response's `error.code`: INVALID_ARGUMENT
+/// (NULL db or response, text that is not UTF-8 or not a JSON object, more than 16 MiB,
+/// an unknown op, a missing or malformed argument, a write with "at" or on a handle
+/// from `clusto_open_at`), then those of the operation: as the C function doing the
+/// same work lists them (a pool's or a port's rule and an ambiguous match being
+/// CONFLICT), and for the others NOT_FOUND (a name, pool or version that does not
+/// exist), INVALID_ARGUMENT (a version not committed yet, a diff from a newer version
+/// to an older one), CONFLICT (revert: a later version touched the same things),
+/// ALREADY_EXISTS and RESOURCE_UNAVAILABLE (revert, restore: a name, rack unit or
+/// address that is someone else's now); and, as any read or write, CONFLICT, LOCKED,
+/// CORRUPT, IO, PANIC.
 ///
 /// # Safety
 /// `db` is a live handle; `request` is a C string; `response` is writable.

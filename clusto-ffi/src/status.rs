@@ -14,26 +14,29 @@ use clusto_core::protocol::error_code;
 pub enum ClustoStatus {
     /// Success.
     Ok = 0,
-    /// The named entity, attribute, version or resource does not exist.
+    /// The named entity, driver, attribute, version or resource does not exist.
     NotFound = 1,
     /// The name is taken.
     AlreadyExists = 2,
-    /// A NULL pointer, invalid UTF-8, an out-of-range or malformed argument.
+    /// A NULL pointer, invalid UTF-8, an out-of-range or malformed argument; a write
+    /// through a handle from `clusto_open_at`.
     InvalidArgument = 3,
-    /// An invalid entity name, key or subkey.
+    /// An invalid entity name, key or subkey, or a property the driver does not have.
     InvalidName = 4,
-    /// The entity's driver does not allow the operation.
+    /// The entity's driver does not allow the operation (not a rack, not a device, not
+    /// the kind of resource manager the call needs...).
     TypeMismatch = 5,
     /// The resource is taken or the manager exhausted.
     ResourceUnavailable = 6,
     /// The change conflicts with the state: an ambiguous match, a pool or port rule,
-    /// a transaction already open on this thread.
+    /// a transaction already open on this thread, a handle used in a child of `fork()`.
     Conflict = 7,
-    /// Another process holds the database.
+    /// Another process holds the database or its write lease, for longer than the
+    /// handle waits (`lock_wait_ms`).
     Locked = 8,
     /// Stored data is corrupt or of an unsupported format.
     Corrupt = 9,
-    /// An I/O error.
+    /// An I/O error of the disk or the PostgreSQL server.
     Io = 10,
     /// A bug inside the library: a panic was caught at the boundary.
     Panic = 11,

@@ -12,8 +12,9 @@ pub const CLUSTO_VALUE_INT: u32 = 0;
 pub const CLUSTO_VALUE_STRING: u32 = 1;
 /// `ClustoValue.kind`: a NULL string.
 pub const CLUSTO_VALUE_NULL: u32 = 2;
-/// `ClustoValue.kind`: a datetime: ISO `text` (YYYY-MM-DDTHH:MM:SS[.ffffff]) if not NULL,
-/// else Unix microseconds in `int_value`.
+/// `ClustoValue.kind`: a datetime, in UTC: ISO `text` (YYYY-MM-DDTHH:MM:SS[.ffffff], no
+/// zone suffix) if not NULL, else Unix microseconds in `int_value`. Read back, both are
+/// set (see "Datetimes" at the top of this header).
 pub const CLUSTO_VALUE_DATETIME: u32 = 3;
 /// `ClustoValue.kind`: a relation: the name of a live entity in `text`.
 pub const CLUSTO_VALUE_RELATION: u32 = 4;
@@ -41,7 +42,7 @@ pub const CLUSTO_MATCH_EXACT: u32 = 3;
 pub struct ClustoValue {
     /// One of the `CLUSTO_VALUE_*` constants.
     pub kind: u32,
-    /// The integer, or the datetime in Unix microseconds.
+    /// The integer, or the datetime in Unix microseconds (UTC) when `text` is NULL.
     pub int_value: i64,
     /// The text of strings, datetimes, relations (a name) and JSON.
     pub text: *const c_char,
@@ -52,9 +53,11 @@ pub struct ClustoValue {
 pub struct ClustoValueOut {
     /// One of the `CLUSTO_VALUE_*` constants.
     pub kind: u32,
-    /// The integer, or the datetime in Unix microseconds.
+    /// The integer; the datetime in Unix microseconds (UTC); the id of a relation's
+    /// target entity; 0 otherwise.
     pub int_value: i64,
-    /// Strings, ISO datetimes, relation target names and JSON text; NULL otherwise.
+    /// Strings, ISO datetimes (UTC), relation target names and JSON text; NULL
+    /// otherwise.
     pub text: *const c_char,
 }
 

@@ -281,6 +281,20 @@ static void test_resources_and_ports(ClustoDb *db) {
     CHECK(clusto_ip_deallocate(db, NULL, "web01", NULL, "10.0.0.2") == CLUSTO_STATUS_RESOURCE_UNAVAILABLE);
     OK(clusto_ip_deallocate(db, NULL, "s2", NULL, "10.0.0.2"));
     CHECK(clusto_ip_deallocate(db, NULL, "s2", NULL, NULL) == CLUSTO_STATUS_INVALID_ARGUMENT);
+    /* Another kind of resource manager is no IP manager: it would hand out a number
+     * (once reported as the address 128.0.0.0), and in a transaction the failed call
+     * would have left its allocation behind. */
+    OK(clusto_create(db, NULL, "simplenummanager", "nums"));
+    OK(clusto_create(db, NULL, "simplenamemanager", "labels"));
+    CHECK(clusto_ip_allocate(db, NULL, "s2", "nums", NULL, &ip) == CLUSTO_STATUS_TYPE_MISMATCH);
+    CHECK(strstr(clusto_last_error(), "not an IP manager") != NULL);
+    CHECK(clusto_ip_deallocate(db, NULL, "s2", "nums", NULL) == CLUSTO_STATUS_TYPE_MISMATCH);
+    ClustoTxn *tx = NULL;
+    OK(clusto_begin(db, NULL, NULL, &tx));
+    CHECK(clusto_ip_allocate(db, tx, "s2", "labels", NULL, NULL) == CLUSTO_STATUS_TYPE_MISMATCH);
+    uint64_t version = 1;
+    OK(clusto_commit(tx, &version));
+    CHECK(version == 0); /* nothing was allocated */
 
     OK(clusto_create(db, NULL, "simpleentitynamemanager", "names"));
     ClustoValue basename = text_value(CLUSTO_VALUE_STRING, "srv");
