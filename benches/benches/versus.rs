@@ -4,8 +4,11 @@
 //! contents, parents, attribute updates (bulk and durable), as-of reads and deletes.
 //!
 //! Usage: `cargo bench -p clusto-benches --bench versus -- [N…]` (default 10000 100000).
+//! With `CLUSTO_BENCH_DSN=postgresql://…`, clusto on that PostgreSQL server is a fourth
+//! side (in a schema of its own, dropped after), with PostgreSQL's own autocommit
+//! one-row upsert on the same server as the floor of its durable update.
 //! Each side runs in its own process so peak RSS is its own. One side at one size:
-//! `… --bench versus -- --side clusto|sqlite N [--explain] [--profile]`, which prints
+//! `… --bench versus -- --side lmdb|sled|postgresql|sqlite N [--explain] [--profile]`, which prints
 //! that side's raw rows (name, count, seconds); for SQLite, `--explain` prints every
 //! statement's query plan after the load and again after `ANALYZE`, and `--profile`
 //! times each statement kind (to stderr).
@@ -48,12 +51,105 @@ fn prefix(n: usize) -> u32 {
         .unwrap_or(8)
 }
 
-fn clusto_side(n: usize, dir: &Path, engine: &str) -> Vec<Row> {
+/// The PostgreSQL server of `CLUSTO_BENCH_DSN`, if the run has one.
+fn bench_server() -> Option<String> {
+    std::env::var("CLUSTO_BENCH_DSN").ok()
+}
+
+/// The size of a PostgreSQL schema's tables with their indexes and TOAST, in bytes.
+fn schema_size(server: &str, schema: &str) -> u64 {
+    let mut client = postgres::Client::connect(server, postgres::NoTls).unwrap();
+    let row = client
+        .query_one(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind = 'r'",
+            &[&schema],
+        )
+        .unwrap();
+    row.get::<_, i64>(0) as u64
+}
+
+/// PostgreSQL's own durable commit on `server`: one-row upserts, each in its own
+/// transaction (autocommit) over one connection — the floor of clusto's durable update.
+fn postgres_commit_floor(server: &str, schema: &str, rows: &mut Vec<Row>) {
+    let mut client = postgres::Client::connect(server, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE {schema}.floor (k bytea PRIMARY KEY, v bytea NOT NULL)"
+        ))
+        .unwrap();
+    let upsert = client
+        .prepare(&format!(
+            "INSERT INTO {schema}.floor VALUES ($1, $2) \
+             ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+        ))
+        .unwrap();
+    time(
+        rows,
+        "PostgreSQL's own commit: one-row upsert, autocommit",
+        200,
+        || {
+            for i in 0..200u32 {
+                let key = (i % 20).to_be_bytes().to_vec();
+                client.execute(&upsert, &[&key, &vec![7u8; 48]]).unwrap();
+            }
+        },
+    );
+}
+
+/// Per-call times of the load, when `--profile` asks for them.
+#[derive(Default)]
+struct CallTimes(Option<RefCell<BTreeMap<&'static str, (usize, Duration)>>>);
+
+impl CallTimes {
+    fn new(on: bool) -> Self {
+        CallTimes(on.then(Default::default))
+    }
+
+    /// Runs `call`, adding its time to `name`'s.
+    fn time<T>(&self, name: &'static str, call: impl FnOnce() -> T) -> T {
+        let Some(times) = &self.0 else {
+            return call();
+        };
+        let start = Instant::now();
+        let out = call();
+        let mut times = times.borrow_mut();
+        let entry = times.entry(name).or_default();
+        entry.0 += 1;
+        entry.1 += start.elapsed();
+        out
+    }
+
+    fn report(&self, phase: &str) {
+        if let Some(times) = &self.0 {
+            for (name, (count, total)) in std::mem::take(&mut *times.borrow_mut()) {
+                eprintln!(
+                    "{phase}\t{name}\t{count}\t{:.3} s\t{:.2} µs each",
+                    total.as_secs_f64(),
+                    total.as_secs_f64() * 1e6 / count as f64
+                );
+            }
+        }
+    }
+}
+
+fn clusto_side(n: usize, dir: &Path, engine: &str, opts: &Opts) -> Vec<Row> {
+    let calls = CallTimes::new(opts.profile);
     let mut rows = Vec::new();
+    let schema = format!("versus_{n}_{}", std::process::id());
+    let dsn = match engine {
+        "postgresql" => format!(
+            "{}?schema={schema}",
+            bench_server().expect("the postgresql side needs CLUSTO_BENCH_DSN")
+        ),
+        _ => format!("{engine}://{}", dir.join("db").display()),
+    };
     let db = Clusto::open_with(
-        format!("{engine}://{}", dir.join("db").display()),
+        &dsn,
         &OpenOptions {
             durability: Durability::Immediate,
+            create: true,
             ..Default::default()
         },
     )
@@ -87,23 +183,34 @@ fn clusto_side(n: usize, dir: &Path, engine: &str) -> Vec<Row> {
         for b in 0..n / BATCH {
             db.write(TxMeta::new("bench", "load"), |tx| {
                 for i in b * BATCH..(b + 1) * BATCH {
-                    let s = tx.create("basicserver", &format!("s{i}"), &[])?;
-                    tx.add_attr(
-                        s.id,
-                        NewAttr::new("system", format!("P{i:010}")).subkey("serial"),
-                    )?;
-                    tx.add_attr(s.id, NewAttr::new("cpucount", (i % 64) as i64))?;
-                    tx.add_attr(s.id, NewAttr::new("owner", format!("team{}", i % OWNERS)))?;
-                    tx.insert(pools[i % POOLS], s.id)?;
-                    tx.rack_insert(racks[i / PER_RACK], s.id, &[(i % PER_RACK) as i64 + 1])?;
-                    tx.allocate(net, s.id, None, NumberSpec::Next, false)?;
+                    let s =
+                        calls.time("create", || tx.create("basicserver", &format!("s{i}"), &[]))?;
+                    calls.time("add_attr", || {
+                        tx.add_attr(
+                            s.id,
+                            NewAttr::new("system", format!("P{i:010}")).subkey("serial"),
+                        )?;
+                        tx.add_attr(s.id, NewAttr::new("cpucount", (i % 64) as i64))?;
+                        tx.add_attr(s.id, NewAttr::new("owner", format!("team{}", i % OWNERS)))
+                    })?;
+                    calls.time("pool insert", || tx.insert(pools[i % POOLS], s.id))?;
+                    calls.time("rack_insert", || {
+                        tx.rack_insert(racks[i / PER_RACK], s.id, &[(i % PER_RACK) as i64 + 1])
+                    })?;
+                    calls.time("allocate", || {
+                        tx.allocate(net, s.id, None, NumberSpec::Next, false)
+                    })?;
                 }
                 Ok(())
             })
             .unwrap();
         }
     });
-    let size = dir_size(dir);
+    calls.report("load");
+    let size = match engine {
+        "postgresql" => schema_size(&bench_server().unwrap(), &schema),
+        _ => dir_size(dir),
+    };
     let loaded = db.latest_version().unwrap();
     let k = 20_000;
     time(&mut rows, "get by name", k, || {
@@ -185,6 +292,11 @@ fn clusto_side(n: usize, dir: &Path, engine: &str) -> Vec<Row> {
             .unwrap();
         },
     );
+    if engine == "postgresql" {
+        postgres_commit_floor(&bench_server().unwrap(), &schema, &mut rows);
+        drop(db);
+        clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
+    }
     rows.push((
         "database size after load (MiB)".into(),
         0,
@@ -664,7 +776,8 @@ impl Sql {
 struct Opts {
     /// Print every SQLite statement's query plan, after the load and again after ANALYZE.
     explain: bool,
-    /// Time every SQLite statement kind of the load, updates and deletes.
+    /// Time every SQLite statement kind of the load, updates and deletes; for clusto,
+    /// every call of the load.
     profile: bool,
 }
 
@@ -914,9 +1027,9 @@ fn main() {
         }
         let dir = tempfile::tempdir().unwrap();
         let rows = match side.as_str() {
-            "lmdb" | "sled" => clusto_side(n, dir.path(), side),
+            "lmdb" | "sled" | "postgresql" => clusto_side(n, dir.path(), side, &opts),
             "sqlite" => sqlite_side(n, dir.path(), &opts),
-            other => panic!("unknown side {other}: lmdb, sled or sqlite"),
+            other => panic!("unknown side {other}: lmdb, sled, postgresql or sqlite"),
         };
         for (name, count, secs) in rows {
             println!("{name}\t{count}\t{secs}");
@@ -926,12 +1039,31 @@ fn main() {
     }
     let sizes = sizes_from_args(&[10_000, 100_000]);
     let exe = std::env::current_exe().unwrap();
+    let mut sides = vec!["lmdb", "sled"];
+    if bench_server().is_some() {
+        sides.push("postgresql");
+    }
+    let title = |side: &str| match side {
+        "lmdb" => "LMDB",
+        "sled" => "sled",
+        _ => "PostgreSQL",
+    };
     println!(
-        "| N | operation | LMDB ops/s | sled ops/s | SQLite ops/s | LMDB / SQLite | sled / SQLite |"
+        "| N | operation | {} | SQLite ops/s | {} |",
+        sides
+            .iter()
+            .map(|s| format!("{} ops/s", title(s)))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        sides
+            .iter()
+            .map(|s| format!("{} / SQLite", title(s)))
+            .collect::<Vec<_>>()
+            .join(" | ")
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|");
+    println!("|---:|---|{}", "---:|".repeat(2 * sides.len() + 1));
     for n in sizes {
-        let run = |side: &str| -> Vec<(String, usize, f64)> {
+        let run = |side: &str| -> BTreeMap<String, (usize, f64)> {
             let out = Command::new(&exe)
                 .args(["--side", side, &n.to_string()])
                 .output()
@@ -948,29 +1080,70 @@ fn main() {
                     let f: Vec<&str> = l.split('\t').collect();
                     (
                         f[0].to_owned(),
-                        f[1].parse().unwrap(),
-                        f[2].parse().unwrap(),
+                        (f[1].parse().unwrap(), f[2].parse().unwrap()),
                     )
                 })
                 .collect()
         };
-        let (lmdb, sled, sqlite) = (run("lmdb"), run("sled"), run("sqlite"));
-        for (((name, count, l), (_, _, s)), (_, _, q)) in lmdb.iter().zip(&sled).zip(&sqlite) {
-            if *count == 0 {
-                println!(
-                    "| {n} | {name} | {l:.0} | {s:.0} | {q:.0} | {:.2} | {:.2} (lower is better) |",
-                    l / q,
-                    s / q
-                );
-            } else {
-                let rate = |secs: f64| *count as f64 / secs;
-                let (rl, rs, rq) = (rate(*l), rate(*s), rate(*q));
-                println!(
-                    "| {n} | {name} | {rl:.0} | {rs:.0} | {rq:.0} | {:.2} | {:.2} |",
-                    rl / rq,
-                    rs / rq
-                );
+        let sqlite = run("sqlite");
+        let ours: Vec<_> = sides.iter().map(|side| run(side)).collect();
+        // Every row some side measured, in the table's order; a row only one side has
+        // (the PostgreSQL floor) shows "—" elsewhere.
+        let mut order: Vec<(String, usize)> = Vec::new();
+        for side in &ours {
+            for (name, (count, _)) in side {
+                if !order.iter().any(|(n, _)| n == name) {
+                    order.push((name.clone(), *count));
+                }
             }
+        }
+        let position = |name: &str| {
+            ROW_ORDER
+                .iter()
+                .position(|r| *r == name)
+                .unwrap_or(ROW_ORDER.len())
+        };
+        order.sort_by_key(|(name, _)| position(name));
+        for (name, count) in order {
+            let value = |side: &BTreeMap<String, (usize, f64)>| side.get(&name).map(|(_, v)| *v);
+            let shown = |v: Option<f64>| -> Option<f64> {
+                v.map(|v| if count == 0 { v } else { count as f64 / v })
+            };
+            let q = shown(value(&sqlite));
+            let cells: Vec<String> = ours
+                .iter()
+                .map(|side| shown(value(side)).map_or("—".into(), |v| format!("{v:.0}")))
+                .collect();
+            let ratios: Vec<String> = ours
+                .iter()
+                .map(|side| match (shown(value(side)), q) {
+                    (Some(v), Some(q)) => format!("{:.2}", v / q),
+                    _ => "—".into(),
+                })
+                .collect();
+            let lower = if count == 0 { " (lower is better)" } else { "" };
+            println!(
+                "| {n} | {name}{lower} | {} | {} | {} |",
+                cells.join(" | "),
+                q.map_or("—".into(), |q| format!("{q:.0}")),
+                ratios.join(" | ")
+            );
         }
     }
 }
+
+/// The order of the table's rows.
+const ROW_ORDER: &[&str] = &[
+    "load servers (1000 per transaction)",
+    "get by name",
+    "owner = X",
+    "pool contents",
+    "parents of a server",
+    "1000 attribute updates (one transaction)",
+    "attribute update (durable, one per transaction)",
+    "PostgreSQL's own commit: one-row upsert, autocommit",
+    "as-of read: server and attributes at load time",
+    "delete 1000 servers (one transaction)",
+    "database size after load (MiB)",
+    "peak RSS (MiB)",
+];

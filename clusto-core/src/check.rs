@@ -66,7 +66,7 @@ pub(crate) fn run(kv: &dyn KvRead) -> Result<CheckReport> {
         }
     };
     check_versions(kv, &view, latest, &mut report)?;
-    check_entities(kv, latest, &mut report)?;
+    check_entities(kv, &view, latest, &mut report)?;
     check_attrs(kv, &view, latest, &mut report)?;
     check_entity_indexes(kv, &view, &mut report)?;
     check_attr_indexes(kv, &mut report)?;
@@ -125,7 +125,15 @@ fn stamp_problem(
     }
 }
 
-fn check_entities(kv: &dyn KvRead, latest: Version, report: &mut CheckReport) -> Result<()> {
+fn check_entities(
+    kv: &dyn KvRead,
+    view: &View<'_>,
+    latest: Version,
+    report: &mut CheckReport,
+) -> Result<()> {
+    // Every id given is at most the counter: a transaction takes the ids above it as
+    // its own, without looking them up in the store.
+    let last_given = view.meta_u64(crate::txn::NEXT_ENTITY_ID)?;
     for entry in kv.scan_prefix(&[space::ENTITY]) {
         let (key, bytes) = entry?;
         report.entities += 1;
@@ -140,6 +148,12 @@ fn check_entities(kv: &dyn KvRead, latest: Version, report: &mut CheckReport) ->
             report
                 .problems
                 .push(format!("entity {} is stored under key {key:?}", e.id));
+        }
+        if e.id.0 > last_given {
+            report.problems.push(format!(
+                "entity '{}' ({}) has an id above the entity id counter ({last_given})",
+                e.name, e.id
+            ));
         }
         if let Some(p) = stamp_problem(
             &format!("entity '{}' ({})", e.name, e.id),

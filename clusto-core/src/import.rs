@@ -245,7 +245,7 @@ impl Importer {
         self.tx
             .put_key(keys::meta("latest_version"), encode(&latest));
         self.tx
-            .put_key(keys::meta("next_entity_id"), encode(&max_entity));
+            .put_key(keys::meta(crate::txn::NEXT_ENTITY_ID), encode(&max_entity));
         self.tx
             .put_key(keys::meta("next_attr_id"), encode(&self.max_attr));
         self.tx.commit_raw(latest)?;

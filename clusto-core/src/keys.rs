@@ -181,6 +181,34 @@ impl Key {
     }
 }
 
+/// The spaces whose keys start with an entity id (its records, attributes, references
+/// to it, counters and the versions that touched it).
+const ENTITY_FIRST: [u8; 7] = [
+    space::ENTITY,
+    space::ATTR,
+    space::ATTR_OLD,
+    space::REFERENCE,
+    space::REFERENCE_OLD,
+    space::COUNTER,
+    space::TOUCHED,
+];
+
+/// The entity a key belongs to, for a key of an entity-first space.
+pub(crate) fn entity_of(key: &[u8]) -> Option<u64> {
+    if key.len() < 9 || !ENTITY_FIRST.contains(&key[0]) {
+        return None;
+    }
+    Some(u64::from_be_bytes(key[1..9].try_into().ok()?))
+}
+
+/// The entity every key of `start..end` belongs to, when the range lies inside one
+/// entity's keys of one entity-first space.
+pub(crate) fn range_entity(start: &[u8], end: Option<&[u8]>) -> Option<u64> {
+    let id = entity_of(start)?;
+    let past = Key::new(start[0]).u64(id.checked_add(1)?).into_bytes();
+    (end? <= past.as_slice()).then_some(id)
+}
+
 /// The smallest key greater than every key starting with `prefix` (`None`: no bound).
 pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();

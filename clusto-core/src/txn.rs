@@ -109,6 +109,9 @@ impl NewAttr {
     }
 }
 
+/// The counter of entity ids: the last one given.
+pub(crate) const NEXT_ENTITY_ID: &str = "next_entity_id";
+
 /// Rows per stored chunk of a version's change list.
 pub(crate) const CHANGES_PER_CHUNK: usize = 4096;
 
@@ -135,10 +138,12 @@ impl Transaction {
             .backend
             .begin_write(shared.lock_wait)
             .and_then(|lease| {
-                let latest = View::new(lease.as_ref(), None).latest_version()?;
-                Ok((lease, latest + 1))
+                let view = View::new(lease.as_ref(), None);
+                let latest = view.latest_version()?;
+                let first_unused = view.meta_u64(NEXT_ENTITY_ID)? + 1;
+                Ok((lease, latest + 1, first_unused))
             });
-        let (lease, version) = match leased {
+        let (lease, version, first_unused) = match leased {
             Ok(leased) => leased,
             Err(e) => {
                 shared.writer.release();
@@ -148,7 +153,7 @@ impl Transaction {
         Ok(Transaction {
             shared,
             lease: Some(lease),
-            pending: Pending::default(),
+            pending: Pending::new(first_unused),
             changes: Vec::new(),
             drivers_stored: HashSet::new(),
             version,
@@ -275,7 +280,7 @@ impl Transaction {
                 )));
             }
             let entity = Entity {
-                id: EntityId(tx.next_id("next_entity_id")?),
+                id: EntityId(tx.next_id(NEXT_ENTITY_ID)?),
                 name: name.to_owned(),
                 type_name: type_name.to_owned(),
                 driver: driver.to_owned(),

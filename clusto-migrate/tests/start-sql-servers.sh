@@ -16,6 +16,8 @@
 # only, on free ports, with Unix sockets in that directory. Each gets a database
 # `clusto` owned by a user `clusto` with a random password. Standard output is only the
 # `export CLUSTO_TEST_...=...` lines; progress goes to standard error.
+# PostgreSQL runs with fsync=off (tests need no durability across a power cut), unless
+# CLUSTO_PG_FSYNC=on (benchmarks whose durable rows must pay the disk).
 #
 # PostgreSQL also takes TLS on the same port (`ssl = on`): a test CA and a server
 # certificate for localhost and 127.0.0.1, made with the openssl command (installed
@@ -193,7 +195,7 @@ start_postgres() {
         echo "$port" >"$PG/port"
         log "starting PostgreSQL on 127.0.0.1:$port (attempt $attempt)"
         if as_user "$user" "$bin/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $PG/socket -c fsync=off" start >&2; then
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $PG/socket -c fsync=${CLUSTO_PG_FSYNC:-off}" start >&2; then
             started=1
             break
         fi

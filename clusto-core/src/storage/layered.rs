@@ -17,12 +17,37 @@ type PendingValue = Option<Vec<u8>>;
 #[derive(Debug, Default)]
 pub struct Pending {
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// The first entity id the store had not given when the transaction began: keys of
+    /// an entity from it on can only be this transaction's, so reads of them need not
+    /// reach the store (a round trip each, on a server).
+    fresh_entities: Option<u64>,
     /// For each write since the transaction began: the key and what the pending map held
     /// for it before (`None`: the key was not pending).
     journal: Vec<(Vec<u8>, Option<PendingValue>)>,
 }
 
 impl Pending {
+    /// Pending writes over a store that has given no entity id from `first_unused` on.
+    pub fn new(first_unused: u64) -> Self {
+        Pending {
+            fresh_entities: Some(first_unused),
+            ..Pending::default()
+        }
+    }
+
+    /// Whether `key` belongs to an entity the store cannot hold yet.
+    fn unstored(&self, key: &[u8]) -> bool {
+        matches!((self.fresh_entities, crate::keys::entity_of(key)), (Some(floor), Some(id)) if id >= floor)
+    }
+
+    /// Whether every key of `start..end` belongs to such an entity.
+    fn unstored_range(&self, start: &[u8], end: Option<&[u8]>) -> bool {
+        matches!(
+            (self.fresh_entities, crate::keys::range_entity(start, end)),
+            (Some(floor), Some(id)) if id >= floor
+        )
+    }
+
     /// Records a write of `value` (`None` removes) under `key`.
     pub fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         let before = self.writes.insert(key.clone(), value);
@@ -84,6 +109,7 @@ impl KvRead for Layered<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.pending.writes.get(key) {
             Some(pending) => Ok(pending.clone()),
+            None if self.pending.unstored(key) => Ok(None),
             None => self.base.get(key),
         }
     }
@@ -92,13 +118,16 @@ impl KvRead for Layered<'_> {
         // The keys this transaction has not written go to the store in one call.
         let unwritten: Vec<Vec<u8>> = keys
             .iter()
-            .filter(|k| !self.pending.writes.contains_key(k.as_slice()))
+            .filter(|k| {
+                !self.pending.writes.contains_key(k.as_slice()) && !self.pending.unstored(k)
+            })
             .cloned()
             .collect();
         let mut stored = self.base.get_many(&unwritten)?.into_iter();
         keys.iter()
             .map(|k| match self.pending.writes.get(k.as_slice()) {
                 Some(pending) => Ok(pending.clone()),
+                None if self.pending.unstored(k) => Ok(None),
                 None => Ok(stored.next().flatten()),
             })
             .collect()
@@ -118,8 +147,13 @@ impl KvRead for Layered<'_> {
         } else {
             Box::new(range)
         };
+        let base: EntryIter<'_> = if self.pending.unstored_range(start, end) {
+            Box::new(std::iter::empty())
+        } else {
+            self.base.scan(start, end, reverse)
+        };
         Box::new(Merge {
-            base: self.base.scan(start, end, reverse).peekable(),
+            base: base.peekable(),
             pending: pending.peekable(),
             reverse,
         })
@@ -222,6 +256,65 @@ mod tests {
                 Some(vec![5])
             ]
         );
+    }
+
+    /// A store that counts the reads that reach it.
+    struct Counting(MapStore, std::cell::Cell<usize>);
+
+    impl KvRead for Counting {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+            self.1.set(self.1.get() + 1);
+            self.0.get(key)
+        }
+        fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
+            self.1.set(self.1.get() + 1);
+            self.0.scan(start, end, reverse)
+        }
+    }
+
+    /// Keys of an entity the store had not given when the transaction began are read
+    /// from the pending writes alone; older entities' keys and other spaces still reach
+    /// the store.
+    #[test]
+    fn fresh_entities_are_not_looked_up_in_the_store() {
+        use crate::keys::{self, Key, space};
+        use crate::records::{AttrId, EntityId};
+        let old_attr = keys::attr(EntityId(3), AttrId(1), true);
+        let base = Counting(
+            MapStore(
+                [
+                    (old_attr.clone(), vec![1]),
+                    (keys::entity(EntityId(3)), vec![3]),
+                ]
+                .into(),
+            ),
+            Default::default(),
+        );
+        let mut pending = Pending::new(10);
+        pending.put(keys::attr(EntityId(12), AttrId(5), true), Some(vec![5]));
+        let view = Layered::new(&base, &pending);
+        let attrs_of = |id: u64| {
+            let start = Key::new(space::ATTR).u64(id).into_bytes();
+            let end = Key::new(space::ATTR).u64(id + 1).into_bytes();
+            view.scan(&start, Some(&end), false)
+                .map(|e| e.unwrap().1)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(attrs_of(12), vec![vec![5]]);
+        assert_eq!(view.get(&keys::entity(EntityId(11))).unwrap(), None);
+        assert_eq!(
+            view.get_many(&[keys::entity(EntityId(10)), keys::entity(EntityId(3))])
+                .unwrap(),
+            vec![None, Some(vec![3])]
+        );
+        assert_eq!(base.1.get(), 1, "only entity 3's record reached the store");
+        assert_eq!(attrs_of(3), vec![vec![1]]);
+        assert_eq!(view.get(&keys::live_name("new")).unwrap(), None);
+        // A range that reaches past the fresh entity's keys goes to the store (and finds
+        // entity 3's record there, after the pending attribute).
+        let wide = Key::new(space::ATTR).u64(12).into_bytes();
+        assert_eq!(view.scan(&wide, None, false).count(), 2);
+        assert_eq!(base.1.get(), 4);
     }
 
     #[test]

@@ -42,6 +42,7 @@
 //!   DSN with `***` for it.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -50,7 +51,7 @@ use postgres::error::SqlState;
 use postgres::{Client, Statement};
 
 use super::ticker::Ticker;
-use super::{Backend, EntryIter, KvRead, Snapshot, Write, WriteLease};
+use super::{Backend, Entry, EntryIter, KvRead, Snapshot, Write, WriteLease};
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
 use crate::error::{Error, Result, io_cause};
@@ -291,9 +292,39 @@ struct Conn {
     idle_since: Instant,
     get: Statement,
     get_many: Statement,
-    scan: Statement,
-    scan_rev: Statement,
+    /// The scans, by [`scan_shape`].
+    scans: [Statement; 4],
     write: Statement,
+}
+
+/// The four shapes of a scan: forward or reverse, with an end or open-ended. Each is its
+/// own statement because the planner cannot use `k < $2` as an index bound in a generic
+/// plan for `$2 IS NULL OR k < $2`: after a few runs such a statement walks the index
+/// past the end of the range, to the end of the table, to fill its page.
+fn scan_shape(reverse: bool, bounded: bool) -> usize {
+    usize::from(reverse) * 2 + usize::from(bounded)
+}
+
+/// The SQL of a scan of `shape` on `kv`: `$1` start, then `$2` end when bounded, then
+/// the row limit; `hex` gives text columns, for the simple-query protocol.
+fn scan_sql(kv: &str, shape: usize, hex: bool) -> String {
+    let (reverse, bounded) = (shape >= 2, shape % 2 == 1);
+    let columns = if hex {
+        "encode(k, 'hex'), encode(v, 'hex')"
+    } else {
+        "k, v"
+    };
+    let (range, limit) = match bounded {
+        true => ("k >= $1 AND k < $2", "$3"),
+        false => ("k >= $1", "$2"),
+    };
+    let order = if reverse { "DESC" } else { "ASC" };
+    format!("SELECT {columns} FROM {kv} WHERE {range} ORDER BY k {order} LIMIT {limit}")
+}
+
+/// The name of the prepared text form of a scan of `shape`.
+fn scan_hex_name(shape: usize) -> String {
+    format!("clusto_scan{shape}_hex")
 }
 
 struct Inner {
@@ -363,14 +394,12 @@ impl Inner {
         };
         let get = prepare(format!("SELECT v FROM {kv} WHERE k = $1"))?;
         let get_many = prepare(format!("SELECT k, v FROM {kv} WHERE k = ANY($1::bytea[])"))?;
-        let scan = prepare(format!(
-            "SELECT k, v FROM {kv} WHERE k >= $1 AND ($2::bytea IS NULL OR k < $2) \
-             ORDER BY k LIMIT $3"
-        ))?;
-        let scan_rev = prepare(format!(
-            "SELECT k, v FROM {kv} WHERE k >= $1 AND ($2::bytea IS NULL OR k < $2) \
-             ORDER BY k DESC LIMIT $3"
-        ))?;
+        let scans = [
+            prepare(scan_sql(&kv, 0, false))?,
+            prepare(scan_sql(&kv, 1, false))?,
+            prepare(scan_sql(&kv, 2, false))?,
+            prepare(scan_sql(&kv, 3, false))?,
+        ];
         let write = prepare(format!(
             "WITH gone AS (DELETE FROM {kv} WHERE k = ANY($1::bytea[])) \
              INSERT INTO {kv} (k, v) SELECT * FROM unnest($2::bytea[], $3::bytea[]) \
@@ -378,16 +407,23 @@ impl Inner {
         ))?;
         // The first read of a snapshot goes as text with its BEGIN: these are its
         // statements, planned once per session like the others.
+        let mut text = format!(
+            "PREPARE clusto_get_hex(bytea) AS SELECT encode(v, 'hex') FROM {kv} WHERE k = $1"
+        );
+        for shape in 0..4 {
+            let types = if shape % 2 == 1 {
+                "bytea, bytea, bigint"
+            } else {
+                "bytea, bigint"
+            };
+            text.push_str(&format!(
+                "; PREPARE {}({types}) AS {}",
+                scan_hex_name(shape),
+                scan_sql(&kv, shape, true)
+            ));
+        }
         client
-            .batch_execute(&format!(
-                "PREPARE clusto_get_hex(bytea) AS SELECT encode(v, 'hex') FROM {kv} WHERE k = $1; \
-                 PREPARE clusto_scan_hex(bytea, bytea, bigint) AS SELECT encode(k, 'hex'), \
-                 encode(v, 'hex') FROM {kv} WHERE k >= $1 AND ($2 IS NULL OR k < $2) \
-                 ORDER BY k LIMIT $3; \
-                 PREPARE clusto_scan_rev_hex(bytea, bytea, bigint) AS SELECT encode(k, 'hex'), \
-                 encode(v, 'hex') FROM {kv} WHERE k >= $1 AND ($2 IS NULL OR k < $2) \
-                 ORDER BY k DESC LIMIT $3"
-            ))
+            .batch_execute(&text)
             .map_err(|e| self.io("preparing statements on", e))?;
         Ok(Conn {
             client,
@@ -395,8 +431,7 @@ impl Inner {
             idle_since: Instant::now(),
             get,
             get_many,
-            scan,
-            scan_rev,
+            scans,
             write,
         })
     }
@@ -572,6 +607,39 @@ struct PgReader {
     begin: RefCell<Option<String>>,
     /// Whether the transaction is a snapshot, ended lazily.
     snapshot: bool,
+    /// What a write lease has read (see [`Memo`]); `None` for other readers.
+    memo: Option<RefCell<Memo>>,
+}
+
+/// The answers a write lease got from the server, by request. While the lease is held
+/// no other writer can change the store (every writer takes the same advisory lock), so
+/// a request made again in the same transaction — a rack's record read for each of its
+/// 40 servers, the last run of an IP range for each allocation — is answered without a
+/// round trip. The transaction's own writes are layered above, never in here.
+#[derive(Default)]
+struct Memo {
+    gets: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    pages: HashMap<PageRequest, Vec<Entry>>,
+    entries: usize,
+}
+
+/// One page of a scan: start, end, reverse, rows at most.
+type PageRequest = (Vec<u8>, Option<Vec<u8>>, bool, i64);
+
+/// Entries (keys and page rows) a memo holds before it starts again, so that a huge
+/// transaction's memo stays a bounded cache.
+const MEMO_ENTRIES: usize = 1 << 18;
+
+impl Memo {
+    /// Makes room for `more` entries, forgetting everything when full.
+    fn reserve(&mut self, more: usize) {
+        self.entries += more;
+        if self.entries > MEMO_ENTRIES {
+            self.gets.clear();
+            self.pages.clear();
+            self.entries = more;
+        }
+    }
 }
 
 impl PgReader {
@@ -582,7 +650,15 @@ impl PgReader {
             conn: RefCell::new(Some(inner.take()?)),
             begin: RefCell::new(Some(begin)),
             snapshot,
+            memo: None,
         })
+    }
+
+    /// A reader for a write lease, which remembers what it read.
+    fn begin_lease(inner: &Arc<Inner>) -> Result<Self> {
+        let mut reader = PgReader::begin(inner, "BEGIN".into(), false)?;
+        reader.memo = Some(RefCell::new(Memo::default()));
+        Ok(reader)
     }
 
     /// The statements that start the transaction on `conn`, ending a snapshot left open.
@@ -754,21 +830,50 @@ fn hex_rows(
 
 impl KvRead for PgReader {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let combined = format!(
-            "EXECUTE clusto_get_hex(decode('{}', 'hex'))",
-            hex::encode(key)
-        );
-        match self.first_or(Some(&combined), |c| c.client.query_opt(&c.get, &[&key]))? {
-            First::Rows(messages) => Ok(hex_rows(&messages, 1)?.pop().and_then(|mut r| r.pop())),
-            First::Value(found) => Ok(found.map(|r| r.get(0))),
+        if let Some(memo) = &self.memo
+            && let Some(known) = memo.borrow().gets.get(key)
+        {
+            return Ok(known.clone());
         }
+        let found = self.fetch(key)?;
+        if let Some(memo) = &self.memo {
+            let mut memo = memo.borrow_mut();
+            memo.reserve(1);
+            memo.gets.insert(key.to_vec(), found.clone());
+        }
+        Ok(found)
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
-        let rows = self.with(|c| c.client.query(&c.get_many, &[&keys]))?;
-        let mut found: std::collections::HashMap<Vec<u8>, Vec<u8>> =
-            rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
-        Ok(keys.iter().map(|k| found.remove(k)).collect())
+        let Some(memo) = &self.memo else {
+            return self.fetch_many(keys);
+        };
+        let unknown: Vec<Vec<u8>> = {
+            let memo = memo.borrow();
+            keys.iter()
+                .filter(|k| !memo.gets.contains_key(k.as_slice()))
+                .cloned()
+                .collect()
+        };
+        let fetched = self.fetch_many(&unknown)?;
+        let mut memo = memo.borrow_mut();
+        memo.reserve(unknown.len());
+        // Answered from what was fetched, then from the memo (which a reset may have
+        // just emptied of the other keys).
+        let mut fresh: HashMap<Vec<u8>, Option<Vec<u8>>> =
+            unknown.into_iter().zip(fetched).collect();
+        let answers = keys
+            .iter()
+            .map(|k| match fresh.get(k) {
+                Some(v) => Ok(v.clone()),
+                None => match memo.gets.get(k) {
+                    Some(v) => Ok(v.clone()),
+                    None => self.fetch(k),
+                },
+            })
+            .collect();
+        memo.gets.extend(fresh.drain());
+        answers
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
@@ -781,6 +886,79 @@ impl KvRead for PgReader {
             pages_read: 0,
             done: end.is_some_and(|e| e <= start),
         })
+    }
+}
+
+impl PgReader {
+    /// The value of `key`, from the server.
+    fn fetch(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let combined = format!(
+            "EXECUTE clusto_get_hex(decode('{}', 'hex'))",
+            hex::encode(key)
+        );
+        match self.first_or(Some(&combined), |c| c.client.query_opt(&c.get, &[&key]))? {
+            First::Rows(messages) => Ok(hex_rows(&messages, 1)?.pop().and_then(|mut r| r.pop())),
+            First::Value(found) => Ok(found.map(|r| r.get(0))),
+        }
+    }
+
+    /// The values of `keys`, from the server in one round trip (none for no keys).
+    fn fetch_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.with(|c| c.client.query(&c.get_many, &[&keys]))?;
+        let mut found: HashMap<Vec<u8>, Vec<u8>> =
+            rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+        Ok(keys.iter().map(|k| found.remove(k)).collect())
+    }
+
+    /// One page of a scan, from the memo or the server.
+    fn page(&self, request: PageRequest) -> Result<Vec<Entry>> {
+        if let Some(memo) = &self.memo
+            && let Some(rows) = memo.borrow().pages.get(&request)
+        {
+            return Ok(rows.clone());
+        }
+        let rows = self.fetch_page(&request)?;
+        if let Some(memo) = &self.memo {
+            let mut memo = memo.borrow_mut();
+            memo.reserve(rows.len().max(1));
+            memo.pages.insert(request, rows.clone());
+        }
+        Ok(rows)
+    }
+
+    /// One page of a scan, from the server.
+    fn fetch_page(&self, request: &PageRequest) -> Result<Vec<Entry>> {
+        let (start, end, reverse, limit) = request;
+        let (reverse, limit) = (*reverse, *limit);
+        let shape = scan_shape(reverse, end.is_some());
+        // The first page of a snapshot's first read travels with its BEGIN.
+        let combined = format!(
+            "EXECUTE {}(decode('{}', 'hex'), {}{limit})",
+            scan_hex_name(shape),
+            hex::encode(start),
+            end.as_ref()
+                .map(|e| format!("decode('{}', 'hex'), ", hex::encode(e)))
+                .unwrap_or_default(),
+        );
+        let read = self.first_or(Some(&combined), |c| match end {
+            Some(end) => c.client.query(&c.scans[shape], &[start, end, &limit]),
+            None => c.client.query(&c.scans[shape], &[start, &limit]),
+        });
+        match read {
+            Ok(First::Value(rows)) => Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect()),
+            Ok(First::Rows(messages)) => hex_rows(&messages, 2).map(|rows| {
+                rows.into_iter()
+                    .map(|mut r| {
+                        let v = r.pop().unwrap_or_default();
+                        (r.pop().unwrap_or_default(), v)
+                    })
+                    .collect()
+            }),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -807,36 +985,10 @@ impl Iterator for Pages<'_> {
         }
         let limit = PAGES[self.pages_read.min(PAGES.len() - 1)];
         self.pages_read += 1;
-        let (start, end, reverse) = (&self.start, &self.end, self.reverse);
-        // The first page of a snapshot's first read travels with its BEGIN.
-        let combined = format!(
-            "EXECUTE {}(decode('{}', 'hex'), {}, {limit})",
-            if reverse {
-                "clusto_scan_rev_hex"
-            } else {
-                "clusto_scan_hex"
-            },
-            hex::encode(start),
-            end.as_ref()
-                .map(|e| format!("decode('{}', 'hex')", hex::encode(e)))
-                .unwrap_or_else(|| "NULL".into()),
-        );
-        let read = self.reader.first_or(Some(&combined), |c| {
-            let statement = if reverse { &c.scan_rev } else { &c.scan };
-            c.client.query(statement, &[start, end, &limit])
-        });
-        let rows: Result<Vec<(Vec<u8>, Vec<u8>)>> = match read {
-            Ok(First::Value(rows)) => Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect()),
-            Ok(First::Rows(messages)) => hex_rows(&messages, 2).map(|rows| {
-                rows.into_iter()
-                    .map(|mut r| {
-                        let v = r.pop().unwrap_or_default();
-                        (r.pop().unwrap_or_default(), v)
-                    })
-                    .collect()
-            }),
-            Err(e) => Err(e),
-        };
+        let reverse = self.reverse;
+        let rows = self
+            .reader
+            .page((self.start.clone(), self.end.clone(), reverse, limit));
         let rows = match rows {
             Ok(rows) => rows,
             Err(e) => {
@@ -913,7 +1065,7 @@ impl Backend for PostgresBackend {
     }
 
     fn begin_write(&self, wait: Option<Duration>) -> Result<Box<dyn WriteLease>> {
-        let reader = PgReader::begin(&self.inner, "BEGIN".into(), false)?;
+        let reader = PgReader::begin_lease(&self.inner)?;
         let key = self.inner.lock_key;
         // BEGIN and the lock go out in one round trip.
         let lock = match wait {
@@ -1022,6 +1174,54 @@ pub fn drop_schema(dsn: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every scan statement bounds its index walk by both ends of the range, even in
+    /// the generic plan a prepared statement falls back to after a few runs: a scan of
+    /// an empty range must not read on to the end of the table to fill its page (a
+    /// 10k-server load on PostgreSQL spent most of its time there).
+    #[test]
+    fn scans_bound_their_index_walk_in_generic_plans() {
+        let server = std::env::var("CLUSTO_TEST_POSTGRES_DSN").expect(
+            "CLUSTO_TEST_POSTGRES_DSN names the test server's database: run through `make test`",
+        );
+        let mut client = Client::connect(&server, postgres::NoTls).unwrap();
+        client
+            .batch_execute(
+                "SET plan_cache_mode = force_generic_plan; \
+                 CREATE TEMP TABLE kv (k bytea PRIMARY KEY, v bytea NOT NULL)",
+            )
+            .unwrap();
+        for shape in 0..4 {
+            let (reverse, bounded) = (shape >= 2, shape % 2 == 1);
+            assert_eq!(scan_shape(reverse, bounded), shape);
+            let name = scan_hex_name(shape);
+            client
+                .batch_execute(&format!(
+                    "PREPARE {name} AS {}",
+                    scan_sql("kv", shape, true)
+                ))
+                .unwrap();
+            let arguments = match bounded {
+                true => "'\\x41', '\\x42', 16",
+                false => "'\\x41', 16",
+            };
+            let plan: Vec<String> = client
+                .query(&format!("EXPLAIN EXECUTE {name}({arguments})"), &[])
+                .unwrap()
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+            let plan = plan.join("\n");
+            let condition = match bounded {
+                true => "Index Cond: ((k >= $1) AND (k < $2))",
+                false => "Index Cond: (k >= $1)",
+            };
+            assert!(
+                plan.contains(condition) && !plan.contains("Filter"),
+                "{name}: {plan}"
+            );
+        }
+    }
 
     #[test]
     fn schemas_and_tls_are_checked_without_showing_the_password() {
