@@ -243,11 +243,11 @@ impl Importer {
         }
         let max_entity = self.entities.keys().next_back().map_or(0, |e| e.0);
         self.tx
-            .put_key(keys::meta("latest_version"), encode(&latest));
+            .put_key(keys::meta(crate::txn::LATEST_VERSION), encode(&latest));
         self.tx
             .put_key(keys::meta(crate::txn::NEXT_ENTITY_ID), encode(&max_entity));
         self.tx
-            .put_key(keys::meta("next_attr_id"), encode(&self.max_attr));
+            .put_key(keys::meta(crate::txn::NEXT_ATTR_ID), encode(&self.max_attr));
         self.tx.commit_raw(latest)?;
         Ok(latest)
     }

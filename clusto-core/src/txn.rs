@@ -109,6 +109,12 @@ impl NewAttr {
     }
 }
 
+/// The counter of attribute ids: the last one given.
+pub(crate) const NEXT_ATTR_ID: &str = "next_attr_id";
+
+/// The newest committed version.
+pub(crate) const LATEST_VERSION: &str = "latest_version";
+
 /// The counter of entity ids: the last one given.
 pub(crate) const NEXT_ENTITY_ID: &str = "next_entity_id";
 
@@ -136,8 +142,17 @@ impl Transaction {
         shared.writer.acquire()?;
         let leased = shared
             .backend
-            .begin_write(shared.lock_wait)
-            .and_then(|lease| {
+            .begin_write_reading(
+                shared.lock_wait,
+                // What most transactions read first: one round trip on a server.
+                &[
+                    keys::meta(LATEST_VERSION),
+                    keys::meta(NEXT_ENTITY_ID),
+                    keys::meta(NEXT_ATTR_ID),
+                ],
+            )
+            .and_then(|(lease, _)| {
+                // Read through the lease, which has them now.
                 let view = View::new(lease.as_ref(), None);
                 let latest = view.latest_version()?;
                 let first_unused = view.meta_u64(NEXT_ENTITY_ID)? + 1;
@@ -328,7 +343,7 @@ impl Transaction {
             NumberSpec::Next => Some(self.bump_counter(owner, &attr.key, -1)?),
         };
         let record = Attribute {
-            id: AttrId(self.next_id("next_attr_id")?),
+            id: AttrId(self.next_id(NEXT_ATTR_ID)?),
             entity: owner,
             key: attr.key,
             subkey: attr.subkey,
@@ -597,7 +612,7 @@ impl Transaction {
             description: self.meta.description.clone(),
         };
         self.put_key(keys::version(version), encode(&info));
-        self.put_key(keys::meta("latest_version"), encode(&version));
+        self.put_key(keys::meta(crate::txn::LATEST_VERSION), encode(&version));
         let touched: BTreeSet<EntityId> = self.changes.iter().map(Change::entity).collect();
         for id in touched {
             // A row's own version and deletion version are on its record already.

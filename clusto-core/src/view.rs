@@ -141,7 +141,7 @@ impl<'a> View<'a> {
 
     /// The newest committed version (0 for a new database).
     pub fn latest_version(&self) -> Result<Version> {
-        self.meta_u64("latest_version")
+        self.meta_u64(crate::txn::LATEST_VERSION)
     }
 
     /// The entity row with this id, live or deleted, whatever the view's version.

@@ -750,6 +750,16 @@ fn a_transaction_reads_each_key_from_the_server_once() {
         per_server[2..].iter().all(|&trips| trips <= 1),
         "round trips per server: {per_server:?}"
     );
+    // An update in a transaction of its own: the lease with the counters it reads,
+    // the name, the record, the attributes, then the writes with the COMMIT.
+    relay.take();
+    db.write(TxMeta::new("t", "update"), |tx| {
+        let id = tx.view().entity("s3")?.id;
+        tx.set_attr(id, clusto_core::NewAttr::new("owner", "other"))
+    })
+    .unwrap();
+    let trips = relay.take();
+    assert!(trips <= 5, "a single update took {trips} round trips");
     assert_eq!(
         db.read(|v| v.contents(
             db.read(|v| v.entity("p1")).unwrap().id,

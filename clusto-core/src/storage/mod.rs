@@ -102,6 +102,9 @@ impl<T: KvRead + ?Sized> KvRead for Box<T> {
 /// A consistent read view of the committed store.
 pub type Snapshot<'a> = Box<dyn KvRead + 'a>;
 
+/// A write lease with the values of the keys read when it was taken.
+pub type LeaseWithReads = (Box<dyn WriteLease>, Vec<Option<Vec<u8>>>);
+
 /// The write lease: while it is held, no other handle in any process commits. Its reads
 /// see the newest commit. Dropping it without [`WriteLease::commit`] changes nothing.
 pub trait WriteLease: KvRead + Send {
@@ -121,6 +124,19 @@ pub trait Backend: Send + Sync {
     /// (`None`: not at all), then [`crate::Error::Locked`]. Within one process the
     /// caller lets one thread at a time ask.
     fn begin_write(&self, wait: Option<Duration>) -> Result<Box<dyn WriteLease>>;
+
+    /// [`Backend::begin_write`], then the values of `first` read through the lease: a
+    /// backend across a network sends these reads with the lease's request, in one
+    /// round trip.
+    fn begin_write_reading(
+        &self,
+        wait: Option<Duration>,
+        first: &[Vec<u8>],
+    ) -> Result<LeaseWithReads> {
+        let lease = self.begin_write(wait)?;
+        let values = lease.get_many(first)?;
+        Ok((lease, values))
+    }
 
     /// Puts every commit on disk before returning.
     fn flush(&self) -> Result<()>;

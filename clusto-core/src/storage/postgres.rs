@@ -51,7 +51,7 @@ use postgres::error::SqlState;
 use postgres::{Client, Statement};
 
 use super::ticker::Ticker;
-use super::{Backend, Entry, EntryIter, KvRead, Snapshot, Write, WriteLease};
+use super::{Backend, Entry, EntryIter, KvRead, LeaseWithReads, Snapshot, Write, WriteLease};
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
 use crate::error::{Error, Result, io_cause};
@@ -400,15 +400,17 @@ impl Inner {
             prepare(scan_sql(&kv, 2, false))?,
             prepare(scan_sql(&kv, 3, false))?,
         ];
-        let write = prepare(format!(
+        let write_sql = format!(
             "WITH gone AS (DELETE FROM {kv} WHERE k = ANY($1::bytea[])) \
              INSERT INTO {kv} (k, v) SELECT * FROM unnest($2::bytea[], $3::bytea[]) \
              ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
-        ))?;
+        );
+        let write = prepare(write_sql.clone())?;
         // The first read of a snapshot goes as text with its BEGIN: these are its
         // statements, planned once per session like the others.
         let mut text = format!(
-            "PREPARE clusto_get_hex(bytea) AS SELECT encode(v, 'hex') FROM {kv} WHERE k = $1"
+            "PREPARE clusto_get_hex(bytea) AS SELECT encode(v, 'hex') FROM {kv} WHERE k = $1; \
+             PREPARE clusto_write_hex(bytea[], bytea[], bytea[]) AS {write_sql}"
         );
         for shape in 0..4 {
             let types = if shape % 2 == 1 {
@@ -766,6 +768,14 @@ impl PgReader {
         }
     }
 
+    /// Returns the connection to the pool after the transaction's end went out with its
+    /// last statement.
+    fn finished(&self) {
+        if let Some(conn) = self.conn.borrow_mut().take() {
+            self.inner.give_back(conn);
+        }
+    }
+
     /// Ends the transaction and returns the connection to the pool.
     fn finish(&self, end: &str) -> Result<()> {
         let Some(mut conn) = self.conn.borrow_mut().take() else {
@@ -836,11 +846,7 @@ impl KvRead for PgReader {
             return Ok(known.clone());
         }
         let found = self.fetch(key)?;
-        if let Some(memo) = &self.memo {
-            let mut memo = memo.borrow_mut();
-            memo.reserve(1);
-            memo.gets.insert(key.to_vec(), found.clone());
-        }
+        self.remember(key, &found);
         Ok(found)
     }
 
@@ -890,6 +896,15 @@ impl KvRead for PgReader {
 }
 
 impl PgReader {
+    /// Records what the server said `key` holds, for a lease's later reads.
+    fn remember(&self, key: &[u8], value: &Option<Vec<u8>>) {
+        if let Some(memo) = &self.memo {
+            let mut memo = memo.borrow_mut();
+            memo.reserve(1);
+            memo.gets.insert(key.to_vec(), value.clone());
+        }
+    }
+
     /// The value of `key`, from the server.
     fn fetch(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let combined = format!(
@@ -1030,8 +1045,75 @@ impl KvRead for PgLease {
     }
 }
 
+/// Commits whose keys and values take at most this many bytes go as text with their
+/// `COMMIT`, in one round trip; larger ones as binary parameters, then the `COMMIT`.
+const ONE_TRIP_COMMIT_BYTES: usize = 64 * 1024;
+
+/// `keys` as an SQL array literal of bytea.
+fn bytea_array(keys: &[Vec<u8>]) -> String {
+    if keys.is_empty() {
+        return "'{}'::bytea[]".into();
+    }
+    let items: Vec<String> = keys
+        .iter()
+        .map(|k| format!("decode('{}', 'hex')", hex::encode(k)))
+        .collect();
+    format!("ARRAY[{}]", items.join(", "))
+}
+
+impl PgLease {
+    /// The commit of a small batch: its writes and the `COMMIT` in one simple query.
+    fn commit_in_one_trip(
+        self,
+        removed: &[Vec<u8>],
+        keys: &[Vec<u8>],
+        values: &[Vec<u8>],
+    ) -> Result<()> {
+        let sql = format!(
+            "EXECUTE clusto_write_hex({}, {}, {}); COMMIT",
+            bytea_array(removed),
+            bytea_array(keys),
+            bytea_array(values)
+        );
+        match self
+            .0
+            .first_or_raw(None, &mut |c| c.client.batch_execute(&sql))
+        {
+            Ok(First::Value(())) => {
+                self.0.finished();
+                Ok(())
+            }
+            Ok(First::Rows(_)) => unreachable!("rows come back only for a combined query"),
+            // The server refused the writes: the COMMIT after them did not run.
+            Err(RawError::Pg(e)) if e.as_db_error().is_some() => {
+                Err(self.0.inner.io("committing to", e))
+            }
+            Err(RawError::Pg(e)) => Err(uncertain_commit(self.0.inner.io("committing to", e))),
+            Err(RawError::Clusto(e)) => Err(uncertain_commit(e)),
+        }
+    }
+}
+
+/// A failed `COMMIT`'s error, saying the outcome is unknown when the connection failed.
+fn uncertain_commit(e: Error) -> Error {
+    match e {
+        Error::Io { kind, message } => Error::Io {
+            kind,
+            message: format!(
+                "{message}: the commit may or may not have been applied (read the latest \
+                 version to know)"
+            ),
+        },
+        other => other,
+    }
+}
+
 impl WriteLease for PgLease {
     fn commit(self: Box<Self>, writes: Vec<Write>, _version: Version) -> Result<()> {
+        let size: usize = writes
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+            .sum();
         let mut removed: Vec<Vec<u8>> = Vec::new();
         let (mut keys, mut values): (Vec<Vec<u8>>, Vec<Vec<u8>>) = (Vec::new(), Vec::new());
         for (key, value) in writes {
@@ -1043,18 +1125,12 @@ impl WriteLease for PgLease {
                 None => removed.push(key),
             }
         }
+        if size <= ONE_TRIP_COMMIT_BYTES {
+            return self.commit_in_one_trip(&removed, &keys, &values);
+        }
         self.0
             .with(|c| c.client.execute(&c.write, &[&removed, &keys, &values]))?;
-        self.0.finish("COMMIT").map_err(|e| match e {
-            Error::Io { kind, message } => Error::Io {
-                kind,
-                message: format!(
-                    "{message}: the commit may or may not have been applied (read the latest \
-                     version to know)"
-                ),
-            },
-            other => other,
-        })
+        self.0.finish("COMMIT").map_err(uncertain_commit)
     }
 }
 
@@ -1065,25 +1141,61 @@ impl Backend for PostgresBackend {
     }
 
     fn begin_write(&self, wait: Option<Duration>) -> Result<Box<dyn WriteLease>> {
+        Ok(self.begin_write_reading(wait, &[])?.0)
+    }
+
+    fn begin_write_reading(
+        &self,
+        wait: Option<Duration>,
+        first: &[Vec<u8>],
+    ) -> Result<LeaseWithReads> {
         let reader = PgReader::begin_lease(&self.inner)?;
         let key = self.inner.lock_key;
-        // BEGIN and the lock go out in one round trip.
-        let lock = match wait {
+        // BEGIN, the lock and the first reads go out in one round trip.
+        let mut lock = match wait {
             None => format!("SELECT pg_try_advisory_xact_lock({key})"),
             Some(wait) => {
                 let ms = wait.as_millis().clamp(1, i32::MAX as u128);
                 format!("SET LOCAL lock_timeout = {ms}; SELECT pg_advisory_xact_lock({key})")
             }
         };
+        for key in first {
+            lock.push_str(&format!(
+                "; EXECUTE clusto_get_hex(decode('{}', 'hex'))",
+                hex::encode(key)
+            ));
+        }
+        let mut values = Vec::new();
         let got = match reader.first_or_raw(Some(&lock), &mut |_| Ok(())) {
             Ok(First::Rows(messages)) => {
-                let answer = messages.iter().find_map(|m| match m {
-                    postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
-                    _ => None,
-                });
+                // One group of rows per statement; the lock's answer is the first row,
+                // the reads are the last groups.
+                let mut groups: Vec<Vec<Option<&str>>> = vec![Vec::new()];
+                for message in &messages {
+                    match message {
+                        postgres::SimpleQueryMessage::Row(row) => {
+                            groups.last_mut().expect("a group").push(row.get(0));
+                        }
+                        postgres::SimpleQueryMessage::CommandComplete(_) => groups.push(Vec::new()),
+                        _ => {}
+                    }
+                }
+                groups.pop();
+                let reads = groups.split_off(groups.len().saturating_sub(first.len()));
+                let answer = groups.iter().flatten().next().copied().flatten();
+                for (key, rows) in first.iter().zip(reads) {
+                    let value = match rows.first().copied().flatten() {
+                        Some(text) => Some(hex::decode(text).map_err(|e| {
+                            Error::Corrupt(format!("the server sent a value that is not hex: {e}"))
+                        })?),
+                        None => None,
+                    };
+                    reader.remember(key, &value);
+                    values.push(value);
+                }
                 // pg_try_advisory_xact_lock says t or f; pg_advisory_xact_lock returns
                 // (an empty text) once it holds the lock.
-                Ok(answer.as_deref() != Some("f"))
+                Ok(answer != Some("f"))
             }
             Ok(First::Value(())) => unreachable!("a new reader sends its BEGIN"),
             Err(RawError::Pg(e)) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(false),
@@ -1091,7 +1203,7 @@ impl Backend for PostgresBackend {
             Err(RawError::Clusto(e)) => Err(e),
         };
         match got {
-            Ok(true) => Ok(Box::new(PgLease(reader))),
+            Ok(true) => Ok((Box::new(PgLease(reader)), values)),
             Ok(false) => {
                 // The aborted transaction is rolled back before asking who holds it.
                 let _ = reader.with(|c| c.client.batch_execute("ROLLBACK; BEGIN"));
