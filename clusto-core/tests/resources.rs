@@ -443,3 +443,38 @@ fn bind_ip_to_osport() {
         "an address held already is not allocated again"
     );
 }
+
+/// An IP operation names an IP manager: another resource manager would hand out its
+/// next number or name as the "address". Refused in the core, so the Rust API, the JSON
+/// protocol (C, HTTP) and every binding refuse it alike, changing nothing.
+#[test]
+fn ip_operations_refuse_other_resource_managers() {
+    let db = db();
+    create(
+        &db,
+        "simplenummanager",
+        "vlans",
+        &[("maxnum", Value::Int(9))],
+    );
+    let vlans = db.read(|v| v.entity("vlans")).unwrap().id;
+    let s = create(&db, "basicserver", "s1", &[]);
+    let before = db.latest_version().unwrap();
+    let direct = db.write(TxMeta::default(), |tx| tx.add_ip(s, None, Some(vlans)));
+    assert!(
+        matches!(&direct, Err(Error::TypeMismatch(m)) if m.contains("'vlans'") && m.contains("not an IP manager")),
+        "{direct:?}"
+    );
+    let removed = db.write(TxMeta::default(), |tx| tx.remove_ip(s, None, Some(vlans)));
+    assert!(
+        matches!(removed, Err(Error::TypeMismatch(_))),
+        "{removed:?}"
+    );
+    let context = clusto_core::protocol::Context::default();
+    let answer = clusto_core::protocol::run(
+        &db,
+        r#"{"op": "ip_allocate", "device": "s1", "manager": "vlans"}"#,
+        &context,
+    );
+    assert!(matches!(answer, Err(Error::TypeMismatch(_))), "{answer:?}");
+    assert_eq!(db.latest_version().unwrap(), before, "nothing changed");
+}

@@ -8,9 +8,7 @@
 
 use std::ffi::c_char;
 
-use clusto_core::{
-    AttrFilter, Behaviour, EntityId, Error, NewAttr, Related, SubkeyMatch, TextMatch,
-};
+use clusto_core::{AttrFilter, NewAttr, Related, SubkeyMatch, TextMatch};
 
 use crate::args::{c_string, invalid, need, opt_text, put, text};
 use crate::handles::{ClustoDb, ClustoTxn, db_ref, read, tx_mut, write};
@@ -605,20 +603,6 @@ pub unsafe extern "C" fn clusto_pools(
     unsafe { related_names(db, tx, name, recursive, out, Relation::Pools) }
 }
 
-/// The id of the IP manager `name`. Another resource manager is refused with
-/// TYPE_MISMATCH: it would hand out a name or a number (reported as an address), and
-/// the allocation would outlive the failed call inside a transaction.
-fn ip_manager(view: &clusto_core::View<'_>, name: &str) -> clusto_core::Result<EntityId> {
-    let m = view.entity(name)?;
-    if clusto_core::drivers::spec_of(&m).behaviour != Behaviour::IpManager {
-        return Err(Error::TypeMismatch(format!(
-            "'{}' is a {}, not an IP manager",
-            m.name, m.driver
-        )));
-    }
-    Ok(m.id)
-}
-
 /// Gives `device` an IP address: `ip` (NULL: the next free address of `manager`) from
 /// `manager` (NULL: the one manager whose range holds `ip`). `*ip_out` (if not NULL)
 /// receives the address, to free with `clusto_string_free`.
@@ -654,7 +638,10 @@ pub unsafe extern "C" fn clusto_ip_allocate(
         };
         let address = write(db, tx, |w| {
             let d = w.view().entity(device)?.id;
-            let m = manager.map(|m| ip_manager(&w.view(), m)).transpose()?;
+            let m = manager
+                .map(|m| w.view().entity(m))
+                .transpose()?
+                .map(|m| m.id);
             let a = w.add_ip(d, ip, m)?;
             Ok(clusto_core::ip_address(&a.value)?.to_string())
         })?;
@@ -698,7 +685,10 @@ pub unsafe extern "C" fn clusto_ip_deallocate(
         };
         write(db, tx, |w| {
             let d = w.view().entity(device)?.id;
-            let m = manager.map(|m| ip_manager(&w.view(), m)).transpose()?;
+            let m = manager
+                .map(|m| w.view().entity(m))
+                .transpose()?
+                .map(|m| m.id);
             w.remove_ip(d, ip, m).map(drop)
         })
     })

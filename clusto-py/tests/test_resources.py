@@ -164,3 +164,15 @@ def test_queries_name_unknown_drivers_and_types(db):
         clusto.get_entities(clusto_types=["nosuchtype"])
     assert clusto.get_entities(clusto_drivers=["basicserver", BasicServer]) == [clusto.get_by_name("s1")]
     assert clusto.get_entities(clusto_types=["pool"]) == []
+
+
+def test_add_ip_refuses_a_manager_that_is_not_an_ip_manager(db):
+    """The core refuses it (WrongTypeError), instead of handing out a VLAN number as an
+    address; nothing is written."""
+    vlans = SimpleNumManager("vlans", maxnum=9)
+    server = BasicServer("s1")
+    before = clusto.get_latest_version_number()
+    with pytest.raises(clusto.exceptions.WrongTypeError, match="not an IP manager"):
+        server.add_ip(ipman=vlans)
+    assert clusto.get_latest_version_number() == before
+    assert server.get_ips() == []

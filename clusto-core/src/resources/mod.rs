@@ -544,7 +544,16 @@ impl Transaction {
         manager: Option<EntityId>,
     ) -> Result<EntityId> {
         match (ip, manager) {
-            (_, Some(m)) => Ok(m),
+            (_, Some(m)) => {
+                let manager = self.view().entity_by_id(m)?;
+                if drivers::spec_of(&manager).behaviour != Behaviour::IpManager {
+                    return Err(Error::TypeMismatch(format!(
+                        "'{}' is a {}, not an IP manager",
+                        manager.name, manager.driver
+                    )));
+                }
+                Ok(m)
+            }
             (Some(ip), None) => Ok(self.view().ip_manager_for(ip)?.id),
             (None, None) => Err(Error::InvalidValue(
                 "give an IP address or an IP manager".into(),
