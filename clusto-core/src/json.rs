@@ -111,7 +111,8 @@ impl View<'_> {
 }
 
 impl View<'_> {
-    /// One change as `{entity, change}`, `change` being `{"added": attr}`,
+    /// One change as `{entity, type, kind, change}`: `kind` is [`Change::kind`], `change`
+    /// `{"added": attr}`,
     /// `{"deleted": attr}`, `"created"`, `"deleted"`, `{"driver_was": driver,
     /// "type_was": type}` or `{"counter": key, "value": value}`.
     pub fn change_json(&self, d: &ChangeDetail) -> Result<Json> {
@@ -135,7 +136,12 @@ impl View<'_> {
                 )));
             }
         };
-        Ok(json!({"entity": d.entity.name, "type": d.entity.type_name, "change": what}))
+        Ok(json!({
+            "entity": d.entity.name,
+            "type": d.entity.type_name,
+            "kind": d.change.kind(),
+            "change": what,
+        }))
     }
 
     /// A version of the change feed: [`version_json`] with `changes`, a list of

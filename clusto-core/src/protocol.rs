@@ -24,7 +24,7 @@
 //! number}, entities {names?, types?, drivers?, attrs?: [{key, subkey?, number?,
 //! value?, hidden?}] (all must match), pools?} (a list of `{name, type, driver}`),
 //! history {name?, user?, from?, to?}, changes {version} (a list of
-//! `{entity, type, change}`), feed {since?, limit?} (the versions after `since` with their
+//! `{entity, type, kind, change}`), feed {since?, limit?} (the versions after `since` with their
 //! changes), diff {from, to?, names?} (`{from, to, entities: [...]}`), revert {version,
 //! force?}, restore {names, to}. The JSON shapes of changes, feed entries and diffs are
 //! `clusto_core::json`'s (`change_json`, `version_changes_json`, `diff_json`).

@@ -160,6 +160,20 @@ pub enum Change {
 }
 
 impl Change {
+    /// The kind of change, as every rendering names it (JSON `kind`, Python's
+    /// `clusto.changes`): `entity_created`, `entity_deleted`, `driver_changed`,
+    /// `attr_added`, `attr_deleted` or `counter_set`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::EntityCreated { .. } => "entity_created",
+            Change::EntityDeleted { .. } => "entity_deleted",
+            Change::DriverChanged { .. } => "driver_changed",
+            Change::AttrAdded { .. } => "attr_added",
+            Change::AttrDeleted { .. } => "attr_deleted",
+            Change::CounterSet { .. } => "counter_set",
+        }
+    }
+
     /// The entity the change touched.
     pub fn entity(&self) -> EntityId {
         match self {

@@ -111,9 +111,10 @@
  *            "string" | "datetime" | "relation" | "json", "value": V}
  *   VERSION  {"version": N, "timestamp": ISO|null, "user": S|null,
  *            "description": S|null}
- *   CHANGE   {"entity": NAME, "type": S, "change": "created" | "deleted" |
+ *   CHANGE   {"entity": NAME, "type": S, "kind": K, "change": "created" | "deleted" |
  *            {"added": ATTR} | {"deleted": ATTR} | {"driver_was": S, "type_was": S} |
- *            {"counter": KEY, "value": N|null}}
+ *            {"counter": KEY, "value": N|null}}; K is entity_created, entity_deleted,
+ *            driver_changed, attr_added, attr_deleted or counter_set
  *   FILTER   {"key"?, "subkey"?, "number"?, "value"?, "hidden"?}: a missing field
  *            matches anything; "number": null matches no number; keys starting
  *            with "_" are left out unless "hidden" is true or "key" names one
@@ -830,7 +831,7 @@ enum ClustoStatus clusto_wait_version(const struct ClustoDb *db,
 
 /**
  * The change feed: every version after `since` with its changes, as a JSON array (each
- * entry `{version, timestamp, user, description, changes: [{entity, type, change}]}`:
+ * entry `{version, timestamp, user, description, changes: [{entity, type, kind, change}]}`:
  * a VERSION with `"changes": [CHANGE]`, as the JSON op `feed` gives; see the top of
  * this header). `*json` receives it, to free with `clusto_string_free`. A consumer
  * that resumes from the last version it saw misses nothing. Timestamps are UTC. It

@@ -942,7 +942,7 @@ pub unsafe extern "C" fn clusto_wait_version(
 }
 
 /// The change feed: every version after `since` with its changes, as a JSON array (each
-/// entry `{version, timestamp, user, description, changes: [{entity, type, change}]}`:
+/// entry `{version, timestamp, user, description, changes: [{entity, type, kind, change}]}`:
 /// a VERSION with `"changes": [CHANGE]`, as the JSON op `feed` gives; see the top of
 /// this header). `*json` receives it, to free with `clusto_string_free`. A consumer
 /// that resumes from the last version it saw misses nothing. Timestamps are UTC. It

@@ -385,18 +385,21 @@ impl Session {
         details
             .iter()
             .map(|d| {
-                let (kind, detail): (&str, Option<String>) = match &d.change {
-                    clusto_core::Change::EntityCreated { .. } => ("entity_created", None),
-                    clusto_core::Change::EntityDeleted { .. } => ("entity_deleted", None),
+                let detail = match &d.change {
                     clusto_core::Change::DriverChanged { old_driver, .. } => {
-                        ("driver_changed", Some(old_driver.clone()))
+                        Some(old_driver.clone())
                     }
-                    clusto_core::Change::AttrAdded { .. } => ("attr_added", None),
-                    clusto_core::Change::AttrDeleted { .. } => ("attr_deleted", None),
-                    clusto_core::Change::CounterSet { key, value, .. } => {
-                        ("counter_set", Some(format!("{key}={value:?}")))
-                    }
+                    clusto_core::Change::CounterSet {
+                        key,
+                        value: Some(value),
+                        ..
+                    } => Some(format!("{key}={value}")),
+                    clusto_core::Change::CounterSet {
+                        key, value: None, ..
+                    } => Some(format!("{key} deleted")),
+                    _ => None,
                 };
+                let kind = d.change.kind();
                 let attr = d.attr.as_ref().map(|a| attr_out(py, a)).transpose()?;
                 Ok((kind, entity_out(py, &d.entity)?, attr, detail)
                     .into_pyobject(py)?

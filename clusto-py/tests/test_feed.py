@@ -19,7 +19,7 @@ def test_changes_diff_revert_restore(db):
     feed = clusto.feed(start)
     latest = clusto.get_latest_version_number()
     assert [e["version"] for e in feed] == list(range(start + 1, latest + 1))
-    assert feed[0]["changes"][0] == {"entity": "s1", "type": "server", "change": "created"}
+    assert feed[0]["changes"][0] == {"entity": "s1", "type": "server", "kind": "entity_created", "change": "created"}
     assert clusto.feed(start, key="owner")[0]["changes"][0]["change"]["added"]["value"] == "alice"
     added = [c["change"]["added"] for c in clusto.feed(start, entity="web")[-1]["changes"] if "added" in c["change"]]
     assert added[0]["value"] == {"relation": "s1"}
@@ -73,3 +73,23 @@ def test_a_watcher_in_another_process_sees_a_commit(db):
 
 def test_watch_ends_after_a_quiet_timeout(db):
     assert list(clusto.watch(timeout=0.1)) == []
+
+
+def test_changes_and_the_feed_name_kinds_alike(db):
+    """clusto.changes(version) and the JSON feed take the kind of a change from the core,
+    and a counter's detail is its value, not Rust's Debug text."""
+    from clusto.schema import Counter
+
+    start = clusto.get_latest_version_number()
+    s1 = BasicServer("s1")
+    s1.add_attr("owner", "alice")
+    hits = Counter(s1.entity, "hits", start=3)
+    hits.next()
+    hits.delete()
+    latest = clusto.get_latest_version_number()
+    for version in range(start + 1, latest + 1):
+        (entry,) = clusto.feed(version - 1, limit=1)
+        assert [c["kind"] for c in clusto.changes(version)] == [c["kind"] for c in entry["changes"]]
+    details = [c["detail"] for v in range(start + 1, latest + 1) for c in clusto.changes(v) if c["kind"] == "counter_set"]
+    assert details and "Some(" not in "".join(details), details
+    assert details[-1] == "hits deleted"

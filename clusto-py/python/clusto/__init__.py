@@ -379,7 +379,7 @@ def migrate(source):
 
 def feed(since=0, limit=None, entity=None, key=None, type=None, user=None):
     """The change feed: each version after ``since`` (at most ``limit``), oldest first, as
-    a dict ``{version, timestamp, user, description, changes: [{entity, type, change}]}``.
+    a dict ``{version, timestamp, user, description, changes: [{entity, type, kind, change}]}``.
     ``entity``, ``key``, ``type`` and ``user`` keep only the matching changes (and the
     versions that have some). Resuming from the last version seen misses nothing."""
     import json
