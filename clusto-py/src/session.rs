@@ -1164,7 +1164,9 @@ pub fn driver_registered(name: &str) -> bool {
     drivers::lookup(name).is_some()
 }
 
-/// `(type, behaviour, properties, ports, resource key)` of a registered driver.
+/// A registered driver's specification as a dict: `type`, `behaviour` (the core's name,
+/// e.g. `ip_manager`), `properties` (`(name, default)` pairs), `ports` (`(type, count)`
+/// pairs) and `resource_key`.
 #[pyfunction]
 pub fn driver_spec(py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
     let spec = drivers::require(name).map_err(to_py)?;
@@ -1186,14 +1188,15 @@ pub fn driver_spec(py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
         .iter()
         .map(|p| (p.port_type.clone(), p.count))
         .collect();
-    Ok((
-        &spec.type_name,
-        format!("{:?}", spec.behaviour),
-        props,
-        ports,
-        &spec.resource_key,
-    )
-        .into_pyobject(py)?
-        .into_any()
-        .unbind())
+    let behaviour = serde_json::to_value(spec.behaviour)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let out = pyo3::types::PyDict::new(py);
+    out.set_item("type", &spec.type_name)?;
+    out.set_item("behaviour", behaviour)?;
+    out.set_item("properties", props)?;
+    out.set_item("ports", ports)?;
+    out.set_item("resource_key", &spec.resource_key)?;
+    Ok(out.into_any().unbind())
 }

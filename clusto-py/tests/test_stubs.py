@@ -69,3 +69,12 @@ def test_rows_come_back_with_named_fields(db):
     assert (attr.key, attr.subkey, attr.number, attr.value, attr.entity_id) == ("owner", "team", 2, "alice", row.id)
     (version,) = clusto.SESSION.db.versions(row.version, row.version)
     assert version.version == row.version and version.timestamp > 0
+
+
+def test_a_driver_spec_names_its_fields_and_its_behaviour():
+    """driver_spec gives named fields and the core's behaviour name (it gave a tuple with
+    Rust Debug text)."""
+    spec = native.driver_spec("ipmanager")
+    assert spec["type"] == "resourcemanager" and spec["behaviour"] == "ip_manager"
+    assert any(name == "baseip" for name, _ in spec["properties"])
+    assert native.driver_spec("basicserver")["ports"]
