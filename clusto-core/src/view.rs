@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::codec::decode;
 use crate::error::{Error, Result};
-use crate::filter::{AttrFilter, SubkeyMatch, TextMatch};
+use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::keys::{self, Key, read_str, space, u64_from_tail};
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
 use crate::storage::{EntryIter, KvRead, Layered};
@@ -472,15 +472,52 @@ impl<'a> View<'a> {
     /// The owner of each attribute matching `filter`: one entity per attribute, so an
     /// entity with two matching attributes appears twice (the original's `get_by_attr`).
     pub fn owners(&self, filter: &AttrFilter) -> Result<Vec<Entity>> {
-        let attrs = self.attr_query(filter)?;
-        let ids: BTreeSet<EntityId> = attrs.iter().map(|a| a.entity).collect();
+        let owners: Vec<EntityId> = match self.owners_from_index(filter)? {
+            Some(owners) => owners,
+            None => self.attr_query(filter)?.iter().map(|a| a.entity).collect(),
+        };
+        let ids: BTreeSet<EntityId> = owners.iter().copied().collect();
         let ids: Vec<EntityId> = ids.into_iter().collect();
         let rows: BTreeMap<EntityId, Entity> = ids
             .iter()
             .copied()
             .zip(self.entities_by_ids(&ids)?)
             .collect();
-        Ok(attrs.iter().map(|a| rows[&a.entity].clone()).collect())
+        Ok(owners.iter().map(|id| rows[id].clone()).collect())
+    }
+
+    /// The owners of the attributes `filter` matches, in attribute order, from the index
+    /// keys alone when they decide the match: a live view (the live index holds live
+    /// attributes only), an exact key with a value (so the key's prefix is the match,
+    /// hidden or not), a subkey the prefix states or any, and any number. `None` when the
+    /// attribute records must be read.
+    fn owners_from_index(&self, filter: &AttrFilter) -> Result<Option<Vec<EntityId>>> {
+        let decided = self.live()
+            && matches!(filter.key, Some(TextMatch::Exact(_)))
+            && filter.value.is_some()
+            && matches!(filter.number, NumberMatch::Any)
+            && matches!(
+                filter.subkey,
+                SubkeyMatch::Any | SubkeyMatch::Null | SubkeyMatch::Is(TextMatch::Exact(_))
+            );
+        let AttrSource::Index { live, tail, .. } = Self::source_for(filter) else {
+            return Ok(None);
+        };
+        if !decided {
+            return Ok(None);
+        }
+        let mut prefix = vec![live];
+        prefix.extend_from_slice(&tail[1..]);
+        let mut found = Vec::new();
+        for entry in self.kv.scan_prefix(&prefix) {
+            let key = entry?.0;
+            found.push((
+                AttrId(u64_from_tail(&key, 0)?),
+                EntityId(u64_from_tail(&key, 8)?),
+            ));
+        }
+        found.sort();
+        Ok(Some(found.into_iter().map(|(_, owner)| owner).collect()))
     }
 
     /// The entity rows with these ids, live or deleted, in the same order, read in

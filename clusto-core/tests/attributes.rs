@@ -361,3 +361,90 @@ proptest::proptest! {
         proptest::prop_assert_eq!(back, value);
     }
 }
+
+/// `owners` answers some queries from the index keys alone (a live view, an exact key
+/// with a value, a stated or any subkey, any number): it gives the same entities, in the
+/// same order, as the owners of `attr_query`'s attributes, for every filter shape, live,
+/// inside a transaction and as of an old version.
+#[test]
+fn owners_agree_with_the_attributes_they_own() {
+    let db = common::temporary().unwrap();
+    db.write(TxMeta::default(), |tx| {
+        for i in 0..12u64 {
+            let s = tx.create_entity(&format!("s{i}"), "server", "basicserver")?;
+            let team = format!("team{}", i % 3);
+            tx.add_attr(s.id, NewAttr::new("owner", team.as_str()))?;
+            if i % 2 == 0 {
+                tx.add_attr(s.id, NewAttr::new("owner", team.as_str()).subkey("backup"))?;
+            }
+            tx.add_attr(s.id, NewAttr::new("_secret", team.as_str()))?;
+            tx.add_attr(
+                s.id,
+                NewAttr::new("slot", (i % 4) as i64).number((i % 2) as i64),
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let before = db.latest_version().unwrap();
+    db.write(TxMeta::default(), |tx| {
+        let s3 = tx.view().entity("s3")?.id;
+        tx.delete_attrs(s3, &AttrFilter::key("owner"))?;
+        Ok(())
+    })
+    .unwrap();
+    let filters = [
+        AttrFilter::key("owner").value("team0"),
+        AttrFilter::key("owner").value("team0").subkey("backup"),
+        AttrFilter::key("owner").value("team0").no_subkey(),
+        AttrFilter::key("owner").value("team0").subkey_glob("b*"),
+        AttrFilter::key("owner")
+            .value("team1")
+            .number_match(NumberMatch::Null),
+        AttrFilter::key("_secret").value("team2"),
+        AttrFilter::key("slot").value(1i64),
+        AttrFilter::key("slot")
+            .value(1i64)
+            .number_match(NumberMatch::Is(1)),
+        AttrFilter::key("owner"),
+        AttrFilter::key("owner").value("nobody"),
+    ];
+    let check = |v: &clusto_core::View<'_>| {
+        for f in &filters {
+            let owners: Vec<String> = v.owners(f).unwrap().into_iter().map(|e| e.name).collect();
+            let ids: Vec<EntityId> = v.attr_query(f).unwrap().iter().map(|a| a.entity).collect();
+            let expected: Vec<String> = v
+                .entities_by_ids(&ids)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.name)
+                .collect();
+            assert_eq!(owners, expected, "{f:?}");
+        }
+    };
+    db.read(|v| {
+        check(v);
+        Ok(())
+    })
+    .unwrap();
+    db.read_at(before, |v| {
+        check(v);
+        Ok(())
+    })
+    .unwrap();
+    db.write(TxMeta::default(), |tx| {
+        let s5 = tx.view().entity("s5")?.id;
+        tx.add_attr(s5, NewAttr::new("owner", "team0"))?;
+        tx.delete_attrs(tx.view().entity("s0")?.id, &AttrFilter::key("owner"))?;
+        check(&tx.view());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        db.read(|v| v.owners(&AttrFilter::key("owner").value("team0")))
+            .unwrap()
+            .len(),
+        4,
+        "s6 (twice, once with the backup subkey), s9 and s5 hold team0"
+    );
+}

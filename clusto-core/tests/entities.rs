@@ -351,3 +351,24 @@ fn queries_and_attribute_groups_and_pools() {
         ["a", "b"]
     );
 }
+
+/// An id asked for twice gets its row twice, on every engine (PostgreSQL's batch read
+/// answered the second with "does not exist").
+#[test]
+fn entities_by_ids_answers_repeated_ids() {
+    let db = common::temporary().unwrap();
+    let (a, b) = db
+        .write(TxMeta::default(), |tx| {
+            let a = tx.create_entity("a", "server", "basicserver")?.id;
+            let b = tx.create_entity("b", "server", "basicserver")?.id;
+            Ok((a, b))
+        })
+        .unwrap();
+    let names: Vec<String> = db
+        .read(|v| v.entities_by_ids(&[a, b, a, a]))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, ["a", "b", "a", "a"]);
+}
