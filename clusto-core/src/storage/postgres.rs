@@ -923,7 +923,7 @@ impl PgReader {
             return Ok(Vec::new());
         }
         let rows = self.with(|c| c.client.query(&c.get_many, &[&keys]))?;
-        let mut found: HashMap<Vec<u8>, Vec<u8>> =
+        let found: HashMap<Vec<u8>, Vec<u8>> =
             rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
         // A key asked for twice gets its value twice.
         Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
