@@ -353,6 +353,18 @@ fn a_server_restart_costs_the_in_flight_call_only() {
         matches!(&failed, Error::Io { message: m, .. } if m.contains("connection") || m.contains("terminat")),
         "{failed}"
     );
+    // A lost connection, whether the socket closed or the server said it was shutting
+    // down: the same kind either way.
+    assert!(
+        matches!(
+            &failed,
+            Error::Io {
+                kind: std::io::ErrorKind::ConnectionAborted,
+                ..
+            }
+        ),
+        "{failed:?}"
+    );
     assert!(
         db.read(|v| v.find("a")).unwrap().is_some(),
         "the next call works"

@@ -346,7 +346,16 @@ impl Inner {
     fn io(&self, doing: &str, e: postgres::Error) -> Error {
         let shown = &self.target.shown;
         if let Some(db) = e.as_db_error() {
-            return Error::io_other(format!("{doing} {shown}: {}", db.message()));
+            // A session the server shut down or cut is a lost connection, as a closed
+            // socket is.
+            let kind = match connection_gone(&e) {
+                true => std::io::ErrorKind::ConnectionAborted,
+                false => std::io::ErrorKind::Other,
+            };
+            return Error::Io {
+                kind,
+                message: format!("{doing} {shown}: {}", db.message()),
+            };
         }
         if e.is_closed() {
             return Error::Io {
@@ -1085,12 +1094,18 @@ impl PgLease {
                 Ok(())
             }
             Ok(First::Rows(_)) => unreachable!("rows come back only for a combined query"),
+            // The session ended under the query (a shutdown or a cut may come after the
+            // COMMIT's completion): whether it committed is unknown.
+            Err(RawError::Pg(e)) if connection_gone(&e) => {
+                Err(uncertain_commit(self.0.inner.io("committing to", e)))
+            }
             // The server refused the writes: the COMMIT after them did not run.
             Err(RawError::Pg(e)) if e.as_db_error().is_some() => {
                 Err(self.0.inner.io("committing to", e))
             }
             Err(RawError::Pg(e)) => Err(uncertain_commit(self.0.inner.io("committing to", e))),
-            Err(RawError::Clusto(e)) => Err(uncertain_commit(e)),
+            // The connection was gone before: nothing was sent, the server rolled back.
+            Err(RawError::Clusto(e)) => Err(e),
         }
     }
 }
