@@ -14,7 +14,7 @@ use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, Versi
 use crate::storage::{Layered, Pending, WriteLease};
 use crate::validate;
 use crate::value::{Timestamp, Value};
-use crate::view::View;
+use crate::view::{View, meta_value};
 
 /// Who makes a change and why; recorded with the version it commits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -151,11 +151,9 @@ impl Transaction {
                     keys::meta(NEXT_ATTR_ID),
                 ],
             )
-            .and_then(|(lease, _)| {
-                // Read through the lease, which has them now.
-                let view = View::new(lease.as_ref(), None);
-                let latest = view.latest_version()?;
-                let first_unused = view.meta_u64(NEXT_ENTITY_ID)? + 1;
+            .and_then(|(lease, values)| {
+                let latest = meta_value(LATEST_VERSION, values[0].as_deref())?;
+                let first_unused = meta_value(NEXT_ENTITY_ID, values[1].as_deref())? + 1;
                 Ok((lease, latest + 1, first_unused))
             });
         let (lease, version, first_unused) = match leased {

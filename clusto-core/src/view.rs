@@ -133,10 +133,7 @@ impl<'a> View<'a> {
     }
 
     pub(crate) fn meta_u64(&self, name: &str) -> Result<u64> {
-        match self.kv.get(&keys::meta(name))? {
-            Some(bytes) => decode(&bytes, &|| format!("metadata '{name}'")),
-            None => Ok(0),
-        }
+        meta_value(name, self.kv.get(&keys::meta(name))?.as_deref())
     }
 
     /// The newest committed version (0 for a new database).
@@ -705,5 +702,13 @@ impl<'a> View<'a> {
     /// The store this view reads, to read it as of another version.
     pub(crate) fn source(&self) -> &dyn KvRead {
         &self.kv
+    }
+}
+
+/// The value of the counter or metadata `name` from its stored bytes (0 when absent).
+pub(crate) fn meta_value(name: &str, bytes: Option<&[u8]>) -> Result<u64> {
+    match bytes {
+        Some(bytes) => decode(bytes, &|| format!("metadata '{name}'")),
+        None => Ok(0),
     }
 }
