@@ -163,6 +163,12 @@ impl Error {
     }
 }
 
+/// The kind of the first operating-system error in the chain of causes of `e`, or
+/// `Other` when there is none.
+pub fn os_kind(e: &(dyn std::error::Error + 'static)) -> std::io::ErrorKind {
+    io_cause(e).map_or(std::io::ErrorKind::Other, |io| io.kind())
+}
+
 /// The first operating-system error in the chain of causes of `e` (a client library's
 /// error usually wraps the socket's).
 pub fn io_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {

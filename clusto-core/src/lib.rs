@@ -57,7 +57,7 @@ pub use db::{
 };
 pub use drivers::{Behaviour, DriverSpec, PortSpec};
 pub use dump::{DumpRecord, copy};
-pub use error::{Error, ErrorKind, Result, io_cause};
+pub use error::{Error, ErrorKind, Result, io_cause, os_kind};
 pub use feed::{Diff, DiffKind, EntityDiff, FeedFilter, VersionChanges};
 pub use filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 pub use import::Importer;

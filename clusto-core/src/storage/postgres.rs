@@ -54,7 +54,7 @@ use super::ticker::Ticker;
 use super::{Backend, Entry, EntryIter, KvRead, LeaseWithReads, Snapshot, Write, WriteLease};
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
-use crate::error::{Error, Result, io_cause};
+use crate::error::{Error, Result, os_kind};
 use crate::records::Version;
 
 /// The layout of the tables this build reads and writes.
@@ -365,7 +365,7 @@ impl Inner {
                 ),
             };
         }
-        let kind = io_cause(&e).map_or(std::io::ErrorKind::Other, |io| io.kind());
+        let kind = os_kind(&e);
         let message = match std::error::Error::source(&e) {
             Some(cause) => format!("{doing} {shown}: {e}: {cause}"),
             None => format!("{doing} {shown}: {e}"),
@@ -828,15 +828,17 @@ enum RawError {
     Clusto(Error),
 }
 
+/// The bytes of a hex text column of a simple query.
+fn unhex(text: Option<&str>) -> Result<Vec<u8>> {
+    hex::decode(text.unwrap_or_default())
+        .map_err(|e| Error::Corrupt(format!("the server sent a value that is not hex: {e}")))
+}
+
 /// Rows of a simple query whose `columns` columns are hex text, as bytes.
 fn hex_rows(
     messages: &[postgres::SimpleQueryMessage],
     columns: usize,
 ) -> Result<Vec<Vec<Vec<u8>>>> {
-    let unhex = |text: Option<&str>| {
-        hex::decode(text.unwrap_or_default())
-            .map_err(|e| Error::Corrupt(format!("the server sent a value that is not hex: {e}")))
-    };
     messages
         .iter()
         .filter_map(|m| match m {
@@ -1200,12 +1202,7 @@ impl Backend for PostgresBackend {
                 let reads = groups.split_off(groups.len().saturating_sub(first.len()));
                 let answer = groups.iter().flatten().next().copied().flatten();
                 for (key, rows) in first.iter().zip(reads) {
-                    let value = match rows.first().copied().flatten() {
-                        Some(text) => Some(hex::decode(text).map_err(|e| {
-                            Error::Corrupt(format!("the server sent a value that is not hex: {e}"))
-                        })?),
-                        None => None,
-                    };
+                    let value = rows.first().map(|text| unhex(*text)).transpose()?;
                     reader.remember(key, &value);
                     values.push(value);
                 }
@@ -1282,7 +1279,7 @@ fn connect_failure(target: &Target, e: &postgres::Error) -> Error {
         why = format!("{why} ({note})");
     }
     Error::Io {
-        kind: io_cause(e).map_or(std::io::ErrorKind::Other, |io| io.kind()),
+        kind: os_kind(e),
         message: format!("cannot connect to {}: {why}", target.shown),
     }
 }

@@ -9,7 +9,7 @@ use std::error::Error as StdError;
 use std::io;
 use std::path::Path;
 
-use clusto_core::{Error, Result, Timestamp, io_cause};
+use clusto_core::{Error, Result, Timestamp, io_cause, os_kind};
 use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
@@ -192,7 +192,7 @@ fn query_error(e: &postgres::Error, name: &str, user: &str) -> Error {
         )),
         Some(db) => Error::InvalidValue(format!("{name}: {}", db.message())),
         None => Error::Io {
-            kind: io_cause(e).map_or(io::ErrorKind::Other, |io| io.kind()),
+            kind: os_kind(e),
             message: format!("{name}: reading from the server: {}", causes(e)),
         },
     }
