@@ -642,6 +642,19 @@ impl Relay {
     fn take(&self) -> usize {
         self.trips.swap(0, std::sync::atomic::Ordering::SeqCst)
     }
+
+    /// A relay in front of the test server, and `dsn` pointed at it.
+    fn in_front_of(dsn: &str) -> (Relay, String) {
+        let (_, host, port) = parts();
+        let relay = Relay::start(&host, port);
+        let via_relay = dsn.replacen(
+            &format!("@{host}:{port}/"),
+            &format!("@127.0.0.1:{}/", relay.port),
+            1,
+        );
+        assert_ne!(via_relay, dsn);
+        (relay, via_relay)
+    }
 }
 
 /// Issue #15's target: a point read such as `get_by_name` costs at most two round trips
@@ -664,14 +677,7 @@ fn a_point_read_is_two_round_trips() {
             Ok(())
         })
         .unwrap();
-    let (_, host, port) = parts();
-    let relay = Relay::start(&host, port);
-    let via_relay = dsn.replacen(
-        &format!("@{host}:{port}/"),
-        &format!("@127.0.0.1:{}/", relay.port),
-        1,
-    );
-    assert_ne!(via_relay, dsn);
+    let (relay, via_relay) = Relay::in_front_of(&dsn);
     let db = Clusto::open(&via_relay).unwrap();
     // Connecting and preparing statements is paid once per pooled connection.
     db.read(|v| v.find("s1")).unwrap();
@@ -730,13 +736,7 @@ fn a_transaction_reads_each_key_from_the_server_once() {
             tx.rack_insert(rack.id, s.id, &[1])
         })
         .unwrap();
-    let (_, host, port) = parts();
-    let relay = Relay::start(&host, port);
-    let via_relay = dsn.replacen(
-        &format!("@{host}:{port}/"),
-        &format!("@127.0.0.1:{}/", relay.port),
-        1,
-    );
+    let (relay, via_relay) = Relay::in_front_of(&dsn);
     let db = Clusto::open(&via_relay).unwrap();
     db.read(|v| v.find("r1")).unwrap();
     relay.take();
