@@ -56,20 +56,6 @@ fn bench_server() -> Option<String> {
     std::env::var("CLUSTO_BENCH_DSN").ok()
 }
 
-/// The size of a PostgreSQL schema's tables with their indexes and TOAST, in bytes.
-fn schema_size(server: &str, schema: &str) -> u64 {
-    let mut client = postgres::Client::connect(server, postgres::NoTls).unwrap();
-    let row = client
-        .query_one(
-            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = $1 AND c.relkind = 'r'",
-            &[&schema],
-        )
-        .unwrap();
-    row.get::<_, i64>(0) as u64
-}
-
 /// PostgreSQL's own durable commit on `server`: one-row upserts, each in its own
 /// transaction (autocommit) over one connection — the floor of clusto's durable update.
 fn postgres_commit_floor(server: &str, schema: &str, rows: &mut Vec<Row>) {
@@ -208,7 +194,7 @@ fn clusto_side(n: usize, dir: &Path, engine: &str, opts: &Opts) -> Vec<Row> {
     });
     calls.report("load");
     let size = match engine {
-        "postgresql" => schema_size(&bench_server().unwrap(), &schema),
+        "postgresql" => db.size_on_disk().unwrap(),
         _ => dir_size(dir),
     };
     let loaded = db.latest_version().unwrap();
