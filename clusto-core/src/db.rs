@@ -97,6 +97,15 @@ impl std::fmt::Display for Durability {
 /// an open waits for a sled database another process holds): as Python's sqlite3 does.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
 
+/// Commits counted by [`Clusto::commit_stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Commits that succeeded.
+    pub commits: u64,
+    /// Time spent in the storage's commit of them.
+    pub time: Duration,
+}
+
 /// How to open a database.
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
@@ -248,8 +257,9 @@ pub(crate) struct Shared {
     salvage: bool,
     /// The directory of a temporary database, removed after the backend closes.
     _temporary: Option<tempfile::TempDir>,
-    /// Commits made through this handle, counted, to wake the watchers of this process.
-    commits: (Mutex<u64>, Condvar),
+    /// Commits made through this handle and the time they took, counted, to wake the
+    /// watchers of this process.
+    commits: (Mutex<CommitStats>, Condvar),
     /// The process that opened the store.
     pid: u32,
 }
@@ -279,10 +289,13 @@ impl Shared {
         version: Version,
     ) -> Result<()> {
         self.writable()?;
+        let start = Instant::now();
         let committed = lease.commit(writes, version);
         if committed.is_ok() {
-            let (count, wake) = &self.commits;
-            *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+            let (stats, wake) = &self.commits;
+            let mut stats = stats.lock().unwrap_or_else(|e| e.into_inner());
+            stats.commits += 1;
+            stats.time += start.elapsed();
             wake.notify_all();
         }
         committed.map_err(|e| {
@@ -642,7 +655,7 @@ impl Clusto {
                 failed_write: Mutex::new(None),
                 salvage: options.salvage,
                 _temporary: temporary,
-                commits: (Mutex::new(0), Condvar::new()),
+                commits: (Mutex::new(CommitStats::default()), Condvar::new()),
                 pid: std::process::id(),
             }),
         })
@@ -730,12 +743,25 @@ impl Clusto {
 
     /// Waits until this process commits to the database or `pause` passes.
     pub(crate) fn wait_for_commit(&self, pause: Duration) {
-        let (count, wake) = &self.shared.commits;
-        let seen = count.lock().unwrap_or_else(|e| e.into_inner());
-        let start = *seen;
+        let (stats, wake) = &self.shared.commits;
+        let seen = stats.lock().unwrap_or_else(|e| e.into_inner());
+        let start = seen.commits;
         let _ = wake
-            .wait_timeout_while(seen, pause, |now| *now == start)
+            .wait_timeout_while(seen, pause, |now| now.commits == start)
             .unwrap_or_else(|e| e.into_inner());
+    }
+
+    /// The commits made through this database's handles in this process, and the time
+    /// the storage took to make them durable (the write lease's commit: the writes, and
+    /// the sync the durability asks for). A commit's cost beyond it is the work of
+    /// building the transaction.
+    pub fn commit_stats(&self) -> CommitStats {
+        *self
+            .shared
+            .commits
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// When this handle's commits reach the disk.

@@ -52,8 +52,8 @@ mod view;
 
 pub use check::CheckReport;
 pub use db::{
-    Clusto, DEFAULT_CACHE_MIB, DEFAULT_GROUP_MS, DEFAULT_LOCK_WAIT, Durability, FORMAT_VERSION,
-    OpenOptions,
+    Clusto, CommitStats, DEFAULT_CACHE_MIB, DEFAULT_GROUP_MS, DEFAULT_LOCK_WAIT, Durability,
+    FORMAT_VERSION, OpenOptions,
 };
 pub use drivers::{Behaviour, DriverSpec, PortSpec};
 pub use dump::{DumpRecord, copy};

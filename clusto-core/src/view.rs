@@ -31,6 +31,17 @@ pub struct EntityQuery {
     pub in_pools: Vec<EntityId>,
 }
 
+/// Which filters of an [`EntityQuery`] chose its candidates: each candidate matches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chosen {
+    /// None: names, types, drivers or every entity chose them.
+    Nothing,
+    /// `attrs`: each candidate has an attribute matching one of them.
+    AnyOf,
+    /// The first group of `all_attrs`.
+    FirstGroup,
+}
+
 /// Which versions [`View::versions`] returns; every part left unset matches all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VersionQuery {
@@ -204,6 +215,8 @@ impl<'a> View<'a> {
     /// Entities matching a query, distinct, in creation (id) order.
     pub fn entities(&self, query: &EntityQuery) -> Result<Vec<Entity>> {
         let mut ids = BTreeSet::new();
+        // The filters that chose the candidates are not checked again on each of them.
+        let mut chosen_by = Chosen::Nothing;
         if !query.names.is_empty() {
             for name in &query.names {
                 if let Some(e) = self.find(name)? {
@@ -215,8 +228,13 @@ impl<'a> View<'a> {
             .or_else(|| query.all_attrs.first())
         {
             for filter in filters {
-                ids.extend(self.attr_query(filter)?.into_iter().map(|a| a.entity));
+                ids.extend(self.owner_ids(filter)?);
             }
+            chosen_by = if query.attrs.is_empty() {
+                Chosen::FirstGroup
+            } else {
+                Chosen::AnyOf
+            };
         } else if !query.types.is_empty() {
             for t in &query.types {
                 self.ids_in_index(space::TYPE, space::TYPE_OLD, t, &mut ids)?;
@@ -244,14 +262,14 @@ impl<'a> View<'a> {
             .collect();
         let mut out = Vec::new();
         for e in self.entities_by_ids(&ids)? {
-            if e.visible_at(self.at) && self.entity_matches(&e, query)? {
+            if e.visible_at(self.at) && self.entity_matches(&e, query, chosen_by)? {
                 out.push(e);
             }
         }
         Ok(out)
     }
 
-    fn entity_matches(&self, e: &Entity, q: &EntityQuery) -> Result<bool> {
+    fn entity_matches(&self, e: &Entity, q: &EntityQuery, chosen_by: Chosen) -> Result<bool> {
         let listed = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
         if !(listed(&q.names, &e.name)
             && listed(&q.types, &e.type_name)
@@ -259,13 +277,18 @@ impl<'a> View<'a> {
         {
             return Ok(false);
         }
-        if q.attrs.is_empty() && q.all_attrs.is_empty() {
+        let any_of_left = !q.attrs.is_empty() && chosen_by != Chosen::AnyOf;
+        let groups_left = match chosen_by {
+            Chosen::FirstGroup => &q.all_attrs[1..],
+            _ => &q.all_attrs[..],
+        };
+        if !any_of_left && groups_left.is_empty() {
             return Ok(true);
         }
         let attrs = self.attrs(e.id, &AttrFilter::any().with_hidden())?;
         let any_of =
             |filters: &[AttrFilter]| filters.iter().any(|f| attrs.iter().any(|a| f.matches(a)));
-        Ok((q.attrs.is_empty() || any_of(&q.attrs)) && q.all_attrs.iter().all(|g| any_of(g)))
+        Ok((!any_of_left || any_of(&q.attrs)) && groups_left.iter().all(|g| any_of(g)))
     }
 
     fn ids_in_index(
@@ -469,10 +492,7 @@ impl<'a> View<'a> {
     /// The owner of each attribute matching `filter`: one entity per attribute, so an
     /// entity with two matching attributes appears twice (the original's `get_by_attr`).
     pub fn owners(&self, filter: &AttrFilter) -> Result<Vec<Entity>> {
-        let owners: Vec<EntityId> = match self.owners_from_index(filter)? {
-            Some(owners) => owners,
-            None => self.attr_query(filter)?.iter().map(|a| a.entity).collect(),
-        };
+        let owners = self.owner_ids(filter)?;
         let ids: BTreeSet<EntityId> = owners.iter().copied().collect();
         let ids: Vec<EntityId> = ids.into_iter().collect();
         let rows: BTreeMap<EntityId, Entity> = ids
@@ -481,6 +501,14 @@ impl<'a> View<'a> {
             .zip(self.entities_by_ids(&ids)?)
             .collect();
         Ok(owners.iter().map(|id| rows[id].clone()).collect())
+    }
+
+    /// The owner of each attribute matching `filter`, in attribute order.
+    fn owner_ids(&self, filter: &AttrFilter) -> Result<Vec<EntityId>> {
+        match self.owners_from_index(filter)? {
+            Some(owners) => Ok(owners),
+            None => Ok(self.attr_query(filter)?.iter().map(|a| a.entity).collect()),
+        }
     }
 
     /// The owners of the attributes `filter` matches, in attribute order, from the index

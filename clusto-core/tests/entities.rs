@@ -332,6 +332,26 @@ fn queries_and_attribute_groups_and_pools() {
         }),
         ["a"]
     );
+    assert_eq!(
+        names(EntityQuery {
+            attrs: vec![AttrFilter::key("owner").value("x")],
+            all_attrs: vec![vec![AttrFilter::key("role").value("web")]],
+            ..Default::default()
+        }),
+        ["a"],
+        "the groups are checked on the candidates the ORed filters chose"
+    );
+    assert_eq!(
+        names(EntityQuery {
+            attrs: vec![
+                AttrFilter::key("owner").value("y"),
+                AttrFilter::key("role").value("db"),
+            ],
+            types: vec!["server".into()],
+            ..Default::default()
+        }),
+        ["b", "c"]
+    );
     let outer = db.read(|v| v.entity("outer")).unwrap().id;
     assert_eq!(
         names(EntityQuery {

@@ -207,24 +207,47 @@ pub struct VersionRow {
 
 /// An entity as an [`EntityRow`].
 pub fn entity_out<'py>(py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, EntityRow>> {
-    Bound::new(
-        py,
-        EntityRow {
-            id: e.id.0,
-            name: PyString::new(py, &e.name).unbind(),
-            type_name: PyString::new(py, &e.type_name).unbind(),
-            driver: PyString::new(py, &e.driver).unbind(),
-            version: e.version,
-            deleted_at: e.deleted_at,
-        },
-    )
+    TypeNames::default().row(py, e)
 }
 
 /// Entities as a list of rows.
 pub fn entities_out(py: Python<'_>, list: &[Entity]) -> PyResult<Vec<Py<EntityRow>>> {
+    let mut names = TypeNames::default();
     list.iter()
-        .map(|e| Ok(entity_out(py, e)?.unbind()))
+        .map(|e| Ok(names.row(py, e)?.unbind()))
         .collect()
+}
+
+/// The Python strings of the type and driver names seen so far: a list of entities
+/// names few of them, and sharing one string each saves two allocations per row.
+#[derive(Default)]
+struct TypeNames(Vec<(String, Py<PyString>)>);
+
+impl TypeNames {
+    fn text(&mut self, py: Python<'_>, text: &str) -> PyResult<Py<PyString>> {
+        if let Some((_, known)) = self.0.iter().find(|(t, _)| t == text) {
+            return Ok(known.clone_ref(py));
+        }
+        let new = PyString::new(py, text).unbind();
+        if self.0.len() < 16 {
+            self.0.push((text.to_owned(), new.clone_ref(py)));
+        }
+        Ok(new)
+    }
+
+    fn row<'py>(&mut self, py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, EntityRow>> {
+        Bound::new(
+            py,
+            EntityRow {
+                id: e.id.0,
+                name: PyString::new(py, &e.name).unbind(),
+                type_name: self.text(py, &e.type_name)?,
+                driver: self.text(py, &e.driver)?,
+                version: e.version,
+                deleted_at: e.deleted_at,
+            },
+        )
+    }
 }
 
 /// An attribute as an [`AttrRow`].

@@ -5,6 +5,7 @@
 mod convert;
 mod errors;
 mod session;
+mod wrap;
 
 use pyo3::prelude::*;
 
@@ -28,6 +29,8 @@ fn _clusto(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(session::register_driver, m)?)?;
     m.add_function(wrap_pyfunction!(session::driver_registered, m)?)?;
     m.add_function(wrap_pyfunction!(session::driver_spec, m)?)?;
+    m.add_function(wrap_pyfunction!(wrap::wrap_entities, m)?)?;
+    m.add_function(wrap_pyfunction!(wrap::wrap_entity, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

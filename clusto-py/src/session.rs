@@ -279,6 +279,13 @@ impl Session {
         py.detach(|| self.db.latest_version()).map_err(to_py)
     }
 
+    /// The commits made through this database in this process and the seconds the
+    /// storage spent making them durable (`Clusto::commit_stats`).
+    fn commit_stats(&self) -> (u64, f64) {
+        let stats = self.db.commit_stats();
+        (stats.commits, stats.time.as_secs_f64())
+    }
+
     /// The change feed after `since` (at most `limit` versions) as JSON text: a list of
     /// `clusto_core::json::version_changes_json` entries, filtered by entity name,
     /// attribute key, entity type and user.

@@ -17,6 +17,25 @@ def test_get_by_name_and_names(db):
     assert clusto.get_by_names(["s1", "x", "s1"]) == [s, None, s]
 
 
+def test_natively_made_drivers_are_what_driver_of_entity_makes(db):
+    from clusto.schema import Entity
+
+    pool = Pool("p1")
+    members = [BasicServer("s1"), BasicAppliance("a1"), Driver(Entity("odd", driver="nosuchdriver", type="thing"))]
+    for m in members:
+        pool.insert(m)
+    rows = clusto.SESSION.db.contents(pool.entity.id, clusto.drivers.base.make_filter(ignore_hidden=False), [], [],
+                                      False)
+    for row, made in zip(rows, pool.contents()):
+        expected = Driver(Entity(row))
+        assert type(made) is type(expected)
+        fields = ("entity_id", "name", "type", "driver", "version", "deleted_at_version")
+        assert [getattr(made.entity, f) for f in fields] == [getattr(expected.entity, f) for f in fields]
+        with pytest.raises(Exception):
+            made.entity.name = "renamed"
+    assert [type(m).__name__ for m in pool.contents()] == ["BasicServer", "BasicAppliance", "Driver"]
+
+
 def test_duplicate_names_and_constructors(db):
     BasicServer("s1")
     with pytest.raises(clusto.NameException):

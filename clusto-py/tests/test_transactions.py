@@ -14,6 +14,17 @@ def test_each_call_is_one_version(db):
     assert clusto.get_latest_version_number() == v + 1, "reads make no version"
 
 
+def test_commit_stats_count_the_commits_and_their_time(db):
+    commits, seconds = clusto.commit_stats()
+    s = BasicServer("s1")
+    s.add_attr("a", 1)
+    s.attrs()
+    s.set_attr("a", 1)
+    after, after_seconds = clusto.commit_stats()
+    assert after == commits + 2, "two writes commit, a read and a write that changes nothing do not"
+    assert after_seconds > seconds
+
+
 def test_explicit_transaction_is_one_version_and_reads_its_writes(db):
     v = clusto.get_latest_version_number()
     clusto.begin_transaction()

@@ -112,12 +112,13 @@ impl View<'_> {
             .filter(|id| seen.insert(*id))
             .collect();
         for member in self.entities_by_ids(&targets)? {
+            let id = member.id;
             if related.accepts(&member) {
-                out.push(member.clone());
+                out.push(member);
             }
-            if related.recursive && !path.contains(&member.id) {
-                path.push(member.id);
-                self.collect_contents(member.id, filter, related, path, out)?;
+            if related.recursive && !path.contains(&id) {
+                path.push(id);
+                self.collect_contents(id, filter, related, path, out)?;
                 path.pop();
             }
         }

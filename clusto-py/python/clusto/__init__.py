@@ -16,7 +16,7 @@ import re
 
 from clusto import _clusto, drivers, util  # noqa: F401 (clusto.drivers and clusto.util, as the original)
 from clusto.drivers import DRIVERLIST, TYPELIST, ClustoMeta, Driver, IPManager  # noqa: F401
-from clusto.drivers.base import make_filter, wrap_entities
+from clusto.drivers.base import make_filter, wrap_entities, wrap_entity
 from clusto.exceptions import *  # noqa: F401,F403
 from clusto.exceptions import DriverException, TransactionException  # noqa: F401
 from clusto.schema import (  # noqa: F401
@@ -141,6 +141,12 @@ def get_latest_version_number():
     return SESSION.db.latest_version()
 
 
+def commit_stats():
+    """(commits, seconds): the commits this process made to the connected database and
+    the time its storage spent making them durable."""
+    return SESSION.db.commit_stats()
+
+
 def history(first=None, last=None, user=None):
     """Versions as dicts: version, timestamp (datetime), user, description."""
     import datetime as dt
@@ -167,7 +173,7 @@ def get_by_name(name, assert_driver=None):
     row = SESSION.db.find(name, at=SESSION.at())
     if row is None:
         raise LookupError("%s does not exist." % name)
-    driver = Driver(Entity(row))
+    driver = wrap_entity(row)
     if assert_driver is not None and not isinstance(driver, assert_driver):
         raise TypeError("%s is a %s, not a %s" % (name, type(driver).__name__, assert_driver.__name__))
     return driver
@@ -176,7 +182,7 @@ def get_by_name(name, assert_driver=None):
 def get_by_names(names):
     """Drivers aligned with ``names``, None where missing."""
     rows = SESSION.db.find_many(list(names), at=SESSION.at())
-    return [Driver(Entity(r)) if r else None for r in rows]
+    return [wrap_entity(r) if r else None for r in rows]
 
 
 def _type_names(items):

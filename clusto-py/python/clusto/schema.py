@@ -110,9 +110,9 @@ def from_native(value):
 
 def driver_for_id(entity_id):
     """The driver of the entity row ``entity_id``."""
-    from clusto.drivers.base import Driver
+    from clusto.drivers.base import wrap_entity
 
-    return Driver(Entity(SESSION.db.entity(entity_id)))
+    return wrap_entity(SESSION.db.entity(entity_id))
 
 
 def datatype_of(value):

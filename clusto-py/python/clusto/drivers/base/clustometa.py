@@ -1,7 +1,7 @@
 """The clustometa singleton: the schema version and the global allocation counters."""
 
-from clusto.drivers.base.driver import Driver
-from clusto.schema import SESSION, VERSION, Entity
+from clusto.drivers.base.driver import Driver, wrap_entity
+from clusto.schema import SESSION, VERSION
 
 __all__ = ["ClustoMeta", "Driver", "VERSION"]
 
@@ -19,5 +19,5 @@ class ClustoMeta(Driver):
             row = SESSION.db.find(cls._driver_name)
             if row is None:
                 row = SESSION.db.init_clusto()
-            return Driver(Entity(row))
+            return wrap_entity(row)
         return super().__new__(cls, name_or_entity, **kwargs)

@@ -96,8 +96,13 @@ def _names(items, attr):
 
 
 def wrap_entities(rows):
-    """Drivers for native entity rows."""
-    return [Driver(Entity(row)) for row in rows]
+    """Drivers for native entity rows: ``Driver(Entity(row))`` for each, made natively."""
+    return _clusto.wrap_entities(rows, Entity, DRIVERLIST, Driver)
+
+
+def wrap_entity(row):
+    """The driver of one native entity row: ``Driver(Entity(row))``."""
+    return _clusto.wrap_entity(row, Entity, DRIVERLIST, Driver)
 
 
 class Driver(metaclass=ClustoDriver):

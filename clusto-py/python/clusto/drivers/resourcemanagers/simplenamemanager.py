@@ -1,9 +1,9 @@
 """Name managers: ``basename`` + a zero-padded counter."""
 
 from clusto.drivers.base import Driver
-from clusto.drivers.base import ResourceManager
+from clusto.drivers.base import ResourceManager, wrap_entity
 from clusto.exceptions import ResourceException, ResourceNotAvailableException, SimpleNameManagerException  # noqa: F401
-from clusto.schema import SESSION, Entity
+from clusto.schema import SESSION
 
 
 __all__ = ["SimpleNameManager", "SimpleEntityNameManager", "ResourceManager", "ResourceException",
@@ -46,7 +46,7 @@ class SimpleEntityNameManager(SimpleNameManager):
             row = SESSION.db.allocate_entity(self._id(), clustotype._driver_name, resource)
         except ResourceNotAvailableException as e:
             raise SimpleNameManagerException(str(e)) from e
-        return Driver(Entity(row))
+        return wrap_entity(row)
 
     def deallocate(self, thing, resource=(), number=True):
         """Names are freed by deleting their entity."""

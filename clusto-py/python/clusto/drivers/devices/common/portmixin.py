@@ -2,9 +2,9 @@
 connections between them (reference §11). The core keeps the port rules; this module
 checks the Python arguments and converts."""
 
-from clusto.drivers.base import Driver
+from clusto.drivers.base import wrap_entity
 from clusto.exceptions import ConnectionException
-from clusto.schema import SESSION, Entity, from_native, to_native
+from clusto.schema import SESSION, from_native, to_native
 
 __all__ = ["PortMixin", "ConnectionException"]
 
@@ -95,7 +95,7 @@ class PortMixin:
 
     def _ports(self):
         for porttype, number, peer, other in SESSION.db.port_info(self._id()):
-            yield porttype, number, (Driver(Entity(peer)) if peer else None), other
+            yield porttype, number, (wrap_entity(peer) if peer else None), other
 
     @property
     def port_info(self):

@@ -2,9 +2,9 @@
 rules (range, adjacency, free units, one rack per device) are the core's; this module
 checks the Python argument types, as the original did, and converts."""
 
-from clusto.drivers.base import Device, Driver, Location
+from clusto.drivers.base import Device, Driver, Location, wrap_entity
 from clusto.exceptions import ConflictException, RackConflictError
-from clusto.schema import SESSION, Entity
+from clusto.schema import SESSION
 
 __all__ = ["BasicRack", "Device", "Driver", "Location"]
 
@@ -54,7 +54,7 @@ class BasicRack(Location):
         if not _is_int(rackU):
             raise TypeError("RackU must be a single integer. Got: %r" % (rackU,))
         row = SESSION.db.device_in(self._id(), rackU)
-        return Driver(Entity(row)) if row else None
+        return wrap_entity(row) if row else None
 
     @classmethod
     def get_rack_and_u(cls, device):
@@ -63,4 +63,4 @@ class BasicRack(Location):
         if slot is None:
             return None
         rack, units = slot
-        return {"rack": Driver(Entity(rack)), "RU": units}
+        return {"rack": wrap_entity(rack), "RU": units}
