@@ -106,6 +106,16 @@ def test_as_of_reads(db):
         with pytest.raises(LookupError):
             clusto.get_by_name("cache01")
     assert clusto.get_by_name("cache01").attr_values("gen") == [2]
+    with clusto.at_version(v1):
+        with clusto.at_version(v2):
+            assert clusto.get_by_names(["cache01"]) == [None]
+        assert clusto.get_by_name("cache01").attr_values("gen") == [1], "the outer version is back"
+        seen = []
+        other = threading.Thread(target=lambda: seen.append(clusto.get_by_name("cache01").attr_values("gen")))
+        other.start()
+        other.join()
+        assert seen == [[2]], "another thread reads live"
+    assert clusto.get_by_name("cache01").attr_values("gen") == [2]
     clusto.SESSION.clusto_version = v1
     try:
         assert clusto.get_by_name("cache01").attr_values("gen") == [1]

@@ -128,12 +128,11 @@ def transaction(user=None, description=None):
 @contextlib.contextmanager
 def at_version(version):
     """``with clusto.at_version(v):`` reads the database as it was at version ``v``."""
-    previous = getattr(SESSION._local, "version", None)
-    SESSION._local.version = version
+    previous = SESSION.pin(version)
     try:
         yield
     finally:
-        SESSION._local.version = previous
+        SESSION.pin(previous)
 
 
 def get_latest_version_number():
@@ -170,10 +169,11 @@ def changes(version):
 
 def get_by_name(name, assert_driver=None):
     """The live entity called ``name``, as its driver; LookupError when missing."""
-    row = SESSION.db.find(name, at=SESSION.at())
+    row = SESSION.db.find(name, SESSION.at())
     if row is None:
         raise LookupError("%s does not exist." % name)
-    driver = wrap_entity(row)
+    # wrap_entity(row), called directly: the hottest lookup of legacy scripts.
+    driver = _clusto.wrap_entity(row, Entity, DRIVERLIST, Driver)
     if assert_driver is not None and not isinstance(driver, assert_driver):
         raise TypeError("%s is a %s, not a %s" % (name, type(driver).__name__, assert_driver.__name__))
     return driver

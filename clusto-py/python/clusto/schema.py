@@ -34,6 +34,10 @@ class _Session:
         object.__setattr__(self, "clusto_description", None)
         object.__setattr__(self, "clusto_version", None)
         object.__setattr__(self, "_local", threading.local())
+        # How many `at_version` blocks are open in all threads: while none is, a read
+        # need not look at its thread's local version (a tenth of a get_by_name).
+        object.__setattr__(self, "_pinned", 0)
+        object.__setattr__(self, "_pin_lock", threading.Lock())
 
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
@@ -63,8 +67,19 @@ class _Session:
 
     def at(self):
         """The version reads see (thread's ``at_version`` first, then the global one)."""
+        if not self._pinned:
+            return self.clusto_version
         local = getattr(self._local, "version", None)
         return local if local is not None else self.clusto_version
+
+    def pin(self, version):
+        """Makes this thread's reads see ``version`` (None: back to the global one);
+        returns the thread's previous version."""
+        previous = getattr(self._local, "version", None)
+        with self._pin_lock:
+            object.__setattr__(self, "_pinned", self._pinned + (version is not None) - (previous is not None))
+        self._local.version = version
+        return previous
 
 
 SESSION = _Session()
