@@ -31,6 +31,8 @@ fn _clusto(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(session::driver_spec, m)?)?;
     m.add_function(wrap_pyfunction!(wrap::wrap_entities, m)?)?;
     m.add_function(wrap_pyfunction!(wrap::wrap_entity, m)?)?;
+    m.add_function(wrap_pyfunction!(wrap::wrap_attrs, m)?)?;
+    m.add_function(wrap_pyfunction!(wrap::wrap_attr, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -36,6 +36,27 @@ def test_natively_made_drivers_are_what_driver_of_entity_makes(db):
     assert [type(m).__name__ for m in pool.contents()] == ["BasicServer", "BasicAppliance", "Driver"]
 
 
+def test_natively_made_attributes_are_what_attribute_of_row_makes(db):
+    from clusto.schema import Attribute
+
+    s = BasicServer("s1")
+    s.add_attr("system", "P1", subkey="serial")
+    s.add_attr("port", 3, number=2)
+    s.add_attr("peer", Pool("p1"))
+    s.add_attr("empty", None)
+    rows = clusto.SESSION.db.attrs(s.entity.id, clusto.drivers.base.make_filter(ignore_hidden=False))
+    fields = ("attr_id", "entity_id", "key", "subkey", "number", "value", "version", "deleted_at_version")
+    made = s.attrs(ignore_hidden=False)
+    assert len(made) == len(rows) == 4
+    by_id = {row.id: row for row in rows}
+    for attr in made:
+        assert type(attr) is Attribute
+        assert [getattr(attr, f) for f in fields] == [getattr(Attribute(by_id[attr.attr_id]), f) for f in fields]
+    assert s.attr_value("peer") == clusto.get_by_name("p1")
+    with pytest.raises(Exception):
+        made[0].key = "other"
+
+
 def test_duplicate_names_and_constructors(db):
     BasicServer("s1")
     with pytest.raises(clusto.NameException):

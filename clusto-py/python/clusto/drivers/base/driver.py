@@ -8,7 +8,7 @@ from enum import IntEnum
 from clusto import _clusto
 from clusto.drivers.base.clustodriver import DRIVERLIST, TYPELIST, ClustoDriver
 from clusto.exceptions import DriverException, NameException  # noqa: F401 (the original exported them here)
-from clusto.schema import SESSION, Attribute, Entity, to_native
+from clusto.schema import SESSION, Attribute, Entity, attribute, attributes, from_native, to_native
 from clusto.util import Py2Tuple, batch  # noqa: F401 (the original exported batch here)
 
 __all__ = ["Driver", "DRIVERLIST", "TYPELIST", "ClustoDriver", "DriverException", "NameException", "Entity",
@@ -57,7 +57,7 @@ def _number_mode(number):
 def _query_result(rows, sort_by_keys, count):
     """The attributes of an ``attr_query`` as the original returned them: sorted by key
     when asked, or only their number with ``count``."""
-    result = [Attribute(r) for r in rows]
+    result = attributes(rows)
     if sort_by_keys:
         result.sort(key=lambda a: a.key)
     return len(result) if count else result
@@ -218,8 +218,6 @@ class Driver(metaclass=ClustoDriver):
 
     def __getattr__(self, name):
         if not name.startswith("_") and name in type(self).all_properties():
-            from clusto.schema import from_native
-
             return from_native(SESSION.db.property(self._id(), name, at=SESSION.at()))
         raise AttributeError("%r object has no attribute %r" % (type(self).__name__, name))
 
@@ -300,7 +298,7 @@ class Driver(metaclass=ClustoDriver):
         else:
             native = make_filter(key, value, subkey, number, ignore_hidden)
         rows = SESSION.db.attrs(self._id(), native, merged=merge_container_attrs, at=SESSION.at())
-        result = [Attribute(r) for r in rows]
+        result = attributes(rows)
         if regex:
             def matches(pattern, text):
                 return pattern is _NOT_GIVEN or (text is not None and re.match(pattern, str(text)) is not None)
@@ -382,7 +380,7 @@ class Driver(metaclass=ClustoDriver):
         mode, num = self._number_spec(number)
         row = SESSION.db.add_attr(self._id(), key, to_native(value),
                                   subkey=None if subkey is _NOT_GIVEN else subkey, number_mode=mode, number=num)
-        return Attribute(row)
+        return attribute(row)
 
     @staticmethod
     def _number_spec(number):
@@ -398,7 +396,7 @@ class Driver(metaclass=ClustoDriver):
         """Replaces the single attribute with this key, number and subkey."""
         mode, num = self._number_spec(number)
         row = SESSION.db.set_attr(self._id(), key, to_native(value), subkey=subkey, number_mode=mode, number=num)
-        return Attribute(row)
+        return attribute(row)
 
     def del_attrs(self, *args, **kwargs):
         """Deletes what ``attr_query(...)`` matches (with no arguments: every visible
@@ -420,7 +418,7 @@ class Driver(metaclass=ClustoDriver):
         filt.update({k: kwargs[k] for k in ("key", "subkey", "number", "ignore_hidden") if k in kwargs})
         filt.pop("value", None)
         rows = SESSION.db.references(self._id(), make_filter(**filt), at=SESSION.at())
-        result = [Attribute(r) for r in rows]
+        result = attributes(rows)
         if types or drivers:
             tset, dset = set(_names(types, "_clusto_type")), set(_names(drivers, "_driver_name"))
             keep = []

@@ -3,7 +3,7 @@
 from clusto.drivers.base.clustometa import ClustoMeta
 from clusto.drivers.base.driver import Driver, NumberSpec, wrap_entities
 from clusto.exceptions import ResourceException
-from clusto.schema import SESSION, Attribute, Counter, to_native
+from clusto.schema import SESSION, Counter, attribute, attributes, to_native
 
 __all__ = ["ResourceManager", "ClustoMeta", "Counter", "Driver", "ResourceException"]
 
@@ -78,7 +78,7 @@ class ResourceManager(Driver):
             mode, n = NumberSpec.EXACT, int(number)
         native = None if resource is _NOT_GIVEN else to_native(resource)
         row = SESSION.db.allocate(self._id(), thing._id(), native, mode, n, force)
-        attr = Attribute(row)
+        attr = attribute(row)
         if _defined_in_python_subclass(self, "additional_attrs"):
             self.additional_attrs(thing, resource if resource is not _NOT_GIVEN else attr.value, attr.number)
         return attr
@@ -105,7 +105,7 @@ class ResourceManager(Driver):
     def resources(cls, thing):
         """The resource attributes of ``thing`` from managers of this class."""
         driver = None if cls is ResourceManager else cls._driver_name
-        return [Attribute(r) for r in SESSION.db.resources_of(Driver(thing)._id(), driver)]
+        return attributes(SESSION.db.resources_of(Driver(thing)._id(), driver))
 
     @classmethod
     def get_resource_manager(cls, resource_attr):

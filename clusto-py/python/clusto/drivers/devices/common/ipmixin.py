@@ -7,7 +7,7 @@ import ipaddress
 from clusto.drivers.devices.common.portmixin import _port_number
 from clusto.drivers.resourcemanagers.ipmanager import IPManager
 from clusto.exceptions import ResourceException, ResourceTypeException
-from clusto.schema import SESSION, Attribute
+from clusto.schema import SESSION, attribute
 
 __all__ = ["IPMixin", "IPManager", "ResourceException"]
 
@@ -46,7 +46,7 @@ class IPMixin:
             if ipman is None:
                 ipman = IPManager.get_ip_manager(ip)
         row = SESSION.db.add_ip(self._id(), ip=ip or None, manager=ipman._id())
-        return Attribute(row)
+        return attribute(row)
 
     def has_ip(self, ip):
         """Whether the device holds ``ip`` (dotted text or the stored int form)."""
