@@ -130,6 +130,8 @@ pub struct Transaction {
     lease: Option<Box<dyn WriteLease>>,
     pending: Pending,
     changes: Vec<Change>,
+    /// Attributes this transaction created and deleted again: visible at no version.
+    vanished: Vec<AttrId>,
     version: Version,
     meta: TxMeta,
     /// Custom drivers whose stored specification this transaction has seen current.
@@ -168,6 +170,7 @@ impl Transaction {
             lease: Some(lease),
             pending: Pending::new(first_unused),
             changes: Vec::new(),
+            vanished: Vec::new(),
             drivers_stored: HashSet::new(),
             version,
             meta,
@@ -192,10 +195,12 @@ impl Transaction {
     pub(crate) fn atomic<T>(&mut self, op: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let mark = self.pending.mark();
         let changes = self.changes.len();
+        let vanished = self.vanished.len();
         let result = op(self);
         if result.is_err() {
             self.pending.undo_to(mark);
             self.changes.truncate(changes);
+            self.vanished.truncate(vanished);
         }
         result
     }
@@ -270,6 +275,7 @@ impl Transaction {
                 self.pending.discard(key);
             }
             self.pending.discard(keys::attr(attr.entity, attr.id, true));
+            self.vanished.push(attr.id);
             return self.track_held_values(Some(attr), &gone);
         }
         self.store_attr(Some(attr), &gone)?;
@@ -577,20 +583,14 @@ impl Transaction {
 
     /// Drops the changes that name rows this transaction created and deleted again: they
     /// are visible at no version, so the history has nothing to say about them.
-    fn drop_vanished_changes(&mut self) -> Result<()> {
-        let changes = std::mem::take(&mut self.changes);
-        let view = self.view();
-        let mut kept = Vec::with_capacity(changes.len());
-        for change in changes {
-            if let Change::AttrAdded { entity, attr } = &change
-                && view.attr_by_id(*entity, *attr)?.is_none()
-            {
-                continue;
-            }
-            kept.push(change);
+    fn drop_vanished_changes(&mut self) {
+        if self.vanished.is_empty() {
+            return;
         }
-        self.changes = kept;
-        Ok(())
+        let vanished: HashSet<AttrId> = std::mem::take(&mut self.vanished).into_iter().collect();
+        self.changes.retain(
+            |change| !matches!(change, Change::AttrAdded { attr, .. } if vanished.contains(attr)),
+        );
     }
 
     /// Commits: returns the new version, or `None` when nothing changed (no version is
@@ -601,7 +601,7 @@ impl Transaction {
         if self.changes.is_empty() {
             return Ok(None);
         }
-        self.drop_vanished_changes()?;
+        self.drop_vanished_changes();
         let version = self.version;
         let info = VersionInfo {
             version,

@@ -291,7 +291,11 @@ impl Transaction {
         let n = match number {
             NumberSpec::Exact(n) => n,
             NumberSpec::None | NumberSpec::Next => {
-                let meta = self.init_clusto()?;
+                // The counters live on clustometa, made here if the database has none.
+                let meta = match self.view().clustometa()? {
+                    Some(meta) => meta,
+                    None => self.init_clusto()?,
+                };
                 self.bump_counter(meta.id, &m.key, -1)?
             }
         };
