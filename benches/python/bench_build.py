@@ -167,6 +167,13 @@ def main():
         steps = run(n, durability)
         problems = clusto.check()
         clusto.disconnect()
+        connects = []
+        for _ in range(20):
+            start = time.perf_counter()
+            clusto.connect(dsn, durability=durability)
+            connects.append(time.perf_counter() - start)
+            clusto.get_by_name("auto-s1")
+            clusto.disconnect()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     mode = durability or "immediate"
     print("%d servers, %s, durability %s\n" % (n, "PostgreSQL" if server else "LMDB", mode))
@@ -180,7 +187,10 @@ def main():
         print("| %s | %d | %.1f | %.0f | %.0f× | %d | %s | %s |" % (
             s.label, s.count, s.seconds * 1e6 / s.count, rate, rate / ORIGINAL[s.name], s.commits,
             in_commits, over))
-    print("\npeak RSS %.0f MiB; check: %s" % (peak, "clean" if not problems else problems[:3]))
+    connects.sort()
+    print("\nconnect() to the database: median %.2f ms, max %.2f ms (20 runs)" % (
+        connects[len(connects) // 2] * 1e3, connects[-1] * 1e3))
+    print("peak RSS %.0f MiB; check: %s" % (peak, "clean" if not problems else problems[:3]))
 
 
 if __name__ == "__main__":

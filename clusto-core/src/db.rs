@@ -770,6 +770,14 @@ impl Clusto {
         commit_mark::read(self.shared.path.as_deref()?)
     }
 
+    /// A listener for the commits of every process, when the backend announces them.
+    pub(crate) fn commit_listener(
+        &self,
+    ) -> Result<Option<Box<dyn crate::storage::CommitListener + '_>>> {
+        self.shared.usable()?;
+        self.shared.backend.commit_listener()
+    }
+
     /// Waits until this process commits to the database or `pause` passes.
     pub(crate) fn wait_for_commit(&self, pause: Duration) {
         let (stats, wake) = &self.shared.commits;

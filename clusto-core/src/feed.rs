@@ -72,6 +72,9 @@ impl FeedFilter {
 /// How often a waiting watcher looks for a commit of another process.
 const POLL: Duration = Duration::from_millis(10);
 
+/// How long a watcher that hears commits announced waits before it looks anyway.
+const LISTENING_LOOK: Duration = Duration::from_secs(1);
+
 impl Clusto {
     /// Every version after `since`, oldest first, with its changes: at most `limit` of
     /// them (`None`: all), read in one snapshot. A consumer that resumes from the last
@@ -83,22 +86,37 @@ impl Clusto {
     /// Waits until a version newer than `after` is committed — by this process or any
     /// other sharing the database — or `timeout` passes (`None`: no limit); returns the
     /// latest version then (still `<= after` on a timeout). A commit of this process
-    /// wakes it at once; one of another process within ~10 ms.
+    /// wakes it at once; one of another process within ~10 ms on an embedded database,
+    /// and as soon as its announcement arrives on PostgreSQL (`LISTEN`).
     pub fn wait_for_version(&self, after: Version, timeout: Option<Duration>) -> Result<Version> {
         let deadline = timeout.map(|t| Instant::now() + t);
+        // Listening starts before the first look, so no commit falls between the two.
+        let mut listener = self.commit_listener()?;
         loop {
             let latest = self.latest_version()?;
             if latest > after {
                 return Ok(latest);
             }
-            let pause = match deadline {
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => left.min(POLL),
-                    _ => return Ok(latest),
-                },
+            let most = match listener {
+                Some(_) => LISTENING_LOOK,
                 None => POLL,
             };
-            self.wait_for_commit(pause);
+            let pause = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left.min(most),
+                    _ => return Ok(latest),
+                },
+                None => most,
+            };
+            match listener.as_mut() {
+                Some(heard) => {
+                    if heard.wait(pause).is_err() {
+                        // The listening session was lost: look every POLL from now on.
+                        listener = None;
+                    }
+                }
+                None => self.wait_for_commit(pause),
+            }
         }
     }
 }

@@ -786,3 +786,97 @@ fn a_transaction_reads_each_key_from_the_server_once() {
     drop(db);
     clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
 }
+
+/// A watcher on PostgreSQL sleeps on the server's announcement of commits (`LISTEN`):
+/// waiting costs no round trips, and a commit by another client — here another handle,
+/// which shares nothing with the watcher in this process — wakes it at once.
+#[test]
+fn a_watcher_is_woken_by_the_servers_announcement_not_by_asking() {
+    let _one = serial();
+    let dsn = fresh("listen");
+    let (relay, via_relay) = Relay::in_front_of(&dsn);
+    let watcher = Clusto::open(&via_relay).unwrap();
+    let start = watcher.latest_version().unwrap();
+    // The listening session is made once and kept between waits.
+    watcher
+        .wait_for_version(start, Some(std::time::Duration::from_millis(50)))
+        .unwrap();
+    relay.take();
+    let quiet = std::time::Duration::from_millis(1500);
+    let began = std::time::Instant::now();
+    assert_eq!(watcher.wait_for_version(start, Some(quiet)).unwrap(), start);
+    assert!(began.elapsed() >= quiet);
+    let trips = relay.take();
+    assert!(
+        trips <= 6,
+        "a quiet wait of 1.5 s took {trips} round trips (asking every 10 ms: ~150)"
+    );
+
+    let writer = Clusto::open(&dsn).unwrap();
+    let woken = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| {
+            let began = std::time::Instant::now();
+            let seen = watcher
+                .wait_for_version(start, Some(std::time::Duration::from_secs(20)))
+                .unwrap();
+            (seen, began.elapsed())
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        writer
+            .write(TxMeta::new("t", "wake"), |tx| {
+                tx.create("basicserver", "waker", &[])
+            })
+            .unwrap();
+        waiting.join().unwrap()
+    });
+    assert_eq!(woken.0, start + 1);
+    assert!(
+        woken.1 < std::time::Duration::from_secs(2),
+        "the watcher woke {:?} after it began",
+        woken.1
+    );
+    drop((watcher, writer));
+    clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
+}
+
+/// A watcher whose listening session the server cuts goes on by asking: the wait still
+/// ends with the next commit.
+#[test]
+fn a_watcher_whose_listening_session_is_cut_goes_on() {
+    let _one = serial();
+    let dsn = fresh("listencut");
+    let watcher = Clusto::open(&dsn).unwrap();
+    let start = watcher.latest_version().unwrap();
+    watcher
+        .wait_for_version(start, Some(std::time::Duration::from_millis(50)))
+        .unwrap();
+    let writer = Clusto::open(&format!("{dsn}&application_name=writer")).unwrap();
+    let seen = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| {
+            watcher
+                .wait_for_version(start, Some(std::time::Duration::from_secs(20)))
+                .unwrap()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // Cut every session listening on the test database, as an operator might.
+        let cut: i64 = admin()
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert!(cut >= 1, "no listening session to cut");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        writer
+            .write(TxMeta::new("t", "after the cut"), |tx| {
+                tx.create("basicserver", "late", &[])
+            })
+            .unwrap();
+        waiting.join().unwrap()
+    });
+    assert_eq!(seen, start + 1);
+    drop((watcher, writer));
+    clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
+}

@@ -115,6 +115,14 @@ pub trait WriteLease: KvRead + Send {
     fn commit(self: Box<Self>, writes: Vec<Write>, version: Version) -> Result<()>;
 }
 
+/// Sleeps until a commit is announced: a backend shared across hosts tells its clients
+/// when any of them commits, so a watcher need not ask again and again.
+pub trait CommitListener {
+    /// Waits up to `timeout` for a commit announced since the listener was made (or
+    /// last returned `true`); whether one was.
+    fn wait(&mut self, timeout: Duration) -> Result<bool>;
+}
+
 /// A store the model can read and commit to.
 pub trait Backend: Send + Sync {
     /// A read view of the committed store as of now; it sees whole commits only.
@@ -136,6 +144,12 @@ pub trait Backend: Send + Sync {
         let lease = self.begin_write(wait)?;
         let values = lease.get_many(first)?;
         Ok((lease, values))
+    }
+
+    /// A listener that hears of every commit made after this call returns, by any
+    /// process; `None` when the backend does not announce commits (the caller then polls).
+    fn commit_listener(&self) -> Result<Option<Box<dyn CommitListener + '_>>> {
+        Ok(None)
     }
 
     /// Puts every commit on disk before returning.
