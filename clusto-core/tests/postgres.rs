@@ -850,7 +850,7 @@ fn a_watcher_whose_listening_session_is_cut_goes_on() {
     watcher
         .wait_for_version(start, Some(std::time::Duration::from_millis(50)))
         .unwrap();
-    let writer = Clusto::open(&format!("{dsn}&application_name=writer")).unwrap();
+    let writer = Clusto::open(format!("{dsn}&application_name=writer")).unwrap();
     let seen = std::thread::scope(|scope| {
         let waiting = scope.spawn(|| {
             watcher
