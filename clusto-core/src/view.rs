@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::keys::{self, Key, read_str, space, u64_from_tail};
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
-use crate::storage::{EntryIter, KvRead, Layered};
+use crate::storage::{EntryIter, Followed, KvRead, Layered};
 use crate::value::{Timestamp, Value};
 
 /// Which entities [`View::entities`] returns. Empty lists do not filter; the lists that
@@ -103,6 +103,13 @@ impl KvRead for Source<'_> {
         }
     }
 
+    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
+        match self {
+            Source::Store(kv) => kv.get_followed(key, prefix),
+            Source::Layered(kv) => kv.get_followed(key, prefix),
+        }
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         match self {
             Source::Store(kv) => kv.scan(start, end, reverse),
@@ -177,14 +184,18 @@ impl<'a> View<'a> {
     }
 
     fn live_named(&self, name: &str) -> Result<Option<Entity>> {
-        let Some(id) = self.kv.get(&keys::live_name(name))? else {
+        // The live name's value is the entity id, big-endian: the entity key's tail.
+        let (id, record) = self
+            .kv
+            .get_followed(&keys::live_name(name), &[space::ENTITY])?;
+        let Some(id) = id else {
             return Ok(None);
         };
         let id = EntityId(u64_from_tail(&id, 0)?);
-        let entity = self.entity_record(id)?.ok_or_else(|| {
+        let bytes = record.ok_or_else(|| {
             Error::Corrupt(format!("name '{name}' points at missing entity {id}"))
         })?;
-        Ok(Some(entity))
+        Ok(Some(decode(&bytes, &|| format!("entity record {id}"))?))
     }
 
     /// Every row that ever had this name: the deleted ones, then the live one.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::iter::Peekable;
 use std::ops::Bound;
 
-use super::{Entry, EntryIter, KvRead, Write};
+use super::{Entry, EntryIter, Followed, KvRead, Write};
 use crate::error::Result;
 
 /// A pending write: the new value, or `None` for a removal.
@@ -133,6 +133,29 @@ impl KvRead for Layered<'_> {
             .collect()
     }
 
+    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
+        // The store follows the pointer when it holds it; a write of this transaction
+        // to either key wins.
+        if self.pending.writes.contains_key(key) || self.pending.unstored(key) {
+            let Some(first) = self.get(key)? else {
+                return Ok((None, None));
+            };
+            let second = self.get(&[prefix, first.as_slice()].concat())?;
+            return Ok((Some(first), second));
+        }
+        let (first, stored) = self.base.get_followed(key, prefix)?;
+        let Some(first) = first else {
+            return Ok((None, None));
+        };
+        let second_key = [prefix, first.as_slice()].concat();
+        let second = match self.pending.writes.get(&second_key) {
+            Some(pending) => pending.clone(),
+            None if self.pending.unstored(&second_key) => None,
+            None => stored,
+        };
+        Ok((Some(first), second))
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         let upper = match end {
             Some(e) => Bound::Excluded(e),
@@ -256,6 +279,44 @@ mod tests {
                 Some(vec![5])
             ]
         );
+    }
+
+    /// A pointer followed through pending writes: a write to either key wins over the
+    /// store's answer, whichever of the two the transaction changed.
+    #[test]
+    fn a_followed_pointer_sees_pending_writes() {
+        // Key [1, n] points at n; the target of n is [9, n].
+        let base = MapStore(
+            [
+                (vec![1, 1], vec![1]),
+                (vec![9, 1], vec![10]),
+                (vec![1, 2], vec![2]),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let follow = |pending: &Pending, key: &[u8]| {
+            Layered::new(&base, pending)
+                .get_followed(key, &[9])
+                .unwrap()
+        };
+        let mut pending = Pending::default();
+        assert_eq!(follow(&pending, &[1, 1]), (Some(vec![1]), Some(vec![10])));
+        assert_eq!(
+            follow(&pending, &[1, 2]),
+            (Some(vec![2]), None),
+            "a dangling pointer"
+        );
+        assert_eq!(follow(&pending, &[1, 3]), (None, None));
+        pending.put(vec![9, 1], Some(vec![11]));
+        assert_eq!(follow(&pending, &[1, 1]), (Some(vec![1]), Some(vec![11])));
+        pending.put(vec![9, 2], Some(vec![20]));
+        pending.put(vec![1, 1], Some(vec![2]));
+        assert_eq!(follow(&pending, &[1, 1]), (Some(vec![2]), Some(vec![20])));
+        pending.put(vec![9, 2], None);
+        assert_eq!(follow(&pending, &[1, 2]), (Some(vec![2]), None));
+        pending.put(vec![1, 2], None);
+        assert_eq!(follow(&pending, &[1, 2]), (None, None));
     }
 
     /// A store that counts the reads that reach it.

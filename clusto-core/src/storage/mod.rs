@@ -43,6 +43,9 @@ pub type EntryIter<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
 /// One write of a batch: `None` removes the key.
 pub type Write = (Vec<u8>, Option<Vec<u8>>);
 
+/// A value, and the value its pointer leads to (see [`KvRead::get_followed`]).
+pub type Followed = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Reading an ordered key-value store.
 pub trait KvRead {
     /// The value stored under `key`.
@@ -56,6 +59,17 @@ pub trait KvRead {
     /// lookup, so that a backend across a network answers it in one round trip.
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
         keys.iter().map(|k| self.get(k)).collect()
+    }
+
+    /// The value of `key`, and the value stored under `prefix` followed by that value: a
+    /// pointer followed, such as a live name to its entity record. A backend across a
+    /// network answers both in one round trip.
+    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
+        let Some(first) = self.get(key)? else {
+            return Ok((None, None));
+        };
+        let second = self.get(&[prefix, first.as_slice()].concat())?;
+        Ok((Some(first), second))
     }
 
     /// Entries whose key starts with `prefix`, in key order.
@@ -76,6 +90,10 @@ impl<T: KvRead + ?Sized> KvRead for &T {
         (**self).get(key)
     }
 
+    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
+        (**self).get_followed(key, prefix)
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         (**self).scan(start, end, reverse)
     }
@@ -88,6 +106,10 @@ impl<T: KvRead + ?Sized> KvRead for &T {
 impl<T: KvRead + ?Sized> KvRead for Box<T> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         (**self).get(key)
+    }
+
+    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
+        (**self).get_followed(key, prefix)
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {

@@ -7,8 +7,9 @@
 //! - A snapshot is a `REPEATABLE READ READ ONLY` transaction on a pooled connection: it
 //!   sees whole commits only. Scans read pages in key order. Its `BEGIN` travels with its
 //!   first read (one simple query), and its end with the next `BEGIN` on the connection,
-//!   or the pool ends it after 200 ms idle: a point read (`get_by_name`, two keys) is two
-//!   round trips, an index lookup one.
+//!   or the pool ends it after 200 ms idle. A name and the entity record it points at are
+//!   read by one statement (`get_followed`): `get_by_name` is one round trip, an index
+//!   lookup one.
 //! - The write lease's `BEGIN` and lock also go out together.
 //! - The write lease is a transaction-scoped advisory lock, taken at the start of the
 //!   write on its own connection: it serializes writers across every host, and the
@@ -53,7 +54,8 @@ use postgres::{Client, Statement};
 
 use super::ticker::Ticker;
 use super::{
-    Backend, CommitListener, Entry, EntryIter, KvRead, LeaseWithReads, Snapshot, Write, WriteLease,
+    Backend, CommitListener, Entry, EntryIter, Followed, KvRead, LeaseWithReads, Snapshot, Write,
+    WriteLease,
 };
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
@@ -295,6 +297,8 @@ struct Conn {
     idle_since: Instant,
     get: Statement,
     get_many: Statement,
+    /// A key's value and the value its pointer leads to ([`KvRead::get_followed`]).
+    follow: Statement,
     /// The scans, by [`scan_shape`].
     scans: [Statement; 4],
     write: Statement,
@@ -417,6 +421,13 @@ impl Inner {
         };
         let get = prepare(format!("SELECT v FROM {kv} WHERE k = $1"))?;
         let get_many = prepare(format!("SELECT k, v FROM {kv} WHERE k = ANY($1::bytea[])"))?;
+        let follow_sql = |columns: &str| {
+            format!(
+                "SELECT {columns} FROM {kv} WHERE k = $1 UNION ALL SELECT {columns} FROM {kv} \
+                 WHERE k = $2 || (SELECT v FROM {kv} WHERE k = $1)"
+            )
+        };
+        let follow = prepare(follow_sql("k, v"))?;
         let scans = [
             prepare(scan_sql(&kv, 0, false))?,
             prepare(scan_sql(&kv, 1, false))?,
@@ -433,7 +444,9 @@ impl Inner {
         // statements, planned once per session like the others.
         let mut text = format!(
             "PREPARE clusto_get_hex(bytea) AS SELECT encode(v, 'hex') FROM {kv} WHERE k = $1; \
-             PREPARE clusto_write_hex(bytea[], bytea[], bytea[]) AS {write_sql}"
+             PREPARE clusto_follow_hex(bytea, bytea) AS {}; \
+             PREPARE clusto_write_hex(bytea[], bytea[], bytea[]) AS {write_sql}",
+            follow_sql("encode(k, 'hex'), encode(v, 'hex')")
         );
         for shape in 0..4 {
             let types = if shape % 2 == 1 {
@@ -456,6 +469,7 @@ impl Inner {
             idle_since: Instant::now(),
             get,
             get_many,
+            follow,
             scans,
             write,
         })
@@ -625,7 +639,7 @@ const SNAPSHOT_LINGER: Duration = Duration::from_millis(200);
 /// Reads through one connection inside one transaction. The transaction's `BEGIN` goes
 /// out with the first read, in the same round trip; a snapshot's end is left to the next
 /// user of the connection, whose `BEGIN` carries it. A point read such as `get_by_name`
-/// (two keys) is then two round trips.
+/// (a name followed to its record, one statement) is then one round trip.
 struct PgReader {
     inner: Arc<Inner>,
     conn: RefCell<Option<Conn>>,
@@ -908,6 +922,26 @@ impl KvRead for PgReader {
         answers
     }
 
+    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
+        let known = self
+            .memo
+            .as_ref()
+            .is_some_and(|memo| memo.borrow().gets.contains_key(key));
+        if known {
+            let Some(first) = self.get(key)? else {
+                return Ok((None, None));
+            };
+            let second = self.get(&[prefix, first.as_slice()].concat())?;
+            return Ok((Some(first), second));
+        }
+        let (first, second) = self.fetch_followed(key, prefix)?;
+        self.remember(key, &first);
+        if let Some(first) = &first {
+            self.remember(&[prefix, first.as_slice()].concat(), &second);
+        }
+        Ok((first, second))
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         Box::new(Pages {
             reader: self,
@@ -941,6 +975,39 @@ impl PgReader {
             First::Rows(messages) => Ok(hex_rows(&messages, 1)?.pop().and_then(|mut r| r.pop())),
             First::Value(found) => Ok(found.map(|r| r.get(0))),
         }
+    }
+
+    /// [`KvRead::get_followed`] from the server: one statement, one round trip (with the
+    /// `BEGIN`, when it is the transaction's first read).
+    fn fetch_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
+        let combined = format!(
+            "EXECUTE clusto_follow_hex(decode('{}', 'hex'), decode('{}', 'hex'))",
+            hex::encode(key),
+            hex::encode(prefix)
+        );
+        let read = self.first_or(Some(&combined), |c| {
+            c.client.query(&c.follow, &[&key, &prefix])
+        })?;
+        let rows: Vec<Entry> = match read {
+            First::Rows(messages) => hex_rows(&messages, 2)?
+                .into_iter()
+                .map(|mut r| {
+                    let v = r.pop().unwrap_or_default();
+                    (r.pop().unwrap_or_default(), v)
+                })
+                .collect(),
+            First::Value(rows) => rows.into_iter().map(|r| (r.get(0), r.get(1))).collect(),
+        };
+        let value_of = |wanted: &[u8]| {
+            rows.iter()
+                .find(|(k, _)| k.as_slice() == wanted)
+                .map(|(_, v)| v.clone())
+        };
+        let first = value_of(key);
+        let second = first
+            .as_ref()
+            .and_then(|first| value_of(&[prefix, first.as_slice()].concat()));
+        Ok((first, second))
     }
 
     /// The values of `keys`, from the server in one round trip (none for no keys).
@@ -1061,6 +1128,10 @@ struct PgLease(PgReader);
 impl KvRead for PgLease {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.0.get(key)
+    }
+
+    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
+        self.0.get_followed(key, prefix)
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
