@@ -2,7 +2,7 @@
 //! the single writer of the process, and commits.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -200,6 +200,7 @@ fn this_thread() -> u64 {
 /// Lets one thread at a time hold the write transaction, without tying the
 /// transaction's lifetime to a borrow of the handle. Writers are served in the order
 /// they asked (a ticket each): a thread that writes in a loop cannot starve the others.
+/// A writer waits for another thread as long as it would for another process.
 #[derive(Default)]
 pub(crate) struct WriterGate {
     state: Mutex<GateState>,
@@ -211,12 +212,28 @@ struct GateState {
     holder: Option<u64>,
     /// The ticket the next writer to ask gets.
     next_ticket: u64,
-    /// The ticket whose writer may go next.
+    /// The ticket whose writer may go next (the holder's, while there is one).
     serving: u64,
+    /// Tickets whose writers stopped waiting before their turn.
+    abandoned: BTreeSet<u64>,
+}
+
+impl GateState {
+    /// Passes the turn over writers that stopped waiting.
+    fn skip_abandoned(&mut self) {
+        if self.holder.is_none() {
+            while self.abandoned.remove(&self.serving) {
+                self.serving += 1;
+            }
+        }
+    }
 }
 
 impl WriterGate {
-    pub(crate) fn acquire(&self) -> Result<()> {
+    /// Takes the gate for this thread, waiting up to `wait` while another thread of this
+    /// process holds it; then [`Error::Locked`]. (A transaction handed to another thread,
+    /// which then began one of its own, used to wait forever.)
+    pub(crate) fn acquire(&self, wait: Duration, name: impl Fn() -> PathBuf) -> Result<()> {
         let me = this_thread();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.holder == Some(me) {
@@ -226,8 +243,25 @@ impl WriterGate {
         }
         let ticket = state.next_ticket;
         state.next_ticket += 1;
+        let deadline = Instant::now() + wait;
         while state.serving != ticket || state.holder.is_some() {
-            state = self.freed.wait(state).unwrap_or_else(|e| e.into_inner());
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                state.abandoned.insert(ticket);
+                state.skip_abandoned();
+                drop(state);
+                self.freed.notify_all();
+                return Err(Error::Locked {
+                    path: name(),
+                    holder: Some(std::process::id()),
+                    by_this_process: true,
+                });
+            }
+            state = self
+                .freed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         state.holder = Some(me);
         Ok(())
@@ -237,6 +271,7 @@ impl WriterGate {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.holder = None;
         state.serving += 1;
+        state.skip_abandoned();
         drop(state);
         self.freed.notify_all();
     }
@@ -249,7 +284,7 @@ pub(crate) struct Shared {
     /// How long a write waits for another process's lease.
     pub(crate) lock_wait: Option<Duration>,
     durability: Durability,
-    path: Option<PathBuf>,
+    pub(crate) path: Option<PathBuf>,
     /// Why a write to the store failed, once one has: the store's memory may then hold a
     /// commit the disk does not, so the handle refuses all further work until reopened.
     failed_write: Mutex<Option<(std::io::ErrorKind, String)>>,
@@ -319,6 +354,13 @@ impl Shared {
                 ),
             }
         })
+    }
+
+    /// How long a writer waits for another thread of this process: as long as for another
+    /// process, and never less than [`DEFAULT_LOCK_WAIT`] (a handle that fails at once
+    /// when another process writes still lets its own threads take turns).
+    pub(crate) fn thread_wait(&self) -> Duration {
+        self.lock_wait.unwrap_or_default().max(DEFAULT_LOCK_WAIT)
     }
 
     /// Fails when the handle may not write: opened to salvage, or poisoned.
@@ -565,6 +607,7 @@ impl Clusto {
                     return Err(Error::Locked {
                         path: path.to_path_buf(),
                         holder: None,
+                        by_this_process: false,
                     });
                 }
                 other => break other?,

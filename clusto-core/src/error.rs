@@ -48,18 +48,16 @@ pub enum Error {
     /// The handle may only read (a database opened to salvage it).
     #[error("{0}")]
     ReadOnly(String),
-    /// Another process holds the database (sled) or its write lease, longer than the
-    /// handle waits.
-    #[error(
-        "database {} is locked by another process{}",
-        path.display(),
-        holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
-    )]
+    /// Another process holds the database (sled) or its write lease — or another thread
+    /// of this process its write transaction — longer than the handle waits.
+    #[error("database {} is locked by {}", path.display(), locker(*holder, *by_this_process))]
     Locked {
         /// The database directory that could not be locked.
         path: PathBuf,
         /// The process that holds it, when the engine can tell.
         holder: Option<u32>,
+        /// Whether the holder is another thread of this process.
+        by_this_process: bool,
     },
     /// Stored data could not be decoded or contradicts itself.
     #[error("corrupt data: {0}")]
@@ -120,6 +118,18 @@ pub enum ErrorKind {
     UnsupportedFormat,
     /// [`Error::Io`].
     Io,
+}
+
+/// Who holds a lock, for [`Error::Locked`]'s message.
+fn locker(holder: Option<u32>, by_this_process: bool) -> String {
+    match (by_this_process, holder) {
+        (true, _) => "another thread of this process, which holds the write transaction \
+            (a transaction handed to another thread must be committed or dropped before \
+            that thread begins one)"
+            .to_owned(),
+        (false, Some(pid)) => format!("another process (pid {pid})"),
+        (false, None) => "another process".to_owned(),
+    }
 }
 
 impl Error {
@@ -233,6 +243,7 @@ mod tests {
                 Error::Locked {
                     path: PathBuf::from("/db"),
                     holder: Some(7),
+                    by_this_process: false,
                 },
                 ErrorKind::Locked,
             ),
@@ -252,10 +263,22 @@ mod tests {
         let locked = Error::Locked {
             path: PathBuf::from("/db"),
             holder: Some(7),
+            by_this_process: false,
         };
         assert_eq!(
             locked.to_string(),
             "database /db is locked by another process (pid 7)"
+        );
+        let locked = Error::Locked {
+            path: PathBuf::from("/db"),
+            holder: Some(7),
+            by_this_process: true,
+        };
+        assert!(
+            locked
+                .to_string()
+                .starts_with("database /db is locked by another thread of this process"),
+            "{locked}"
         );
     }
 }

@@ -141,7 +141,12 @@ pub struct Transaction {
 impl Transaction {
     pub(crate) fn begin(shared: Arc<Shared>, meta: TxMeta) -> Result<Self> {
         shared.writable()?;
-        shared.writer.acquire()?;
+        shared.writer.acquire(shared.thread_wait(), || {
+            shared
+                .path
+                .clone()
+                .unwrap_or_else(|| shared.backend.engine().into())
+        })?;
         let leased = shared
             .backend
             .begin_write_reading(

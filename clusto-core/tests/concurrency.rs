@@ -312,3 +312,60 @@ fn processes_allocate_from_one_manager() {
     })
     .unwrap();
 }
+
+/// A writer waits for another thread of its process as long as for another process
+/// (`lock_wait`, at least `DEFAULT_LOCK_WAIT`), then gets `Locked`; the turn then passes
+/// on to the writers behind it. A transaction handed to another thread, which then began
+/// one of its own, used to wait there forever: the transaction it waited for was its own.
+#[test]
+fn a_writer_waits_for_another_thread_as_long_as_for_another_process() {
+    let wait = clusto_core::DEFAULT_LOCK_WAIT;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Clusto::open(dir.path().join("db")).unwrap();
+    let mut first = db.begin(TxMeta::new("t", "first")).unwrap();
+    first.create("basicserver", "s1", &[]).unwrap();
+    let (handed, received) = std::sync::mpsc::channel();
+    let (done, finished) = std::sync::mpsc::channel();
+    let other = db.clone();
+    // A detached thread: before the fix it never came back, and the test must fail, not
+    // hang.
+    std::thread::spawn(move || {
+        let mut tx: clusto_core::Transaction = received.recv().unwrap();
+        tx.create("basicserver", "s2", &[]).unwrap();
+        let began = Instant::now();
+        let second = other.begin(TxMeta::new("t", "second")).map(drop);
+        let waited = began.elapsed();
+        let committed = tx.commit();
+        done.send((second, waited, committed)).unwrap();
+    });
+    handed.send(first).unwrap();
+    // A writer that asks later queues behind the one that will give up.
+    std::thread::sleep(wait / 2);
+    let patient = db.clone();
+    let patient = std::thread::spawn(move || {
+        patient.write(TxMeta::new("t", "patient"), |tx| {
+            tx.create("basicserver", "s3", &[])
+        })
+    });
+    let (second, waited, committed) = finished
+        .recv_timeout(wait * 4)
+        .expect("the second begin returned");
+    let err = second
+        .err()
+        .expect("a second transaction while one is open");
+    assert!(matches!(err, Error::Locked { .. }), "{err}");
+    assert!(
+        err.to_string().contains("another thread of this process"),
+        "{err}"
+    );
+    assert!(waited >= wait, "{waited:?}");
+    committed.unwrap();
+    patient.join().unwrap().unwrap();
+    let names: Vec<String> = db
+        .read(|v| v.all_entities())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, ["s1", "s2", "s3"]);
+}

@@ -40,9 +40,9 @@
  *   to call concurrently on one handle, except clusto_close, which no other call on
  *   that handle may overlap or follow. Reads run in parallel, also with the writer.
  * - A database has one write transaction at a time. clusto_begin, and every write
- *   with tx NULL (which is a transaction of its own), waits without a time limit while
- *   another thread of this process holds it, and up to lock_wait_ms (then LOCKED)
- *   while another process does. Handles of one database in one process share it
+ *   with tx NULL (which is a transaction of its own), waits while another thread of
+ *   this process holds it (up to lock_wait_ms, and at least 5 seconds) or another
+ *   process does (up to lock_wait_ms), then fails with LOCKED. Handles of one database in one process share it
  *   (for postgresql:// DSNs only handles derived with clusto_open_at do; two
  *   clusto_open calls behave as two processes).
  * - A ClustoTxn is used by one thread at a time: it has no lock of its own, so calls
@@ -50,8 +50,8 @@
  *   and used, committed or rolled back there. Until it ends, the write transaction
  *   still belongs to the thread that began it: that thread's clusto_begin and tx-NULL
  *   writes fail with CONFLICT, and those of every other thread wait, including the
- *   thread the transaction was handed to, which deadlocks if it begins a transaction
- *   or writes with tx NULL before ending the one it holds.
+ *   thread the transaction was handed to: if it begins a transaction or writes with
+ *   tx NULL before ending the one it holds, it gets LOCKED when the wait is over.
  * - clusto_last_error() is per thread. clusto_set_meta applies to the tx-NULL writes
  *   of every thread using the handle.
  *
@@ -989,16 +989,17 @@ enum ClustoStatus clusto_set_meta(struct ClustoDb *db, const char *user, const c
 
 /**
  * Begins the write transaction, recording `user` and `description` (either may be
- * NULL) with its version. Waits, without a time limit, while another thread of this
- * process holds the write transaction, and up to the handle's `lock_wait_ms` while
- * another process does; fails with CONFLICT if this thread holds it (also when it
+ * NULL) with its version. Waits while another thread of this process holds the write
+ * transaction (up to the handle's `lock_wait_ms`, and at least 5 seconds) or another
+ * process does (up to `lock_wait_ms`), then fails with LOCKED; fails with CONFLICT if this thread holds it (also when it
  * handed that transaction to another thread). End it with `clusto_commit` or
  * `clusto_rollback`, on this thread or another (see "Threads" at the top of this
  * header).
  *
  * Errors: INVALID_ARGUMENT (NULL db or out, text that is not UTF-8, a handle from
  * `clusto_open_at`), CONFLICT (this thread holds the write transaction; a handle used
- * after `fork()`), LOCKED (another process held the write lease for `lock_wait_ms`),
+ * after `fork()`), LOCKED (another process held the write lease for `lock_wait_ms`, or
+ * another thread of this process the write transaction for as long, and 5 s at least),
  * CORRUPT, IO, PANIC.
  *
  * # Safety

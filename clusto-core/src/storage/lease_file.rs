@@ -84,6 +84,7 @@ impl LeaseFile {
                         return Err(Error::Locked {
                             path: self.dir.clone(),
                             holder: self.holder(),
+                            by_this_process: false,
                         });
                     }
                     std::thread::sleep(RETRY);

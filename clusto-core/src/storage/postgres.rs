@@ -1365,6 +1365,7 @@ impl Backend for PostgresBackend {
                 Err(Error::Locked {
                     path: PathBuf::from(&self.inner.target.shown),
                     holder,
+                    by_this_process: false,
                 })
             }
             Err(e) => Err(e),

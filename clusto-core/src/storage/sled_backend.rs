@@ -194,6 +194,7 @@ fn private_copy(dir: &Path) -> Result<tempfile::TempDir> {
                 return Err(Error::Locked {
                     path: dir.to_path_buf(),
                     holder: None,
+                    by_this_process: false,
                 });
             }
             Err(TryLockError::Error(e)) => return Err(failed(e)),
@@ -279,6 +280,7 @@ impl SledBackend {
             Err(sled::Error::Io(e)) if e.to_string().contains(LOCK_MESSAGE) => Err(Error::Locked {
                 path: path.to_path_buf(),
                 holder: None,
+                by_this_process: false,
             }),
             Err(sled::Error::Io(e)) => {
                 Err(Error::os(format_args!("opening {}", path.display()), &e))
