@@ -350,9 +350,7 @@ fn a_writer_waits_for_another_thread_as_long_as_for_another_process() {
     let (second, waited, committed) = finished
         .recv_timeout(wait * 4)
         .expect("the second begin returned");
-    let err = second
-        .err()
-        .expect("a second transaction while one is open");
+    let err = second.expect_err("a second transaction while one is open");
     assert!(matches!(err, Error::Locked { .. }), "{err}");
     assert!(
         err.to_string().contains("another thread of this process"),
