@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyType};
 
 use clusto_core::{
     Clusto, EntityId, EntityQuery, Error, NewAttr, OpenOptions, Related, Transaction, TxMeta,
@@ -468,6 +469,25 @@ impl Session {
     ) -> PyResult<Option<Py<EntityRow>>> {
         let e = self.read(py, at, |v| v.find(&name))?;
         e.map(|e| Ok(entity_out(py, &e)?.unbind())).transpose()
+    }
+
+    /// The driver object of the entity visible under `name` (as of `at`), or None: what
+    /// `wrap_entity(find(name, at), entity, drivers, fallback)` makes, in one call (the
+    /// hottest lookup of legacy scripts).
+    fn find_driver<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        at: Option<u64>,
+        entity: Bound<'py, PyType>,
+        drivers: Bound<'py, PyDict>,
+        fallback: Bound<'py, PyType>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(e) = self.read(py, at, |v| v.find(&name))? else {
+            return Ok(None);
+        };
+        let row = entity_out(py, &e)?;
+        crate::wrap::wrap_entity(row.borrow(), entity, drivers, fallback).map(Some)
     }
 
     /// Entities by names, aligned, None where missing.

@@ -169,11 +169,10 @@ def changes(version):
 
 def get_by_name(name, assert_driver=None):
     """The live entity called ``name``, as its driver; LookupError when missing."""
-    row = SESSION.db.find(name, SESSION.at())
-    if row is None:
+    # find and wrap_entity in one native call: the hottest lookup of legacy scripts.
+    driver = SESSION.db.find_driver(name, SESSION.at(), Entity, DRIVERLIST, Driver)
+    if driver is None:
         raise LookupError("%s does not exist." % name)
-    # wrap_entity(row), called directly: the hottest lookup of legacy scripts.
-    driver = _clusto.wrap_entity(row, Entity, DRIVERLIST, Driver)
     if assert_driver is not None and not isinstance(driver, assert_driver):
         raise TypeError("%s is a %s, not a %s" % (name, type(driver).__name__, assert_driver.__name__))
     return driver

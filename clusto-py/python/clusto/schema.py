@@ -21,15 +21,29 @@ METADATA = None
 _EPOCH = _dt.datetime(1970, 1, 1)
 
 
+class _NotConnected:
+    """``SESSION.db`` while clusto is not connected: every use raises."""
+
+    def __getattr__(self, name):
+        raise TransactionException("clusto is not connected: call clusto.connect() first")
+
+
+_NOT_CONNECTED = _NotConnected()
+
+
 class _Session:
     """The module-global session of the original API.
 
     ``clusto_user`` and ``clusto_description`` are recorded with the next versions;
     ``clusto_version`` (None: live) makes reads see the database as of that version.
+    ``native`` is the native session (None when not connected) and ``db`` the same, or
+    an object whose every use raises when not connected: a plain attribute, read on
+    every call.
     """
 
     def __init__(self):
         object.__setattr__(self, "native", None)
+        object.__setattr__(self, "db", _NOT_CONNECTED)
         object.__setattr__(self, "clusto_user", None)
         object.__setattr__(self, "clusto_description", None)
         object.__setattr__(self, "clusto_version", None)
@@ -41,16 +55,10 @@ class _Session:
 
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
+        if name == "native":
+            object.__setattr__(self, "db", _NOT_CONNECTED if value is None else value)
         if name in ("clusto_user", "clusto_description") and self.native is not None:
             self.native.set_meta(self.clusto_user, self.clusto_description)
-
-    @property
-    def db(self):
-        """The native session; raises when clusto is not connected."""
-        native = self.native
-        if native is None:
-            raise TransactionException("clusto is not connected: call clusto.connect() first")
-        return native
 
     def query(self, *args, **kwargs):
         """The original's ``SESSION`` was an SQLAlchemy session; its query API does not
