@@ -885,3 +885,111 @@ fn a_watcher_whose_listening_session_is_cut_goes_on() {
     drop((watcher, writer));
     clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
 }
+
+/// The test server's client certificate and key for the role `clusto_cert`, which logs
+/// in by certificate only.
+fn client_cert() -> (String, String) {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} names the test client certificate (start-sql-servers.sh exports it)")
+        })
+    };
+    (
+        var("CLUSTO_TEST_POSTGRES_CLIENT_CERT"),
+        var("CLUSTO_TEST_POSTGRES_CLIENT_KEY"),
+    )
+}
+
+const CERT_DSN_ENV: &str = "CLUSTO_PG_CERT_DSN";
+
+/// A server that logs clients in by certificate (`cert` in pg_hba.conf): `sslcert` and
+/// `sslkey` in the DSN, or libpq's default files under `~/.postgresql`, let clusto in
+/// without a password; no certificate, a missing file or a key others may read are
+/// refused clearly, naming the file and never a password.
+#[test]
+fn client_certificates_log_in_by_certificate() {
+    let _one_at_a_time = serial();
+    use std::os::unix::fs::PermissionsExt;
+    let (ca, (password, host, port), (cert, key)) = (ca(), parts(), client_cert());
+    let made = fresh("clientcert");
+    let schema = made.rsplit_once("schema=").unwrap().1;
+    let base = format!(
+        "postgresql://clusto_cert@{host}:{port}/clusto?schema={schema}&sslmode=verify-full\
+         &sslrootcert={ca}"
+    );
+    let with_cert = format!("{base}&sslcert={cert}&sslkey={key}");
+    let db = Clusto::open(&with_cert).unwrap();
+    db.write(TxMeta::new("t", "by certificate"), |tx| {
+        tx.create("basicserver", "cert-made", &[])
+    })
+    .unwrap();
+    // (pg_hba.conf admits clusto_cert only over TLS, by its certificate.)
+    assert!(db.read(|v| v.find("cert-made")).unwrap().is_some());
+    drop(db);
+
+    // No certificate: the server refuses, and says so.
+    let err = Clusto::open(&base)
+        .err()
+        .expect("no certificate")
+        .to_string();
+    assert!(err.contains("certificate"), "{err}");
+    assert!(!err.contains(&password), "{err}");
+    // A named file that does not exist.
+    let err = Clusto::open(format!("{base}&sslcert=/nonexistent/c.crt&sslkey={key}"))
+        .err()
+        .expect("missing certificate file")
+        .to_string();
+    assert!(err.contains("sslcert=/nonexistent/c.crt"), "{err}");
+    // A key its group or others may read, as libpq refuses it.
+    let dir = tempfile::tempdir().unwrap();
+    let open_key = dir.path().join("open.key");
+    std::fs::copy(&key, &open_key).unwrap();
+    std::fs::set_permissions(&open_key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = Clusto::open(format!(
+        "{base}&sslcert={cert}&sslkey={}",
+        open_key.display()
+    ))
+    .err()
+    .expect("a key others may read")
+    .to_string();
+    assert!(
+        err.contains(&open_key.display().to_string()) && err.contains("0600"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // libpq's default files, in a home of their own (a child process with HOME set).
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join(".postgresql")).unwrap();
+    std::fs::copy(&cert, home.join(".postgresql/postgresql.crt")).unwrap();
+    std::fs::copy(&key, home.join(".postgresql/postgresql.key")).unwrap();
+    std::fs::set_permissions(
+        home.join(".postgresql/postgresql.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let out = helper("cert_helper", &[("HOME", &home)])
+        .env(CERT_DSN_ENV, &base)
+        .env_remove("PGSSLCERT")
+        .env_remove("PGSSLKEY")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}{errors}");
+    assert!(text.contains("cert outcome ok"), "{text}");
+    clusto_core::storage::drop_postgres_schema(&made).unwrap();
+}
+
+/// Not a test: the client of `client_certificates_log_in_by_certificate` that finds its
+/// certificate in `$HOME/.postgresql`.
+#[test]
+#[ignore = "helper run in a child process"]
+fn cert_helper() {
+    let Ok(dsn) = std::env::var(CERT_DSN_ENV) else {
+        return;
+    };
+    let db = Clusto::open(&dsn).unwrap();
+    assert!(db.read(|v| v.find("cert-made")).unwrap().is_some());
+    println!("cert outcome ok");
+}

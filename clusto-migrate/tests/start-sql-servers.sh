@@ -21,7 +21,9 @@
 #
 # PostgreSQL also takes TLS on the same port (`ssl = on`): a test CA and a server
 # certificate for localhost and 127.0.0.1, made with the openssl command (installed
-# when missing), are in $CLUSTO_SQL_SERVERS_DIR/postgres/tls; the CA's path is exported
+# when missing), are in $CLUSTO_SQL_SERVERS_DIR/postgres/tls, with a client certificate
+# for the role `clusto_cert`, which logs in by certificate only (over TLS, from
+# 127.0.0.1) and is a member of `clusto`; the CA's path is exported
 # as CLUSTO_TEST_POSTGRES_CA. Beside it, other-ca.crt is a second CA that signed
 # nothing (for tests of a wrong CA). A server found running without TLS gets it on a
 # reload (no restart).
@@ -205,7 +207,8 @@ start_postgres() {
         password=$(cat "$PG/password")
         as_user "$user" "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG/socket" -p "$port" -U postgres -d postgres \
             -c "CREATE ROLE clusto LOGIN PASSWORD '$password'" \
-            -c "CREATE DATABASE clusto OWNER clusto ENCODING 'UTF8'" >&2 ||
+            -c "CREATE DATABASE clusto OWNER clusto ENCODING 'UTF8'" \
+            -c "CREATE ROLE clusto_cert LOGIN IN ROLE clusto" >&2 ||
             die "creating the clusto user and database in PostgreSQL failed"
     fi
 }
@@ -214,7 +217,8 @@ start_postgres() {
 # settings in postgresql.conf; made once, kept with the data.
 setup_postgres_tls() {
     local user=$1 tls=$PG/tls conf=$PG/data/postgresql.conf
-    if [ ! -f "$tls/server.crt" ] || [ ! -f "$tls/ca.crt" ] || [ ! -f "$tls/other-ca.crt" ]; then
+    if [ ! -f "$tls/server.crt" ] || [ ! -f "$tls/ca.crt" ] || [ ! -f "$tls/other-ca.crt" ] ||
+        [ ! -f "$tls/client.crt" ]; then
         command -v openssl >/dev/null || die "no openssl command to make the test certificates"
         log "making a test CA and a server certificate in $tls"
         rm -rf "$tls"
@@ -236,6 +240,12 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost,IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 CNF
         {
             local ca
@@ -248,7 +258,12 @@ CNF
                 -keyout "$tls/server.key" -out "$tls/server.csr" -subj "/CN=localhost" &&
                 openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
                     -CAcreateserial -out "$tls/server.crt" -days 3650 \
-                    -extfile "$tls/openssl.cnf" -extensions server
+                    -extfile "$tls/openssl.cnf" -extensions server &&
+                openssl req -new -config "$tls/openssl.cnf" -newkey rsa:2048 -nodes \
+                    -keyout "$tls/client.key" -out "$tls/client.csr" -subj "/CN=clusto_cert" &&
+                openssl x509 -req -in "$tls/client.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+                    -CAcreateserial -out "$tls/client.crt" -days 3650 \
+                    -extfile "$tls/openssl.cnf" -extensions client
         } >"$tls/openssl.log" 2>&1 || { cat "$tls/openssl.log" >&2; die "making the test certificates failed"; }
         chmod 600 "$tls"/*.key
         chmod 644 "$tls"/*.crt
@@ -256,8 +271,12 @@ CNF
         chown "$user" "$tls/server.key" "$tls/server.crt"
     fi
     if ! grep -qs '^# clusto tests: TLS' "$conf"; then
-        printf "\n# clusto tests: TLS\nssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" \
-            "$tls/server.crt" "$tls/server.key" >>"$conf"
+        printf "\n# clusto tests: TLS\nssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\nssl_ca_file = '%s'\n" \
+            "$tls/server.crt" "$tls/server.key" "$tls/ca.crt" >>"$conf"
+        # clusto_cert logs in by its certificate alone (the first matching line wins).
+        local hba=$PG/data/pg_hba.conf
+        { printf "hostssl all clusto_cert 127.0.0.1/32 cert\n"; cat "$hba"; } >"$hba.new" &&
+            chown "$user" "$hba.new" && mv "$hba.new" "$hba"
         return 0
     fi
     return 1
@@ -372,6 +391,8 @@ print_env() {
     pg_running || die "PostgreSQL is not running (run: $0 start)"
     echo "export CLUSTO_TEST_POSTGRES_DSN=postgresql://clusto:$(cat "$PG/password")@127.0.0.1:$(cat "$PG/port")/clusto"
     echo "export CLUSTO_TEST_POSTGRES_CA=$PG/tls/ca.crt"
+    echo "export CLUSTO_TEST_POSTGRES_CLIENT_CERT=$PG/tls/client.crt"
+    echo "export CLUSTO_TEST_POSTGRES_CLIENT_KEY=$PG/tls/client.key"
     echo "export CLUSTO_TEST_POSTGRES_RESTART='CLUSTO_SQL_SERVERS_DIR=$STATE bash $(cd "$(dirname "$0")" && pwd)/$(basename "$0") restart'"
     [ -n "$ONLY_PG" ] && return
     my_running || die "MariaDB is not running (run: $0 start)"

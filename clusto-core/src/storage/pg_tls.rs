@@ -13,7 +13,15 @@
 //! `verify-full`, and is the default mode then); without either,
 //! `~/.postgresql/root.crt` when it exists, else — for the `verify-*` modes, where libpq
 //! would stop — the system's store.
+//!
+//! A client certificate, for servers that log clients in by certificate (`cert` in
+//! `pg_hba.conf`) or ask for one: `sslcert=FILE` and `sslkey=FILE` (or `PGSSLCERT`,
+//! `PGSSLKEY`), else `~/.postgresql/postgresql.crt` and `postgresql.key` when the
+//! certificate exists, as in libpq. A named file that cannot be read, a file that is
+//! not PEM, and a key that its group or others may read (libpq's rule) are refused by
+//! name. Keys protected by a passphrase (`sslpassword`) are not supported.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,7 +31,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -77,6 +85,13 @@ pub(super) enum Tls {
     },
 }
 
+/// The client certificate the DSN or the environment names: `sslcert`, `sslkey`.
+#[derive(Default)]
+pub(super) struct ClientCert {
+    pub(super) cert: Option<String>,
+    pub(super) key: Option<String>,
+}
+
 /// Where the trusted roots come from.
 enum Roots {
     File(PathBuf),
@@ -93,6 +108,7 @@ impl Tls {
         mode: Option<SslMode>,
         rootcert: Option<&str>,
         home: Option<&Path>,
+        client: &ClientCert,
     ) -> Result<Tls, String> {
         let system = rootcert == Some("system");
         let mode = match mode {
@@ -146,12 +162,20 @@ impl Tls {
                 }
             }
         };
-        let config = ClientConfig::builder_with_provider(provider)
+        let builder = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS cannot be set up: {e}"))?
             .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(verifier);
+        let (config, checks) = match client_identity(client, home)? {
+            None => (builder.with_no_client_auth(), checks),
+            Some((chain, key, file)) => (
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    format!("the client certificate sslcert={file} cannot be used: {e}")
+                })?,
+                format!("{checks}, client certificate {file}"),
+            ),
+        };
         Ok(Tls::Rustls {
             connector: MakeRustlsConnect::new(config),
             checks,
@@ -187,6 +211,52 @@ impl Tls {
             Tls::Rustls { connector, .. } => config.connect(connector.clone()),
         }
     }
+}
+
+/// The client's certificate chain and key, when one is named or libpq's default
+/// certificate file exists; with the certificate file's name, for messages.
+fn client_identity(
+    client: &ClientCert,
+    home: Option<&Path>,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, String)>, String> {
+    let default = |name: &str| home.map(|h| h.join(".postgresql").join(name));
+    let cert = match &client.cert {
+        Some(file) => PathBuf::from(file),
+        // libpq sends no certificate when the default one does not exist.
+        None => match default("postgresql.crt").filter(|f| f.exists()) {
+            Some(file) => file,
+            None => return Ok(None),
+        },
+    };
+    let key = match &client.key {
+        Some(file) => PathBuf::from(file),
+        None => default("postgresql.key").unwrap_or_else(|| cert.with_extension("key")),
+    };
+    let shown = cert.display().to_string();
+    let data = std::fs::read(&cert)
+        .map_err(|e| format!("the client certificate file sslcert={shown} cannot be read: {e}"))?;
+    let chain = CertificateDer::pem_slice_iter(&data)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("the client certificate file sslcert={shown} is not PEM: {e}"))?;
+    if chain.is_empty() {
+        return Err(format!(
+            "the client certificate file sslcert={shown} has no certificate (expected PEM \
+             'BEGIN CERTIFICATE' blocks)"
+        ));
+    }
+    let key_shown = key.display();
+    let meta = std::fs::metadata(&key)
+        .map_err(|e| format!("the private key file sslkey={key_shown} cannot be read: {e}"))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(format!(
+            "the private key file sslkey={key_shown} may be read by its group or others: \
+             make it u=rw (0600) or less, as libpq requires"
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| {
+        format!("the private key file sslkey={key_shown} has no usable PEM private key: {e}")
+    })?;
+    Ok(Some((chain, key, shown)))
 }
 
 /// libpq's default root file in a home directory: `.postgresql/root.crt`.
@@ -353,24 +423,38 @@ mod tests {
         assert_eq!(SslMode::parse("bogus"), None);
         assert_eq!(SslMode::parse("Require"), None);
         for plain in [None, Some(SslMode::Disable), Some(SslMode::Prefer)] {
-            assert!(!Tls::new(plain, None, None).unwrap().is_on());
+            assert!(
+                !Tls::new(plain, None, None, &ClientCert::default())
+                    .unwrap()
+                    .is_on()
+            );
         }
         // sslrootcert=system: verify-full by default, and only with it.
-        let system = Tls::new(None, Some("system"), None);
+        let system = Tls::new(None, Some("system"), None, &ClientCert::default());
         if let Ok(tls) = &system {
             assert!(tls.checks().unwrap().contains("verify-full"));
         }
-        let weak = Tls::new(Some(SslMode::Require), Some("system"), None)
-            .err()
-            .unwrap();
+        let weak = Tls::new(
+            Some(SslMode::Require),
+            Some("system"),
+            None,
+            &ClientCert::default(),
+        )
+        .err()
+        .unwrap();
         assert!(weak.contains("verify-full"), "{weak}");
     }
 
     #[test]
     fn root_files_that_cannot_be_used_are_named() {
-        let missing = Tls::new(Some(SslMode::VerifyFull), Some("/nonexistent/ca.crt"), None)
-            .err()
-            .unwrap();
+        let missing = Tls::new(
+            Some(SslMode::VerifyFull),
+            Some("/nonexistent/ca.crt"),
+            None,
+            &ClientCert::default(),
+        )
+        .err()
+        .unwrap();
         assert!(
             missing.contains("/nonexistent/ca.crt") && missing.contains("cannot be read"),
             "{missing}"
@@ -378,20 +462,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.crt");
         std::fs::write(&junk, "not a certificate\n").unwrap();
-        let junk_err = Tls::new(Some(SslMode::VerifyCa), junk.to_str(), None)
-            .err()
-            .unwrap();
+        let junk_err = Tls::new(
+            Some(SslMode::VerifyCa),
+            junk.to_str(),
+            None,
+            &ClientCert::default(),
+        )
+        .err()
+        .unwrap();
         assert!(junk_err.contains("no certificate"), "{junk_err}");
         // `require` without any root file: TLS, nothing checked.
-        let require = Tls::new(Some(SslMode::Require), None, Some(dir.path())).unwrap();
+        let require = Tls::new(
+            Some(SslMode::Require),
+            None,
+            Some(dir.path()),
+            &ClientCert::default(),
+        )
+        .unwrap();
         assert!(require.is_on());
         assert!(require.checks().unwrap().contains("not checked"));
         // With ~/.postgresql/root.crt, `require` checks the chain (as verify-ca).
         std::fs::create_dir(dir.path().join(".postgresql")).unwrap();
         std::fs::write(default_root_file(dir.path()), "junk\n").unwrap();
-        let with_root = Tls::new(Some(SslMode::Require), None, Some(dir.path()))
-            .err()
-            .unwrap();
+        let with_root = Tls::new(
+            Some(SslMode::Require),
+            None,
+            Some(dir.path()),
+            &ClientCert::default(),
+        )
+        .err()
+        .unwrap();
         assert!(with_root.contains("root.crt"), "{with_root}");
     }
 }

@@ -24,9 +24,10 @@
 //!   cut its clients leaves them all dead); the next call connects again.
 //!
 //! The DSN is `postgresql://user[:password]@host[:port]/dbname[?schema=NAME&sslmode=MODE&
-//! sslrootcert=FILE&passfile=FILE&...]` (other parameters go to the client as they are),
-//! with the libpq environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
-//! `PGSSLMODE`, `PGSSLROOTCERT`, `PGPASSFILE`) for what it leaves out.
+//! sslrootcert=FILE&sslcert=FILE&sslkey=FILE&passfile=FILE&...]` (other parameters go to
+//! the client as they are), with the libpq environment (`PGHOST`, `PGPORT`, `PGUSER`,
+//! `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`,
+//! `PGPASSFILE`) for what it leaves out.
 //!
 //! - TLS follows libpq's `sslmode` (module `pg_tls.rs`): `disable`, `allow` and `prefer`
 //!   (libpq's default) never try TLS; `require` encrypts without checking the
@@ -73,7 +74,7 @@ mod pgpass;
 #[path = "pg_tls.rs"]
 mod tls;
 
-use tls::{SslMode, Tls};
+use tls::{ClientCert, SslMode, Tls};
 
 /// A PostgreSQL DSN, read: the client's configuration, its TLS, clusto's schema, and
 /// the DSN with its password hidden, for messages.
@@ -118,15 +119,16 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// Reads `postgresql://user[:password]@host[:port]/dbname[?schema=NAME&sslmode=MODE&
-/// sslrootcert=FILE&passfile=FILE&...]`, with the libpq environment (`PGHOST`,
-/// `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`, `PGSSLROOTCERT`,
-/// `PGPASSFILE`) for what the DSN leaves out, and the password file when neither the
+/// sslrootcert=FILE&sslcert=FILE&sslkey=FILE&passfile=FILE&...]`, with the libpq
+/// environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`,
+/// `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`, `PGPASSFILE`) for what the DSN leaves out, and the password file when neither the
 /// DSN nor `PGPASSWORD` gives a password.
 fn target(dsn: &str) -> Result<Target> {
     let shown = hide_password(dsn);
     let (base, query) = dsn.split_once('?').unwrap_or((dsn, ""));
     let mut schema = "clusto".to_string();
     let (mut sslmode, mut rootcert, mut passfile) = (None, None, None);
+    let mut client = ClientCert::default();
     let mut rest = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
@@ -134,6 +136,8 @@ fn target(dsn: &str) -> Result<Target> {
             Some(("sslmode", mode)) => sslmode = Some(percent_decode(mode)),
             Some(("sslrootcert", file)) => rootcert = Some(percent_decode(file)),
             Some(("passfile", file)) => passfile = Some(percent_decode(file)),
+            Some(("sslcert", file)) => client.cert = Some(percent_decode(file)),
+            Some(("sslkey", file)) => client.key = Some(percent_decode(file)),
             _ => rest.push(pair),
         }
     }
@@ -161,7 +165,9 @@ fn target(dsn: &str) -> Result<Target> {
         .filter(|h| !h.is_empty())
         .map(PathBuf::from);
     let rootcert = rootcert.or_else(|| env("PGSSLROOTCERT"));
-    let tls = Tls::new(sslmode, rootcert.as_deref(), home.as_deref())
+    client.cert = client.cert.or_else(|| env("PGSSLCERT"));
+    client.key = client.key.or_else(|| env("PGSSLKEY"));
+    let tls = Tls::new(sslmode, rootcert.as_deref(), home.as_deref(), &client)
         .map_err(|why| Error::InvalidValue(format!("DSN '{shown}': {why}")))?;
     let url = match rest.is_empty() {
         true => base.to_string(),
