@@ -520,6 +520,23 @@ impl Inner {
         }
     }
 
+    /// Reads the announcements that reached the listening session while no watcher
+    /// waits on it: unread, they would fill its socket, and the server would hold every
+    /// later announcement in its queue for it.
+    fn drain_idle_listener(&self) {
+        if let Ok(mut kept) = self.listening.try_lock()
+            && let Some(client) = kept.as_mut()
+        {
+            // A short wait, not the non-blocking iterator: that one returns what the
+            // client has already read, and an idle client reads nothing.
+            let mut pending = client.notifications();
+            let mut heard = pending.timeout_iter(Duration::from_millis(1));
+            while let Ok(Some(_)) = postgres::fallible_iterator::FallibleIterator::next(&mut heard)
+            {
+            }
+        }
+    }
+
     /// Checks the schema: clusto's, of this layout; creates it when `create` is set
     /// and it is missing.
     fn check_schema(&self, create: bool) -> Result<()> {
@@ -615,7 +632,8 @@ impl PostgresBackend {
         inner.check_schema(options.create)?;
         let pool = inner.clone();
         let reaper = Ticker::start("clusto-pg-pool", SNAPSHOT_LINGER / 2, move || {
-            pool.end_lingering_snapshots()
+            pool.end_lingering_snapshots();
+            pool.drain_idle_listener();
         })?;
         Ok(PostgresBackend {
             inner,
