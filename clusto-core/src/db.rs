@@ -230,9 +230,10 @@ impl GateState {
 }
 
 impl WriterGate {
-    /// Takes the gate for this thread, waiting up to `wait` while another thread of this
-    /// process holds it; then [`Error::Locked`]. (A transaction handed to another thread,
-    /// which then began one of its own, used to wait forever.)
+    /// Takes the gate for this thread, waiting while other threads of this process take
+    /// their turns; [`Error::Locked`] once one holder has kept it for `wait` without the
+    /// turn moving on. (A transaction handed to another thread, which then began one of
+    /// its own, used to wait forever.)
     pub(crate) fn acquire(&self, wait: Duration, name: impl Fn() -> PathBuf) -> Result<()> {
         let me = this_thread();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -243,9 +244,19 @@ impl WriterGate {
         }
         let ticket = state.next_ticket;
         state.next_ticket += 1;
-        let deadline = Instant::now() + wait;
+        // The wait starts again each time the turn moves on: writers queued behind
+        // others that work normally are not refused; one stuck holder is.
+        let mut turn = state.serving;
+        let mut deadline = Instant::now().checked_add(wait);
         while state.serving != ticket || state.holder.is_some() {
-            let left = deadline.saturating_duration_since(Instant::now());
+            if state.serving != turn {
+                turn = state.serving;
+                deadline = Instant::now().checked_add(wait);
+            }
+            let left = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => Duration::MAX,
+            };
             if left.is_zero() {
                 state.abandoned.insert(ticket);
                 state.skip_abandoned();
@@ -259,7 +270,7 @@ impl WriterGate {
             }
             state = self
                 .freed
-                .wait_timeout(state, left)
+                .wait_timeout(state, left.min(Duration::from_secs(3600)))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }

@@ -53,20 +53,38 @@ pub enum Location {
     },
 }
 
-/// `dsn` with the password of its user part replaced by `***`: what messages show.
+/// `dsn` with its passwords replaced by `***`: the user part's, and the value of every
+/// query parameter whose name contains `password` (`password=`, `sslpassword=`). What
+/// messages show.
 pub fn hide_password(dsn: &str) -> String {
     let Some((scheme, rest)) = dsn.split_once("://") else {
         return dsn.to_string();
     };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let authority = match authority.rsplit_once('@') {
         Some((user_part, host)) => match user_part.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => dsn.to_string(),
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
         },
-        None => dsn.to_string(),
-    }
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _)) if name.to_ascii_lowercase().contains("password") => {
+                        format!("{name}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// Reads a DSN given as a path (a path that is not valid UTF-8 is a plain path).
@@ -180,6 +198,10 @@ mod tests {
             "postgresql://u:***@h:5432/db?schema=x"
         );
         assert_eq!(hide_password("postgresql://u@h/db"), "postgresql://u@h/db");
+        assert_eq!(
+            hide_password("postgresql://u@h/db?schema=x&password=secret&sslpassword=s2&a=b"),
+            "postgresql://u@h/db?schema=x&password=***&sslpassword=***&a=b"
+        );
         let e = parse("mysql://u:secret@h/db").unwrap_err().to_string();
         assert!(!e.contains("secret"), "{e}");
     }

@@ -123,9 +123,9 @@ pub enum ErrorKind {
 /// Who holds a lock, for [`Error::Locked`]'s message.
 fn locker(holder: Option<u32>, by_this_process: bool) -> String {
     match (by_this_process, holder) {
-        (true, _) => "another thread of this process, which holds the write transaction \
-            (a transaction handed to another thread must be committed or dropped before \
-            that thread begins one)"
+        (true, _) => "another thread of this process, which has held the write transaction \
+            for as long as a writer waits (a transaction handed to another thread must be \
+            committed or dropped before that thread begins one)"
             .to_owned(),
         (false, Some(pid)) => format!("another process (pid {pid})"),
         (false, None) => "another process".to_owned(),

@@ -89,9 +89,11 @@ impl Clusto {
     /// wakes it at once; one of another process within ~10 ms on an embedded database,
     /// and as soon as its announcement arrives on PostgreSQL (`LISTEN`).
     pub fn wait_for_version(&self, after: Version, timeout: Option<Duration>) -> Result<Version> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        // Listening starts before the first look, so no commit falls between the two.
-        let mut listener = self.commit_listener()?;
+        // A timeout too long for the clock is no timeout.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        // Listening starts before the first look, so no commit falls between the two. A
+        // listener that cannot be had (no connection left on the server) means asking.
+        let mut listener = self.commit_listener().unwrap_or(None);
         loop {
             let latest = self.latest_version()?;
             if latest > after {

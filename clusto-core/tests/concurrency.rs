@@ -367,3 +367,48 @@ fn a_writer_waits_for_another_thread_as_long_as_for_another_process() {
         .collect();
     assert_eq!(names, ["s1", "s2", "s3"]);
 }
+
+/// Writers queued behind others that work normally are not refused, however long the
+/// queue: the wait starts again each time the turn moves on. (The first version of the
+/// timeout counted the whole queue, and refused the third of three writers here.) A
+/// wait too long for the clock is no limit, not a panic.
+#[test]
+fn a_writer_queued_behind_working_writers_is_not_refused() {
+    let wait = clusto_core::DEFAULT_LOCK_WAIT;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Clusto::open(dir.path().join("db")).unwrap();
+    let hold = |name: &'static str, held: Duration| {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            db.write(TxMeta::new("t", name), |tx| {
+                tx.create("basicserver", name, &[])?;
+                std::thread::sleep(held);
+                Ok(())
+            })
+        })
+    };
+    let first = hold("first", wait * 3 / 5);
+    std::thread::sleep(Duration::from_millis(100));
+    let second = hold("second", wait * 3 / 5);
+    std::thread::sleep(Duration::from_millis(100));
+    let began = Instant::now();
+    let third = hold("third", Duration::ZERO);
+    first.join().unwrap().unwrap();
+    second.join().unwrap().unwrap();
+    third.join().unwrap().unwrap();
+    assert!(began.elapsed() > wait, "the queue was shorter than a wait");
+
+    let patient = Clusto::open_with(
+        dir.path().join("other"),
+        &clusto_core::OpenOptions {
+            lock_wait: Some(Duration::MAX),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    patient
+        .write(TxMeta::new("t", "patient"), |tx| {
+            tx.create("basicserver", "p", &[])
+        })
+        .unwrap();
+}

@@ -947,6 +947,23 @@ fn client_certificates_log_in_by_certificate() {
     assert!(db.read(|v| v.find("cert-made")).unwrap().is_some());
     drop(db);
 
+    // A named certificate asks for TLS, as libpq's default `prefer` would try it; with
+    // `sslmode=disable` it is refused, naming both.
+    let unstated = format!(
+        "postgresql://clusto_cert@{host}:{port}/clusto?schema={schema}&sslrootcert={ca}\
+         &sslcert={cert}&sslkey={key}"
+    );
+    let db = Clusto::open(&unstated).unwrap();
+    assert!(db.read(|v| v.find("cert-made")).unwrap().is_some());
+    drop(db);
+    let err = Clusto::open(format!("{unstated}&sslmode=disable"))
+        .err()
+        .expect("a certificate without TLS")
+        .to_string();
+    assert!(
+        err.contains("sslcert") && err.contains("sslmode=disable"),
+        "{err}"
+    );
     // No certificate: the server refuses, and says so.
     let err = Clusto::open(&base)
         .err()
@@ -977,6 +994,22 @@ fn client_certificates_log_in_by_certificate() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+    // libpq lets a key that root owns be group-readable.
+    std::fs::set_permissions(&open_key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let group_readable = Clusto::open(format!(
+        "{base}&sslcert={cert}&sslkey={}",
+        open_key.display()
+    ));
+    let root_owned = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&open_key).unwrap().uid() == 0
+    };
+    assert_eq!(
+        group_readable.is_ok(),
+        root_owned,
+        "{:?}",
+        group_readable.err()
+    );
 
     // libpq's default files, in a home of their own (a child process with HOME set).
     let home = dir.path().join("home");

@@ -2,6 +2,8 @@
 //! `Driver(Entity(row))` and `Attribute(row)` make, without running Python code for each
 //! row. A pool's contents of 1000 members spent two thirds of its time there.
 
+use std::cell::RefCell;
+
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -15,6 +17,10 @@ struct Classes<'py> {
     drivers: Bound<'py, PyDict>,
     fallback: Bound<'py, PyType>,
     new: Bound<'py, PyAny>,
+    /// The fallback's `__init__`, which does nothing.
+    base_init: Bound<'py, PyAny>,
+    /// Classes seen, and whether they have an `__init__` of their own.
+    own_init: RefCell<Vec<(usize, bool)>>,
 }
 
 impl<'py> Classes<'py> {
@@ -25,11 +31,14 @@ impl<'py> Classes<'py> {
     ) -> PyResult<Self> {
         let py = entity.py();
         let new = py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?;
+        let base_init = fallback.getattr(intern!(py, "__init__"))?;
         Ok(Classes {
             entity,
             drivers,
             fallback,
             new,
+            base_init,
+            own_init: RefCell::new(Vec::new()),
         })
     }
 
@@ -64,9 +73,27 @@ impl<'py> Classes<'py> {
             Some(class) => class,
             None => self.fallback.clone().into_any(),
         };
-        let driver = self.new.call1((class,))?;
+        let driver = self.new.call1((&class,))?;
         set(&driver, intern!(py, "_entity"), &entity)?;
+        // `Driver(entity)` runs the class's `__init__` after `__new__`: a custom driver's
+        // own one still runs.
+        if self.has_own_init(&class)? {
+            driver.call_method1(intern!(py, "__init__"), (&entity,))?;
+        }
         Ok(driver)
+    }
+
+    /// Whether `class` has an `__init__` other than the fallback's.
+    fn has_own_init(&self, class: &Bound<'py, PyAny>) -> PyResult<bool> {
+        let key = class.as_ptr() as usize;
+        if let Some(&(_, own)) = self.own_init.borrow().iter().find(|(k, _)| *k == key) {
+            return Ok(own);
+        }
+        let own = !class
+            .getattr(intern!(class.py(), "__init__"))?
+            .is(&self.base_init);
+        self.own_init.borrow_mut().push((key, own));
+        Ok(own)
     }
 }
 

@@ -42,6 +42,28 @@ def test_custom_driver_subclass(db):
     assert GpuServer.get_by_attr("gpus", 4, subkey="property") == [g]
 
 
+class CachingServer(BasicServer):
+    """A driver with an __init__ of its own, which runs however the object is made."""
+
+    _driver_name = "test-cachingserver"
+
+    def __init__(self, name_or_entity=None, **kwargs):
+        super().__init__(name_or_entity, **kwargs)
+        object.__setattr__(self, "_seen", getattr(self, "_seen", 0) + 1)
+
+
+def test_a_custom_drivers_own_init_runs_for_every_object(db):
+    made = CachingServer("c1")
+    assert made._seen == 1
+    pool = clusto.drivers.Pool("p1")
+    pool.insert(made)
+    assert clusto.get_by_name("c1")._seen == 1
+    assert [m._seen for m in pool.contents()] == [1]
+    assert [e._seen for e in clusto.get_entities(clusto_drivers=[CachingServer])] == [1]
+    assert clusto.get_by_name("p1")._entity is not None
+    assert not hasattr(clusto.get_by_name("p1"), "_seen"), "a driver without one runs none"
+
+
 def test_duplicate_driver_name_raises():
     with pytest.raises(KeyError):
         class Again(Driver):

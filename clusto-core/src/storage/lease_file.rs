@@ -68,7 +68,9 @@ impl LeaseFile {
 
     /// Takes the lease, waiting up to `wait` for another process to release it.
     pub(crate) fn acquire(self: &Arc<Self>, wait: Option<Duration>) -> Result<Held> {
-        let deadline = wait.map(|w| Instant::now() + w);
+        // No wait: fail at once; a wait too long for the clock: no deadline.
+        let started = Instant::now();
+        let deadline = wait.map(|w| started.checked_add(w));
         loop {
             match self.file.try_lock() {
                 Ok(()) => {
@@ -80,7 +82,12 @@ impl LeaseFile {
                     return Ok(Held(self.clone()));
                 }
                 Err(TryLockError::WouldBlock) => {
-                    if deadline.is_none_or(|d| Instant::now() >= d) {
+                    let over = match deadline {
+                        None => true,
+                        Some(None) => false,
+                        Some(Some(d)) => Instant::now() >= d,
+                    };
+                    if over {
                         return Err(Error::Locked {
                             path: self.dir.clone(),
                             holder: self.holder(),

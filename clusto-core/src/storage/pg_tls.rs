@@ -17,11 +17,13 @@
 //! A client certificate, for servers that log clients in by certificate (`cert` in
 //! `pg_hba.conf`) or ask for one: `sslcert=FILE` and `sslkey=FILE` (or `PGSSLCERT`,
 //! `PGSSLKEY`), else `~/.postgresql/postgresql.crt` and `postgresql.key` when the
-//! certificate exists, as in libpq. A named file that cannot be read, a file that is
-//! not PEM, and a key that its group or others may read (libpq's rule) are refused by
-//! name. Keys protected by a passphrase (`sslpassword`) are not supported.
+//! certificate exists, as in libpq; a named certificate asks for TLS (`prefer` and
+//! `allow` become `require`, `disable` is refused). A named file that cannot be read, a
+//! file that is not PEM, and a key that others may read (libpq's rule: 0600 or less, or
+//! 0640 for a key root owns) are refused by name. Keys protected by a passphrase
+//! (`sslpassword`) are not supported.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -122,6 +124,20 @@ impl Tls {
             }
             None => SslMode::Prefer,
             Some(mode) => mode,
+        };
+        // libpq's prefer and allow would try TLS and send the certificate; clusto never
+        // tries TLS unasked, so a named certificate asks for it.
+        let named = client.cert.is_some() || client.key.is_some();
+        let mode = match mode {
+            SslMode::Disable if named => {
+                return Err(
+                    "sslcert/sslkey name a client certificate, which needs TLS: sslmode=disable \
+                     turns it off"
+                        .to_string(),
+                );
+            }
+            SslMode::Allow | SslMode::Prefer if named => SslMode::Require,
+            mode => mode,
         };
         if matches!(mode, SslMode::Disable | SslMode::Allow | SslMode::Prefer) {
             return Ok(Tls::Plain);
@@ -247,10 +263,12 @@ fn client_identity(
     let key_shown = key.display();
     let meta = std::fs::metadata(&key)
         .map_err(|e| format!("the private key file sslkey={key_shown} cannot be read: {e}"))?;
-    if meta.permissions().mode() & 0o077 != 0 {
+    // libpq: u=rw (0600) or less; a key root owns may also be group-readable (0640).
+    let allowed = if meta.uid() == 0 { 0o037 } else { 0o077 };
+    if meta.permissions().mode() & allowed != 0 {
         return Err(format!(
-            "the private key file sslkey={key_shown} may be read by its group or others: \
-             make it u=rw (0600) or less, as libpq requires"
+            "the private key file sslkey={key_shown} may be read by others: make it u=rw \
+             (0600) or less, as libpq requires (u=rw,g=r for a key root owns)"
         ));
     }
     let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| {

@@ -524,16 +524,28 @@ impl Inner {
     /// waits on it: unread, they would fill its socket, and the server would hold every
     /// later announcement in its queue for it.
     fn drain_idle_listener(&self) {
-        if let Ok(mut kept) = self.listening.try_lock()
-            && let Some(client) = kept.as_mut()
-        {
-            // A short wait, not the non-blocking iterator: that one returns what the
-            // client has already read, and an idle client reads nothing.
+        let Ok(mut kept) = self.listening.try_lock() else {
+            return;
+        };
+        let Some(client) = kept.as_mut() else {
+            return;
+        };
+        // A short wait, not the non-blocking iterator: that one returns what the client
+        // has already read, and an idle client reads nothing.
+        let lost = {
             let mut pending = client.notifications();
             let mut heard = pending.timeout_iter(Duration::from_millis(1));
-            while let Ok(Some(_)) = postgres::fallible_iterator::FallibleIterator::next(&mut heard)
-            {
+            loop {
+                match postgres::fallible_iterator::FallibleIterator::next(&mut heard) {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => break false,
+                    Err(_) => break true,
+                }
             }
+        };
+        if lost || client.is_closed() {
+            // The next watcher opens a new session.
+            *kept = None;
         }
     }
 
