@@ -40,9 +40,10 @@
  *   to call concurrently on one handle, except clusto_close, which no other call on
  *   that handle may overlap or follow. Reads run in parallel, also with the writer.
  * - A database has one write transaction at a time. clusto_begin, and every write
- *   with tx NULL (which is a transaction of its own), waits while another thread of
- *   this process holds it (up to lock_wait_ms, and at least 5 seconds) or another
- *   process does (up to lock_wait_ms), then fails with LOCKED. Handles of one database in one process share it
+ *   with tx NULL (which is a transaction of its own), waits its turn after the other
+ *   threads of this process, and fails with LOCKED only when one of them keeps it for
+ *   lock_wait_ms (at least 5 seconds) without the turn moving on; it waits up to
+ *   lock_wait_ms while another process holds it, then fails with LOCKED. Handles of one database in one process share it
  *   (for postgresql:// DSNs only handles derived with clusto_open_at do; two
  *   clusto_open calls behave as two processes).
  * - A ClustoTxn is used by one thread at a time: it has no lock of its own, so calls
@@ -989,9 +990,10 @@ enum ClustoStatus clusto_set_meta(struct ClustoDb *db, const char *user, const c
 
 /**
  * Begins the write transaction, recording `user` and `description` (either may be
- * NULL) with its version. Waits while another thread of this process holds the write
- * transaction (up to the handle's `lock_wait_ms`, and at least 5 seconds) or another
- * process does (up to `lock_wait_ms`), then fails with LOCKED; fails with CONFLICT if this thread holds it (also when it
+ * NULL) with its version. Waits its turn after the other threads of this process
+ * (LOCKED only when one of them keeps the write transaction for the handle's
+ * `lock_wait_ms`, at least 5 seconds, without the turn moving on) and up to
+ * `lock_wait_ms` while another process holds it, then fails with LOCKED; fails with CONFLICT if this thread holds it (also when it
  * handed that transaction to another thread). End it with `clusto_commit` or
  * `clusto_rollback`, on this thread or another (see "Threads" at the top of this
  * header).
@@ -999,7 +1001,7 @@ enum ClustoStatus clusto_set_meta(struct ClustoDb *db, const char *user, const c
  * Errors: INVALID_ARGUMENT (NULL db or out, text that is not UTF-8, a handle from
  * `clusto_open_at`), CONFLICT (this thread holds the write transaction; a handle used
  * after `fork()`), LOCKED (another process held the write lease for `lock_wait_ms`, or
- * another thread of this process the write transaction for as long, and 5 s at least),
+ * one thread of this process the write transaction for as long, and 5 s at least),
  * CORRUPT, IO, PANIC.
  *
  * # Safety

@@ -267,9 +267,10 @@ pub unsafe extern "C" fn clusto_set_meta(
 }
 
 /// Begins the write transaction, recording `user` and `description` (either may be
-/// NULL) with its version. Waits while another thread of this process holds the write
-/// transaction (up to the handle's `lock_wait_ms`, and at least 5 seconds) or another
-/// process does (up to `lock_wait_ms`), then fails with LOCKED; fails with CONFLICT if this thread holds it (also when it
+/// NULL) with its version. Waits its turn after the other threads of this process
+/// (LOCKED only when one of them keeps the write transaction for the handle's
+/// `lock_wait_ms`, at least 5 seconds, without the turn moving on) and up to
+/// `lock_wait_ms` while another process holds it, then fails with LOCKED; fails with CONFLICT if this thread holds it (also when it
 /// handed that transaction to another thread). End it with `clusto_commit` or
 /// `clusto_rollback`, on this thread or another (see "Threads" at the top of this
 /// header).
@@ -277,7 +278,7 @@ pub unsafe extern "C" fn clusto_set_meta(
 /// Errors: INVALID_ARGUMENT (NULL db or out, text that is not UTF-8, a handle from
 /// `clusto_open_at`), CONFLICT (this thread holds the write transaction; a handle used
 /// after `fork()`), LOCKED (another process held the write lease for `lock_wait_ms`, or
-/// another thread of this process the write transaction for as long, and 5 s at least),
+/// one thread of this process the write transaction for as long, and 5 s at least),
 /// CORRUPT, IO, PANIC.
 ///
 /// # Safety
