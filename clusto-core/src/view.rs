@@ -110,6 +110,13 @@ impl KvRead for Source<'_> {
         }
     }
 
+    fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
+        match self {
+            Source::Store(kv) => kv.prefetch_prefix(prefix),
+            Source::Layered(kv) => kv.prefetch_prefix(prefix),
+        }
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         match self {
             Source::Store(kv) => kv.scan(start, end, reverse),

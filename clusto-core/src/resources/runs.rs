@@ -29,6 +29,9 @@ impl View<'_> {
     /// The run `(start, end)` of `key` that contains `v`, if `v` is held.
     pub(crate) fn run_containing(&self, key: &str, v: i64) -> Result<Option<(i64, i64)>> {
         let low = Key::new(space::RUN).str(key).into_bytes();
+        // An allocation looks up runs three or four times, each a round trip on a
+        // server; a key's runs are few (held values merge into runs), read once.
+        self.kv.prefetch_prefix(&low)?;
         let high = match v.checked_add(1) {
             Some(next) => run_key(key, next),
             None => crate::keys::prefix_end(&low).unwrap_or_default(),

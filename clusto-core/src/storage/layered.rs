@@ -133,6 +133,10 @@ impl KvRead for Layered<'_> {
             .collect()
     }
 
+    fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
+        self.base.prefetch_prefix(prefix)
+    }
+
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
         // The store follows the pointer when it holds it; a write of this transaction
         // to either key wins.

@@ -72,6 +72,13 @@ pub trait KvRead {
         Ok((Some(first), second))
     }
 
+    /// Says that scans inside `prefix` will follow, many of them: a backend across a
+    /// network may read the whole prefix now, once, if it is small, and answer them from
+    /// that. A hint: the default does nothing.
+    fn prefetch_prefix(&self, _prefix: &[u8]) -> Result<()> {
+        Ok(())
+    }
+
     /// Entries whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> EntryIter<'_> {
         let end = prefix_end(prefix);
@@ -90,6 +97,10 @@ impl<T: KvRead + ?Sized> KvRead for &T {
         (**self).get(key)
     }
 
+    fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
+        (**self).prefetch_prefix(prefix)
+    }
+
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
         (**self).get_followed(key, prefix)
     }
@@ -106,6 +117,10 @@ impl<T: KvRead + ?Sized> KvRead for &T {
 impl<T: KvRead + ?Sized> KvRead for Box<T> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         (**self).get(key)
+    }
+
+    fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
+        (**self).prefetch_prefix(prefix)
     }
 
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {

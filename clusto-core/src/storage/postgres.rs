@@ -696,8 +696,13 @@ struct PgReader {
 struct Memo {
     gets: HashMap<Vec<u8>, Option<Vec<u8>>>,
     pages: HashMap<PageRequest, Vec<Entry>>,
+    /// Key ranges read whole, with every entry in them.
+    whole: Vec<WholeRange>,
     entries: usize,
 }
+
+/// A key range read whole (`start..end`, `None`: no end), with every entry in it.
+type WholeRange = (Vec<u8>, Option<Vec<u8>>, Vec<Entry>);
 
 /// One page of a scan: start, end, reverse, rows at most.
 type PageRequest = (Vec<u8>, Option<Vec<u8>>, bool, i64);
@@ -713,6 +718,7 @@ impl Memo {
         if self.entries > MEMO_ENTRIES {
             self.gets.clear();
             self.pages.clear();
+            self.whole.clear();
             self.entries = more;
         }
     }
@@ -958,6 +964,10 @@ impl KvRead for PgReader {
         answers
     }
 
+    fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
+        self.read_whole(prefix)
+    }
+
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
         let known = self
             .memo
@@ -991,7 +1001,48 @@ impl KvRead for PgReader {
     }
 }
 
+/// A page answered from a key range read whole, when the request lies inside one.
+fn from_whole(whole: &[WholeRange], request: &PageRequest) -> Option<Vec<Entry>> {
+    let (start, end, reverse, limit) = request;
+    let (_, _, rows) = whole.iter().find(|(from, to, _)| {
+        start >= from
+            && match (to, end) {
+                (None, _) => true,
+                (Some(to), Some(end)) => end <= to,
+                (Some(_), None) => false,
+            }
+    })?;
+    let inside = rows
+        .iter()
+        .filter(|(k, _)| k >= start && end.as_ref().is_none_or(|e| k < e));
+    let limit = usize::try_from(*limit).unwrap_or(usize::MAX);
+    Some(match reverse {
+        false => inside.take(limit).cloned().collect(),
+        true => inside.rev().take(limit).cloned().collect(),
+    })
+}
+
 impl PgReader {
+    /// Reads the whole of `prefix` for a lease, in one round trip, when it holds no more
+    /// than a page of the largest size; later scans inside it are answered from that.
+    fn read_whole(&self, prefix: &[u8]) -> Result<()> {
+        let Some(memo) = &self.memo else {
+            return Ok(());
+        };
+        let end = crate::keys::prefix_end(prefix);
+        let request: PageRequest = (prefix.to_vec(), end.clone(), false, PAGES[2]);
+        if from_whole(&memo.borrow().whole, &request).is_some() {
+            return Ok(());
+        }
+        let rows = self.fetch_page(&request)?;
+        if rows.len() < PAGES[2] as usize {
+            let mut memo = memo.borrow_mut();
+            memo.reserve(rows.len().max(1));
+            memo.whole.push((prefix.to_vec(), end, rows));
+        }
+        Ok(())
+    }
+
     /// Records what the server said `key` holds, for a lease's later reads.
     fn remember(&self, key: &[u8], value: &Option<Vec<u8>>) {
         if let Some(memo) = &self.memo {
@@ -1060,10 +1111,14 @@ impl PgReader {
 
     /// One page of a scan, from the memo or the server.
     fn page(&self, request: PageRequest) -> Result<Vec<Entry>> {
-        if let Some(memo) = &self.memo
-            && let Some(rows) = memo.borrow().pages.get(&request)
-        {
-            return Ok(rows.clone());
+        if let Some(memo) = &self.memo {
+            let memo = memo.borrow();
+            if let Some(rows) = memo.pages.get(&request) {
+                return Ok(rows.clone());
+            }
+            if let Some(rows) = from_whole(&memo.whole, &request) {
+                return Ok(rows);
+            }
         }
         let rows = self.fetch_page(&request)?;
         if let Some(memo) = &self.memo {
@@ -1168,6 +1223,10 @@ impl KvRead for PgLease {
 
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
         self.0.get_followed(key, prefix)
+    }
+
+    fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
+        self.0.prefetch_prefix(prefix)
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
@@ -1496,6 +1555,40 @@ pub fn drop_schema(dsn: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    /// A scan inside a range read whole is answered from it: bounds, order and limit as
+    /// the server would apply them; a scan reaching outside it is not.
+    #[test]
+    fn scans_inside_a_range_read_whole_are_answered_from_it() {
+        let rows: Vec<Entry> = [b"Ga1", b"Ga3", b"Ga5", b"Ga7"]
+            .iter()
+            .map(|k| (k.to_vec(), vec![k[2]]))
+            .collect();
+        let whole = vec![(b"Ga".to_vec(), Some(b"Gb".to_vec()), rows)];
+        let keys = |request: PageRequest| -> Option<Vec<Vec<u8>>> {
+            from_whole(&whole, &request).map(|rows| rows.into_iter().map(|(k, _)| k).collect())
+        };
+        let k = |s: &[u8]| s.to_vec();
+        assert_eq!(
+            keys((k(b"Ga"), Some(k(b"Ga6")), true, 2)),
+            Some(vec![k(b"Ga5"), k(b"Ga3")])
+        );
+        assert_eq!(
+            keys((k(b"Ga3"), Some(k(b"Gb")), false, 16)),
+            Some(vec![k(b"Ga3"), k(b"Ga5"), k(b"Ga7")])
+        );
+        assert_eq!(keys((k(b"Ga8"), Some(k(b"Ga9")), false, 16)), Some(vec![]));
+        assert_eq!(
+            keys((k(b"Ga"), Some(k(b"Gc")), false, 16)),
+            None,
+            "past its end"
+        );
+        assert_eq!(
+            keys((k(b"G"), Some(k(b"Ga5")), false, 16)),
+            None,
+            "before its start"
+        );
+        assert_eq!(keys((k(b"Ga"), None, false, 16)), None, "open-ended");
+    }
     use super::*;
 
     /// Every scan statement bounds its index walk by both ends of the range, even in
