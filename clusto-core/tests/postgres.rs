@@ -13,7 +13,7 @@ use std::io::Read;
 use std::process::Stdio;
 
 use clusto_core::{Clusto, Error, OpenOptions, TxMeta, Value};
-use common::helper;
+use common::{helper, helper_says};
 
 /// One test at a time: one of them restarts the server under the others.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -185,13 +185,10 @@ const CUT_ENV: &str = "CLUSTO_PG_CUT_DSN";
 fn a_cut_connection_costs_one_call() {
     let _one_at_a_time = serial();
     let dsn = fresh("cut");
-    let out = helper("cut_helper", &[])
-        .env(CUT_ENV, &dsn)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("cut outcome ok"), "{text}");
+    helper_says(
+        helper("cut_helper", &[]).env(CUT_ENV, &dsn),
+        "cut outcome ok",
+    );
 }
 
 /// Not a test: the client of `a_cut_connection_costs_one_call`.
@@ -543,15 +540,12 @@ fn the_password_file_gives_the_password() {
     let with_password = fresh("passfile");
     let schema = with_password.rsplit_once("schema=").unwrap().1;
     let no_password = format!("postgresql://clusto@{host}:{port}/clusto?schema={schema}");
-    let out = helper("passfile_helper", &[("PGPASSFILE", &file)])
-        .env(PASSFILE_DSN_ENV, &no_password)
-        .env_remove("PGPASSWORD")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{text}{errors}");
-    assert!(text.contains("passfile outcome ok"), "{text}");
+    helper_says(
+        helper("passfile_helper", &[("PGPASSFILE", &file)])
+            .env(PASSFILE_DSN_ENV, &no_password)
+            .env_remove("PGPASSWORD"),
+        "passfile outcome ok",
+    );
     let in_dsn = format!("{no_password}&passfile={}", file.display());
     assert!(Clusto::open(&in_dsn).is_ok(), "passfile= in the DSN");
     // Readable by others: ignored as libpq ignores it, and the refusal says why.
@@ -1021,16 +1015,13 @@ fn client_certificates_log_in_by_certificate() {
         std::fs::Permissions::from_mode(0o600),
     )
     .unwrap();
-    let out = helper("cert_helper", &[("HOME", &home)])
-        .env(CERT_DSN_ENV, &base)
-        .env_remove("PGSSLCERT")
-        .env_remove("PGSSLKEY")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{text}{errors}");
-    assert!(text.contains("cert outcome ok"), "{text}");
+    helper_says(
+        helper("cert_helper", &[("HOME", &home)])
+            .env(CERT_DSN_ENV, &base)
+            .env_remove("PGSSLCERT")
+            .env_remove("PGSSLKEY"),
+        "cert outcome ok",
+    );
     clusto_core::storage::drop_postgres_schema(&made).unwrap();
 }
 

@@ -183,6 +183,16 @@ pub fn helper(helper: &str, env: &[(&str, &Path)]) -> Command {
     cmd
 }
 
+/// Runs `cmd` (a [`helper`]) to its end and checks that it succeeded and printed
+/// `outcome`; shows what it printed when not.
+pub fn helper_says(cmd: &mut Command, outcome: &str) {
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}{errors}");
+    assert!(text.contains(outcome), "{text}");
+}
+
 /// Starts `cmd` with its stdout piped and stderr passed through.
 pub fn spawn_piped(cmd: &mut Command) -> Child {
     cmd.stdout(Stdio::piped()).spawn().unwrap()
