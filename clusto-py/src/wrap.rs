@@ -30,7 +30,7 @@ impl<'py> Classes<'py> {
         fallback: Bound<'py, PyType>,
     ) -> PyResult<Self> {
         let py = entity.py();
-        let new = py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?;
+        let new = object_new(py)?;
         let base_init = fallback.getattr(intern!(py, "__init__"))?;
         Ok(Classes {
             entity,
@@ -46,28 +46,32 @@ impl<'py> Classes<'py> {
     /// class registered for the row's driver (the fallback when none is).
     fn driver(&self, row: &EntityRow) -> PyResult<Bound<'py, PyAny>> {
         let py = self.entity.py();
-        let entity = self.new.call1((&self.entity,))?;
-        set(
-            &entity,
-            intern!(py, "entity_id"),
-            row.id.into_pyobject(py)?.as_any(),
-        )?;
-        set(&entity, intern!(py, "name"), row.name.bind(py).as_any())?;
-        set(
-            &entity,
-            intern!(py, "type"),
-            row.type_name.bind(py).as_any(),
-        )?;
-        set(&entity, intern!(py, "driver"), row.driver.bind(py).as_any())?;
-        set(
-            &entity,
-            intern!(py, "version"),
-            row.version.into_pyobject(py)?.as_any(),
-        )?;
-        set(
-            &entity,
-            intern!(py, "deleted_at_version"),
-            &row.deleted_at.into_pyobject(py)?,
+        let entity = instance(
+            &self.new,
+            &self.entity,
+            [
+                (
+                    intern!(py, "entity_id"),
+                    row.id.into_pyobject(py)?.into_any(),
+                ),
+                (intern!(py, "name"), row.name.bind(py).clone().into_any()),
+                (
+                    intern!(py, "type"),
+                    row.type_name.bind(py).clone().into_any(),
+                ),
+                (
+                    intern!(py, "driver"),
+                    row.driver.bind(py).clone().into_any(),
+                ),
+                (
+                    intern!(py, "version"),
+                    row.version.into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "deleted_at_version"),
+                    row.deleted_at.into_pyobject(py)?,
+                ),
+            ],
         )?;
         let class = match self.drivers.get_item(row.driver.bind(py))? {
             Some(class) => class,
@@ -95,6 +99,25 @@ impl<'py> Classes<'py> {
         self.own_init.borrow_mut().push((key, own));
         Ok(own)
     }
+}
+
+/// `object.__new__`, which makes an instance without running a class's own `__new__`.
+fn object_new(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    py.get_type::<PyAny>().getattr(intern!(py, "__new__"))
+}
+
+/// An instance of `class` made by `new` (`object.__new__`), with `fields` set as
+/// `object.__setattr__` sets them.
+fn instance<'py, const N: usize>(
+    new: &Bound<'py, PyAny>,
+    class: &Bound<'py, PyType>,
+    fields: [(&Bound<'py, PyString>, Bound<'py, PyAny>); N],
+) -> PyResult<Bound<'py, PyAny>> {
+    let made = new.call1((class,))?;
+    for (name, value) in &fields {
+        set(&made, name, value)?;
+    }
+    Ok(made)
 }
 
 /// `object.__setattr__(obj, name, value)`: past a class's own `__setattr__` (`Entity`
@@ -153,36 +176,29 @@ fn attribute<'py>(
     row: &AttrRow,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = class.py();
-    let attr = new.call1((class,))?;
-    set(
-        &attr,
-        intern!(py, "attr_id"),
-        row.id.into_pyobject(py)?.as_any(),
-    )?;
-    set(
-        &attr,
-        intern!(py, "entity_id"),
-        row.entity_id.into_pyobject(py)?.as_any(),
-    )?;
-    set(&attr, intern!(py, "key"), row.key.bind(py).as_any())?;
-    set(
-        &attr,
-        intern!(py, "subkey"),
-        &(&row.subkey).into_pyobject(py)?,
-    )?;
-    set(&attr, intern!(py, "number"), &row.number.into_pyobject(py)?)?;
-    set(&attr, intern!(py, "_raw"), row.value.bind(py))?;
-    set(
-        &attr,
-        intern!(py, "version"),
-        row.version.into_pyobject(py)?.as_any(),
-    )?;
-    set(
-        &attr,
-        intern!(py, "deleted_at_version"),
-        &row.deleted_at.into_pyobject(py)?,
-    )?;
-    Ok(attr)
+    instance(
+        new,
+        class,
+        [
+            (intern!(py, "attr_id"), row.id.into_pyobject(py)?.into_any()),
+            (
+                intern!(py, "entity_id"),
+                row.entity_id.into_pyobject(py)?.into_any(),
+            ),
+            (intern!(py, "key"), row.key.bind(py).clone().into_any()),
+            (intern!(py, "subkey"), (&row.subkey).into_pyobject(py)?),
+            (intern!(py, "number"), row.number.into_pyobject(py)?),
+            (intern!(py, "_raw"), row.value.bind(py).clone()),
+            (
+                intern!(py, "version"),
+                row.version.into_pyobject(py)?.into_any(),
+            ),
+            (
+                intern!(py, "deleted_at_version"),
+                row.deleted_at.into_pyobject(py)?,
+            ),
+        ],
+    )
 }
 
 /// `Attribute(row)` for each of `rows`, in order; `cls` is the `Attribute` class.
@@ -192,7 +208,7 @@ pub fn wrap_attrs<'py>(
     cls: Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyList>> {
     let py = cls.py();
-    let new = py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?;
+    let new = object_new(py)?;
     let out = PyList::empty(py);
     for row in &rows {
         out.append(attribute(&new, &cls, row)?)?;
@@ -206,7 +222,5 @@ pub fn wrap_attr<'py>(
     row: PyRef<'py, AttrRow>,
     cls: Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let py = cls.py();
-    let new = py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?;
-    attribute(&new, &cls, &row)
+    attribute(&object_new(cls.py())?, &cls, &row)
 }
