@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::iter::Peekable;
 use std::ops::Bound;
 
-use super::{Entry, EntryIter, Followed, KvRead, Write};
+use super::{Entry, EntryIter, Followed, KvRead, Write, follow_by_gets};
 use crate::error::Result;
 
 /// A pending write: the new value, or `None` for a removal.
@@ -141,11 +141,7 @@ impl KvRead for Layered<'_> {
         // The store follows the pointer when it holds it; a write of this transaction
         // to either key wins.
         if self.pending.writes.contains_key(key) || self.pending.unstored(key) {
-            let Some(first) = self.get(key)? else {
-                return Ok((None, None));
-            };
-            let second = self.get(&[prefix, first.as_slice()].concat())?;
-            return Ok((Some(first), second));
+            return follow_by_gets(self, key, prefix);
         }
         let (first, stored) = self.base.get_followed(key, prefix)?;
         let Some(first) = first else {

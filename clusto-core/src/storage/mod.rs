@@ -46,6 +46,20 @@ pub type Write = (Vec<u8>, Option<Vec<u8>>);
 /// A value, and the value its pointer leads to (see [`KvRead::get_followed`]).
 pub type Followed = (Option<Vec<u8>>, Option<Vec<u8>>);
 
+/// [`KvRead::get_followed`] as two gets, one after the other: what a store answers
+/// when it cannot follow the pointer itself.
+pub(crate) fn follow_by_gets<K: KvRead + ?Sized>(
+    kv: &K,
+    key: &[u8],
+    prefix: &[u8],
+) -> Result<Followed> {
+    let Some(first) = kv.get(key)? else {
+        return Ok((None, None));
+    };
+    let second = kv.get(&[prefix, first.as_slice()].concat())?;
+    Ok((Some(first), second))
+}
+
 /// Reading an ordered key-value store.
 pub trait KvRead {
     /// The value stored under `key`.
@@ -65,11 +79,7 @@ pub trait KvRead {
     /// pointer followed, such as a live name to its entity record. A backend across a
     /// network answers both in one round trip.
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
-        let Some(first) = self.get(key)? else {
-            return Ok((None, None));
-        };
-        let second = self.get(&[prefix, first.as_slice()].concat())?;
-        Ok((Some(first), second))
+        follow_by_gets(self, key, prefix)
     }
 
     /// Says that scans inside `prefix` will follow, many of them: a backend across a

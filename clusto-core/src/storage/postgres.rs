@@ -56,7 +56,7 @@ use postgres::{Client, Statement};
 use super::ticker::Ticker;
 use super::{
     Backend, CommitListener, Entry, EntryIter, Followed, KvRead, LeaseWithReads, Snapshot, Write,
-    WriteLease,
+    WriteLease, follow_by_gets,
 };
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
@@ -974,11 +974,7 @@ impl KvRead for PgReader {
             .as_ref()
             .is_some_and(|memo| memo.borrow().gets.contains_key(key));
         if known {
-            let Some(first) = self.get(key)? else {
-                return Ok((None, None));
-            };
-            let second = self.get(&[prefix, first.as_slice()].concat())?;
-            return Ok((Some(first), second));
+            return follow_by_gets(self, key, prefix);
         }
         let (first, second) = self.fetch_followed(key, prefix)?;
         self.remember(key, &first);
