@@ -425,6 +425,15 @@ impl ServerCertVerifier for Unchecked {
 mod tests {
     use super::*;
 
+    /// A `Tls` without a client certificate.
+    fn tls(
+        mode: Option<SslMode>,
+        rootcert: Option<&str>,
+        home: Option<&Path>,
+    ) -> Result<Tls, String> {
+        Tls::new(mode, rootcert, home, &ClientCert::default())
+    }
+
     #[test]
     fn modes_map_as_libpq_says() {
         for (text, mode) in [
@@ -441,38 +450,24 @@ mod tests {
         assert_eq!(SslMode::parse("bogus"), None);
         assert_eq!(SslMode::parse("Require"), None);
         for plain in [None, Some(SslMode::Disable), Some(SslMode::Prefer)] {
-            assert!(
-                !Tls::new(plain, None, None, &ClientCert::default())
-                    .unwrap()
-                    .is_on()
-            );
+            assert!(!tls(plain, None, None).unwrap().is_on());
         }
         // sslrootcert=system: verify-full by default, and only with it.
-        let system = Tls::new(None, Some("system"), None, &ClientCert::default());
+        let system = tls(None, Some("system"), None);
         if let Ok(tls) = &system {
             assert!(tls.checks().unwrap().contains("verify-full"));
         }
-        let weak = Tls::new(
-            Some(SslMode::Require),
-            Some("system"),
-            None,
-            &ClientCert::default(),
-        )
-        .err()
-        .unwrap();
+        let weak = tls(Some(SslMode::Require), Some("system"), None)
+            .err()
+            .unwrap();
         assert!(weak.contains("verify-full"), "{weak}");
     }
 
     #[test]
     fn root_files_that_cannot_be_used_are_named() {
-        let missing = Tls::new(
-            Some(SslMode::VerifyFull),
-            Some("/nonexistent/ca.crt"),
-            None,
-            &ClientCert::default(),
-        )
-        .err()
-        .unwrap();
+        let missing = tls(Some(SslMode::VerifyFull), Some("/nonexistent/ca.crt"), None)
+            .err()
+            .unwrap();
         assert!(
             missing.contains("/nonexistent/ca.crt") && missing.contains("cannot be read"),
             "{missing}"
@@ -480,36 +475,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.crt");
         std::fs::write(&junk, "not a certificate\n").unwrap();
-        let junk_err = Tls::new(
-            Some(SslMode::VerifyCa),
-            junk.to_str(),
-            None,
-            &ClientCert::default(),
-        )
-        .err()
-        .unwrap();
+        let junk_err = tls(Some(SslMode::VerifyCa), junk.to_str(), None)
+            .err()
+            .unwrap();
         assert!(junk_err.contains("no certificate"), "{junk_err}");
         // `require` without any root file: TLS, nothing checked.
-        let require = Tls::new(
-            Some(SslMode::Require),
-            None,
-            Some(dir.path()),
-            &ClientCert::default(),
-        )
-        .unwrap();
+        let require = tls(Some(SslMode::Require), None, Some(dir.path())).unwrap();
         assert!(require.is_on());
         assert!(require.checks().unwrap().contains("not checked"));
         // With ~/.postgresql/root.crt, `require` checks the chain (as verify-ca).
         std::fs::create_dir(dir.path().join(".postgresql")).unwrap();
         std::fs::write(default_root_file(dir.path()), "junk\n").unwrap();
-        let with_root = Tls::new(
-            Some(SslMode::Require),
-            None,
-            Some(dir.path()),
-            &ClientCert::default(),
-        )
-        .err()
-        .unwrap();
+        let with_root = tls(Some(SslMode::Require), None, Some(dir.path()))
+            .err()
+            .unwrap();
         assert!(with_root.contains("root.crt"), "{with_root}");
     }
 }
