@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use clusto_benches::{dir_size, peak_rss_mib, sizes_from_args};
+use clusto_benches::{RssPeaks, dir_size, peak_rss_mib, sizes_from_args};
 use clusto_core::{
     AttrFilter, Clusto, Durability, NewAttr, NumberSpec, OpenOptions, Related, TxMeta,
 };
@@ -1012,6 +1012,7 @@ fn main() {
             }
         }
         let dir = tempfile::tempdir().unwrap();
+        let peaks = RssPeaks::start();
         let rows = match side.as_str() {
             "lmdb" | "sled" | "postgresql" => clusto_side(n, dir.path(), side, &opts),
             "sqlite" => sqlite_side(n, dir.path(), &opts),
@@ -1020,7 +1021,10 @@ fn main() {
         for (name, count, secs) in rows {
             println!("{name}\t{count}\t{secs}");
         }
+        let (anon, file) = peaks.finish();
         println!("peak RSS (MiB)\t0\t{}", peak_rss_mib().unwrap_or(0.0));
+        println!("peak anonymous RSS (MiB)\t0\t{anon}");
+        println!("peak file-backed RSS (MiB)\t0\t{file}");
         return;
     }
     let sizes = sizes_from_args(&[10_000, 100_000]);
@@ -1132,4 +1136,6 @@ const ROW_ORDER: &[&str] = &[
     "delete 1000 servers (one transaction)",
     "database size after load (MiB)",
     "peak RSS (MiB)",
+    "peak anonymous RSS (MiB)",
+    "peak file-backed RSS (MiB)",
 ];

@@ -63,6 +63,60 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// The highest anonymous and file-backed resident memory (`RssAnon`, `RssFile` of
+/// `/proc/self/status`) seen while it runs, in MiB. The kernel keeps a high-water mark
+/// only of their sum (`VmHWM`); the split matters because an engine that maps its file
+/// (LMDB) holds its cache as file pages the kernel may drop, where one that reads into
+/// its own buffers (SQLite's page cache) holds it as anonymous memory.
+pub struct RssPeaks {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    sampler: Option<std::thread::JoinHandle<(f64, f64)>>,
+}
+
+impl RssPeaks {
+    /// Starts sampling every two milliseconds on a thread of its own.
+    pub fn start() -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let sampler = std::thread::spawn(move || {
+            let mut peaks = (0.0f64, 0.0f64);
+            loop {
+                if let Some((anon, file)) = rss_split_mib() {
+                    peaks = (peaks.0.max(anon), peaks.1.max(file));
+                }
+                if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                    return peaks;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        RssPeaks {
+            stop,
+            sampler: Some(sampler),
+        }
+    }
+
+    /// Stops sampling and returns the peaks: (anonymous, file-backed) MiB.
+    pub fn finish(mut self) -> (f64, f64) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.sampler
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or((0.0, 0.0))
+    }
+}
+
+/// This process's resident memory now, split: (anonymous, file-backed) MiB.
+fn rss_split_mib() -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024.0)
+    };
+    Some((field("RssAnon:")?, field("RssFile:")?))
+}
+
 /// Total size in bytes of the files under `path`.
 pub fn dir_size(path: &std::path::Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {

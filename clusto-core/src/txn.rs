@@ -206,6 +206,8 @@ impl Transaction {
             self.pending.undo_to(mark);
             self.changes.truncate(changes);
             self.vanished.truncate(vanished);
+        } else {
+            self.pending.keep(mark);
         }
         result
     }

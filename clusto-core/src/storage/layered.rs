@@ -21,9 +21,12 @@ pub struct Pending {
     /// an entity from it on can only be this transaction's, so reads of them need not
     /// reach the store (a round trip each, on a server).
     fresh_entities: Option<u64>,
-    /// For each write since the transaction began: the key and what the pending map held
-    /// for it before (`None`: the key was not pending).
+    /// For each write since the outermost open mark: the key and what the pending map
+    /// held for it before (`None`: the key was not pending). Empty while no mark is open,
+    /// so a long transaction does not keep a second copy of every key it wrote.
     journal: Vec<(Vec<u8>, Option<PendingValue>)>,
+    /// Marks taken and not yet undone to or kept.
+    open_marks: usize,
 }
 
 impl Pending {
@@ -50,20 +53,41 @@ impl Pending {
 
     /// Records a write of `value` (`None` removes) under `key`.
     pub fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        if self.open_marks == 0 {
+            self.writes.insert(key, value);
+            return;
+        }
         let before = self.writes.insert(key.clone(), value);
         self.journal.push((key, before));
     }
 
     /// Forgets a pending write, as if it had never been made (undoable like a write).
     pub fn discard(&mut self, key: Vec<u8>) {
-        if let Some(before) = self.writes.remove(&key) {
+        if let Some(before) = self.writes.remove(&key)
+            && self.open_marks > 0
+        {
             self.journal.push((key, Some(before)));
         }
     }
 
-    /// A mark to roll back to with [`Pending::undo_to`].
-    pub fn mark(&self) -> usize {
+    /// A mark to roll back to with [`Pending::undo_to`]; every mark ends with either
+    /// that or [`Pending::keep`].
+    pub fn mark(&mut self) -> usize {
+        self.open_marks += 1;
         self.journal.len()
+    }
+
+    /// Keeps the writes made after `mark`: only an enclosing mark can take them back now.
+    pub fn keep(&mut self, mark: usize) {
+        self.close_mark(mark);
+    }
+
+    fn close_mark(&mut self, mark: usize) {
+        debug_assert!(self.open_marks > 0 && mark <= self.journal.len());
+        self.open_marks -= 1;
+        if self.open_marks == 0 {
+            self.journal.clear();
+        }
     }
 
     /// Takes back every write made after `mark`.
@@ -79,6 +103,7 @@ impl Pending {
                 }
             }
         }
+        self.close_mark(mark);
     }
 
     /// Whether nothing is pending.
@@ -376,6 +401,35 @@ mod tests {
         let wide = Key::new(space::ATTR).u64(12).into_bytes();
         assert_eq!(view.scan(&wide, None, false).count(), 2);
         assert_eq!(base.1.get(), 4);
+    }
+
+    #[test]
+    fn nested_marks_undo_what_an_inner_kept_mark_wrote() {
+        let mut pending = Pending::default();
+        pending.put(vec![1], Some(vec![1]));
+        let outer = pending.mark();
+        pending.put(vec![1], Some(vec![9]));
+        let inner = pending.mark();
+        pending.put(vec![2], Some(vec![2]));
+        pending.keep(inner);
+        pending.undo_to(outer);
+        assert_eq!(pending.into_writes(), vec![(vec![1], Some(vec![1]))]);
+    }
+
+    #[test]
+    fn no_undo_journal_is_kept_while_no_mark_is_open() {
+        let mut pending = Pending::default();
+        let mark = pending.mark();
+        pending.put(vec![1], Some(vec![1]));
+        pending.discard(vec![1]);
+        assert_eq!(pending.journal.len(), 2);
+        pending.keep(mark);
+        assert!(pending.journal.is_empty());
+        pending.put(vec![2], Some(vec![2]));
+        pending.discard(vec![2]);
+        pending.put(vec![3], None);
+        assert!(pending.journal.is_empty());
+        assert_eq!(pending.into_writes(), vec![(vec![3], None)]);
     }
 
     #[test]
