@@ -84,6 +84,73 @@ fn postgres_commit_floor(server: &str, schema: &str, rows: &mut Vec<Row>) {
     );
 }
 
+/// Copies the rows clusto's load left in its table, in the order PostgreSQL stored them
+/// (insertion order, since a load only inserts), for [`postgres_load_floor`].
+fn keep_loaded_rows(server: &str, schema: &str) {
+    let mut client = postgres::Client::connect(server, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE {schema}.loaded AS SELECT row_number() OVER (ORDER BY ctid) AS n, k, v \
+             FROM {schema}.kv"
+        ))
+        .unwrap();
+}
+
+/// PostgreSQL alone storing the very rows of clusto's load, by binary `COPY` (its fastest
+/// way in) into a table like clusto's, in as many transactions as the load had: what the
+/// load would cost if clusto's rules and round trips took no time at all. Each
+/// transaction's rows are read before its clock starts.
+fn postgres_load_floor(server: &str, schema: &str, n: usize, rows: &mut Vec<Row>) {
+    use postgres::binary_copy::BinaryCopyInWriter;
+    use postgres::types::Type;
+    let mut client = postgres::Client::connect(server, postgres::NoTls).unwrap();
+    let total: i64 = client
+        .query_one(&format!("SELECT count(*) FROM {schema}.loaded"), &[])
+        .unwrap()
+        .get(0);
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE {schema}.copied (k bytea PRIMARY KEY, v bytea NOT NULL)"
+        ))
+        .unwrap();
+    let batches = (n / BATCH).max(1) as i64;
+    let per_batch = (total + batches - 1) / batches;
+    let mut spent = Duration::ZERO;
+    for b in 0..batches {
+        let chunk: Vec<(Vec<u8>, Vec<u8>)> = client
+            .query(
+                &format!("SELECT k, v FROM {schema}.loaded WHERE n > $1 AND n <= $2"),
+                &[&(b * per_batch), &((b + 1) * per_batch)],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let start = Instant::now();
+        let mut tx = client.transaction().unwrap();
+        let sink = tx
+            .copy_in(&format!("COPY {schema}.copied (k, v) FROM STDIN BINARY"))
+            .unwrap();
+        let mut writer = BinaryCopyInWriter::new(sink, &[Type::BYTEA, Type::BYTEA]);
+        for (k, v) in &chunk {
+            writer.write(&[k, v]).unwrap();
+        }
+        writer.finish().unwrap();
+        tx.commit().unwrap();
+        spent += start.elapsed();
+    }
+    rows.push((
+        "PostgreSQL's own COPY of the load's rows (1000 servers' per transaction)".into(),
+        n,
+        spent.as_secs_f64(),
+    ));
+    rows.push((
+        "rows the load stored per server".into(),
+        0,
+        total as f64 / n as f64,
+    ));
+}
+
 /// Per-call times of the load, when `--profile` asks for them.
 #[derive(Default)]
 struct CallTimes(Option<RefCell<BTreeMap<&'static str, (usize, Duration)>>>);
@@ -193,6 +260,9 @@ fn clusto_side(n: usize, dir: &Path, engine: &str, opts: &Opts) -> Vec<Row> {
         }
     });
     calls.report("load");
+    if engine == "postgresql" {
+        keep_loaded_rows(&bench_server().unwrap(), &schema);
+    }
     let size = match engine {
         "postgresql" => db.size_on_disk().unwrap(),
         _ => dir_size(dir),
@@ -280,6 +350,7 @@ fn clusto_side(n: usize, dir: &Path, engine: &str, opts: &Opts) -> Vec<Row> {
     );
     if engine == "postgresql" {
         postgres_commit_floor(&bench_server().unwrap(), &schema, &mut rows);
+        postgres_load_floor(&bench_server().unwrap(), &schema, n, &mut rows);
         drop(db);
         clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
     }
@@ -1132,6 +1203,8 @@ const ROW_ORDER: &[&str] = &[
     "1000 attribute updates (one transaction)",
     "attribute update (durable, one per transaction)",
     "PostgreSQL's own commit: one-row upsert, autocommit",
+    "PostgreSQL's own COPY of the load's rows (1000 servers' per transaction)",
+    "rows the load stored per server",
     "as-of read: server and attributes at load time",
     "delete 1000 servers (one transaction)",
     "database size after load (MiB)",
