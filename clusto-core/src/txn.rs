@@ -1,7 +1,8 @@
 //! Writes: a [`Transaction`] collects changes, reads its own writes, and commits them as
 //! one version — or leaves no trace.
 
-use std::collections::{BTreeSet, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::codec::encode;
@@ -109,6 +110,13 @@ impl NewAttr {
     }
 }
 
+/// The last entity and attribute ids given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IdCounters {
+    entity: u64,
+    attr: u64,
+}
+
 /// The counter of attribute ids: the last one given.
 pub(crate) const NEXT_ATTR_ID: &str = "next_attr_id";
 
@@ -132,6 +140,15 @@ pub struct Transaction {
     changes: Vec<Change>,
     /// Attributes this transaction created and deleted again: visible at no version.
     vanished: Vec<AttrId>,
+    /// The last entity and attribute ids given, kept here and stored once at commit: a
+    /// load gives a dozen ids per server, each a read and a write of the same key.
+    ids: IdCounters,
+    /// The counters as the transaction began.
+    ids_at_begin: IdCounters,
+    /// Entities this transaction has read and found live, by id: an operation checks its
+    /// entities are live, and a load's server is checked a dozen times. Forgotten when
+    /// the entity's record is written and when an operation fails.
+    live: RefCell<HashMap<EntityId, Entity>>,
     version: Version,
     meta: TxMeta,
     /// Custom drivers whose stored specification this transaction has seen current.
@@ -160,10 +177,13 @@ impl Transaction {
             )
             .and_then(|(lease, values)| {
                 let latest = meta_value(LATEST_VERSION, values[0].as_deref())?;
-                let first_unused = meta_value(NEXT_ENTITY_ID, values[1].as_deref())? + 1;
-                Ok((lease, latest + 1, first_unused))
+                let ids = IdCounters {
+                    entity: meta_value(NEXT_ENTITY_ID, values[1].as_deref())?,
+                    attr: meta_value(NEXT_ATTR_ID, values[2].as_deref())?,
+                };
+                Ok((lease, latest + 1, ids))
             });
-        let (lease, version, first_unused) = match leased {
+        let (lease, version, ids) = match leased {
             Ok(leased) => leased,
             Err(e) => {
                 shared.writer.release();
@@ -173,9 +193,12 @@ impl Transaction {
         Ok(Transaction {
             shared,
             lease: Some(lease),
-            pending: Pending::new(first_unused),
+            pending: Pending::new(ids.entity + 1),
             changes: Vec::new(),
             vanished: Vec::new(),
+            ids,
+            ids_at_begin: ids,
+            live: RefCell::default(),
             drivers_stored: HashSet::new(),
             version,
             meta,
@@ -201,11 +224,14 @@ impl Transaction {
         let mark = self.pending.mark();
         let changes = self.changes.len();
         let vanished = self.vanished.len();
+        let ids = self.ids;
         let result = op(self);
         if result.is_err() {
             self.pending.undo_to(mark);
             self.changes.truncate(changes);
             self.vanished.truncate(vanished);
+            self.ids = ids;
+            self.live.get_mut().clear();
         } else {
             self.pending.keep(mark);
         }
@@ -220,13 +246,30 @@ impl Transaction {
         self.pending.put(key, None);
     }
 
-    fn next_id(&mut self, counter: &str) -> Result<u64> {
-        let next = self.view().meta_u64(counter)? + 1;
-        self.put_key(keys::meta(counter), encode(&next));
-        Ok(next)
+    fn next_entity_id(&mut self) -> EntityId {
+        self.ids.entity += 1;
+        EntityId(self.ids.entity)
+    }
+
+    fn next_attr_id(&mut self) -> AttrId {
+        self.ids.attr += 1;
+        AttrId(self.ids.attr)
+    }
+
+    /// Stores the id counters this transaction moved.
+    fn store_id_counters(&mut self) {
+        if self.ids.entity != self.ids_at_begin.entity {
+            self.put_key(keys::meta(NEXT_ENTITY_ID), encode(&self.ids.entity));
+        }
+        if self.ids.attr != self.ids_at_begin.attr {
+            self.put_key(keys::meta(NEXT_ATTR_ID), encode(&self.ids.attr));
+        }
     }
 
     pub(crate) fn live_entity(&self, id: EntityId) -> Result<Entity> {
+        if let Some(e) = self.live.borrow().get(&id) {
+            return Ok(e.clone());
+        }
         let e = self.view().entity_by_id(id)?;
         if e.deleted_at.is_some() {
             return Err(Error::NotFound(format!(
@@ -234,11 +277,21 @@ impl Transaction {
                 e.name
             )));
         }
+        self.live.borrow_mut().insert(id, e.clone());
         Ok(e)
+    }
+
+    /// Fails as [`Transaction::live_entity`] does, without copying the record.
+    fn ensure_live(&self, id: EntityId) -> Result<()> {
+        if self.live.borrow().contains_key(&id) {
+            return Ok(());
+        }
+        self.live_entity(id).map(drop)
     }
 
     /// Writes an entity record, replacing `old`'s index entries by the new ones.
     fn store_entity(&mut self, old: Option<&Entity>, new: &Entity) {
+        self.live.get_mut().remove(&new.id);
         let fresh = index::entity_entries(new);
         if let Some(old) = old {
             for (key, _) in index::entity_entries(old) {
@@ -306,7 +359,7 @@ impl Transaction {
                 )));
             }
             let entity = Entity {
-                id: EntityId(tx.next_id(NEXT_ENTITY_ID)?),
+                id: tx.next_entity_id(),
                 name: name.to_owned(),
                 type_name: type_name.to_owned(),
                 driver: driver.to_owned(),
@@ -324,6 +377,7 @@ impl Transaction {
     fn check_value(&self, value: &Value) -> Result<()> {
         match value {
             Value::Json(text) => Value::check_json(text),
+            Value::Relation(target) if self.live.borrow().contains_key(target) => Ok(()),
             Value::Relation(target) => match self.view().entity_record(*target)? {
                 Some(e) if e.deleted_at.is_none() => Ok(()),
                 Some(e) => Err(Error::InvalidValue(format!(
@@ -346,7 +400,7 @@ impl Transaction {
     }
 
     pub(crate) fn insert_attr(&mut self, owner: EntityId, attr: NewAttr) -> Result<Attribute> {
-        self.live_entity(owner)?;
+        self.ensure_live(owner)?;
         self.check_value(&attr.value)?;
         let number = match attr.number {
             NumberSpec::None => None,
@@ -354,7 +408,7 @@ impl Transaction {
             NumberSpec::Next => Some(self.bump_counter(owner, &attr.key, -1)?),
         };
         let record = Attribute {
-            id: AttrId(self.next_id(NEXT_ATTR_ID)?),
+            id: self.next_attr_id(),
             entity: owner,
             key: attr.key,
             subkey: attr.subkey,
@@ -578,6 +632,7 @@ impl Transaction {
     /// Applies the pending writes as they are (an import wrote its own version records,
     /// up to `latest`).
     pub(crate) fn commit_raw(mut self, latest: Version) -> Result<()> {
+        self.store_id_counters();
         self.apply(latest)
     }
 
@@ -618,6 +673,7 @@ impl Transaction {
         };
         self.put_key(keys::version(version), encode(&info));
         self.put_key(keys::meta(crate::txn::LATEST_VERSION), encode(&version));
+        self.store_id_counters();
         let touched: BTreeSet<EntityId> = self.changes.iter().map(Change::entity).collect();
         for id in touched {
             // A row's own version and deletion version are on its record already.

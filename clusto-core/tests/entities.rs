@@ -2,7 +2,7 @@
 
 mod common;
 
-use clusto_core::{AttrFilter, Clusto, EntityQuery, Error, NewAttr, TxMeta};
+use clusto_core::{AttrFilter, Clusto, EntityId, EntityQuery, Error, NewAttr, TxMeta, Value};
 
 fn meta() -> TxMeta {
     TxMeta::new("tester", "test")
@@ -391,4 +391,49 @@ fn entities_by_ids_answers_repeated_ids() {
         .map(|e| e.name)
         .collect();
     assert_eq!(names, ["a", "b", "a", "a"]);
+}
+
+#[test]
+fn an_entity_deleted_or_undone_earlier_in_a_transaction_is_not_live_for_later_calls() {
+    let db = db_with(&[("pool1", "pool", "pool"), ("s1", "server", "basicserver")]);
+    db.write(meta(), |tx| {
+        let s = tx.view().entity("s1")?;
+        let pool = tx.view().entity("pool1")?;
+        // Read live by these calls first, then deleted: the later calls must not
+        // take the entity for live.
+        tx.add_attr(s.id, NewAttr::new("owner", "ops"))?;
+        tx.insert(pool.id, s.id)?;
+        tx.delete_entity("s1")?;
+        let on_deleted = tx.add_attr(s.id, NewAttr::new("owner", "dev")).unwrap_err();
+        assert!(
+            matches!(&on_deleted, Error::NotFound(m) if m.contains("'s1'") && m.contains("deleted")),
+            "{on_deleted}"
+        );
+        let relation = tx
+            .add_attr(pool.id, NewAttr::new("backup", s.id))
+            .unwrap_err();
+        assert!(
+            matches!(&relation, Error::InvalidValue(m) if m.contains("'s1'")),
+            "{relation}"
+        );
+        Ok(())
+    })
+    .unwrap();
+    // A failed call forgets what it read: the entity it made (and read live, to give it
+    // its netmask) is gone with it.
+    db.write(meta(), |tx| {
+        let probe = tx.create_entity("probe", "server", "basicserver")?;
+        let would_be = EntityId(probe.id.0 + 1);
+        let failed = tx
+            .create("ipmanager", "s2", &[("baseip", Value::Json("{".into()))])
+            .unwrap_err();
+        assert!(matches!(failed, Error::InvalidValue(_)), "{failed}");
+        let gone = tx
+            .add_attr(would_be, NewAttr::new("owner", "dev"))
+            .unwrap_err();
+        assert!(matches!(gone, Error::NotFound(_)), "{gone}");
+        Ok(())
+    })
+    .unwrap();
+    assert!(db.read(|v| v.find("s2")).unwrap().is_none());
 }
