@@ -88,7 +88,7 @@ fn main() {
             .write(TxMeta::new("bench", "watched"), |tx| {
                 let s = tx.view().entity(&format!("s{i}"))?;
                 tx.set_attr(s.id, NewAttr::new("note", i as i64))?;
-                Ok(tx.version())
+                tx.version()
             })
             .unwrap();
         let committed = Instant::now();

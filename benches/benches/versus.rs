@@ -11,7 +11,8 @@
 //! `… --bench versus -- --side lmdb|sled|postgresql|sqlite N [--explain] [--profile]`, which prints
 //! that side's raw rows (name, count, seconds); for SQLite, `--explain` prints every
 //! statement's query plan after the load and again after `ANALYZE`, and `--profile`
-//! times each statement kind (to stderr).
+//! times each statement kind (to stderr). `CLUSTO_BENCH_KEEP_LOADED=DIR` copies an
+//! embedded side's store, as the load left it, into DIR.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -82,6 +83,16 @@ fn postgres_commit_floor(server: &str, schema: &str, rows: &mut Vec<Row>) {
             }
         },
     );
+}
+
+/// Copies the files of `from` into `to` (made if missing).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
 }
 
 /// Copies the rows clusto's load left in its table, in the order PostgreSQL stored them
@@ -267,6 +278,10 @@ fn clusto_side(n: usize, dir: &Path, engine: &str, opts: &Opts) -> Vec<Row> {
         "postgresql" => db.size_on_disk().unwrap(),
         _ => dir_size(dir),
     };
+    // For a look at the loaded store with the engine's own tools (`mdb_stat`, `mdb_copy`).
+    if let (Ok(keep), "lmdb" | "sled") = (std::env::var("CLUSTO_BENCH_KEEP_LOADED"), engine) {
+        copy_dir(&dir.join("db"), Path::new(&keep));
+    }
     let loaded = db.latest_version().unwrap();
     let k = 20_000;
     time(&mut rows, "get by name", k, || {

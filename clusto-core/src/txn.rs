@@ -110,6 +110,25 @@ impl NewAttr {
     }
 }
 
+/// The meta keys of [`Counters`]: the latest version, the entity and attribute counters.
+fn counter_keys() -> [Vec<u8>; 3] {
+    [
+        keys::meta(LATEST_VERSION),
+        keys::meta(NEXT_ENTITY_ID),
+        keys::meta(NEXT_ATTR_ID),
+    ]
+}
+
+/// What a transaction reads of the store's counters: the version it commits as and the
+/// ids it gives. The id counters stay here and are stored once at commit (a load gives a
+/// dozen ids per server, each a read and a write of the same key otherwise).
+#[derive(Debug, Clone, Copy)]
+struct Counters {
+    version: Version,
+    ids: IdCounters,
+    ids_at_begin: IdCounters,
+}
+
 /// The last entity and attribute ids given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct IdCounters {
@@ -140,16 +159,13 @@ pub struct Transaction {
     changes: Vec<Change>,
     /// Attributes this transaction created and deleted again: visible at no version.
     vanished: Vec<AttrId>,
-    /// The last entity and attribute ids given, kept here and stored once at commit: a
-    /// load gives a dozen ids per server, each a read and a write of the same key.
-    ids: IdCounters,
-    /// The counters as the transaction began.
-    ids_at_begin: IdCounters,
+    /// The version this transaction makes and the id counters, read under the lease
+    /// when first needed (see [`Counters`]).
+    counters: Option<Counters>,
     /// Entities this transaction has read and found live, by id: an operation checks its
     /// entities are live, and a load's server is checked a dozen times. Forgotten when
     /// the entity's record is written and when an operation fails.
     live: RefCell<HashMap<EntityId, Entity>>,
-    version: Version,
     meta: TxMeta,
     /// Custom drivers whose stored specification this transaction has seen current.
     pub(crate) drivers_stored: HashSet<String>,
@@ -164,27 +180,13 @@ impl Transaction {
                 .clone()
                 .unwrap_or_else(|| shared.backend.engine().into())
         })?;
+        // A server sends the lease's request with the transaction's first statement,
+        // and these reads with them.
         let leased = shared
             .backend
-            .begin_write_reading(
-                shared.lock_wait,
-                // What most transactions read first: one round trip on a server.
-                &[
-                    keys::meta(LATEST_VERSION),
-                    keys::meta(NEXT_ENTITY_ID),
-                    keys::meta(NEXT_ATTR_ID),
-                ],
-            )
-            .and_then(|(lease, values)| {
-                let latest = meta_value(LATEST_VERSION, values[0].as_deref())?;
-                let ids = IdCounters {
-                    entity: meta_value(NEXT_ENTITY_ID, values[1].as_deref())?,
-                    attr: meta_value(NEXT_ATTR_ID, values[2].as_deref())?,
-                };
-                Ok((lease, latest + 1, ids))
-            });
-        let (lease, version, ids) = match leased {
-            Ok(leased) => leased,
+            .begin_write_prefetching(shared.lock_wait, &counter_keys());
+        let lease = match leased {
+            Ok(lease) => lease,
             Err(e) => {
                 shared.writer.release();
                 return Err(e);
@@ -193,21 +195,41 @@ impl Transaction {
         Ok(Transaction {
             shared,
             lease: Some(lease),
-            pending: Pending::new(ids.entity + 1),
+            pending: Pending::default(),
             changes: Vec::new(),
             vanished: Vec::new(),
-            ids,
-            ids_at_begin: ids,
+            counters: None,
             live: RefCell::default(),
             drivers_stored: HashSet::new(),
-            version,
             meta,
         })
     }
 
     /// The version this transaction commits as, if it changes anything.
-    pub fn version(&self) -> Version {
-        self.version
+    pub fn version(&mut self) -> Result<Version> {
+        Ok(self.counters()?.version)
+    }
+
+    /// The version and id counters, read the first time they are needed.
+    fn counters(&mut self) -> Result<&mut Counters> {
+        if self.counters.is_none() {
+            let lease = self
+                .lease
+                .as_deref()
+                .expect("a transaction holds its lease until commit");
+            let values = lease.get_many(&counter_keys())?;
+            let ids = IdCounters {
+                entity: meta_value(NEXT_ENTITY_ID, values[1].as_deref())?,
+                attr: meta_value(NEXT_ATTR_ID, values[2].as_deref())?,
+            };
+            self.pending.set_fresh_floor(ids.entity + 1);
+            self.counters = Some(Counters {
+                version: meta_value(LATEST_VERSION, values[0].as_deref())? + 1,
+                ids,
+                ids_at_begin: ids,
+            });
+        }
+        Ok(self.counters.as_mut().expect("read above"))
     }
 
     /// A live view that includes this transaction's own writes.
@@ -224,13 +246,15 @@ impl Transaction {
         let mark = self.pending.mark();
         let changes = self.changes.len();
         let vanished = self.vanished.len();
-        let ids = self.ids;
+        let ids = self.counters.map(|c| c.ids);
         let result = op(self);
         if result.is_err() {
             self.pending.undo_to(mark);
             self.changes.truncate(changes);
             self.vanished.truncate(vanished);
-            self.ids = ids;
+            if let Some(c) = &mut self.counters {
+                c.ids = ids.unwrap_or(c.ids_at_begin);
+            }
             self.live.get_mut().clear();
         } else {
             self.pending.keep(mark);
@@ -246,23 +270,28 @@ impl Transaction {
         self.pending.put(key, None);
     }
 
-    fn next_entity_id(&mut self) -> EntityId {
-        self.ids.entity += 1;
-        EntityId(self.ids.entity)
+    fn next_entity_id(&mut self) -> Result<EntityId> {
+        let ids = &mut self.counters()?.ids;
+        ids.entity += 1;
+        Ok(EntityId(ids.entity))
     }
 
-    fn next_attr_id(&mut self) -> AttrId {
-        self.ids.attr += 1;
-        AttrId(self.ids.attr)
+    fn next_attr_id(&mut self) -> Result<AttrId> {
+        let ids = &mut self.counters()?.ids;
+        ids.attr += 1;
+        Ok(AttrId(ids.attr))
     }
 
     /// Stores the id counters this transaction moved.
     fn store_id_counters(&mut self) {
-        if self.ids.entity != self.ids_at_begin.entity {
-            self.put_key(keys::meta(NEXT_ENTITY_ID), encode(&self.ids.entity));
+        let Some(c) = self.counters else {
+            return;
+        };
+        if c.ids.entity != c.ids_at_begin.entity {
+            self.put_key(keys::meta(NEXT_ENTITY_ID), encode(&c.ids.entity));
         }
-        if self.ids.attr != self.ids_at_begin.attr {
-            self.put_key(keys::meta(NEXT_ATTR_ID), encode(&self.ids.attr));
+        if c.ids.attr != c.ids_at_begin.attr {
+            self.put_key(keys::meta(NEXT_ATTR_ID), encode(&c.ids.attr));
         }
     }
 
@@ -327,8 +356,9 @@ impl Transaction {
 
     pub(crate) fn retire_attr(&mut self, attr: &Attribute) -> Result<()> {
         let mut gone = attr.clone();
-        gone.deleted_at = Some(self.version);
-        if attr.version == self.version {
+        let version = self.version()?;
+        gone.deleted_at = Some(version);
+        if attr.version == version {
             // Created by this transaction: visible at no version, so it leaves no row and
             // no change behind (a `_lastip` replaced 1000 times in one bulk load).
             for key in index::attr_keys(attr) {
@@ -359,11 +389,11 @@ impl Transaction {
                 )));
             }
             let entity = Entity {
-                id: tx.next_entity_id(),
+                id: tx.next_entity_id()?,
                 name: name.to_owned(),
                 type_name: type_name.to_owned(),
                 driver: driver.to_owned(),
-                version: tx.version,
+                version: tx.version()?,
                 deleted_at: None,
             };
             tx.store_entity(None, &entity);
@@ -408,13 +438,13 @@ impl Transaction {
             NumberSpec::Next => Some(self.bump_counter(owner, &attr.key, -1)?),
         };
         let record = Attribute {
-            id: self.next_attr_id(),
+            id: self.next_attr_id()?,
             entity: owner,
             key: attr.key,
             subkey: attr.subkey,
             number,
             value: attr.value,
-            version: self.version,
+            version: self.version()?,
             deleted_at: None,
         };
         self.store_attr(None, &record)?;
@@ -432,6 +462,7 @@ impl Transaction {
         validate::attr_key("key", &attr.key)?;
         validate::attr_subkey(attr.subkey.as_deref())?;
         self.atomic(|tx| {
+            tx.view().read_entity_ahead(owner)?;
             let mut matches = tx.view().attrs(owner, &attr.same_slot())?;
             if matches.len() > 1 {
                 let name = tx.live_entity(owner)?.name;
@@ -464,6 +495,7 @@ impl Transaction {
     /// Deletes every attribute of `owner` that passes `filter`; returns how many.
     pub fn delete_attrs(&mut self, owner: EntityId, filter: &AttrFilter) -> Result<usize> {
         self.atomic(|tx| {
+            tx.view().read_entity_ahead(owner)?;
             tx.live_entity(owner)?;
             let doomed = tx.view().attrs(owner, filter)?;
             for a in &doomed {
@@ -526,7 +558,7 @@ impl Transaction {
             self.write_counter(entity.id, &key, None);
         }
         let mut gone = entity.clone();
-        gone.deleted_at = Some(self.version);
+        gone.deleted_at = Some(self.version()?);
         self.store_entity(Some(entity), &gone);
         self.changes
             .push(Change::EntityDeleted { entity: entity.id });
@@ -664,7 +696,7 @@ impl Transaction {
             return Ok(None);
         }
         self.drop_vanished_changes();
-        let version = self.version;
+        let version = self.version()?;
         let info = VersionInfo {
             version,
             timestamp: Some(Timestamp::now()),

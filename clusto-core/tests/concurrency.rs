@@ -242,7 +242,7 @@ fn allocate_helper() {
                 let net = tx.view().entity("net")?.id;
                 let s = tx.create("basicserver", &format!("a{pid}-{n}"), &[])?;
                 let ip = tx.add_ip(s.id, None, Some(net))?;
-                Ok((tx.version(), clusto_core::ip_address(&ip.value)?))
+                Ok((tx.version()?, clusto_core::ip_address(&ip.value)?))
             })
             .unwrap();
         println!("ip {version} {ip}");

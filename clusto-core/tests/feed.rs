@@ -236,14 +236,14 @@ fn reverting_a_delete_brings_the_entity_back_with_its_containment() {
     let deleted = db
         .write(TxMeta::new("ops", "decommission"), |tx| {
             tx.delete_entity("s1")?;
-            Ok(tx.version())
+            tx.version()
         })
         .unwrap();
     assert!(picture(&db, "s1").is_none());
     let reverted = db
         .write(TxMeta::new("ops", "undo"), |tx| {
             tx.revert(deleted, false)?;
-            Ok(tx.version())
+            tx.version()
         })
         .unwrap();
     assert_eq!(
@@ -269,7 +269,7 @@ fn a_revert_that_would_break_a_rule_is_refused_and_changes_nothing() {
     let deleted = db
         .write(TxMeta::default(), |tx| {
             tx.delete_entity("s1")?;
-            Ok(tx.version())
+            tx.version()
         })
         .unwrap();
     // Its rack unit and its address are given to another server meanwhile.
@@ -338,7 +338,7 @@ fn a_later_change_to_the_same_things_is_a_conflict_unless_forced() {
         .write(TxMeta::default(), |tx| {
             let s1 = tx.view().entity("s1")?.id;
             tx.add_attr(s1, NewAttr::new("role", "web"))?;
-            Ok(tx.version())
+            tx.version()
         })
         .unwrap();
     db.write(TxMeta::default(), |tx| {

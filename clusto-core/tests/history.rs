@@ -11,7 +11,7 @@ fn each_commit_that_changes_something_is_one_version() {
     let db = common::temporary().unwrap();
     assert_eq!(db.latest_version().unwrap(), 0);
     let mut tx = db.begin(TxMeta::new("alice", "racking")).unwrap();
-    assert_eq!(tx.version(), 1);
+    assert_eq!(tx.version().unwrap(), 1);
     let s = tx.create_entity("s1", "server", "basicserver").unwrap();
     tx.add_attr(s.id, NewAttr::new("owner", "alice")).unwrap();
     assert_eq!(

@@ -165,7 +165,7 @@ pub fn revert(ctx: &Ctx, args: &[String], to: Option<u64>, force: bool) -> Resul
             (None, Some(to)) => tx.restore(&names, to)?,
             (None, None) => return Err(usage()),
         }
-        Ok(tx.version())
+        tx.version()
     })?;
     Ok(Output::Records(vec![crate::output::record([(
         "version",

@@ -152,7 +152,7 @@ mod tests {
         let version = db
             .write(TxMeta::default(), |tx| {
                 tx.create_entity("s9", "server", "stored_test_server")?;
-                Ok(tx.version())
+                tx.version()
             })
             .unwrap();
         assert_eq!(db.read(|v| v.changes(version)).unwrap().len(), 1);

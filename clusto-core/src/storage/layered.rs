@@ -30,12 +30,10 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Pending writes over a store that has given no entity id from `first_unused` on.
-    pub fn new(first_unused: u64) -> Self {
-        Pending {
-            fresh_entities: Some(first_unused),
-            ..Pending::default()
-        }
+    /// Says the store has given no entity id from `first_unused` on: keys of those
+    /// entities are looked up here only.
+    pub fn set_fresh_floor(&mut self, first_unused: u64) {
+        self.fresh_entities = Some(first_unused);
     }
 
     /// Whether `key` belongs to an entity the store cannot hold yet.
@@ -160,6 +158,14 @@ impl KvRead for Layered<'_> {
 
     fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
         self.base.prefetch_prefix(prefix)
+    }
+
+    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
+        let end = crate::keys::prefix_end(prefix);
+        if self.pending.unstored_range(prefix, end.as_deref()) {
+            return Ok(());
+        }
+        self.base.read_ahead(prefix)
     }
 
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
@@ -376,7 +382,8 @@ mod tests {
             ),
             Default::default(),
         );
-        let mut pending = Pending::new(10);
+        let mut pending = Pending::default();
+        pending.set_fresh_floor(10);
         pending.put(keys::attr(EntityId(12), AttrId(5), true), Some(vec![5]));
         let view = Layered::new(&base, &pending);
         let attrs_of = |id: u64| {

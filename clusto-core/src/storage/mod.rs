@@ -89,6 +89,13 @@ pub trait KvRead {
         Ok(())
     }
 
+    /// Says the entries under `prefix` will be read soon: a backend across a network
+    /// that still has a statement to send (a write lease's opening) may read them with
+    /// it. A hint: the default does nothing, as does a backend with nothing to send.
+    fn read_ahead(&self, _prefix: &[u8]) -> Result<()> {
+        Ok(())
+    }
+
     /// Entries whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> EntryIter<'_> {
         let end = prefix_end(prefix);
@@ -109,6 +116,10 @@ impl<T: KvRead + ?Sized> KvRead for &T {
 
     fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
         (**self).prefetch_prefix(prefix)
+    }
+
+    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
+        (**self).read_ahead(prefix)
     }
 
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
@@ -133,6 +144,10 @@ impl<T: KvRead + ?Sized> KvRead for Box<T> {
         (**self).prefetch_prefix(prefix)
     }
 
+    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
+        (**self).read_ahead(prefix)
+    }
+
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
         (**self).get_followed(key, prefix)
     }
@@ -148,9 +163,6 @@ impl<T: KvRead + ?Sized> KvRead for Box<T> {
 
 /// A consistent read view of the committed store.
 pub type Snapshot<'a> = Box<dyn KvRead + 'a>;
-
-/// A write lease with the values of the keys read when it was taken.
-pub type LeaseWithReads = (Box<dyn WriteLease>, Vec<Option<Vec<u8>>>);
 
 /// The write lease: while it is held, no other handle in any process commits. Its reads
 /// see the newest commit. Dropping it without [`WriteLease::commit`] changes nothing.
@@ -180,17 +192,16 @@ pub trait Backend: Send + Sync {
     /// caller lets one thread at a time ask.
     fn begin_write(&self, wait: Option<Duration>) -> Result<Box<dyn WriteLease>>;
 
-    /// [`Backend::begin_write`], then the values of `first` read through the lease: a
-    /// backend across a network sends these reads with the lease's request, in one
-    /// round trip.
-    fn begin_write_reading(
+    /// [`Backend::begin_write`], saying the transaction will read `first` before
+    /// anything else: a backend across a network sends these reads with the lease's own
+    /// request and its first statement, so that reading them then costs no round trip.
+    /// A hint: the default takes the lease.
+    fn begin_write_prefetching(
         &self,
         wait: Option<Duration>,
-        first: &[Vec<u8>],
-    ) -> Result<LeaseWithReads> {
-        let lease = self.begin_write(wait)?;
-        let values = lease.get_many(first)?;
-        Ok((lease, values))
+        _first: &[Vec<u8>],
+    ) -> Result<Box<dyn WriteLease>> {
+        self.begin_write(wait)
     }
 
     /// A listener that hears of every commit made after this call returns, by any

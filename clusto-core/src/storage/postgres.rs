@@ -55,8 +55,8 @@ use postgres::{Client, Statement};
 
 use super::ticker::Ticker;
 use super::{
-    Backend, CommitListener, Entry, EntryIter, Followed, KvRead, LeaseWithReads, Snapshot, Write,
-    WriteLease, follow_by_gets,
+    Backend, CommitListener, Entry, EntryIter, Followed, KvRead, Snapshot, Write, WriteLease,
+    follow_by_gets,
 };
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
@@ -609,14 +609,15 @@ impl Inner {
         }
     }
 
-    /// The pid of the clusto process holding the write lease, if the server tells.
+    /// The pid of the clusto process holding the write lease, if the server tells. The
+    /// server shows a bigint lock key as two unsigned halves (`classid`, `objid`).
     fn lease_holder(&self, client: &mut Client) -> Option<u32> {
         let row = client
             .query_opt(
                 "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a \
                  ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted \
                  AND l.objid = ($1::bigint & 4294967295) \
-                 AND l.classid = ($1::bigint >> 32) LIMIT 1",
+                 AND l.classid = (($1::bigint >> 32) & 4294967295) LIMIT 1",
                 &[&self.lock_key],
             )
             .ok()??;
@@ -681,10 +682,46 @@ struct PgReader {
     conn: RefCell<Option<Conn>>,
     /// The `BEGIN` statements not sent yet.
     begin: RefCell<Option<String>>,
+    /// A write lease's lock and first reads, which go out with its `BEGIN`: the results
+    /// of these statements come before those of the statement they travel with.
+    lease_opening: RefCell<Option<LeaseOpening>>,
     /// Whether the transaction is a snapshot, ended lazily.
     snapshot: bool,
     /// What a write lease has read (see [`Memo`]); `None` for other readers.
     memo: Option<RefCell<Memo>>,
+}
+
+/// What a write lease's `BEGIN` carries: the advisory lock, then reads of keys and of
+/// whole key ranges, for the memo.
+struct LeaseOpening {
+    /// `BEGIN`, the lock timeout and the lock.
+    lock: String,
+    /// Keys to read.
+    gets: Vec<Vec<u8>>,
+    /// Key ranges to read whole (start, end), when they fit a page of the largest size.
+    wholes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl LeaseOpening {
+    /// Statements in the opening.
+    fn statements(&self) -> usize {
+        3 + self.gets.len() + self.wholes.len()
+    }
+
+    fn sql(&self) -> String {
+        let mut sql = self.lock.clone();
+        for key in &self.gets {
+            sql.push_str(&format!(
+                "; EXECUTE clusto_get_hex(decode('{}', 'hex'))",
+                hex::encode(key)
+            ));
+        }
+        for (start, end) in &self.wholes {
+            sql.push_str("; ");
+            sql.push_str(&page_sql(&(start.clone(), end.clone(), false, PAGES[2])));
+        }
+        sql
+    }
 }
 
 /// The answers a write lease got from the server, by request. While the lease is held
@@ -731,25 +768,102 @@ impl PgReader {
             inner: inner.clone(),
             conn: RefCell::new(Some(inner.take()?)),
             begin: RefCell::new(Some(begin)),
+            lease_opening: RefCell::new(None),
             snapshot,
             memo: None,
         })
     }
 
-    /// A reader for a write lease, which remembers what it read.
-    fn begin_lease(inner: &Arc<Inner>) -> Result<Self> {
+    /// A reader for a write lease, which remembers what it read. Nothing is sent yet:
+    /// the `BEGIN`, the advisory lock (waiting up to `wait`) and reads of `first` go
+    /// with the lease's first statement, in one round trip.
+    fn begin_lease(inner: &Arc<Inner>, wait: Option<Duration>, first: &[Vec<u8>]) -> Result<Self> {
+        // A lock not granted must stop the statements sent after it, so even the lease
+        // that does not wait takes the lock under a timeout (1 ms), which raises an error.
+        let ms = wait.map_or(1, |w| w.as_millis().clamp(1, i32::MAX as u128));
+        let lock = format!(
+            "BEGIN; SET LOCAL lock_timeout = {ms}; SELECT pg_advisory_xact_lock({})",
+            inner.lock_key
+        );
         let mut reader = PgReader::begin(inner, "BEGIN".into(), false)?;
         reader.memo = Some(RefCell::new(Memo::default()));
+        reader.lease_opening = RefCell::new(Some(LeaseOpening {
+            lock,
+            gets: first.to_vec(),
+            wholes: Vec::new(),
+        }));
         Ok(reader)
     }
 
     /// The statements that start the transaction on `conn`, ending a snapshot left open.
     fn opening(&self, conn: &Conn) -> Option<String> {
-        let begin = self.begin.borrow().clone()?;
+        let mut begin = self.begin.borrow().clone()?;
+        if let Some(lease) = &*self.lease_opening.borrow() {
+            begin = lease.sql();
+        }
         Some(match conn.pending_end {
             true => format!("ROLLBACK; {begin}"),
             false => begin,
         })
+    }
+
+    /// Takes a lease opening's results off the front of `messages` (from a simple query
+    /// that began with the opening `open`): the memo learns what it read. Returns the
+    /// results of the statements after it.
+    fn take_opening(
+        &self,
+        open: &str,
+        mut messages: Vec<postgres::SimpleQueryMessage>,
+    ) -> Result<Vec<postgres::SimpleQueryMessage>> {
+        let Some(opening) = self.lease_opening.borrow_mut().take() else {
+            return Ok(messages);
+        };
+        let statements = opening.statements() + usize::from(open.starts_with("ROLLBACK; "));
+        let mut completed = 0;
+        let mut split = messages.len();
+        let mut groups: Vec<Vec<&postgres::SimpleQueryRow>> = vec![Vec::new()];
+        for (i, message) in messages.iter().enumerate() {
+            match message {
+                postgres::SimpleQueryMessage::Row(row) => {
+                    groups.last_mut().expect("a group").push(row);
+                }
+                postgres::SimpleQueryMessage::CommandComplete(_) => {
+                    completed += 1;
+                    if completed == statements {
+                        split = i + 1;
+                        break;
+                    }
+                    groups.push(Vec::new());
+                }
+                _ => {}
+            }
+        }
+        // The reads are the opening's last statements: keys, then ranges.
+        let ranges = groups.split_off(groups.len().saturating_sub(opening.wholes.len()));
+        let gets = groups.split_off(groups.len().saturating_sub(opening.gets.len()));
+        for (key, rows) in opening.gets.iter().zip(gets) {
+            let value = rows.first().map(|row| unhex(row.get(0))).transpose()?;
+            self.remember(key, &value);
+        }
+        for ((start, end), rows) in opening.wholes.into_iter().zip(ranges) {
+            let rows = rows
+                .into_iter()
+                .map(|row| Ok((unhex(row.get(0))?, unhex(row.get(1))?)))
+                .collect::<Result<Vec<Entry>>>()?;
+            self.remember_whole(start, end, rows);
+        }
+        Ok(messages.split_off(split))
+    }
+
+    /// The error of a lease whose lock another session holds, naming the holder; ends
+    /// the failed transaction on `conn`.
+    fn locked(&self, conn: &mut Conn) -> Error {
+        let _ = conn.client.batch_execute("ROLLBACK");
+        Error::Locked {
+            path: PathBuf::from(&self.inner.target.shown),
+            holder: self.inner.lease_holder(&mut conn.client),
+            by_this_process: false,
+        }
     }
 
     fn opened(&self, conn: &mut Conn) {
@@ -807,6 +921,18 @@ impl PgReader {
                     .client
                     .simple_query(&format!("{open}; {sql}"))
                     .map(First::Rows),
+                (Some(open), None) if self.lease_opening.borrow().is_some() => {
+                    match conn.client.simple_query(open) {
+                        Ok(messages) => match self.take_opening(open, messages) {
+                            Ok(_) => call(conn).map(First::Value),
+                            Err(e) => {
+                                self.opened(conn);
+                                return Err(RawError::Clusto(e));
+                            }
+                        },
+                        Err(e) => Err(e),
+                    }
+                }
                 (Some(open), None) => conn
                     .client
                     .batch_execute(open)
@@ -814,11 +940,27 @@ impl PgReader {
                 (None, _) => call(conn).map(First::Value),
             };
             match outcome {
+                Ok(First::Rows(messages)) if opening.is_some() => {
+                    self.opened(conn);
+                    let open = opening.as_deref().unwrap_or_default();
+                    return self
+                        .take_opening(open, messages)
+                        .map(First::Rows)
+                        .map_err(RawError::Clusto);
+                }
                 Ok(done) => {
                     if opening.is_some() {
                         self.opened(conn);
                     }
                     return Ok(done);
+                }
+                Err(e)
+                    if opening.is_some()
+                        && self.lease_opening.borrow().is_some()
+                        && e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) =>
+                {
+                    self.opened(conn);
+                    return Err(RawError::Clusto(self.locked(conn)));
                 }
                 Err(e) if connection_gone(&e) => {
                     *slot = None;
@@ -936,6 +1078,8 @@ impl KvRead for PgReader {
         let Some(memo) = &self.memo else {
             return self.fetch_many(keys);
         };
+        // The lease's opening may read some of them.
+        self.with(|_| Ok(()))?;
         let unknown: Vec<Vec<u8>> = {
             let memo = memo.borrow();
             keys.iter()
@@ -968,6 +1112,18 @@ impl KvRead for PgReader {
         self.read_whole(prefix)
     }
 
+    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
+        // Only a lease's opening has yet to go out, and it may carry the read.
+        if self.begin.borrow().is_some()
+            && let Some(opening) = &mut *self.lease_opening.borrow_mut()
+        {
+            opening
+                .wholes
+                .push((prefix.to_vec(), crate::keys::prefix_end(prefix)));
+        }
+        Ok(())
+    }
+
     fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
         let known = self
             .memo
@@ -995,6 +1151,19 @@ impl KvRead for PgReader {
             done: end.is_some_and(|e| e <= start),
         })
     }
+}
+
+/// The statement that reads one page of a scan, its rows in hex (for a simple query).
+fn page_sql(request: &PageRequest) -> String {
+    let (start, end, reverse, limit) = request;
+    format!(
+        "EXECUTE {}(decode('{}', 'hex'), {}{limit})",
+        scan_hex_name(scan_shape(*reverse, end.is_some())),
+        hex::encode(start),
+        end.as_ref()
+            .map(|e| format!("decode('{}', 'hex'), ", hex::encode(e)))
+            .unwrap_or_default(),
+    )
 }
 
 /// A page answered from a key range read whole, when the request lies inside one.
@@ -1031,12 +1200,25 @@ impl PgReader {
             return Ok(());
         }
         let rows = self.fetch_page(&request)?;
-        if rows.len() < PAGES[2] as usize {
-            let mut memo = memo.borrow_mut();
-            memo.reserve(rows.len().max(1));
-            memo.whole.push((prefix.to_vec(), end, rows));
-        }
+        self.remember_whole(prefix.to_vec(), end, rows);
         Ok(())
+    }
+
+    /// Records a key range read whole (unless the page was full: then it may hold more),
+    /// and each of its entries as a key read.
+    fn remember_whole(&self, start: Vec<u8>, end: Option<Vec<u8>>, rows: Vec<Entry>) {
+        let Some(memo) = &self.memo else {
+            return;
+        };
+        if rows.len() >= PAGES[2] as usize {
+            return;
+        }
+        let mut memo = memo.borrow_mut();
+        memo.reserve(2 * rows.len() + 1);
+        for (k, v) in &rows {
+            memo.gets.insert(k.clone(), Some(v.clone()));
+        }
+        memo.whole.push((start, end, rows));
     }
 
     /// Records what the server said `key` holds, for a lease's later reads.
@@ -1131,14 +1313,7 @@ impl PgReader {
         let (reverse, limit) = (*reverse, *limit);
         let shape = scan_shape(reverse, end.is_some());
         // The first page of a snapshot's first read travels with its BEGIN.
-        let combined = format!(
-            "EXECUTE {}(decode('{}', 'hex'), {}{limit})",
-            scan_hex_name(shape),
-            hex::encode(start),
-            end.as_ref()
-                .map(|e| format!("decode('{}', 'hex'), ", hex::encode(e)))
-                .unwrap_or_default(),
-        );
+        let combined = page_sql(request);
         let read = self.first_or(Some(&combined), |c| match end {
             Some(end) => c.client.query(&c.scans[shape], &[start, end, &limit]),
             None => c.client.query(&c.scans[shape], &[start, &limit]),
@@ -1223,6 +1398,10 @@ impl KvRead for PgLease {
 
     fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
         self.0.prefetch_prefix(prefix)
+    }
+
+    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
+        self.0.read_ahead(prefix)
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
@@ -1388,79 +1567,19 @@ impl Backend for PostgresBackend {
     }
 
     fn begin_write(&self, wait: Option<Duration>) -> Result<Box<dyn WriteLease>> {
-        Ok(self.begin_write_reading(wait, &[])?.0)
+        self.begin_write_prefetching(wait, &[])
     }
 
-    fn begin_write_reading(
+    fn begin_write_prefetching(
         &self,
         wait: Option<Duration>,
         first: &[Vec<u8>],
-    ) -> Result<LeaseWithReads> {
-        let reader = PgReader::begin_lease(&self.inner)?;
-        let key = self.inner.lock_key;
-        // BEGIN, the lock and the first reads go out in one round trip.
-        let mut lock = match wait {
-            None => format!("SELECT pg_try_advisory_xact_lock({key})"),
-            Some(wait) => {
-                let ms = wait.as_millis().clamp(1, i32::MAX as u128);
-                format!("SET LOCAL lock_timeout = {ms}; SELECT pg_advisory_xact_lock({key})")
-            }
-        };
-        for key in first {
-            lock.push_str(&format!(
-                "; EXECUTE clusto_get_hex(decode('{}', 'hex'))",
-                hex::encode(key)
-            ));
-        }
-        let mut values = Vec::new();
-        let got = match reader.first_or_raw(Some(&lock), &mut |_| Ok(())) {
-            Ok(First::Rows(messages)) => {
-                // One group of rows per statement; the lock's answer is the first row,
-                // the reads are the last groups.
-                let mut groups: Vec<Vec<Option<&str>>> = vec![Vec::new()];
-                for message in &messages {
-                    match message {
-                        postgres::SimpleQueryMessage::Row(row) => {
-                            groups.last_mut().expect("a group").push(row.get(0));
-                        }
-                        postgres::SimpleQueryMessage::CommandComplete(_) => groups.push(Vec::new()),
-                        _ => {}
-                    }
-                }
-                groups.pop();
-                let reads = groups.split_off(groups.len().saturating_sub(first.len()));
-                let answer = groups.iter().flatten().next().copied().flatten();
-                for (key, rows) in first.iter().zip(reads) {
-                    let value = rows.first().map(|text| unhex(*text)).transpose()?;
-                    reader.remember(key, &value);
-                    values.push(value);
-                }
-                // pg_try_advisory_xact_lock says t or f; pg_advisory_xact_lock returns
-                // (an empty text) once it holds the lock.
-                Ok(answer != Some("f"))
-            }
-            Ok(First::Value(())) => unreachable!("a new reader sends its BEGIN"),
-            Err(RawError::Pg(e)) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(false),
-            Err(RawError::Pg(e)) => Err(self.inner.io("taking the write lease of", e)),
-            Err(RawError::Clusto(e)) => Err(e),
-        };
-        match got {
-            Ok(true) => Ok((Box::new(PgLease(reader)), values)),
-            Ok(false) => {
-                // The aborted transaction is rolled back before asking who holds it.
-                let _ = reader.with(|c| c.client.batch_execute("ROLLBACK; BEGIN"));
-                let holder = reader
-                    .with(|c| Ok(self.inner.lease_holder(&mut c.client)))
-                    .ok()
-                    .flatten();
-                Err(Error::Locked {
-                    path: PathBuf::from(&self.inner.target.shown),
-                    holder,
-                    by_this_process: false,
-                })
-            }
-            Err(e) => Err(e),
-        }
+    ) -> Result<Box<dyn WriteLease>> {
+        Ok(Box::new(PgLease(PgReader::begin_lease(
+            &self.inner,
+            wait,
+            first,
+        )?)))
     }
 
     fn commit_listener(&self) -> Result<Option<Box<dyn CommitListener + '_>>> {
