@@ -83,6 +83,35 @@ fn postgres_commit_floor(server: &str, schema: &str, rows: &mut Vec<Row>) {
             }
         },
     );
+    // An attribute update commits 2 removals and 11 upserts (the attribute's record and
+    // index entries, moved to the deleted spaces, and the version's records): the same
+    // statement clusto sends, alone, per autocommit transaction.
+    let write = client
+        .prepare(&format!(
+            "WITH gone AS (DELETE FROM {schema}.floor WHERE k = ANY($1)) \
+             INSERT INTO {schema}.floor (k, v) SELECT * FROM unnest($2::bytea[], $3::bytea[]) \
+             ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+        ))
+        .unwrap();
+    let key = |i: u32, j: u32| {
+        let mut k = vec![b'A' + j as u8];
+        k.extend_from_slice(&(i.wrapping_mul(2_654_435_761) ^ j).to_be_bytes());
+        k.extend_from_slice(&[0x2a; 24]);
+        k
+    };
+    time(
+        rows,
+        "PostgreSQL's own commit: an update's 13 rows in one statement, autocommit",
+        200,
+        || {
+            for i in 0..200u32 {
+                let removed: Vec<Vec<u8>> = (0..2).map(|j| key(i, j)).collect();
+                let keys: Vec<Vec<u8>> = (2..13).map(|j| key(i + 1, j)).collect();
+                let values: Vec<Vec<u8>> = (2..13).map(|_| vec![7u8; 24]).collect();
+                client.execute(&write, &[&removed, &keys, &values]).unwrap();
+            }
+        },
+    );
 }
 
 /// Copies the files of `from` into `to` (made if missing).
@@ -1218,6 +1247,7 @@ const ROW_ORDER: &[&str] = &[
     "1000 attribute updates (one transaction)",
     "attribute update (durable, one per transaction)",
     "PostgreSQL's own commit: one-row upsert, autocommit",
+    "PostgreSQL's own commit: an update's 13 rows in one statement, autocommit",
     "PostgreSQL's own COPY of the load's rows (1000 servers' per transaction)",
     "rows the load stored per server",
     "as-of read: server and attributes at load time",
