@@ -10,10 +10,13 @@
 //!   or the pool ends it after 200 ms idle. A name and the entity record it points at are
 //!   read by one statement (`get_followed`): `get_by_name` is one round trip, an index
 //!   lookup one.
-//! - The write lease's `BEGIN` and lock also go out together.
-//! - The write lease is a transaction-scoped advisory lock, taken at the start of the
-//!   write on its own connection: it serializes writers across every host, and the
-//!   server frees it with the transaction when a client dies or its connection drops.
+//! - The write lease is a transaction-scoped advisory lock on its own connection: it
+//!   serializes writers across every host, and the server frees it with the transaction
+//!   when a client dies or its connection drops. Nothing goes out when the lease is
+//!   taken: its `BEGIN`, the lock (under a `lock_timeout`, so that a lock not granted
+//!   stops what follows), the reads the transaction announced (its counters, an
+//!   entity's record and attributes: [`KvRead::read_ahead`]) and its first statement
+//!   travel in one simple query.
 //! - A commit sends every write in one statement (arrays of keys and values), then
 //!   `NOTIFY clusto, 'SCHEMA'` and `COMMIT`: a watcher on any host `LISTEN`s on its own
 //!   connection and wakes when the commit lands, instead of asking every 10 ms.
