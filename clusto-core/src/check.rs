@@ -82,8 +82,23 @@ fn check_versions(
     report: &mut CheckReport,
 ) -> Result<()> {
     let mut expected = 1;
+    let counters = keys::counters();
+    let mut record: Option<Vec<u8>> = None;
     for entry in kv.scan_prefix(&[space::VERSION]) {
         let (key, _) = entry?;
+        if key == counters {
+            continue;
+        }
+        if !keys::is_version_record(&key) {
+            // A chunk of a change list, right after its version's record.
+            if key.len() != 13 || record.as_deref() != key.get(..9) {
+                report
+                    .problems
+                    .push(format!("change list key {key:?} follows no version record"));
+            }
+            continue;
+        }
+        record = Some(key.clone());
         let v = u64_from_tail(&key, 0)?;
         if v != expected {
             report.problems.push(format!(
@@ -96,6 +111,11 @@ fn check_versions(
         }
         expected = v.saturating_add(1);
         report.versions += 1;
+    }
+    if kv.scan_prefix(&[space::CHANGES_V1]).next().is_some() {
+        report
+            .problems
+            .push("change lists of format 1 remain beside format 2's".into());
     }
     if expected - 1 != latest {
         report.problems.push(format!(
@@ -133,7 +153,13 @@ fn check_entities(
 ) -> Result<()> {
     // Every id given is at most the counter: a transaction takes the ids above it as
     // its own, without looking them up in the store.
-    let last_given = view.meta_u64(crate::txn::NEXT_ENTITY_ID)?;
+    let last_given = match view.store_counters() {
+        Ok(counters) => counters.last_entity,
+        Err(e) => {
+            report.problems.push(format!("the store's counters: {e}"));
+            u64::MAX
+        }
+    };
     for entry in kv.scan_prefix(&[space::ENTITY]) {
         let (key, bytes) = entry?;
         report.entities += 1;

@@ -21,8 +21,9 @@ use crate::storage::{Backend, KvRead, LmdbBackend, MemoryBackend, SledBackend, W
 use crate::txn::{Transaction, TxMeta};
 use crate::view::View;
 
-/// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format this build reads and writes. It opens format 1 too, upgrading it
+/// (see the `upgrade` module) when it may write.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// When a commit reaches the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -441,16 +442,32 @@ mod forks {
     }
 }
 
-/// Fails unless `bytes` is the format version this build reads.
-fn check_format(bytes: &[u8]) -> Result<()> {
+/// Fails unless `bytes` is the format version this build reads, upgrading a format-1
+/// store (read again under the lease, since another process may be upgrading it) when
+/// `upgrade` is given: the backend, and how long to wait for its lease.
+fn check_format(bytes: &[u8], upgrade: Option<(&dyn Backend, Option<Duration>)>) -> Result<()> {
     let found: u32 = decode(bytes, &|| "the format version".into())?;
-    if found != FORMAT_VERSION {
-        return Err(Error::UnsupportedFormat {
+    match (found, upgrade) {
+        (FORMAT_VERSION, _) => Ok(()),
+        (1, Some((backend, wait))) => {
+            let lease = backend.begin_write(wait)?;
+            let format_key = keys::meta("format");
+            let now: u32 = match lease.get(&format_key)? {
+                Some(bytes) => decode(&bytes, &|| "the format version".into())?,
+                None => 0,
+            };
+            if now == 1 {
+                let writes = crate::upgrade::from_format_1(lease.as_ref(), &format_key)?;
+                lease.commit(writes, 0)?;
+                backend.flush()?;
+            }
+            Ok(())
+        }
+        _ => Err(Error::UnsupportedFormat {
             found,
             supported: FORMAT_VERSION,
-        });
+        }),
     }
-    Ok(())
 }
 
 /// Refuses to make a database inside an existing directory that holds other files: a
@@ -706,15 +723,17 @@ impl Clusto {
     ) -> Result<Self> {
         let format_key = keys::meta("format");
         let stored = backend.snapshot()?.get(&format_key)?;
+        // A salvage changes nothing, not even the format.
+        let upgrade = (!options.salvage).then_some((backend.as_ref(), options.lock_wait));
         match stored {
-            Some(bytes) => check_format(&bytes)?,
+            Some(bytes) => check_format(&bytes, upgrade)?,
             // A salvage changes nothing, not even an empty store.
             None if options.salvage && backend.is_empty()? => {}
             None => {
                 // Decided under the lease: another process may be making it right now.
                 let lease = backend.begin_write(options.lock_wait)?;
                 match lease.get(&format_key)? {
-                    Some(bytes) => check_format(&bytes)?,
+                    Some(bytes) => check_format(&bytes, None)?,
                     None if lease.scan(&[], None, false).next().is_none() => {
                         lease.commit(vec![(format_key, Some(encode(&FORMAT_VERSION)))], 0)?;
                         backend.flush()?;

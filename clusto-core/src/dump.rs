@@ -39,6 +39,9 @@ impl View<'_> {
     pub fn dump(&self, mut emit: impl FnMut(DumpRecord) -> Result<()>) -> Result<()> {
         for entry in self.kv.scan_prefix(&[space::VERSION]) {
             let (key, bytes) = entry?;
+            if !crate::keys::is_version_record(&key) {
+                continue;
+            }
             emit(DumpRecord::Version(decode(&bytes, &|| {
                 format!("version record {key:?}")
             })?))?;

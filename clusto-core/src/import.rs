@@ -234,20 +234,18 @@ impl Importer {
             }
             let changes = self.changes.remove(&info.version).unwrap_or_default();
             for (n, chunk) in changes.chunks(crate::txn::CHANGES_PER_CHUNK).enumerate() {
-                let key = Key::new(space::CHANGES)
-                    .version(info.version)
-                    .u32(n as u32)
-                    .into_bytes();
-                self.tx.put_key(key, encode(&chunk.to_vec()));
+                self.tx.put_key(
+                    keys::version_changes(info.version, n as u32),
+                    encode(&chunk.to_vec()),
+                );
             }
         }
-        let max_entity = self.entities.keys().next_back().map_or(0, |e| e.0);
-        self.tx
-            .put_key(keys::meta(crate::txn::LATEST_VERSION), encode(&latest));
-        self.tx
-            .put_key(keys::meta(crate::txn::NEXT_ENTITY_ID), encode(&max_entity));
-        self.tx
-            .put_key(keys::meta(crate::txn::NEXT_ATTR_ID), encode(&self.max_attr));
+        let counters = crate::view::StoreCounters {
+            latest_version: latest,
+            last_entity: self.entities.keys().next_back().map_or(0, |e| e.0),
+            last_attr: self.max_attr,
+        };
+        self.tx.put_key(keys::counters(), encode(&counters));
         self.tx.commit_raw(latest)?;
         Ok(latest)
     }

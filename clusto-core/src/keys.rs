@@ -48,10 +48,13 @@ pub mod space {
     pub const REFERENCE_OLD: u8 = b'r';
     /// Counters: entity ++ key.
     pub const COUNTER: u8 = b'C';
-    /// Version records.
+    /// Version records (version), each followed by the chunks of its change list
+    /// (version ++ chunk number); after them all, the store's counters (`u64::MAX`). A
+    /// commit's records thus share a page.
     pub const VERSION: u8 = b'V';
-    /// The changes of a version, in chunks: version ++ chunk number.
-    pub const CHANGES: u8 = b'X';
+    /// Format 1 only: the changes of a version, in chunks (version ++ chunk number);
+    /// read by the upgrade to format 2.
+    pub const CHANGES_V1: u8 = b'X';
     /// Versions that touched an entity: entity ++ version.
     pub const TOUCHED: u8 = b'Y';
     /// Versions by user: user ++ version.
@@ -281,6 +284,22 @@ pub fn counter(owner: EntityId, key: &str) -> Vec<u8> {
 /// Key of a version record.
 pub fn version(v: Version) -> Vec<u8> {
     Key::new(space::VERSION).version(v).into_bytes()
+}
+
+/// Key of chunk `n` of version `v`'s change list.
+pub fn version_changes(v: Version, n: u32) -> Vec<u8> {
+    Key::new(space::VERSION).version(v).u32(n).into_bytes()
+}
+
+/// Key of the store's counters: the newest version, the last entity and attribute ids.
+pub fn counters() -> Vec<u8> {
+    version(u64::MAX)
+}
+
+/// Whether `key` (of the version space) is a version record, not a change chunk or the
+/// counters.
+pub fn is_version_record(key: &[u8]) -> bool {
+    key.len() == 9 && key[0] == space::VERSION && key[1..] != u64::MAX.to_be_bytes()
 }
 
 /// Key of a metadata entry.

@@ -46,6 +46,7 @@ pub mod resources;
 mod revert;
 pub mod storage;
 mod txn;
+mod upgrade;
 mod validate;
 mod value;
 mod view;

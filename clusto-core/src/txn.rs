@@ -15,7 +15,7 @@ use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, Versi
 use crate::storage::{Layered, Pending, WriteLease};
 use crate::validate;
 use crate::value::{Timestamp, Value};
-use crate::view::{View, meta_value};
+use crate::view::{StoreCounters, View};
 
 /// Who makes a change and why; recorded with the version it commits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -110,18 +110,9 @@ impl NewAttr {
     }
 }
 
-/// The meta keys of [`Counters`]: the latest version, the entity and attribute counters.
-fn counter_keys() -> [Vec<u8>; 3] {
-    [
-        keys::meta(LATEST_VERSION),
-        keys::meta(NEXT_ENTITY_ID),
-        keys::meta(NEXT_ATTR_ID),
-    ]
-}
-
 /// What a transaction reads of the store's counters: the version it commits as and the
-/// ids it gives. The id counters stay here and are stored once at commit (a load gives a
-/// dozen ids per server, each a read and a write of the same key otherwise).
+/// ids it gives. The id counters stay here and are stored once, with the version, at
+/// commit (a load gives a dozen ids per server, each a read and a write otherwise).
 #[derive(Debug, Clone, Copy)]
 struct Counters {
     version: Version,
@@ -136,14 +127,14 @@ struct IdCounters {
     attr: u64,
 }
 
-/// The counter of attribute ids: the last one given.
-pub(crate) const NEXT_ATTR_ID: &str = "next_attr_id";
+/// Format 1's metadata key of the last attribute id given (see [`crate::upgrade`]).
+pub(crate) const NEXT_ATTR_ID_V1: &str = "next_attr_id";
 
-/// The newest committed version.
-pub(crate) const LATEST_VERSION: &str = "latest_version";
+/// Format 1's metadata key of the newest committed version.
+pub(crate) const LATEST_VERSION_V1: &str = "latest_version";
 
-/// The counter of entity ids: the last one given.
-pub(crate) const NEXT_ENTITY_ID: &str = "next_entity_id";
+/// Format 1's metadata key of the last entity id given.
+pub(crate) const NEXT_ENTITY_ID_V1: &str = "next_entity_id";
 
 /// Rows per stored chunk of a version's change list.
 pub(crate) const CHANGES_PER_CHUNK: usize = 4096;
@@ -184,7 +175,7 @@ impl Transaction {
         // and these reads with them.
         let leased = shared
             .backend
-            .begin_write_prefetching(shared.lock_wait, &counter_keys());
+            .begin_write_prefetching(shared.lock_wait, &[keys::counters()]);
         let lease = match leased {
             Ok(lease) => lease,
             Err(e) => {
@@ -217,14 +208,15 @@ impl Transaction {
                 .lease
                 .as_deref()
                 .expect("a transaction holds its lease until commit");
-            let values = lease.get_many(&counter_keys())?;
+            let stored = lease.get_many(&[keys::counters()])?;
+            let stored = StoreCounters::from_stored(stored[0].as_deref())?;
             let ids = IdCounters {
-                entity: meta_value(NEXT_ENTITY_ID, values[1].as_deref())?,
-                attr: meta_value(NEXT_ATTR_ID, values[2].as_deref())?,
+                entity: stored.last_entity,
+                attr: stored.last_attr,
             };
             self.pending.set_fresh_floor(ids.entity + 1);
             self.counters = Some(Counters {
-                version: meta_value(LATEST_VERSION, values[0].as_deref())? + 1,
+                version: stored.latest_version + 1,
                 ids,
                 ids_at_begin: ids,
             });
@@ -282,17 +274,16 @@ impl Transaction {
         Ok(AttrId(ids.attr))
     }
 
-    /// Stores the id counters this transaction moved.
-    fn store_id_counters(&mut self) {
-        let Some(c) = self.counters else {
-            return;
+    /// Stores the counters as of this commit: `version` is the newest.
+    fn store_counters(&mut self, version: Version) -> Result<()> {
+        let ids = self.counters()?.ids;
+        let stored = StoreCounters {
+            latest_version: version,
+            last_entity: ids.entity,
+            last_attr: ids.attr,
         };
-        if c.ids.entity != c.ids_at_begin.entity {
-            self.put_key(keys::meta(NEXT_ENTITY_ID), encode(&c.ids.entity));
-        }
-        if c.ids.attr != c.ids_at_begin.attr {
-            self.put_key(keys::meta(NEXT_ATTR_ID), encode(&c.ids.attr));
-        }
+        self.put_key(keys::counters(), encode(&stored));
+        Ok(())
     }
 
     pub(crate) fn live_entity(&self, id: EntityId) -> Result<Entity> {
@@ -664,7 +655,6 @@ impl Transaction {
     /// Applies the pending writes as they are (an import wrote its own version records,
     /// up to `latest`).
     pub(crate) fn commit_raw(mut self, latest: Version) -> Result<()> {
-        self.store_id_counters();
         self.apply(latest)
     }
 
@@ -704,8 +694,7 @@ impl Transaction {
             description: self.meta.description.clone(),
         };
         self.put_key(keys::version(version), encode(&info));
-        self.put_key(keys::meta(crate::txn::LATEST_VERSION), encode(&version));
-        self.store_id_counters();
+        self.store_counters(version)?;
         let touched: BTreeSet<EntityId> = self.changes.iter().map(Change::entity).collect();
         for id in touched {
             // A row's own version and deletion version are on its record already.
@@ -739,11 +728,10 @@ impl Transaction {
         }
         let changes = std::mem::take(&mut self.changes);
         for (n, chunk) in changes.chunks(CHANGES_PER_CHUNK).enumerate() {
-            let key = Key::new(space::CHANGES)
-                .version(version)
-                .u32(n as u32)
-                .into_bytes();
-            self.put_key(key, encode(&chunk.to_vec()));
+            self.put_key(
+                keys::version_changes(version, n as u32),
+                encode(&chunk.to_vec()),
+            );
         }
         self.apply(version)?;
         Ok(Some(version))

@@ -164,13 +164,14 @@ impl<'a> View<'a> {
         self.at.is_none()
     }
 
-    pub(crate) fn meta_u64(&self, name: &str) -> Result<u64> {
-        meta_value(name, self.kv.get(&keys::meta(name))?.as_deref())
+    /// The store's counters.
+    pub(crate) fn store_counters(&self) -> Result<StoreCounters> {
+        StoreCounters::from_stored(self.kv.get(&keys::counters())?.as_deref())
     }
 
     /// The newest committed version (0 for a new database).
     pub fn latest_version(&self) -> Result<Version> {
-        self.meta_u64(crate::txn::LATEST_VERSION)
+        Ok(self.store_counters()?.latest_version)
     }
 
     /// The entity row with this id, live or deleted, whatever the view's version.
@@ -676,7 +677,10 @@ impl<'a> View<'a> {
             let start = keys::version(query.from.unwrap_or(0));
             let end = keys::version(query.to.unwrap_or(u64::MAX - 1) + 1);
             for entry in self.kv.scan(&start, Some(&end), false) {
-                numbers.push(u64_from_tail(&entry?.0, 0)?);
+                let (key, _) = entry?;
+                if keys::is_version_record(&key) {
+                    numbers.push(u64_from_tail(&key, 0)?);
+                }
             }
         }
         let mut out = Vec::new();
@@ -703,9 +707,9 @@ impl<'a> View<'a> {
     /// The changes version `v` made, in the order they were made.
     pub fn changes(&self, v: Version) -> Result<Vec<Change>> {
         self.version_info(v)?;
-        let prefix = Key::new(space::CHANGES).version(v).into_bytes();
         let mut out = Vec::new();
-        for entry in self.kv.scan_prefix(&prefix) {
+        // The version's record comes first under its prefix, then its chunks.
+        for entry in self.kv.scan_prefix(&keys::version(v)).skip(1) {
             let (_, bytes) = entry?;
             let chunk: Vec<Change> = decode(&bytes, &|| format!("changes of version {v}"))?;
             out.extend(chunk);
@@ -768,6 +772,25 @@ impl<'a> View<'a> {
 }
 
 /// The value of the counter or metadata `name` from its stored bytes (0 when absent).
+/// The store's counters (one record, [`keys::counters`]): the newest version and the
+/// last entity and attribute ids given. All zero in a new store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StoreCounters {
+    pub(crate) latest_version: Version,
+    pub(crate) last_entity: u64,
+    pub(crate) last_attr: u64,
+}
+
+impl StoreCounters {
+    /// The counters from their stored record, if there is one.
+    pub(crate) fn from_stored(bytes: Option<&[u8]>) -> Result<Self> {
+        match bytes {
+            Some(bytes) => decode(bytes, &|| "the store's counters".into()),
+            None => Ok(StoreCounters::default()),
+        }
+    }
+}
+
 pub(crate) fn meta_value(name: &str, bytes: Option<&[u8]>) -> Result<u64> {
     match bytes {
         Some(bytes) => decode(bytes, &|| format!("metadata '{name}'")),

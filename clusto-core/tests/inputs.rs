@@ -143,7 +143,8 @@ proptest! {
 }
 
 /// Found by the `damaged_store` fuzz target: a version record under the largest version
-/// number made `check()` overflow instead of reporting it.
+/// number made `check()` overflow instead of reporting it. (Since format 2 that key holds
+/// the store's counters: damaged, they are reported too.)
 #[test]
 fn a_version_record_at_the_last_number_is_reported() {
     let store = MemoryBackend::new();

@@ -228,7 +228,7 @@ fn newer_format_is_refused() {
             err,
             Error::UnsupportedFormat {
                 found: 99,
-                supported: 1
+                supported: clusto_core::FORMAT_VERSION
             }
         ),
         "{err}"

@@ -1,0 +1,165 @@
+//! Upgrades of the stored format. A database of an older format is upgraded when it is
+//! opened with write access, in one write under the lease: a crash leaves it whole in
+//! one format or the other, and a process of another build that opens it meanwhile
+//! waits for the lease, then finds the new format.
+//!
+//! Format 1 → 2: a version's change list moves from a key space of its own to the keys
+//! right after the version's record, and the newest version and the last entity and
+//! attribute ids move from three metadata entries to one record at the end of the version
+//! space. A commit then writes its version, its changes and the counters side by side,
+//! on one page of the store instead of three.
+
+use crate::codec::encode;
+use crate::error::{Error, Result};
+use crate::keys::{self, space};
+use crate::storage::{KvRead, Write};
+use crate::txn::{LATEST_VERSION_V1, NEXT_ATTR_ID_V1, NEXT_ENTITY_ID_V1};
+use crate::view::{StoreCounters, meta_value};
+
+/// The writes that turn a format-1 store, read through `kv`, into format 2 (the
+/// format number written last), in key order.
+pub(crate) fn from_format_1(kv: &dyn KvRead, format_key: &[u8]) -> Result<Vec<Write>> {
+    let mut writes: Vec<Write> = Vec::new();
+    for entry in kv.scan_prefix(&[space::CHANGES_V1]) {
+        let (key, value) = entry?;
+        let (Ok(version), Ok(chunk)) = (
+            <[u8; 8]>::try_from(key.get(1..9).unwrap_or_default()),
+            <[u8; 4]>::try_from(key.get(9..).unwrap_or_default()),
+        ) else {
+            return Err(Error::Corrupt(format!(
+                "change list key {key:?} is malformed: the database cannot be upgraded"
+            )));
+        };
+        let moved = keys::version_changes(u64::from_be_bytes(version), u32::from_be_bytes(chunk));
+        writes.push((key, None));
+        writes.push((moved, Some(value)));
+    }
+    let meta =
+        |name: &str| -> Result<u64> { meta_value(name, kv.get(&keys::meta(name))?.as_deref()) };
+    let counters = StoreCounters {
+        latest_version: meta(LATEST_VERSION_V1)?,
+        last_entity: meta(NEXT_ENTITY_ID_V1)?,
+        last_attr: meta(NEXT_ATTR_ID_V1)?,
+    };
+    for name in [LATEST_VERSION_V1, NEXT_ENTITY_ID_V1, NEXT_ATTR_ID_V1] {
+        writes.push((keys::meta(name), None));
+    }
+    writes.push((keys::counters(), Some(encode(&counters))));
+    writes.push((format_key.to_vec(), Some(encode(&2u32))));
+    writes.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(writes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Clusto, Durability};
+    use crate::records::Change;
+    use crate::storage::{Backend, MemoryBackend};
+    use crate::txn::{NewAttr, TxMeta};
+
+    fn open(store: &MemoryBackend) -> Clusto {
+        Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None).unwrap()
+    }
+
+    fn entries(store: &MemoryBackend) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let snapshot = store.snapshot().unwrap();
+        snapshot
+            .scan(&[], None, false)
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// Rewrites a format-2 store as format 1 wrote it.
+    fn downgrade(store: &MemoryBackend) {
+        let mut writes: Vec<Write> = Vec::new();
+        for (key, value) in entries(store) {
+            if key[0] == space::VERSION && key.len() == 13 {
+                let mut old = vec![space::CHANGES_V1];
+                old.extend_from_slice(&key[1..]);
+                writes.push((key, None));
+                writes.push((old, Some(value)));
+            } else if key == keys::counters() {
+                let c: StoreCounters = crate::codec::decode(&value, &String::new).unwrap();
+                writes.push((key, None));
+                for (name, n) in [
+                    (LATEST_VERSION_V1, c.latest_version),
+                    (NEXT_ENTITY_ID_V1, c.last_entity),
+                    (NEXT_ATTR_ID_V1, c.last_attr),
+                ] {
+                    writes.push((keys::meta(name), Some(encode(&n))));
+                }
+            }
+        }
+        writes.push((keys::meta("format"), Some(encode(&1u32))));
+        store.apply(writes).unwrap();
+    }
+
+    #[test]
+    fn a_format_1_store_is_upgraded_on_open_and_reads_the_same() {
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        for i in 0..3 {
+            db.write(TxMeta::new("ops", "build"), |tx| {
+                let s = tx.create_entity(&format!("s{i}"), "server", "basicserver")?;
+                tx.add_attr(s.id, NewAttr::new("owner", "team"))?;
+                tx.set_attr(s.id, NewAttr::new("owner", format!("team{i}")))
+            })
+            .unwrap();
+        }
+        let history = |db: &Clusto| -> Vec<(crate::records::VersionInfo, Vec<Change>)> {
+            db.read(|v| {
+                (1..=v.latest_version()?)
+                    .map(|n| Ok((v.version_info(n)?, v.changes(n)?)))
+                    .collect()
+            })
+            .unwrap()
+        };
+        let before = history(&db);
+        drop(db);
+        let format_2 = entries(&store);
+        downgrade(&store);
+        assert!(
+            entries(&store)
+                .iter()
+                .any(|(k, _)| k[0] == space::CHANGES_V1)
+        );
+
+        let db = open(&store);
+        assert_eq!(
+            entries(&store),
+            format_2,
+            "the upgrade restores format 2 exactly"
+        );
+        assert_eq!(history(&db), before);
+        assert!(db.check().unwrap().is_clean());
+        // Versions and ids go on from where they were.
+        let made = db
+            .write(TxMeta::new("ops", "after"), |tx| {
+                let e = tx.create_entity("s9", "server", "basicserver")?;
+                Ok((tx.version()?, e.id.0))
+            })
+            .unwrap();
+        assert_eq!(made, (4, 4));
+        assert!(db.check().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_damaged_format_1_change_key_stops_the_upgrade_and_changes_nothing() {
+        let store = MemoryBackend::new();
+        drop(open(&store));
+        downgrade(&store);
+        store
+            .apply(vec![(vec![space::CHANGES_V1, 1, 2], Some(vec![1]))])
+            .unwrap();
+        let before = entries(&store);
+        let err = Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None)
+            .err()
+            .expect("a malformed key is refused");
+        assert!(
+            matches!(&err, Error::Corrupt(m) if m.contains("upgraded")),
+            "{err}"
+        );
+        assert_eq!(entries(&store), before);
+    }
+}
