@@ -442,14 +442,25 @@ mod forks {
     }
 }
 
-/// Fails unless `bytes` is the format version this build reads, upgrading a format-1
-/// store (read again under the lease, since another process may be upgrading it) when
-/// `upgrade` is given: the backend, and how long to wait for its lease.
-fn check_format(bytes: &[u8], upgrade: Option<(&dyn Backend, Option<Duration>)>) -> Result<()> {
+/// What opening does with a store of format 1.
+enum OnFormat1<'a> {
+    /// Upgrades it under the backend's lease (waiting up to the duration for it),
+    /// reading the format again there: another process may be upgrading it.
+    Upgrade(&'a dyn Backend, Option<Duration>),
+    /// Reads it as it is: a salvage writes nothing (see `View::store_counters`,
+    /// `View::changes`).
+    Read,
+    /// Refuses it: found under a lease taken to create the store.
+    Refuse,
+}
+
+/// Fails unless `bytes` is the format version this build reads; a store of format 1
+/// gets what `old` says.
+fn check_format(bytes: &[u8], old: OnFormat1<'_>) -> Result<()> {
     let found: u32 = decode(bytes, &|| "the format version".into())?;
-    match (found, upgrade) {
-        (FORMAT_VERSION, _) => Ok(()),
-        (1, Some((backend, wait))) => {
+    match (found, old) {
+        (FORMAT_VERSION, _) | (1, OnFormat1::Read) => Ok(()),
+        (1, OnFormat1::Upgrade(backend, wait)) => {
             let lease = backend.begin_write(wait)?;
             let format_key = keys::meta("format");
             let now: u32 = match lease.get(&format_key)? {
@@ -715,7 +726,7 @@ impl Clusto {
         Self::build(backend, &options, path, None)
     }
 
-    fn build(
+    pub(crate) fn build(
         backend: Box<dyn Backend>,
         options: &OpenOptions,
         path: Option<PathBuf>,
@@ -724,16 +735,19 @@ impl Clusto {
         let format_key = keys::meta("format");
         let stored = backend.snapshot()?.get(&format_key)?;
         // A salvage changes nothing, not even the format.
-        let upgrade = (!options.salvage).then_some((backend.as_ref(), options.lock_wait));
+        let old = match options.salvage {
+            true => OnFormat1::Read,
+            false => OnFormat1::Upgrade(backend.as_ref(), options.lock_wait),
+        };
         match stored {
-            Some(bytes) => check_format(&bytes, upgrade)?,
+            Some(bytes) => check_format(&bytes, old)?,
             // A salvage changes nothing, not even an empty store.
             None if options.salvage && backend.is_empty()? => {}
             None => {
                 // Decided under the lease: another process may be making it right now.
                 let lease = backend.begin_write(options.lock_wait)?;
                 match lease.get(&format_key)? {
-                    Some(bytes) => check_format(&bytes, None)?,
+                    Some(bytes) => check_format(&bytes, OnFormat1::Refuse)?,
                     None if lease.scan(&[], None, false).next().is_none() => {
                         lease.commit(vec![(format_key, Some(encode(&FORMAT_VERSION)))], 0)?;
                         backend.flush()?;

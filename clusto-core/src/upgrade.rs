@@ -16,6 +16,23 @@ use crate::storage::{KvRead, Write};
 use crate::txn::{LATEST_VERSION_V1, NEXT_ATTR_ID_V1, NEXT_ENTITY_ID_V1};
 use crate::view::{StoreCounters, meta_value};
 
+/// The counters of a format-1 store, from its three metadata entries (all zero in a
+/// new store): how a salvage, which may not upgrade, reads a format-1 database.
+pub(crate) fn counters_of_format_1(kv: &dyn KvRead) -> Result<StoreCounters> {
+    let meta =
+        |name: &str| -> Result<u64> { meta_value(name, kv.get(&keys::meta(name))?.as_deref()) };
+    Ok(StoreCounters {
+        latest_version: meta(LATEST_VERSION_V1)?,
+        last_entity: meta(NEXT_ENTITY_ID_V1)?,
+        last_attr: meta(NEXT_ATTR_ID_V1)?,
+    })
+}
+
+/// The key prefix of version `v`'s change list in a format-1 store.
+pub(crate) fn changes_of_format_1(v: crate::records::Version) -> Vec<u8> {
+    keys::Key::new(space::CHANGES_V1).version(v).into_bytes()
+}
+
 /// The writes that turn a format-1 store, read through `kv`, into format 2 (the
 /// format number written last), in key order.
 pub(crate) fn from_format_1(kv: &dyn KvRead, format_key: &[u8]) -> Result<Vec<Write>> {
@@ -34,13 +51,7 @@ pub(crate) fn from_format_1(kv: &dyn KvRead, format_key: &[u8]) -> Result<Vec<Wr
         writes.push((key, None));
         writes.push((moved, Some(value)));
     }
-    let meta =
-        |name: &str| -> Result<u64> { meta_value(name, kv.get(&keys::meta(name))?.as_deref()) };
-    let counters = StoreCounters {
-        latest_version: meta(LATEST_VERSION_V1)?,
-        last_entity: meta(NEXT_ENTITY_ID_V1)?,
-        last_attr: meta(NEXT_ATTR_ID_V1)?,
-    };
+    let counters = counters_of_format_1(kv)?;
     for name in [LATEST_VERSION_V1, NEXT_ENTITY_ID_V1, NEXT_ATTR_ID_V1] {
         writes.push((keys::meta(name), None));
     }
@@ -142,6 +153,33 @@ mod tests {
             .unwrap();
         assert_eq!(made, (4, 4));
         assert!(db.check().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_salvage_reads_a_format_1_store_without_upgrading_it() {
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        db.write(TxMeta::new("ops", "build"), |tx| {
+            tx.create_entity("s1", "server", "basicserver").map(drop)
+        })
+        .unwrap();
+        drop(db);
+        downgrade(&store);
+        let format_1 = entries(&store);
+        let options = crate::db::OpenOptions {
+            salvage: true,
+            ..Default::default()
+        };
+        let db = Clusto::build(Box::new(store.clone()), &options, None, None).unwrap();
+        db.read(|v| {
+            assert_eq!(v.latest_version()?, 1);
+            assert_eq!(v.changes(1)?.len(), 1);
+            assert!(v.find("s1")?.is_some());
+            Ok(())
+        })
+        .unwrap();
+        assert!(db.check().unwrap().is_clean());
+        assert_eq!(entries(&store), format_1, "a salvage writes nothing");
     }
 
     #[test]

@@ -166,7 +166,11 @@ impl<'a> View<'a> {
 
     /// The store's counters.
     pub(crate) fn store_counters(&self) -> Result<StoreCounters> {
-        StoreCounters::from_stored(self.kv.get(&keys::counters())?.as_deref())
+        match self.kv.get(&keys::counters())? {
+            Some(bytes) => StoreCounters::from_stored(Some(&bytes)),
+            // Format 1, read by a salvage (which does not upgrade), or a new store.
+            None => crate::upgrade::counters_of_format_1(&self.kv),
+        }
     }
 
     /// The newest committed version (0 for a new database).
@@ -707,9 +711,18 @@ impl<'a> View<'a> {
     /// The changes version `v` made, in the order they were made.
     pub fn changes(&self, v: Version) -> Result<Vec<Change>> {
         self.version_info(v)?;
+        // The version's record comes first under its prefix, then its chunks; a
+        // format-1 store, read by a salvage, keeps them in a space of their own.
+        let after_record: EntryIter<'_> = Box::new(self.kv.scan_prefix(&keys::version(v)).skip(1));
+        let mut chunks = after_record.peekable();
+        if chunks.peek().is_none() {
+            chunks = self
+                .kv
+                .scan_prefix(&crate::upgrade::changes_of_format_1(v))
+                .peekable();
+        }
         let mut out = Vec::new();
-        // The version's record comes first under its prefix, then its chunks.
-        for entry in self.kv.scan_prefix(&keys::version(v)).skip(1) {
+        for entry in chunks {
             let (_, bytes) = entry?;
             let chunk: Vec<Change> = decode(&bytes, &|| format!("changes of version {v}"))?;
             out.extend(chunk);
