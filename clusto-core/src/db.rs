@@ -749,7 +749,15 @@ impl Clusto {
                 match lease.get(&format_key)? {
                     Some(bytes) => check_format(&bytes, OnFormat1::Refuse)?,
                     None if lease.scan(&[], None, false).next().is_none() => {
-                        lease.commit(vec![(format_key, Some(encode(&FORMAT_VERSION)))], 0)?;
+                        // The counters record from the start: its absence marks format 1.
+                        let counters = crate::view::StoreCounters::default();
+                        lease.commit(
+                            vec![
+                                (format_key, Some(encode(&FORMAT_VERSION))),
+                                (keys::counters(), Some(encode(&counters))),
+                            ],
+                            0,
+                        )?;
                         backend.flush()?;
                     }
                     None => {

@@ -168,7 +168,8 @@ impl<'a> View<'a> {
     pub(crate) fn store_counters(&self) -> Result<StoreCounters> {
         match self.kv.get(&keys::counters())? {
             Some(bytes) => StoreCounters::from_stored(Some(&bytes)),
-            // Format 1, read by a salvage (which does not upgrade), or a new store.
+            // Format 2 writes the record with the format number: only format 1 (read by a
+            // salvage, which does not upgrade) or an empty store lacks it.
             None => crate::upgrade::counters_of_format_1(&self.kv),
         }
     }
