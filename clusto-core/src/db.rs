@@ -442,38 +442,12 @@ mod forks {
     }
 }
 
-/// What opening does with a store of format 1.
-enum OnFormat1<'a> {
-    /// Upgrades it under the backend's lease (waiting up to the duration for it),
-    /// reading the format again there: another process may be upgrading it.
-    Upgrade(&'a dyn Backend, Option<Duration>),
-    /// Reads it as it is: a salvage writes nothing (see `View::store_counters`,
-    /// `View::changes`).
-    Read,
-    /// Refuses it: found under a lease taken to create the store.
-    Refuse,
-}
-
-/// Fails unless `bytes` is the format version this build reads; a store of format 1
-/// gets what `old` says.
-fn check_format(bytes: &[u8], old: OnFormat1<'_>) -> Result<()> {
+/// The format number `bytes` holds, if this build reads it: its own, or format 1 (which
+/// opening upgrades, or a salvage reads as it is).
+fn readable_format(bytes: &[u8]) -> Result<u32> {
     let found: u32 = decode(bytes, &|| "the format version".into())?;
-    match (found, old) {
-        (FORMAT_VERSION, _) | (1, OnFormat1::Read) => Ok(()),
-        (1, OnFormat1::Upgrade(backend, wait)) => {
-            let lease = backend.begin_write(wait)?;
-            let format_key = keys::meta("format");
-            let now: u32 = match lease.get(&format_key)? {
-                Some(bytes) => decode(&bytes, &|| "the format version".into())?,
-                None => 0,
-            };
-            if now == 1 {
-                let writes = crate::upgrade::from_format_1(lease.as_ref(), &format_key)?;
-                lease.commit(writes, 0)?;
-                backend.flush()?;
-            }
-            Ok(())
-        }
+    match found {
+        FORMAT_VERSION | 1 => Ok(found),
         _ => Err(Error::UnsupportedFormat {
             found,
             supported: FORMAT_VERSION,
@@ -665,7 +639,7 @@ impl Clusto {
         if recorded > 0 && backend.is_empty()? {
             return Err(commit_mark::behind_mark(path, 0, recorded));
         }
-        let db = Self::build(
+        let db = Self::assemble(
             Box::new(backend),
             options,
             Some(canonical.to_path_buf()),
@@ -675,6 +649,8 @@ impl Clusto {
         if latest < recorded {
             return Err(commit_mark::behind_mark(path, latest, recorded));
         }
+        // Only a store that is whole is upgraded.
+        db.upgrade_format()?;
         Ok(db)
     }
 
@@ -732,22 +708,58 @@ impl Clusto {
         path: Option<PathBuf>,
         temporary: Option<tempfile::TempDir>,
     ) -> Result<Self> {
+        let db = Self::assemble(backend, options, path, temporary)?;
+        db.upgrade_format()?;
+        Ok(db)
+    }
+
+    /// Upgrades a store of format 1 to this build's, in one commit under the write lease
+    /// (see the `upgrade` module). A salvage changes nothing, not even the format.
+    fn upgrade_format(&self) -> Result<()> {
+        let backend = &self.shared.backend;
+        let format_key = keys::meta("format");
+        let found = match backend.snapshot()?.get(&format_key)? {
+            Some(bytes) => readable_format(&bytes)?,
+            None => return Ok(()),
+        };
+        if found == FORMAT_VERSION || self.shared.salvage {
+            return Ok(());
+        }
+        // Read again under the lease: another process may be upgrading it right now.
+        let lease = backend.begin_write(self.shared.lock_wait)?;
+        match lease.get(&format_key)? {
+            Some(bytes) if readable_format(&bytes)? == 1 => {
+                let writes = crate::upgrade::from_format_1(lease.as_ref(), &format_key)?;
+                lease.commit(writes, 0)?;
+                backend.flush()
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A handle on `backend`, whose format this build reads (a new store is given the
+    /// current one); a store of format 1 is left to [`Clusto::upgrade_format`].
+    fn assemble(
+        backend: Box<dyn Backend>,
+        options: &OpenOptions,
+        path: Option<PathBuf>,
+        temporary: Option<tempfile::TempDir>,
+    ) -> Result<Self> {
         let format_key = keys::meta("format");
         let stored = backend.snapshot()?.get(&format_key)?;
-        // A salvage changes nothing, not even the format.
-        let old = match options.salvage {
-            true => OnFormat1::Read,
-            false => OnFormat1::Upgrade(backend.as_ref(), options.lock_wait),
-        };
         match stored {
-            Some(bytes) => check_format(&bytes, old)?,
+            Some(bytes) => {
+                readable_format(&bytes)?;
+            }
             // A salvage changes nothing, not even an empty store.
             None if options.salvage && backend.is_empty()? => {}
             None => {
                 // Decided under the lease: another process may be making it right now.
                 let lease = backend.begin_write(options.lock_wait)?;
                 match lease.get(&format_key)? {
-                    Some(bytes) => check_format(&bytes, OnFormat1::Refuse)?,
+                    Some(bytes) => {
+                        readable_format(&bytes)?;
+                    }
                     None if lease.scan(&[], None, false).next().is_none() => {
                         // The counters record from the start: its absence marks format 1.
                         let counters = crate::view::StoreCounters::default();

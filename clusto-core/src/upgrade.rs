@@ -16,6 +16,10 @@ use crate::storage::{KvRead, Write};
 use crate::txn::{LATEST_VERSION_V1, NEXT_ATTR_ID_V1, NEXT_ENTITY_ID_V1};
 use crate::view::{StoreCounters, meta_value};
 
+/// What the upgrade leaves under format 1's counters: a record in an envelope no build
+/// knows.
+const FORMAT_1_TOMBSTONE: &[u8] = &[0xFF];
+
 /// The counters of a format-1 store, from its three metadata entries (all zero in a
 /// new store): how a salvage, which may not upgrade, reads a format-1 database.
 pub(crate) fn counters_of_format_1(kv: &dyn KvRead) -> Result<StoreCounters> {
@@ -52,8 +56,11 @@ pub(crate) fn from_format_1(kv: &dyn KvRead, format_key: &[u8]) -> Result<Vec<Wr
         writes.push((moved, Some(value)));
     }
     let counters = counters_of_format_1(kv)?;
+    // A process of the old build that had the database open before the upgrade reads
+    // these at every write: they become records no build decodes, so that its writes
+    // fail (`Corrupt`) instead of taking versions and ids from zero again.
     for name in [LATEST_VERSION_V1, NEXT_ENTITY_ID_V1, NEXT_ATTR_ID_V1] {
-        writes.push((keys::meta(name), None));
+        writes.push((keys::meta(name), Some(FORMAT_1_TOMBSTONE.to_vec())));
     }
     writes.push((keys::counters(), Some(encode(&counters))));
     writes.push((format_key.to_vec(), Some(encode(&2u32))));
@@ -137,11 +144,16 @@ mod tests {
         );
 
         let db = open(&store);
-        assert_eq!(
-            entries(&store),
-            format_2,
-            "the upgrade restores format 2 exactly"
-        );
+        let (tombstones, upgraded): (Vec<_>, Vec<_>) = entries(&store)
+            .into_iter()
+            .partition(|(_, v)| v.as_slice() == FORMAT_1_TOMBSTONE);
+        assert_eq!(upgraded, format_2, "the upgrade restores format 2 exactly");
+        // What an old build reads at every write now fails to decode.
+        assert_eq!(tombstones.len(), 3);
+        for (key, value) in &tombstones {
+            let old_read = meta_value("old", Some(value));
+            assert!(matches!(old_read, Err(Error::Corrupt(_))), "{key:?}");
+        }
         assert_eq!(history(&db), before);
         assert!(db.check().unwrap().is_clean());
         // Versions and ids go on from where they were.

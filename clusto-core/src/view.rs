@@ -652,6 +652,10 @@ impl<'a> View<'a> {
 
     /// The record of one version.
     pub fn version_info(&self, v: Version) -> Result<VersionInfo> {
+        // The key of the last number holds the store's counters.
+        if v == Version::MAX {
+            return Err(Error::NotFound(format!("version {v} does not exist")));
+        }
         match self.kv.get(&keys::version(v))? {
             Some(bytes) => decode(&bytes, &|| format!("version record {v}")),
             None => Err(Error::NotFound(format!("version {v} does not exist"))),
@@ -680,7 +684,7 @@ impl<'a> View<'a> {
             numbers.sort_unstable();
         } else {
             let start = keys::version(query.from.unwrap_or(0));
-            let end = keys::version(query.to.unwrap_or(u64::MAX - 1) + 1);
+            let end = keys::version(query.to.map_or(u64::MAX, |to| to.saturating_add(1)));
             for entry in self.kv.scan(&start, Some(&end), false) {
                 let (key, _) = entry?;
                 if keys::is_version_record(&key) {

@@ -277,3 +277,31 @@ fn a_future_version_is_refused() {
     );
     assert!(db.read_at(1, |v| v.find("a")).unwrap().is_some());
 }
+
+/// The last version number is no version (its key holds the store's counters since
+/// format 2), and a range up to it lists every version (it overflowed before).
+#[test]
+fn the_last_version_number_is_not_a_version() {
+    let db = common::temporary().unwrap();
+    for name in ["a", "b"] {
+        db.write(TxMeta::new("ops", "make"), |tx| {
+            tx.create_entity(name, "server", "basicserver").map(drop)
+        })
+        .unwrap();
+    }
+    db.read(|v| {
+        for missing in [
+            v.version_info(u64::MAX).map(drop),
+            v.changes(u64::MAX).map(drop),
+        ] {
+            assert!(matches!(missing, Err(Error::NotFound(_))), "{missing:?}");
+        }
+        let all = v.versions(&VersionQuery {
+            to: Some(u64::MAX),
+            ..Default::default()
+        })?;
+        assert_eq!(all.iter().map(|i| i.version).collect::<Vec<_>>(), [1, 2]);
+        Ok(())
+    })
+    .unwrap();
+}

@@ -1192,10 +1192,22 @@ fn refused_while_held(dsn: &str) {
         matches!(&err, Error::Locked { holder: Some(pid), .. } if *pid == child.id()),
         "{err}"
     );
-    drop(child.stdin.take());
-    assert!(child.wait().unwrap().success());
-    db.write(TxMeta::default(), |tx| tx.create_entity("b", "t", "d"))
-        .expect("the lease is free again");
+    // A transaction that met `Locked` may try again: it asks for the lock again (still
+    // held: `Locked` again, not a write without it), and gets it once the holder is done.
+    let holder = child.id();
+    db.write(TxMeta::default(), |tx| {
+        for _ in 0..2 {
+            let again = tx.create_entity("b", "t", "d").map(drop).unwrap_err();
+            assert!(
+                matches!(&again, Error::Locked { holder: Some(pid), .. } if *pid == holder),
+                "{again}"
+            );
+        }
+        drop(child.stdin.take());
+        assert!(child.wait().unwrap().success());
+        tx.create_entity("b", "t", "d").map(drop)
+    })
+    .expect("the lease is free again");
     db.read(|v| {
         assert!(v.find("held")?.is_some());
         assert!(v.find("b")?.is_some());

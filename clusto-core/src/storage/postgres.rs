@@ -697,7 +697,7 @@ struct PgReader {
 /// What a write lease's `BEGIN` carries: the advisory lock, then reads of keys and of
 /// whole key ranges, for the memo.
 struct LeaseOpening {
-    /// `BEGIN`, the lock timeout and the lock.
+    /// `BEGIN`, the lock under its timeout, the timeout's reset.
     lock: String,
     /// Keys to read.
     gets: Vec<Vec<u8>>,
@@ -708,7 +708,7 @@ struct LeaseOpening {
 impl LeaseOpening {
     /// Statements in the opening.
     fn statements(&self) -> usize {
-        3 + self.gets.len() + self.wholes.len()
+        4 + self.gets.len() + self.wholes.len()
     }
 
     fn sql(&self) -> String {
@@ -784,8 +784,11 @@ impl PgReader {
         // A lock not granted must stop the statements sent after it, so even the lease
         // that does not wait takes the lock under a timeout (1 ms), which raises an error.
         let ms = wait.map_or(1, |w| w.as_millis().clamp(1, i32::MAX as u128));
+        // The timeout is for the lock alone: the `COMMIT` (whose `NOTIFY` takes a lock
+        // of its own) must not fail for it.
         let lock = format!(
-            "BEGIN; SET LOCAL lock_timeout = {ms}; SELECT pg_advisory_xact_lock({})",
+            "BEGIN; SET LOCAL lock_timeout = {ms}; SELECT pg_advisory_xact_lock({}); \
+             SET LOCAL lock_timeout TO DEFAULT",
             inner.lock_key
         );
         let mut reader = PgReader::begin(inner, "BEGIN".into(), false)?;
@@ -919,6 +922,9 @@ impl PgReader {
                 })
             })?;
             let opening = self.opening(conn);
+            // Whether a lease's opening went through before `call` (then a lost
+            // connection took the lock and what was read with it: no second try).
+            let mut opened_alone = false;
             let outcome = match (&opening, combined) {
                 (Some(open), Some(sql)) => conn
                     .client
@@ -926,13 +932,14 @@ impl PgReader {
                     .map(First::Rows),
                 (Some(open), None) if self.lease_opening.borrow().is_some() => {
                     match conn.client.simple_query(open) {
-                        Ok(messages) => match self.take_opening(open, messages) {
-                            Ok(_) => call(conn).map(First::Value),
-                            Err(e) => {
-                                self.opened(conn);
-                                return Err(RawError::Clusto(e));
+                        Ok(messages) => {
+                            self.opened(conn);
+                            opened_alone = true;
+                            match self.take_opening(open, messages) {
+                                Ok(_) => call(conn).map(First::Value),
+                                Err(e) => return Err(RawError::Clusto(e)),
                             }
-                        },
+                        }
                         Err(e) => Err(e),
                     }
                 }
@@ -962,7 +969,10 @@ impl PgReader {
                         && self.lease_opening.borrow().is_some()
                         && e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) =>
                 {
-                    self.opened(conn);
+                    // The lock was not granted: the transaction is rolled back and the
+                    // opening stays to go, so that the lease's next statement asks for
+                    // the lock again rather than run without it.
+                    conn.pending_end = false;
                     return Err(RawError::Clusto(self.locked(conn)));
                 }
                 Err(e) if connection_gone(&e) => {
@@ -974,7 +984,7 @@ impl PgReader {
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .clear();
-                    if opening.is_some() && !replaced {
+                    if opening.is_some() && !replaced && !opened_alone {
                         replaced = true;
                         *slot = Some(self.inner.connect().map_err(RawError::Clusto)?);
                         continue;
