@@ -639,7 +639,7 @@ impl Clusto {
         if recorded > 0 && backend.is_empty()? {
             return Err(commit_mark::behind_mark(path, 0, recorded));
         }
-        let db = Self::assemble(
+        let (db, format) = Self::assemble(
             Box::new(backend),
             options,
             Some(canonical.to_path_buf()),
@@ -650,7 +650,7 @@ impl Clusto {
             return Err(commit_mark::behind_mark(path, latest, recorded));
         }
         // Only a store that is whole is upgraded.
-        db.upgrade_format()?;
+        db.upgrade_format(format)?;
         Ok(db)
     }
 
@@ -708,23 +708,20 @@ impl Clusto {
         path: Option<PathBuf>,
         temporary: Option<tempfile::TempDir>,
     ) -> Result<Self> {
-        let db = Self::assemble(backend, options, path, temporary)?;
-        db.upgrade_format()?;
+        let (db, format) = Self::assemble(backend, options, path, temporary)?;
+        db.upgrade_format(format)?;
         Ok(db)
     }
 
-    /// Upgrades a store of format 1 to this build's, in one commit under the write lease
-    /// (see the `upgrade` module). A salvage changes nothing, not even the format.
-    fn upgrade_format(&self) -> Result<()> {
-        let backend = &self.shared.backend;
-        let format_key = keys::meta("format");
-        let found = match backend.snapshot()?.get(&format_key)? {
-            Some(bytes) => readable_format(&bytes)?,
-            None => return Ok(()),
-        };
+    /// Upgrades a store of format 1 (`found` when it was opened) to this build's, in one
+    /// commit under the write lease (see the `upgrade` module). A salvage changes
+    /// nothing, not even the format.
+    fn upgrade_format(&self, found: u32) -> Result<()> {
         if found == FORMAT_VERSION || self.shared.salvage {
             return Ok(());
         }
+        let backend = &self.shared.backend;
+        let format_key = keys::meta("format");
         // Read again under the lease: another process may be upgrading it right now.
         let lease = backend.begin_write(self.shared.lock_wait)?;
         match lease.get(&format_key)? {
@@ -738,28 +735,26 @@ impl Clusto {
     }
 
     /// A handle on `backend`, whose format this build reads (a new store is given the
-    /// current one); a store of format 1 is left to [`Clusto::upgrade_format`].
+    /// current one), and that format; a store of format 1 is left to
+    /// [`Clusto::upgrade_format`].
     fn assemble(
         backend: Box<dyn Backend>,
         options: &OpenOptions,
         path: Option<PathBuf>,
         temporary: Option<tempfile::TempDir>,
-    ) -> Result<Self> {
+    ) -> Result<(Self, u32)> {
         let format_key = keys::meta("format");
         let stored = backend.snapshot()?.get(&format_key)?;
+        let mut format = FORMAT_VERSION;
         match stored {
-            Some(bytes) => {
-                readable_format(&bytes)?;
-            }
+            Some(bytes) => format = readable_format(&bytes)?,
             // A salvage changes nothing, not even an empty store.
             None if options.salvage && backend.is_empty()? => {}
             None => {
                 // Decided under the lease: another process may be making it right now.
                 let lease = backend.begin_write(options.lock_wait)?;
                 match lease.get(&format_key)? {
-                    Some(bytes) => {
-                        readable_format(&bytes)?;
-                    }
+                    Some(bytes) => format = readable_format(&bytes)?,
                     None if lease.scan(&[], None, false).next().is_none() => {
                         // The counters record from the start: its absence marks format 1.
                         let counters = crate::view::StoreCounters::default();
@@ -780,7 +775,7 @@ impl Clusto {
                 }
             }
         }
-        Ok(Clusto {
+        let db = Clusto {
             shared: Arc::new(Shared {
                 backend,
                 writer: WriterGate::default(),
@@ -794,7 +789,8 @@ impl Clusto {
                 pid: std::process::id(),
                 fork_generation: forks::generation(),
             }),
-        })
+        };
+        Ok((db, format))
     }
 
     /// Whether two handles share one store (two opens of one path in this process).

@@ -204,12 +204,7 @@ impl Transaction {
     /// The version and id counters, read the first time they are needed.
     fn counters(&mut self) -> Result<&mut Counters> {
         if self.counters.is_none() {
-            let lease = self
-                .lease
-                .as_deref()
-                .expect("a transaction holds its lease until commit");
-            let stored = lease.get_many(&[keys::counters()])?;
-            let stored = StoreCounters::from_stored(stored[0].as_deref())?;
+            let stored = self.view().store_counters()?;
             let ids = IdCounters {
                 entity: stored.last_entity,
                 attr: stored.last_attr,

@@ -167,7 +167,7 @@ impl<'a> View<'a> {
     /// The store's counters.
     pub(crate) fn store_counters(&self) -> Result<StoreCounters> {
         match self.kv.get(&keys::counters())? {
-            Some(bytes) => StoreCounters::from_stored(Some(&bytes)),
+            Some(bytes) => decode(&bytes, &|| "the store's counters".into()),
             // Format 2 writes the record with the format number: only format 1 (read by a
             // salvage, which does not upgrade) or an empty store lacks it.
             None => crate::upgrade::counters_of_format_1(&self.kv),
@@ -797,16 +797,6 @@ pub(crate) struct StoreCounters {
     pub(crate) latest_version: Version,
     pub(crate) last_entity: u64,
     pub(crate) last_attr: u64,
-}
-
-impl StoreCounters {
-    /// The counters from their stored record, if there is one.
-    pub(crate) fn from_stored(bytes: Option<&[u8]>) -> Result<Self> {
-        match bytes {
-            Some(bytes) => decode(bytes, &|| "the store's counters".into()),
-            None => Ok(StoreCounters::default()),
-        }
-    }
 }
 
 pub(crate) fn meta_value(name: &str, bytes: Option<&[u8]>) -> Result<u64> {

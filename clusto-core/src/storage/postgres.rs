@@ -1091,8 +1091,6 @@ impl KvRead for PgReader {
         let Some(memo) = &self.memo else {
             return self.fetch_many(keys);
         };
-        // The lease's opening may read some of them.
-        self.with(|_| Ok(()))?;
         let unknown: Vec<Vec<u8>> = {
             let memo = memo.borrow();
             keys.iter()
