@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::keys::{self, Key, read_str, space, u64_from_tail};
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
-use crate::storage::{EntryIter, Followed, KvRead, Layered};
+use crate::storage::{EntryIter, Followed, KvRead, Layered, LentValue};
 use crate::value::{Timestamp, Value};
 
 /// Which entities [`View::entities`] returns. Empty lists do not filter; the lists that
@@ -100,6 +100,13 @@ impl KvRead for Source<'_> {
         match self {
             Source::Store(kv) => kv.get_many(keys),
             Source::Layered(kv) => kv.get_many(keys),
+        }
+    }
+
+    fn get_each(&self, keys: &[Vec<u8>], each: &mut LentValue<'_>) -> Result<()> {
+        match self {
+            Source::Store(kv) => kv.get_each(keys, each),
+            Source::Layered(kv) => kv.get_each(keys, each),
         }
     }
 
@@ -533,8 +540,13 @@ impl<'a> View<'a> {
     /// entity with two matching attributes appears twice (the original's `get_by_attr`).
     pub fn owners(&self, filter: &AttrFilter) -> Result<Vec<Entity>> {
         let owners = self.owner_ids(filter)?;
-        let ids: BTreeSet<EntityId> = owners.iter().copied().collect();
-        let ids: Vec<EntityId> = ids.into_iter().collect();
+        let mut ids = owners.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() == owners.len() {
+            // Each owner once, as usual: its record is the answer.
+            return self.entities_by_ids(&owners);
+        }
         let rows: BTreeMap<EntityId, Entity> = ids
             .iter()
             .copied()
@@ -591,11 +603,13 @@ impl<'a> View<'a> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(RECORDS_PER_CALL) {
             let keys: Vec<Vec<u8>> = chunk.iter().map(|id| keys::entity(*id)).collect();
-            for (id, bytes) in chunk.iter().zip(self.kv.get_many(&keys)?) {
+            self.kv.get_each(&keys, &mut |i, bytes| {
+                let id = chunk[i];
                 let bytes =
                     bytes.ok_or_else(|| Error::NotFound(format!("entity {id} does not exist")))?;
-                out.push(decode(&bytes, &|| format!("entity record {id}"))?);
-            }
+                out.push(decode(bytes, &|| format!("entity record {id}"))?);
+                Ok(())
+            })?;
         }
         Ok(out)
     }

@@ -24,7 +24,7 @@ use parking_lot::{ArcRwLockReadGuard, RawRwLock, RwLock};
 use super::lease_file::{Held, LeaseFile};
 use super::long_keys::{self, RealOrder};
 use super::ticker::Ticker;
-use super::{Backend, EntryIter, KvRead, Snapshot, Write, WriteLease};
+use super::{Backend, EntryIter, KvRead, LentValue, Snapshot, Write, WriteLease};
 use crate::db::Durability;
 use crate::error::{Error, Result};
 use crate::records::Version;
@@ -245,6 +245,18 @@ impl KvRead for LmdbSnapshot {
         long_keys::value_for(key, stored)
     }
 
+    fn get_each(&self, keys: &[Vec<u8>], each: &mut LentValue<'_>) -> Result<()> {
+        for (i, key) in keys.iter().enumerate() {
+            let stored = self
+                .inner
+                .db
+                .get(&self.txn, &long_keys::stored_key(key))
+                .map_err(|e| engine_error("reading", &self.inner.dir, e))?;
+            each(i, long_keys::value_in(key, stored)?.as_deref())?;
+        }
+        Ok(())
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         use std::ops::Bound;
         let (s, e) = long_keys::stored_bounds(start, end);
@@ -296,6 +308,13 @@ struct LmdbLease {
 impl KvRead for LmdbLease {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.snapshot.as_ref().expect("open lease").get(key)
+    }
+
+    fn get_each(&self, keys: &[Vec<u8>], each: &mut LentValue<'_>) -> Result<()> {
+        self.snapshot
+            .as_ref()
+            .expect("open lease")
+            .get_each(keys, each)
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {

@@ -64,14 +64,19 @@ pub(crate) fn decode_entry(stored_key: &[u8], stored_value: &[u8]) -> Result<Ent
 /// The value stored under `key`, given what the engine holds at `stored_key(key)`: a long
 /// key whose hash slot holds another key is absent.
 pub(crate) fn value_for(key: &[u8], stored: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
+    Ok(value_in(key, stored)?.map(Cow::into_owned))
+}
+
+/// [`value_for`], borrowing the stored bytes where they are the value.
+pub(crate) fn value_in<'a>(key: &[u8], stored: Option<&'a [u8]>) -> Result<Option<Cow<'a, [u8]>>> {
     let Some(stored) = stored else {
         return Ok(None);
     };
     if key.len() <= MAX_DIRECT {
-        return Ok(Some(stored.to_vec()));
+        return Ok(Some(Cow::Borrowed(stored)));
     }
     let (real, value) = decode_entry(&stored_key(key), stored)?;
-    Ok((real == key).then_some(value))
+    Ok((real == key).then_some(Cow::Owned(value)))
 }
 
 /// The stored bounds a scan of real keys `start..end` must read: a bound inside a group

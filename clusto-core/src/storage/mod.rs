@@ -40,6 +40,9 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 /// An iterator over stored entries, in key order (or reverse key order).
 pub type EntryIter<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
 
+/// What [`KvRead::get_each`] hands each value to: its key's position and the value.
+pub type LentValue<'a> = dyn FnMut(usize, Option<&[u8]>) -> Result<()> + 'a;
+
 /// One write of a batch: `None` removes the key.
 pub type Write = (Vec<u8>, Option<Vec<u8>>);
 
@@ -73,6 +76,16 @@ pub trait KvRead {
     /// lookup, so that a backend across a network answers it in one round trip.
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
         keys.iter().map(|k| self.get(k)).collect()
+    }
+
+    /// Hands the value stored under each of `keys` to `each`, in order, with its
+    /// position: what [`KvRead::get_many`] reads, without a copy of each value where the
+    /// engine can lend its own bytes.
+    fn get_each(&self, keys: &[Vec<u8>], each: &mut LentValue<'_>) -> Result<()> {
+        for (i, value) in self.get_many(keys)?.iter().enumerate() {
+            each(i, value.as_deref())?;
+        }
+        Ok(())
     }
 
     /// The value of `key`, and the value stored under `prefix` followed by that value: a
@@ -133,6 +146,10 @@ impl<T: KvRead + ?Sized> KvRead for &T {
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
         (**self).get_many(keys)
     }
+
+    fn get_each(&self, keys: &[Vec<u8>], each: &mut LentValue<'_>) -> Result<()> {
+        (**self).get_each(keys, each)
+    }
 }
 
 impl<T: KvRead + ?Sized> KvRead for Box<T> {
@@ -158,6 +175,10 @@ impl<T: KvRead + ?Sized> KvRead for Box<T> {
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
         (**self).get_many(keys)
+    }
+
+    fn get_each(&self, keys: &[Vec<u8>], each: &mut LentValue<'_>) -> Result<()> {
+        (**self).get_each(keys, each)
     }
 }
 
