@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::keys::{self, Key, read_str, space, u64_from_tail};
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
-use crate::storage::{EntryIter, Followed, KvRead, Layered, LentValue};
+use crate::storage::{EntryIter, Followed, KvRead, Layered, LentEntry, LentValue};
 use crate::value::{Timestamp, Value};
 
 /// Which entities [`View::entities`] returns. Empty lists do not filter; the lists that
@@ -70,6 +70,19 @@ pub struct ChangeDetail {
     pub attr: Option<Attribute>,
 }
 
+/// `ids` without repeats, each where it first appears; no hashing when there are none,
+/// the usual case.
+pub(crate) fn first_of_each(mut ids: Vec<EntityId>) -> Vec<EntityId> {
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    if sorted.windows(2).all(|w| w[0] != w[1]) {
+        return ids;
+    }
+    let mut seen = HashSet::with_capacity(ids.len());
+    ids.retain(|id| seen.insert(*id));
+    ids
+}
+
 /// Records read per `get_many` call when a query has found their keys.
 const RECORDS_PER_CALL: usize = 512;
 
@@ -107,6 +120,13 @@ impl KvRead for Source<'_> {
         match self {
             Source::Store(kv) => kv.get_each(keys, each),
             Source::Layered(kv) => kv.get_each(keys, each),
+        }
+    }
+
+    fn scan_prefix_each(&self, prefix: &[u8], each: &mut LentEntry<'_>) -> Result<()> {
+        match self {
+            Source::Store(kv) => kv.scan_prefix_each(prefix, each),
+            Source::Layered(kv) => kv.scan_prefix_each(prefix, each),
         }
     }
 
@@ -368,12 +388,18 @@ impl<'a> View<'a> {
             .read_ahead(&Key::new(space::ATTR).entity(id).into_bytes())
     }
 
-    fn attr_rows(&self, owner: EntityId, live: bool) -> impl Iterator<Item = Result<Attribute>> {
+    /// Hands `each` the attribute records of `owner`, live or deleted ones, by id.
+    fn each_attr_row(
+        &self,
+        owner: EntityId,
+        live: bool,
+        each: &mut dyn FnMut(Attribute),
+    ) -> Result<()> {
         let s = if live { space::ATTR } else { space::ATTR_OLD };
         let prefix = Key::new(s).entity(owner).into_bytes();
-        self.kv.scan_prefix(&prefix).map(|entry| {
-            let (key, bytes) = entry?;
-            decode(&bytes, &|| format!("attribute record {key:?}"))
+        self.kv.scan_prefix_each(&prefix, &mut |key, bytes| {
+            each(decode(bytes, &|| format!("attribute record {key:?}"))?);
+            Ok(())
         })
     }
 
@@ -398,19 +424,14 @@ impl<'a> View<'a> {
             return Ok(found);
         }
         let mut out = Vec::new();
-        for a in self.attr_rows(owner, true) {
-            let a = a?;
+        let mut keep = |a: Attribute| {
             if a.visible_at(self.at) && filter.matches(&a) {
                 out.push(a);
             }
-        }
+        };
+        self.each_attr_row(owner, true, &mut keep)?;
         if !self.live() {
-            for a in self.attr_rows(owner, false) {
-                let a = a?;
-                if a.visible_at(self.at) && filter.matches(&a) {
-                    out.push(a);
-                }
-            }
+            self.each_attr_row(owner, false, &mut keep)?;
             out.sort_by_key(|a| a.id);
         }
         Ok(out)
@@ -494,24 +515,26 @@ impl<'a> View<'a> {
                     let mut prefix = vec![s];
                     prefix.extend_from_slice(&tail[1..]);
                     let mut records = Vec::new();
-                    for entry in self.kv.scan_prefix(&prefix) {
-                        let key = entry?.0;
-                        let owner = EntityId(u64_from_tail(&key, 8)?);
-                        let id = AttrId(u64_from_tail(&key, 0)?);
+                    self.kv.scan_prefix_each(&prefix, &mut |key, _| {
+                        let owner = EntityId(u64_from_tail(key, 8)?);
+                        let id = AttrId(u64_from_tail(key, 0)?);
                         records.push(keys::attr(owner, id, is_live));
-                    }
+                        Ok(())
+                    })?;
                     // The records in batches: one call each, one round trip on a server.
                     for chunk in records.chunks(RECORDS_PER_CALL) {
-                        for (key, bytes) in chunk.iter().zip(self.kv.get_many(chunk)?) {
+                        self.kv.get_each(chunk, &mut |i, bytes| {
+                            let key = &chunk[i];
                             let bytes = bytes.ok_or_else(|| {
                                 Error::Corrupt(format!("index entry for {key:?} has no record"))
                             })?;
                             let a: Attribute =
-                                decode(&bytes, &|| format!("attribute record {key:?}"))?;
+                                decode(bytes, &|| format!("attribute record {key:?}"))?;
                             if a.visible_at(self.at) && filter.matches(&a) {
                                 out.push(a);
                             }
-                        }
+                            Ok(())
+                        })?;
                     }
                 }
             }
@@ -522,13 +545,13 @@ impl<'a> View<'a> {
                     &[space::ATTR, space::ATTR_OLD]
                 };
                 for &s in spaces {
-                    for entry in self.kv.scan_prefix(&[s]) {
-                        let (key, bytes) = entry?;
-                        let a: Attribute = decode(&bytes, &|| format!("attribute record {key:?}"))?;
+                    self.kv.scan_prefix_each(&[s], &mut |key, bytes| {
+                        let a: Attribute = decode(bytes, &|| format!("attribute record {key:?}"))?;
                         if a.visible_at(self.at) && filter.matches(&a) {
                             out.push(a);
                         }
-                    }
+                        Ok(())
+                    })?;
                 }
             }
         }
@@ -540,9 +563,7 @@ impl<'a> View<'a> {
     /// entity with two matching attributes appears twice (the original's `get_by_attr`).
     pub fn owners(&self, filter: &AttrFilter) -> Result<Vec<Entity>> {
         let owners = self.owner_ids(filter)?;
-        let mut ids = owners.clone();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = first_of_each(owners.clone());
         if ids.len() == owners.len() {
             // Each owner once, as usual: its record is the answer.
             return self.entities_by_ids(&owners);
@@ -586,13 +607,13 @@ impl<'a> View<'a> {
         let mut prefix = vec![live];
         prefix.extend_from_slice(&tail[1..]);
         let mut found = Vec::new();
-        for entry in self.kv.scan_prefix(&prefix) {
-            let key = entry?.0;
+        self.kv.scan_prefix_each(&prefix, &mut |key, _| {
             found.push((
-                AttrId(u64_from_tail(&key, 0)?),
-                EntityId(u64_from_tail(&key, 8)?),
+                AttrId(u64_from_tail(key, 0)?),
+                EntityId(u64_from_tail(key, 8)?),
             ));
-        }
+            Ok(())
+        })?;
         found.sort();
         Ok(Some(found.into_iter().map(|(_, owner)| owner).collect()))
     }
@@ -630,14 +651,12 @@ impl<'a> View<'a> {
     /// The distinct entities holding [`View::references`] to `target`, in the order of
     /// their first reference.
     pub fn referencers(&self, target: EntityId, filter: &AttrFilter) -> Result<Vec<Entity>> {
-        let mut seen = HashSet::new();
-        let ids: Vec<EntityId> = self
+        let ids = self
             .references(target, filter)?
-            .into_iter()
+            .iter()
             .map(|a| a.entity)
-            .filter(|id| seen.insert(*id))
             .collect();
-        self.entities_by_ids(&ids)
+        self.entities_by_ids(&first_of_each(ids))
     }
 
     /// The value of counter (`owner`, `key`), if it exists. Counters are not versioned:

@@ -11,7 +11,7 @@ use crate::records::{Attribute, Entity, EntityId};
 use crate::storage::KvRead;
 use crate::txn::{NewAttr, Transaction};
 use crate::value::Value;
-use crate::view::View;
+use crate::view::{View, first_of_each};
 
 /// The key of containment attributes.
 pub(crate) const CONTAINS: &str = "_contains";
@@ -104,14 +104,12 @@ impl View<'_> {
         out: &mut Vec<Entity>,
     ) -> Result<()> {
         // A device on several rack units is stored once per unit, listed once.
-        let mut seen = HashSet::new();
-        let targets: Vec<EntityId> = self
+        let targets = self
             .attrs(container, filter)?
             .iter()
             .filter_map(|a| a.value.as_relation())
-            .filter(|id| seen.insert(*id))
             .collect();
-        for member in self.entities_by_ids(&targets)? {
+        for member in self.entities_by_ids(&first_of_each(targets))? {
             let id = member.id;
             if related.accepts(&member) {
                 out.push(member);
@@ -148,12 +146,13 @@ impl View<'_> {
         out: &mut Vec<Entity>,
     ) -> Result<()> {
         for parent in self.referencers(thing, &AttrFilter::key(CONTAINS))? {
+            let id = parent.id;
             if related.accepts(&parent) {
-                out.push(parent.clone());
+                out.push(parent);
             }
-            if related.recursive && !path.contains(&parent.id) {
-                path.push(parent.id);
-                self.collect_parents(parent.id, related, path, out)?;
+            if related.recursive && !path.contains(&id) {
+                path.push(id);
+                self.collect_parents(id, related, path, out)?;
                 path.pop();
             }
         }

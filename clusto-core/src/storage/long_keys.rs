@@ -24,6 +24,20 @@ use crate::storage::Entry;
 /// The longest key stored as it is (LMDB's limit is 511; a long key adds 16 bytes).
 pub(crate) const MAX_DIRECT: usize = 480;
 
+/// Whether `key` is stored as it is.
+pub(crate) fn is_direct(key: &[u8]) -> bool {
+    key.len() <= MAX_DIRECT
+}
+
+/// Where the group of the stored long key `stored` starts in real keys: every real key
+/// of the group is at or after it, and no key stored as it is lies between it and the
+/// group's stored keys.
+pub(crate) fn group_start(stored: &[u8]) -> Vec<u8> {
+    let mut start = stored[..MAX_DIRECT.min(stored.len())].to_vec();
+    start.push(0);
+    start
+}
+
 /// The stored form of `key`.
 pub(crate) fn stored_key(key: &[u8]) -> Cow<'_, [u8]> {
     if key.len() <= MAX_DIRECT {

@@ -40,6 +40,9 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 /// An iterator over stored entries, in key order (or reverse key order).
 pub type EntryIter<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
 
+/// What [`KvRead::scan_prefix_each`] hands each entry to: its key and value.
+pub type LentEntry<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+
 /// What [`KvRead::get_each`] hands each value to: its key's position and the value.
 pub type LentValue<'a> = dyn FnMut(usize, Option<&[u8]>) -> Result<()> + 'a;
 
@@ -115,6 +118,17 @@ pub trait KvRead {
         self.scan(prefix, end.as_deref(), false)
     }
 
+    /// Hands each entry whose key starts with `prefix` to `each`, in key order: what
+    /// [`KvRead::scan_prefix`] reads, without a copy of each entry where the engine can
+    /// lend its own bytes.
+    fn scan_prefix_each(&self, prefix: &[u8], each: &mut LentEntry<'_>) -> Result<()> {
+        for entry in self.scan_prefix(prefix) {
+            let (key, value) = entry?;
+            each(&key, &value)?;
+        }
+        Ok(())
+    }
+
     /// The entry with the greatest key starting with `prefix`.
     fn last_with_prefix(&self, prefix: &[u8]) -> Result<Option<Entry>> {
         let end = prefix_end(prefix);
@@ -150,6 +164,10 @@ impl<T: KvRead + ?Sized> KvRead for &T {
     fn get_each(&self, keys: &[Vec<u8>], each: &mut LentValue<'_>) -> Result<()> {
         (**self).get_each(keys, each)
     }
+
+    fn scan_prefix_each(&self, prefix: &[u8], each: &mut LentEntry<'_>) -> Result<()> {
+        (**self).scan_prefix_each(prefix, each)
+    }
 }
 
 impl<T: KvRead + ?Sized> KvRead for Box<T> {
@@ -179,6 +197,10 @@ impl<T: KvRead + ?Sized> KvRead for Box<T> {
 
     fn get_each(&self, keys: &[Vec<u8>], each: &mut LentValue<'_>) -> Result<()> {
         (**self).get_each(keys, each)
+    }
+
+    fn scan_prefix_each(&self, prefix: &[u8], each: &mut LentEntry<'_>) -> Result<()> {
+        (**self).scan_prefix_each(prefix, each)
     }
 }
 
