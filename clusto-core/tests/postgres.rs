@@ -720,9 +720,9 @@ fn a_point_read_is_one_round_trip() {
     clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
 }
 
-/// A commit writes what it was given, small (as text with its `COMMIT`) or large (the
-/// keys removed, the rows copied in): a key written twice keeps its last value, a key
-/// overwritten or removed is, the rest of the store stays as it was.
+/// A commit writes what it was given, small (as text with its `COMMIT`), large (one
+/// upsert) or of many rows (the keys removed, the rows copied in): a key written twice
+/// keeps its last value, a key overwritten or removed is, the rest stays as it was.
 #[test]
 fn commits_small_and_large_apply_their_writes_in_order() {
     use clusto_core::storage::{Backend, KvRead, PostgresBackend};
@@ -730,13 +730,16 @@ fn commits_small_and_large_apply_their_writes_in_order() {
     let dsn = fresh("commits");
     let backend = PostgresBackend::open(&dsn, &OpenOptions::default()).unwrap();
     let key = |i: usize| format!("~test{i:06}").into_bytes();
-    let big = |i: usize, tag: u8| vec![tag; 40 + i % 7];
+    let value = |i: usize, tag: u8, width: usize| vec![tag; width + i % 7];
     let lease = backend.begin_write(None).unwrap();
-    let first: Vec<_> = (0..3000).map(|i| (key(i), Some(big(i, 1)))).collect();
+    let first: Vec<_> = (0..3000).map(|i| (key(i), Some(value(i, 1, 40)))).collect();
     lease.commit(first, 0).unwrap();
-    for (rows, tag) in [(10, 2u8), (3000, 3u8)] {
+    // 10 small rows; 100 rows of 1 KB (over 64 KiB); 3000 rows.
+    for (rows, tag, width) in [(10, 2u8, 40), (100, 4u8, 1000), (3000, 3u8, 40)] {
         let lease = backend.begin_write(None).unwrap();
-        let mut writes: Vec<_> = (0..rows).map(|i| (key(i * 2), Some(big(i, tag)))).collect();
+        let mut writes: Vec<_> = (0..rows)
+            .map(|i| (key(i * 2), Some(value(i, tag, width))))
+            .collect();
         writes.push((key(1), None));
         writes.push((key(5000 + rows), Some(vec![tag])));
         // Written twice: the second write counts.
@@ -745,14 +748,14 @@ fn commits_small_and_large_apply_their_writes_in_order() {
         let snapshot = backend.snapshot().unwrap();
         assert_eq!(snapshot.get(&key(0)).unwrap(), Some(vec![tag, tag]));
         assert_eq!(snapshot.get(&key(1)).unwrap(), None);
-        assert_eq!(snapshot.get(&key(2)).unwrap(), Some(big(1, tag)));
-        assert_eq!(snapshot.get(&key(3)).unwrap(), Some(big(3, 1)));
+        assert_eq!(snapshot.get(&key(2)).unwrap(), Some(value(1, tag, width)));
+        assert_eq!(snapshot.get(&key(3)).unwrap(), Some(value(3, 1, 40)));
         assert_eq!(snapshot.get(&key(5000 + rows)).unwrap(), Some(vec![tag]));
     }
     let snapshot = backend.snapshot().unwrap();
     let stored = snapshot.scan_prefix(b"~test").count();
-    // 3000 first; key 1 gone; the 1500 even keys from 3000 to 5998 (5010 among them,
-    // added before); 8000.
+    // 3000 first; key 1 gone; the 1500 even keys from 3000 to 5998 (5010 and 5100 among
+    // them, added before); 8000.
     assert_eq!(stored, 3000 - 1 + 1500 + 1);
     drop(snapshot);
     drop(backend);

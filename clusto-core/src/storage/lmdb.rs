@@ -427,10 +427,6 @@ impl Backend for LmdbBackend {
 mod tests {
     use super::*;
 
-    /// A commit that does not fit the map doubles it, as often as needed; one that must
-    /// grow it while another thread of the process holds a snapshot waits for that
-    /// snapshot to end (LMDB remaps only with no transaction open), and the snapshot
-    /// read its old state meanwhile. Everything reads back.
     /// A scan that lends LMDB's bytes sees what the copying scan sees, in the same
     /// order, long keys (stored by hash, in groups) included.
     #[test]
@@ -481,6 +477,10 @@ mod tests {
         }
     }
 
+    /// A commit that does not fit the map doubles it, as often as needed; one that must
+    /// grow it while another thread of the process holds a snapshot waits for that
+    /// snapshot to end (LMDB remaps only with no transaction open), and the snapshot
+    /// read its old state meanwhile. Everything reads back.
     #[test]
     fn the_map_grows_without_user_action() {
         let dir = tempfile::tempdir().unwrap();

@@ -16,10 +16,14 @@
 //!   taken: its `BEGIN`, the lock (under a `lock_timeout`, so that a lock not granted
 //!   stops what follows), the reads the transaction announced (its counters, an
 //!   entity's record and attributes: [`KvRead::read_ahead`]) and its first statement
-//!   travel in one simple query.
-//! - A commit sends every write in one statement (arrays of keys and values), then
-//!   `NOTIFY clusto, 'SCHEMA'` and `COMMIT`: a watcher on any host `LISTEN`s on its own
-//!   connection and wakes when the commit lands, instead of asking every 10 ms.
+//!   travel in one simple query. While it holds the lock no other writer changes the
+//!   store, so the lease remembers what it read, and the gaps its missed lookups found
+//!   (a lookup that misses learns the server's next key).
+//! - A commit sends its writes in one statement (arrays of keys and values; with the
+//!   `COMMIT` in the same round trip up to 64 KiB), or, when it writes many rows, deletes
+//!   their keys and copies them in with a binary `COPY`; then `NOTIFY clusto, 'SCHEMA'`
+//!   and `COMMIT`: a watcher on any host `LISTEN`s on its own connection and wakes when
+//!   the commit lands, instead of asking every 10 ms.
 //! - Durability: `immediate` is PostgreSQL's synchronous commit; `grouped` (and
 //!   `periodic`) turn `synchronous_commit` off for clusto's sessions: a commit survives
 //!   the client's death at once and the server's crash after `wal_writer_delay`.
@@ -314,7 +318,10 @@ struct Conn {
     follow: Statement,
     /// The scans, by [`scan_shape`].
     scans: [Statement; 4],
-    /// Removes the keys a large commit writes or removes, before it copies its values in.
+    /// A commit's writes as one upsert: keys removed, keys and values written.
+    write: Statement,
+    /// Removes the keys a commit of many rows writes or removes, before it copies its
+    /// rows in.
     delete: Statement,
     /// A large commit's values go in by binary `COPY`.
     copy_in: String,
@@ -437,13 +444,17 @@ impl Inner {
         };
         let get = prepare(format!("SELECT v FROM {kv} WHERE k = $1"))?;
         let get_many = prepare(format!("SELECT k, v FROM {kv} WHERE k = ANY($1::bytea[])"))?;
-        let follow_sql = |columns: &str| {
+        // The first part seeks, for a lease's gaps: on a miss it gives the next key, with
+        // an empty value (the next key's may be large, and nobody asked for it).
+        let follow_sql = |encode: fn(&str) -> String| {
+            let (k, v) = (encode("k"), encode("v"));
+            let seek_v = encode("CASE WHEN k = $1 THEN v ELSE ''::bytea END");
             format!(
-                "(SELECT {columns} FROM {kv} WHERE k >= $1 ORDER BY k LIMIT 1) UNION ALL \
-                 SELECT {columns} FROM {kv} WHERE k = $2 || (SELECT v FROM {kv} WHERE k = $1)"
+                "(SELECT {k}, {seek_v} FROM {kv} WHERE k >= $1 ORDER BY k LIMIT 1) UNION ALL \
+                 SELECT {k}, {v} FROM {kv} WHERE k = $2 || (SELECT v FROM {kv} WHERE k = $1)"
             )
         };
-        let follow = prepare(follow_sql("k, v"))?;
+        let follow = prepare(follow_sql(|column| column.to_string()))?;
         let scans = [
             prepare(scan_sql(&kv, 0, false))?,
             prepare(scan_sql(&kv, 1, false))?,
@@ -455,6 +466,7 @@ impl Inner {
              INSERT INTO {kv} (k, v) SELECT * FROM unnest($2::bytea[], $3::bytea[]) \
              ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
         );
+        let write = prepare(write_sql.clone())?;
         let delete = prepare(format!("DELETE FROM {kv} WHERE k = ANY($1::bytea[])"))?;
         // The first read of a snapshot goes as text with its BEGIN: these are its
         // statements, planned once per session like the others.
@@ -462,7 +474,7 @@ impl Inner {
             "PREPARE clusto_get_hex(bytea) AS SELECT encode(v, 'hex') FROM {kv} WHERE k = $1; \
              PREPARE clusto_follow_hex(bytea, bytea) AS {}; \
              PREPARE clusto_write_hex(bytea[], bytea[], bytea[]) AS {write_sql}",
-            follow_sql("encode(k, 'hex'), encode(v, 'hex')")
+            follow_sql(|column| format!("encode({column}, 'hex')"))
         );
         for shape in 0..4 {
             let types = if shape % 2 == 1 {
@@ -487,6 +499,7 @@ impl Inner {
             get_many,
             follow,
             scans,
+            write,
             delete,
             copy_in: format!("COPY {kv} (k, v) FROM STDIN BINARY"),
         })
@@ -784,15 +797,12 @@ impl Memo {
             .is_some_and(|(_, end)| end.as_deref().is_none_or(|end| key < end))
     }
 
-    /// Records that a lookup of `key` missed, and which entry the server has next
+    /// Records that a lookup of `key` missed, and which key the server has next
     /// (`None`: none after it).
-    fn remember_miss(&mut self, key: &[u8], next: Option<&Entry>) {
+    fn remember_miss(&mut self, key: &[u8], next: Option<Vec<u8>>) {
         self.reserve(2);
         self.gets.insert(key.to_vec(), None);
-        if let Some((k, v)) = next {
-            self.gets.insert(k.clone(), Some(v.clone()));
-        }
-        self.gaps.insert(key.to_vec(), next.map(|(k, _)| k.clone()));
+        self.gaps.insert(key.to_vec(), next);
     }
 }
 
@@ -915,9 +925,20 @@ impl PgReader {
         &self,
         call: impl FnMut(&mut Conn) -> std::result::Result<T, postgres::Error>,
     ) -> Result<T> {
-        match self.first_or(None, call)? {
-            First::Value(v) => Ok(v),
-            First::Rows(_) => unreachable!("rows come back only for a combined query"),
+        self.doing("reading", call)
+    }
+
+    /// [`PgReader::with`], a failure saying what the call was `doing`.
+    fn doing<T>(
+        &self,
+        doing: &str,
+        mut call: impl FnMut(&mut Conn) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
+        match self.first_or_raw(None, &mut call) {
+            Ok(First::Value(v)) => Ok(v),
+            Ok(First::Rows(_)) => unreachable!("rows come back only for a combined query"),
+            Err(RawError::Pg(e)) => Err(self.inner.io(doing, e)),
+            Err(RawError::Clusto(e)) => Err(e),
         }
     }
 
@@ -1133,7 +1154,7 @@ impl KvRead for PgReader {
                 Ok(Some(v))
             }
             next => {
-                memo.borrow_mut().remember_miss(key, next.as_ref());
+                memo.borrow_mut().remember_miss(key, next.map(|(k, _)| k));
                 Ok(None)
             }
         }
@@ -1207,7 +1228,7 @@ impl KvRead for PgReader {
             }
             None => {
                 if let Some(memo) = &self.memo {
-                    memo.borrow_mut().remember_miss(key, next.as_ref());
+                    memo.borrow_mut().remember_miss(key, next);
                 }
             }
         }
@@ -1318,8 +1339,8 @@ impl PgReader {
 
     /// [`KvRead::get_followed`] from the server: one statement, one round trip (with the
     /// `BEGIN`, when it is the transaction's first read). When `key` is missing, also
-    /// the entry the server has next after it, if any.
-    fn fetch_followed(&self, key: &[u8], prefix: &[u8]) -> Result<(Followed, Option<Entry>)> {
+    /// the key the server has next after it, if any.
+    fn fetch_followed(&self, key: &[u8], prefix: &[u8]) -> Result<(Followed, Option<Vec<u8>>)> {
         let combined = format!(
             "EXECUTE clusto_follow_hex(decode('{}', 'hex'), decode('{}', 'hex'))",
             hex::encode(key),
@@ -1349,7 +1370,10 @@ impl PgReader {
             .and_then(|first| value_of(&[prefix, first.as_slice()].concat()));
         let next = match first {
             Some(_) => None,
-            None => rows.into_iter().find(|(k, _)| k.as_slice() > key),
+            None => rows
+                .into_iter()
+                .map(|(k, _)| k)
+                .find(|k| k.as_slice() > key),
         };
         Ok(((first, second), next))
     }
@@ -1496,6 +1520,10 @@ impl KvRead for PgLease {
 /// `COMMIT`, in one round trip; larger ones as binary parameters, then the `COMMIT`.
 const ONE_TRIP_COMMIT_BYTES: usize = 64 * 1024;
 
+/// Commits that write at least this many rows delete their keys and copy the rows in:
+/// cheaper for PostgreSQL than an upsert of each, for two round trips more.
+const COPY_ROWS: usize = 1000;
+
 /// `keys` as an SQL array literal of bytea.
 fn bytea_array(keys: &[Vec<u8>]) -> String {
     if keys.is_empty() {
@@ -1589,11 +1617,20 @@ impl WriteLease for PgLease {
         if size <= ONE_TRIP_COMMIT_BYTES {
             return self.commit_in_one_trip(&removed, &keys, &values);
         }
+        if keys.len() < COPY_ROWS {
+            self.0.doing("committing to", |c| {
+                c.client.execute(&c.write, &[&removed, &keys, &values])
+            })?;
+            return self
+                .0
+                .finish(&self.0.inner.commit_sql())
+                .map_err(uncertain_commit);
+        }
         // An upsert of every row costs PostgreSQL about twice what deleting the keys and
         // copying the rows in does (a 1000-server load's 28,000 rows: ~105 µs against ~65
-        // per server, benches/RESULTS.md).
+        // per server, benches/RESULTS.md), for two round trips more.
         let doomed: Vec<&[u8]> = removed.iter().chain(&keys).map(Vec::as_slice).collect();
-        self.0.with(|c| {
+        self.0.doing("committing to", |c| {
             c.client.execute(&c.delete, &[&doomed])?;
             let sink = c.client.copy_in(c.copy_in.as_str())?;
             let mut rows = BinaryCopyInWriter::new(sink, &[Type::BYTEA, Type::BYTEA]);
