@@ -221,11 +221,17 @@ impl<'a> View<'a> {
 
     /// The entity visible under this name, or `None`.
     pub fn find(&self, name: &str) -> Result<Option<Entity>> {
+        let live = self.live_named(name)?;
         if self.live() {
-            return self.live_named(name);
+            return Ok(live);
+        }
+        // One entity at most holds a name at any version: when the live one held it
+        // then, the deleted incarnations need not be read.
+        if let Some(e) = live.filter(|e| e.visible_at(self.at)) {
+            return Ok(Some(e));
         }
         Ok(self
-            .incarnations(name)?
+            .deleted_incarnations(name)?
             .into_iter()
             .find(|e| e.visible_at(self.at)))
     }
@@ -247,14 +253,20 @@ impl<'a> View<'a> {
 
     /// Every row that ever had this name: the deleted ones, then the live one.
     fn incarnations(&self, name: &str) -> Result<Vec<Entity>> {
-        let prefix = Key::new(space::NAME).str(name).into_bytes();
-        let mut rows = Vec::new();
-        for entry in self.kv.scan_prefix(&prefix) {
-            let id = EntityId(u64_from_tail(&entry?.0, 0)?);
-            rows.push(self.entity_by_id(id)?);
-        }
+        let mut rows = self.deleted_incarnations(name)?;
         rows.extend(self.live_named(name)?);
         Ok(rows)
+    }
+
+    /// The deleted rows that had this name, oldest first.
+    fn deleted_incarnations(&self, name: &str) -> Result<Vec<Entity>> {
+        let prefix = Key::new(space::NAME).str(name).into_bytes();
+        let mut ids = Vec::new();
+        self.kv.scan_prefix_each(&prefix, &mut |key, _| {
+            ids.push(EntityId(u64_from_tail(key, 0)?));
+            Ok(())
+        })?;
+        self.entities_by_ids(&ids)
     }
 
     /// The entity visible under this name; `NotFound` if there is none.
