@@ -192,9 +192,10 @@ fn check_entities(
         }
         for (index_key, value) in index::entity_entries(&e) {
             match kv.get(&index_key)? {
-                Some(found) if found == value => {}
+                Some(found) if found == value || is_old_live_name(&index_key, &found, e.id) => {}
                 Some(_) => report.problems.push(format!(
-                    "index entry {index_key:?} of entity '{}' points elsewhere",
+                    "index entry {index_key:?} of entity '{}' points elsewhere or holds \
+                     another record",
                     e.name
                 )),
                 None => report.problems.push(format!(
@@ -272,21 +273,42 @@ fn check_attrs(
     Ok(())
 }
 
+/// Whether `value` under the live name `key` is the entity id `id`, as formats 1 and 2
+/// stored it (a salvage checks those as they are).
+fn is_old_live_name(key: &[u8], value: &[u8], id: EntityId) -> bool {
+    key.first() == Some(&space::LIVE_NAME) && value == id.0.to_be_bytes()
+}
+
+/// The entity an entity index entry of space `s` names: a live name's value holds its
+/// record (or, in formats 1 and 2, its id); the other entries end with the id.
+fn entity_index_owner(s: u8, key: &[u8], value: &[u8]) -> Result<EntityId> {
+    if s != space::LIVE_NAME {
+        return Ok(EntityId(u64_from_tail(key, 0)?));
+    }
+    if let Ok(id) = <[u8; 8]>::try_from(value) {
+        return Ok(EntityId(u64::from_be_bytes(id)));
+    }
+    let e: crate::records::Entity = decode(value, &|| format!("the record of live name {key:?}"))?;
+    Ok(e.id)
+}
+
 fn check_entity_indexes(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckReport) -> Result<()> {
     for s in ENTITY_INDEXES {
         for entry in kv.scan_prefix(&[s]) {
             let (key, value) = entry?;
             report.index_entries += 1;
-            let id_bytes = if s == space::LIVE_NAME { &value } else { &key };
-            let id = match u64_from_tail(id_bytes, 0) {
-                Ok(id) => EntityId(id),
+            let id = match entity_index_owner(s, &key, &value) {
+                Ok(id) => id,
                 Err(e) => {
                     report.problems.push(e.to_string());
                     continue;
                 }
             };
             let owned = match view.entity_record(id) {
-                Ok(Some(e)) => index::entity_entries(&e).iter().any(|(k, _)| *k == key),
+                Ok(Some(e)) => index::entity_entries(&e).iter().any(|(k, v)| {
+                    *k == key
+                        && (s != space::LIVE_NAME || *v == value || is_old_live_name(k, &value, id))
+                }),
                 Ok(None) => false,
                 Err(e) => {
                     report.problems.push(e.to_string());

@@ -21,9 +21,9 @@ use crate::storage::{Backend, KvRead, LmdbBackend, MemoryBackend, SledBackend, W
 use crate::txn::{Transaction, TxMeta};
 use crate::view::View;
 
-/// The on-disk format this build reads and writes. It opens format 1 too, upgrading it
-/// (see the `upgrade` module) when it may write.
-pub const FORMAT_VERSION: u32 = 2;
+/// The on-disk format this build reads and writes. It opens formats 1 and 2 too,
+/// upgrading them (see the `upgrade` module) when it may write.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// When a commit reaches the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -442,12 +442,12 @@ mod forks {
     }
 }
 
-/// The format number `bytes` holds, if this build reads it: its own, or format 1 (which
-/// opening upgrades, or a salvage reads as it is).
+/// The format number `bytes` holds, if this build reads it: its own, or an older one
+/// (which opening upgrades, or a salvage reads as it is).
 fn readable_format(bytes: &[u8]) -> Result<u32> {
     let found: u32 = decode(bytes, &|| "the format version".into())?;
     match found {
-        FORMAT_VERSION | 1 => Ok(found),
+        1..=FORMAT_VERSION => Ok(found),
         _ => Err(Error::UnsupportedFormat {
             found,
             supported: FORMAT_VERSION,
@@ -713,8 +713,8 @@ impl Clusto {
         Ok(db)
     }
 
-    /// Upgrades a store of format 1 (`found` when it was opened) to this build's, in one
-    /// commit under the write lease (see the `upgrade` module). A salvage changes
+    /// Upgrades a store of an older format (`found` when it was opened) to this build's,
+    /// in one commit under the write lease (see the `upgrade` module). A salvage changes
     /// nothing, not even the format.
     fn upgrade_format(&self, found: u32) -> Result<()> {
         if found == FORMAT_VERSION || self.shared.salvage {
@@ -725,12 +725,16 @@ impl Clusto {
         // Read again under the lease: another process may be upgrading it right now.
         let lease = backend.begin_write(self.shared.lock_wait)?;
         match lease.get(&format_key)? {
-            Some(bytes) if readable_format(&bytes)? == 1 => {
-                let writes = crate::upgrade::from_format_1(lease.as_ref(), &format_key)?;
+            Some(bytes) => {
+                let now = readable_format(&bytes)?;
+                if now == FORMAT_VERSION {
+                    return Ok(());
+                }
+                let writes = crate::upgrade::to_current(lease.as_ref(), now, &format_key)?;
                 lease.commit(writes, 0)?;
                 backend.flush()
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 

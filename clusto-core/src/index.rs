@@ -1,6 +1,7 @@
 //! Which index entries a record has. Writes, deletes and `check()` all derive the
 //! entries from here, so an index can never disagree with the rule that builds it.
 
+use crate::codec::encode;
 use crate::keys::{Key, space};
 use crate::records::{Attribute, Entity};
 
@@ -28,12 +29,13 @@ pub fn entity_entries(e: &Entity) -> Vec<(Vec<u8>, Vec<u8>)> {
             Vec::new(),
         ),
     ];
-    // The live row is found through its name; deleted rows of a name through the list
-    // of its past incarnations.
+    // The live row is found through its name, which holds a copy of the record (a
+    // lookup by name reads one entry); deleted rows of a name through the list of its
+    // past incarnations.
     out.push(if live {
         (
             Key::new(space::LIVE_NAME).str(&e.name).into_bytes(),
-            e.id.0.to_be_bytes().to_vec(),
+            encode(e),
         )
     } else {
         (

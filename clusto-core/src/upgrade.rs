@@ -8,6 +8,9 @@
 //! attribute ids move from three metadata entries to one record at the end of the version
 //! space. A commit then writes its version, its changes and the counters side by side,
 //! on one page of the store instead of three.
+//!
+//! Format 2 → 3: a live name's entry holds its entity's record, not only its id: a
+//! lookup by name reads one entry of the store instead of two.
 
 use crate::codec::encode;
 use crate::error::{Error, Result};
@@ -37,9 +40,26 @@ pub(crate) fn changes_of_format_1(v: crate::records::Version) -> Vec<u8> {
     keys::Key::new(space::CHANGES_V1).version(v).into_bytes()
 }
 
-/// The writes that turn a format-1 store, read through `kv`, into format 2 (the
-/// format number written last), in key order.
-pub(crate) fn from_format_1(kv: &dyn KvRead, format_key: &[u8]) -> Result<Vec<Write>> {
+/// The writes that turn a store of format `found`, read through `kv`, into the current
+/// format, the format number with them, in key order.
+pub(crate) fn to_current(kv: &dyn KvRead, found: u32, format_key: &[u8]) -> Result<Vec<Write>> {
+    let mut writes = Vec::new();
+    if found == 1 {
+        writes.extend(from_format_1(kv)?);
+    }
+    // Format 1 → 2 leaves the names as they were.
+    writes.extend(from_format_2(kv)?);
+    writes.push((
+        format_key.to_vec(),
+        Some(encode(&crate::db::FORMAT_VERSION)),
+    ));
+    writes.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(writes)
+}
+
+/// The writes that turn a format-1 store, read through `kv`, into format 2, but for the
+/// format number.
+fn from_format_1(kv: &dyn KvRead) -> Result<Vec<Write>> {
     let mut writes: Vec<Write> = Vec::new();
     for entry in kv.scan_prefix(&[space::CHANGES_V1]) {
         let (key, value) = entry?;
@@ -63,8 +83,29 @@ pub(crate) fn from_format_1(kv: &dyn KvRead, format_key: &[u8]) -> Result<Vec<Wr
         writes.push((keys::meta(name), Some(FORMAT_1_TOMBSTONE.to_vec())));
     }
     writes.push((keys::counters(), Some(encode(&counters))));
-    writes.push((format_key.to_vec(), Some(encode(&2u32))));
-    writes.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(writes)
+}
+
+/// The writes that turn a format-2 store, read through `kv`, into format 3, but for the
+/// format number: each live name's entry gets its entity's record.
+fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
+    let mut writes: Vec<Write> = Vec::new();
+    for entry in kv.scan_prefix(&[space::LIVE_NAME]) {
+        let (key, id) = entry?;
+        let Ok(id) = <[u8; 8]>::try_from(id.as_slice()) else {
+            return Err(Error::Corrupt(format!(
+                "live name entry {key:?} holds no entity id: the database cannot be upgraded"
+            )));
+        };
+        let id = crate::records::EntityId(u64::from_be_bytes(id));
+        let Some(record) = kv.get(&keys::entity(id))? else {
+            return Err(Error::Corrupt(format!(
+                "live name entry {key:?} points at missing entity {id}: the database cannot \
+                 be upgraded"
+            )));
+        };
+        writes.push((key, Some(record)));
+    }
     Ok(writes)
 }
 
@@ -88,8 +129,23 @@ mod tests {
             .collect()
     }
 
-    /// Rewrites a format-2 store as format 1 wrote it.
+    /// Rewrites a store of the current format as format 2 wrote it: a live name holds
+    /// its entity's id.
+    fn downgrade_to_2(store: &MemoryBackend) {
+        let mut writes: Vec<Write> = Vec::new();
+        for (key, value) in entries(store) {
+            if key[0] == space::LIVE_NAME {
+                let e: crate::records::Entity = crate::codec::decode(&value, &String::new).unwrap();
+                writes.push((key, Some(e.id.0.to_be_bytes().to_vec())));
+            }
+        }
+        writes.push((keys::meta("format"), Some(encode(&2u32))));
+        store.apply(writes).unwrap();
+    }
+
+    /// Rewrites a store of the current format as format 1 wrote it.
     fn downgrade(store: &MemoryBackend) {
+        downgrade_to_2(store);
         let mut writes: Vec<Write> = Vec::new();
         for (key, value) in entries(store) {
             if key[0] == space::VERSION && key.len() == 13 {
@@ -135,7 +191,7 @@ mod tests {
         };
         let before = history(&db);
         drop(db);
-        let format_2 = entries(&store);
+        let current = entries(&store);
         downgrade(&store);
         assert!(
             entries(&store)
@@ -147,7 +203,10 @@ mod tests {
         let (tombstones, upgraded): (Vec<_>, Vec<_>) = entries(&store)
             .into_iter()
             .partition(|(_, v)| v.as_slice() == FORMAT_1_TOMBSTONE);
-        assert_eq!(upgraded, format_2, "the upgrade restores format 2 exactly");
+        assert_eq!(
+            upgraded, current,
+            "the upgrade restores the current format exactly"
+        );
         // What an old build reads at every write now fails to decode.
         assert_eq!(tombstones.len(), 3);
         for (key, value) in &tombstones {
@@ -165,6 +224,69 @@ mod tests {
             .unwrap();
         assert_eq!(made, (4, 4));
         assert!(db.check().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_format_2_store_is_upgraded_on_open_and_reads_the_same() {
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        db.write(TxMeta::new("ops", "build"), |tx| {
+            for i in 0..3 {
+                tx.create_entity(&format!("s{i}"), "server", "basicserver")?;
+            }
+            tx.delete_entity("s1")?;
+            tx.create_entity("s1", "server", "basicserver").map(drop)
+        })
+        .unwrap();
+        let names = |db: &Clusto| db.read(|v| v.all_entities()).unwrap();
+        let before = names(&db);
+        drop(db);
+        let current = entries(&store);
+        downgrade_to_2(&store);
+        assert_ne!(entries(&store), current);
+        // A salvage reads the names as format 2 holds them, and writes nothing.
+        let options = crate::db::OpenOptions {
+            salvage: true,
+            ..Default::default()
+        };
+        let salvage = Clusto::build(Box::new(store.clone()), &options, None, None).unwrap();
+        assert_eq!(names(&salvage), before);
+        assert_eq!(salvage.read(|v| v.entity("s1")).unwrap(), before[2]);
+        assert!(salvage.check().unwrap().is_clean());
+        drop(salvage);
+
+        let db = open(&store);
+        assert_eq!(
+            entries(&store),
+            current,
+            "the upgrade restores the current format"
+        );
+        assert_eq!(names(&db), before);
+        assert!(db.check().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_live_name_without_an_id_stops_the_upgrade_and_changes_nothing() {
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        db.write(TxMeta::new("ops", "build"), |tx| {
+            tx.create_entity("s1", "server", "basicserver").map(drop)
+        })
+        .unwrap();
+        drop(db);
+        downgrade_to_2(&store);
+        store
+            .apply(vec![(keys::live_name("s1"), Some(vec![1, 2, 3]))])
+            .unwrap();
+        let before = entries(&store);
+        let err = Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None)
+            .err()
+            .expect("a malformed name is refused");
+        assert!(
+            matches!(&err, Error::Corrupt(m) if m.contains("upgraded")),
+            "{err}"
+        );
+        assert_eq!(entries(&store), before);
     }
 
     #[test]

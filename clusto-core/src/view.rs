@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::keys::{self, Key, read_str, space, u64_from_tail};
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
-use crate::storage::{EntryIter, Followed, KvRead, Layered, LentEntry, LentValue};
+use crate::storage::{EntryIter, KvRead, Layered, LentEntry, LentValue};
 use crate::value::{Timestamp, Value};
 
 /// Which entities [`View::entities`] returns. Empty lists do not filter; the lists that
@@ -130,17 +130,17 @@ impl KvRead for Source<'_> {
         }
     }
 
-    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
-        match self {
-            Source::Store(kv) => kv.get_followed(key, prefix),
-            Source::Layered(kv) => kv.get_followed(key, prefix),
-        }
-    }
-
     fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
         match self {
             Source::Store(kv) => kv.prefetch_prefix(prefix),
             Source::Layered(kv) => kv.prefetch_prefix(prefix),
+        }
+    }
+
+    fn learned(&self, key: &[u8], value: &[u8]) {
+        match self {
+            Source::Store(kv) => kv.learned(key, value),
+            Source::Layered(kv) => kv.learned(key, value),
         }
     }
 
@@ -237,18 +237,24 @@ impl<'a> View<'a> {
     }
 
     fn live_named(&self, name: &str) -> Result<Option<Entity>> {
-        // The live name's value is the entity id, big-endian: the entity key's tail.
-        let (id, record) = self
-            .kv
-            .get_followed(&keys::live_name(name), &[space::ENTITY])?;
-        let Some(id) = id else {
+        let Some(value) = self.kv.get(&keys::live_name(name))? else {
             return Ok(None);
         };
-        let id = EntityId(u64_from_tail(&id, 0)?);
-        let bytes = record.ok_or_else(|| {
-            Error::Corrupt(format!("name '{name}' points at missing entity {id}"))
-        })?;
-        Ok(Some(decode(&bytes, &|| format!("entity record {id}"))?))
+        // Formats 1 and 2 (read by a salvage) hold the entity's id, big-endian, not a
+        // copy of its record: eight bytes, the first zero below 2^56 entities, where a
+        // record starts with its envelope byte and takes ten bytes at least.
+        if let (Ok(id), Some(0)) = (<[u8; 8]>::try_from(value.as_slice()), value.first()) {
+            let id = EntityId(u64::from_be_bytes(id));
+            return match self.entity_record(id)? {
+                Some(e) => Ok(Some(e)),
+                None => Err(Error::Corrupt(format!(
+                    "name '{name}' points at missing entity {id}"
+                ))),
+            };
+        }
+        let e: Entity = decode(&value, &|| format!("the record of name '{name}'"))?;
+        self.kv.learned(&keys::entity(e.id), &value);
+        Ok(Some(e))
     }
 
     /// Every row that ever had this name: the deleted ones, then the live one.

@@ -49,23 +49,6 @@ pub type LentValue<'a> = dyn FnMut(usize, Option<&[u8]>) -> Result<()> + 'a;
 /// One write of a batch: `None` removes the key.
 pub type Write = (Vec<u8>, Option<Vec<u8>>);
 
-/// A value, and the value its pointer leads to (see [`KvRead::get_followed`]).
-pub type Followed = (Option<Vec<u8>>, Option<Vec<u8>>);
-
-/// [`KvRead::get_followed`] as two gets, one after the other: what a store answers
-/// when it cannot follow the pointer itself.
-pub(crate) fn follow_by_gets<K: KvRead + ?Sized>(
-    kv: &K,
-    key: &[u8],
-    prefix: &[u8],
-) -> Result<Followed> {
-    let Some(first) = kv.get(key)? else {
-        return Ok((None, None));
-    };
-    let second = kv.get(&[prefix, first.as_slice()].concat())?;
-    Ok((Some(first), second))
-}
-
 /// Reading an ordered key-value store.
 pub trait KvRead {
     /// The value stored under `key`.
@@ -91,13 +74,6 @@ pub trait KvRead {
         Ok(())
     }
 
-    /// The value of `key`, and the value stored under `prefix` followed by that value: a
-    /// pointer followed, such as a live name to its entity record. A backend across a
-    /// network answers both in one round trip.
-    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
-        follow_by_gets(self, key, prefix)
-    }
-
     /// Says that scans inside `prefix` will follow, many of them: a backend across a
     /// network may read the whole prefix now, once, if it is small, and answer them from
     /// that. A hint: the default does nothing.
@@ -111,6 +87,12 @@ pub trait KvRead {
     fn read_ahead(&self, _prefix: &[u8]) -> Result<()> {
         Ok(())
     }
+
+    /// Says the store holds `value` under `key`: a copy of it was found under another
+    /// key (a live name holds its entity's record). A backend that keeps what a write
+    /// lease read may keep this too, and need not ask for it. A hint: the default
+    /// does nothing.
+    fn learned(&self, _key: &[u8], _value: &[u8]) {}
 
     /// Entries whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> EntryIter<'_> {
@@ -149,8 +131,8 @@ impl<T: KvRead + ?Sized> KvRead for &T {
         (**self).read_ahead(prefix)
     }
 
-    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
-        (**self).get_followed(key, prefix)
+    fn learned(&self, key: &[u8], value: &[u8]) {
+        (**self).learned(key, value)
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
@@ -183,8 +165,8 @@ impl<T: KvRead + ?Sized> KvRead for Box<T> {
         (**self).read_ahead(prefix)
     }
 
-    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
-        (**self).get_followed(key, prefix)
+    fn learned(&self, key: &[u8], value: &[u8]) {
+        (**self).learned(key, value)
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {

@@ -7,9 +7,8 @@
 //! - A snapshot is a `REPEATABLE READ READ ONLY` transaction on a pooled connection: it
 //!   sees whole commits only. Scans read pages in key order. Its `BEGIN` travels with its
 //!   first read (one simple query), and its end with the next `BEGIN` on the connection,
-//!   or the pool ends it after 200 ms idle. A name and the entity record it points at are
-//!   read by one statement (`get_followed`): `get_by_name` is one round trip, an index
-//!   lookup one.
+//!   or the pool ends it after 200 ms idle. A live name's entry holds its entity's
+//!   record: `get_by_name` is one round trip, an index lookup one.
 //! - The write lease is a transaction-scoped advisory lock on its own connection: it
 //!   serializes writers across every host, and the server frees it with the transaction
 //!   when a client dies or its connection drops. Nothing goes out when the lease is
@@ -64,10 +63,7 @@ use postgres::types::Type;
 use postgres::{Client, Statement};
 
 use super::ticker::Ticker;
-use super::{
-    Backend, CommitListener, Entry, EntryIter, Followed, KvRead, Snapshot, Write, WriteLease,
-    follow_by_gets,
-};
+use super::{Backend, CommitListener, Entry, EntryIter, KvRead, Snapshot, Write, WriteLease};
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
 use crate::error::{Error, Result, os_kind};
@@ -313,9 +309,6 @@ struct Conn {
     idle_since: Instant,
     get: Statement,
     get_many: Statement,
-    /// A key's value and the value its pointer leads to ([`KvRead::get_followed`]);
-    /// when the key is missing, the next key instead, for a lease's gaps.
-    follow: Statement,
     /// The scans, by [`scan_shape`].
     scans: [Statement; 4],
     /// A commit's writes as one upsert: keys removed, keys and values written.
@@ -444,17 +437,6 @@ impl Inner {
         };
         let get = prepare(format!("SELECT v FROM {kv} WHERE k = $1"))?;
         let get_many = prepare(format!("SELECT k, v FROM {kv} WHERE k = ANY($1::bytea[])"))?;
-        // The first part seeks, for a lease's gaps: on a miss it gives the next key, with
-        // an empty value (the next key's may be large, and nobody asked for it).
-        let follow_sql = |encode: fn(&str) -> String| {
-            let (k, v) = (encode("k"), encode("v"));
-            let seek_v = encode("CASE WHEN k = $1 THEN v ELSE ''::bytea END");
-            format!(
-                "(SELECT {k}, {seek_v} FROM {kv} WHERE k >= $1 ORDER BY k LIMIT 1) UNION ALL \
-                 SELECT {k}, {v} FROM {kv} WHERE k = $2 || (SELECT v FROM {kv} WHERE k = $1)"
-            )
-        };
-        let follow = prepare(follow_sql(|column| column.to_string()))?;
         let scans = [
             prepare(scan_sql(&kv, 0, false))?,
             prepare(scan_sql(&kv, 1, false))?,
@@ -472,9 +454,7 @@ impl Inner {
         // statements, planned once per session like the others.
         let mut text = format!(
             "PREPARE clusto_get_hex(bytea) AS SELECT encode(v, 'hex') FROM {kv} WHERE k = $1; \
-             PREPARE clusto_follow_hex(bytea, bytea) AS {}; \
-             PREPARE clusto_write_hex(bytea[], bytea[], bytea[]) AS {write_sql}",
-            follow_sql(|column| format!("encode({column}, 'hex')"))
+             PREPARE clusto_write_hex(bytea[], bytea[], bytea[]) AS {write_sql}"
         );
         for shape in 0..4 {
             let types = if shape % 2 == 1 {
@@ -497,7 +477,6 @@ impl Inner {
             idle_since: Instant::now(),
             get,
             get_many,
-            follow,
             scans,
             write,
             delete,
@@ -700,7 +679,7 @@ const SNAPSHOT_LINGER: Duration = Duration::from_millis(200);
 /// Reads through one connection inside one transaction. The transaction's `BEGIN` goes
 /// out with the first read, in the same round trip; a snapshot's end is left to the next
 /// user of the connection, whose `BEGIN` carries it. A point read such as `get_by_name`
-/// (a name followed to its record, one statement) is then one round trip.
+/// is then one round trip.
 struct PgReader {
     inner: Arc<Inner>,
     conn: RefCell<Option<Conn>>,
@@ -1197,6 +1176,16 @@ impl KvRead for PgReader {
         self.read_whole(prefix)
     }
 
+    fn learned(&self, key: &[u8], value: &[u8]) {
+        if let Some(memo) = &self.memo {
+            let mut memo = memo.borrow_mut();
+            if !memo.gets.contains_key(key) {
+                memo.reserve(1);
+                memo.gets.insert(key.to_vec(), Some(value.to_vec()));
+            }
+        }
+    }
+
     fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
         // Only a lease's opening has yet to go out, and it may carry the read.
         if self.begin.borrow().is_some()
@@ -1207,32 +1196,6 @@ impl KvRead for PgReader {
                 .push((prefix.to_vec(), crate::keys::prefix_end(prefix)));
         }
         Ok(())
-    }
-
-    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
-        if let Some(memo) = &self.memo {
-            let memo = memo.borrow();
-            if memo.gets.contains_key(key) {
-                drop(memo);
-                return follow_by_gets(self, key, prefix);
-            }
-            if memo.in_gap(key) {
-                return Ok((None, None));
-            }
-        }
-        let ((first, second), next) = self.fetch_followed(key, prefix)?;
-        match &first {
-            Some(first) => {
-                self.remember(key, &Some(first.clone()));
-                self.remember(&[prefix, first.as_slice()].concat(), &second);
-            }
-            None => {
-                if let Some(memo) = &self.memo {
-                    memo.borrow_mut().remember_miss(key, next);
-                }
-            }
-        }
-        Ok((first, second))
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
@@ -1335,47 +1298,6 @@ impl PgReader {
             First::Rows(messages) => Ok(hex_rows(&messages, 1)?.pop().and_then(|mut r| r.pop())),
             First::Value(found) => Ok(found.map(|r| r.get(0))),
         }
-    }
-
-    /// [`KvRead::get_followed`] from the server: one statement, one round trip (with the
-    /// `BEGIN`, when it is the transaction's first read). When `key` is missing, also
-    /// the key the server has next after it, if any.
-    fn fetch_followed(&self, key: &[u8], prefix: &[u8]) -> Result<(Followed, Option<Vec<u8>>)> {
-        let combined = format!(
-            "EXECUTE clusto_follow_hex(decode('{}', 'hex'), decode('{}', 'hex'))",
-            hex::encode(key),
-            hex::encode(prefix)
-        );
-        let read = self.first_or(Some(&combined), |c| {
-            c.client.query(&c.follow, &[&key, &prefix])
-        })?;
-        let rows: Vec<Entry> = match read {
-            First::Rows(messages) => hex_rows(&messages, 2)?
-                .into_iter()
-                .map(|mut r| {
-                    let v = r.pop().unwrap_or_default();
-                    (r.pop().unwrap_or_default(), v)
-                })
-                .collect(),
-            First::Value(rows) => rows.into_iter().map(|r| (r.get(0), r.get(1))).collect(),
-        };
-        let value_of = |wanted: &[u8]| {
-            rows.iter()
-                .find(|(k, _)| k.as_slice() == wanted)
-                .map(|(_, v)| v.clone())
-        };
-        let first = value_of(key);
-        let second = first
-            .as_ref()
-            .and_then(|first| value_of(&[prefix, first.as_slice()].concat()));
-        let next = match first {
-            Some(_) => None,
-            None => rows
-                .into_iter()
-                .map(|(k, _)| k)
-                .find(|k| k.as_slice() > key),
-        };
-        Ok(((first, second), next))
     }
 
     /// The values of `keys`, from the server in one round trip (none for no keys).
@@ -1495,16 +1417,16 @@ impl KvRead for PgLease {
         self.0.get(key)
     }
 
-    fn get_followed(&self, key: &[u8], prefix: &[u8]) -> Result<Followed> {
-        self.0.get_followed(key, prefix)
-    }
-
     fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
         self.0.prefetch_prefix(prefix)
     }
 
     fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
         self.0.read_ahead(prefix)
+    }
+
+    fn learned(&self, key: &[u8], value: &[u8]) {
+        self.0.learned(key, value)
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
