@@ -276,7 +276,7 @@ fn check_attrs(
 /// Whether `value` under the live name `key` is the entity id `id`, as formats 1 and 2
 /// stored it (a salvage checks those as they are).
 fn is_old_live_name(key: &[u8], value: &[u8], id: EntityId) -> bool {
-    key.first() == Some(&space::LIVE_NAME) && value == id.0.to_be_bytes()
+    key.first() == Some(&space::LIVE_NAME) && keys::old_live_name_id(value) == Some(id)
 }
 
 /// The entity an entity index entry of space `s` names: a live name's value holds its
@@ -285,8 +285,8 @@ fn entity_index_owner(s: u8, key: &[u8], value: &[u8]) -> Result<EntityId> {
     if s != space::LIVE_NAME {
         return Ok(EntityId(u64_from_tail(key, 0)?));
     }
-    if let Ok(id) = <[u8; 8]>::try_from(value) {
-        return Ok(EntityId(u64::from_be_bytes(id)));
+    if let Some(id) = keys::old_live_name_id(value) {
+        return Ok(id);
     }
     let e: crate::records::Entity = decode(value, &|| format!("the record of live name {key:?}"))?;
     Ok(e.id)

@@ -739,7 +739,7 @@ impl Clusto {
     }
 
     /// A handle on `backend`, whose format this build reads (a new store is given the
-    /// current one), and that format; a store of format 1 is left to
+    /// current one), and that format; a store of an older format is left to
     /// [`Clusto::upgrade_format`].
     fn assemble(
         backend: Box<dyn Backend>,

@@ -276,6 +276,16 @@ pub fn live_name(name: &str) -> Vec<u8> {
     Key::new(space::LIVE_NAME).str(name).into_bytes()
 }
 
+/// The entity id a live name's value holds in formats 1 and 2, which stored the id
+/// (big-endian) instead of a copy of the record: eight bytes, the first zero below 2^56
+/// entities, where every record starts with its envelope byte (`None`: a record).
+pub(crate) fn old_live_name_id(value: &[u8]) -> Option<EntityId> {
+    match <[u8; 8]>::try_from(value) {
+        Ok(id) if id[0] == 0 => Some(EntityId(u64::from_be_bytes(id))),
+        _ => None,
+    }
+}
+
 /// Key of a counter.
 pub fn counter(owner: EntityId, key: &str) -> Vec<u8> {
     Key::new(space::COUNTER).entity(owner).str(key).into_bytes()

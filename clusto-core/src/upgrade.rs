@@ -89,25 +89,39 @@ fn from_format_1(kv: &dyn KvRead) -> Result<Vec<Write>> {
 /// The writes that turn a format-2 store, read through `kv`, into format 3, but for the
 /// format number: each live name's entry gets its entity's record.
 fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
-    let mut writes: Vec<Write> = Vec::new();
+    let mut names = Vec::new();
+    let mut records = Vec::new();
     for entry in kv.scan_prefix(&[space::LIVE_NAME]) {
-        let (key, id) = entry?;
-        let Ok(id) = <[u8; 8]>::try_from(id.as_slice()) else {
+        let (key, value) = entry?;
+        let Some(id) = keys::old_live_name_id(&value) else {
             return Err(Error::Corrupt(format!(
                 "live name entry {key:?} holds no entity id: the database cannot be upgraded"
             )));
         };
-        let id = crate::records::EntityId(u64::from_be_bytes(id));
-        let Some(record) = kv.get(&keys::entity(id))? else {
-            return Err(Error::Corrupt(format!(
-                "live name entry {key:?} points at missing entity {id}: the database cannot \
-                 be upgraded"
-            )));
-        };
-        writes.push((key, Some(record)));
+        names.push((key, id));
+        records.push(keys::entity(id));
+    }
+    let mut writes: Vec<Write> = Vec::with_capacity(names.len());
+    // The records in batches: one round trip each on a server, under the lease.
+    for (names, records) in names
+        .chunks(UPGRADE_BATCH)
+        .zip(records.chunks(UPGRADE_BATCH))
+    {
+        for ((key, id), record) in names.iter().zip(kv.get_many(records)?) {
+            let Some(record) = record else {
+                return Err(Error::Corrupt(format!(
+                    "live name entry {key:?} points at missing entity {id}: the database \
+                     cannot be upgraded"
+                )));
+            };
+            writes.push((key.clone(), Some(record)));
+        }
     }
     Ok(writes)
 }
+
+/// Records read per call by the upgrade.
+const UPGRADE_BATCH: usize = 512;
 
 #[cfg(test)]
 mod tests {
@@ -284,6 +298,33 @@ mod tests {
             .expect("a malformed name is refused");
         assert!(
             matches!(&err, Error::Corrupt(m) if m.contains("upgraded")),
+            "{err}"
+        );
+        assert_eq!(entries(&store), before);
+    }
+
+    #[test]
+    fn a_name_of_a_missing_entity_stops_the_upgrade_and_changes_nothing() {
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        db.write(TxMeta::new("ops", "build"), |tx| {
+            tx.create_entity("s1", "server", "basicserver").map(drop)
+        })
+        .unwrap();
+        drop(db);
+        downgrade_to_2(&store);
+        store
+            .apply(vec![(
+                keys::live_name("ghost"),
+                Some(77u64.to_be_bytes().to_vec()),
+            )])
+            .unwrap();
+        let before = entries(&store);
+        let err = Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None)
+            .err()
+            .expect("a dangling name is refused");
+        assert!(
+            matches!(&err, Error::Corrupt(m) if m.contains("missing entity #77")),
             "{err}"
         );
         assert_eq!(entries(&store), before);

@@ -240,11 +240,8 @@ impl<'a> View<'a> {
         let Some(value) = self.kv.get(&keys::live_name(name))? else {
             return Ok(None);
         };
-        // Formats 1 and 2 (read by a salvage) hold the entity's id, big-endian, not a
-        // copy of its record: eight bytes, the first zero below 2^56 entities, where a
-        // record starts with its envelope byte and takes ten bytes at least.
-        if let (Ok(id), Some(0)) = (<[u8; 8]>::try_from(value.as_slice()), value.first()) {
-            let id = EntityId(u64::from_be_bytes(id));
+        // Formats 1 and 2 (read by a salvage) hold the entity's id.
+        if let Some(id) = keys::old_live_name_id(&value) {
             return match self.entity_record(id)? {
                 Some(e) => Ok(Some(e)),
                 None => Err(Error::Corrupt(format!(
@@ -253,6 +250,17 @@ impl<'a> View<'a> {
             };
         }
         let e: Entity = decode(&value, &|| format!("the record of name '{name}'"))?;
+        if e.name != name || e.deleted_at.is_some() {
+            return Err(Error::Corrupt(format!(
+                "name '{name}' holds the record of {} '{}'",
+                if e.deleted_at.is_some() {
+                    "deleted"
+                } else {
+                    "live"
+                },
+                e.name
+            )));
+        }
         self.kv.learned(&keys::entity(e.id), &value);
         Ok(Some(e))
     }

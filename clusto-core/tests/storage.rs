@@ -247,6 +247,12 @@ fn data_without_a_format_is_corrupt() {
     assert!(matches!(err, Error::Corrupt(_)), "{err}");
 }
 
+/// The store key of a live name (`L`, the name, its terminator), as clusto-core lays it
+/// out.
+fn live_name_key(name: &str) -> Vec<u8> {
+    [b"L", name.as_bytes(), &[0, 1]].concat()
+}
+
 #[test]
 fn check_reports_index_damage() {
     let dir = tempfile::tempdir().unwrap();
@@ -283,23 +289,52 @@ fn check_reports_index_damage() {
             .map(|e| e.unwrap().0)
             .collect();
         assert_eq!(by_key.len(), 1);
+        // The live name of `a` given `b`'s record.
+        let name_of_b = raw
+            .snapshot()
+            .unwrap()
+            .get(&live_name_key("b"))
+            .unwrap()
+            .unwrap();
         raw.apply(vec![
             (by_key[0].clone(), None),
             (b"Rbogus-entry-0000000000000000".to_vec(), Some(vec![])),
+            (live_name_key("a"), Some(name_of_b)),
         ])
         .unwrap();
         raw.flush().unwrap();
     }
     let db = Clusto::open_with(&dsn, &wait_opts()).unwrap();
     let report = db.check().unwrap();
-    assert_eq!(report.problems.len(), 2, "{:#?}", report.problems);
+    assert_eq!(report.problems.len(), 4, "{:#?}", report.problems);
     assert!(
         report
             .problems
             .iter()
             .any(|p| p.contains("missing index entry"))
     );
-    assert!(report.problems.iter().any(|p| p.contains("belongs to no")));
+    assert_eq!(
+        report
+            .problems
+            .iter()
+            .filter(|p| p.contains("belongs to no"))
+            .count(),
+        2
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("of entity 'a'") && p.contains("another record"))
+    );
+    // A read by that name says so rather than answer with `b`.
+    let err = db
+        .read(|v| v.find("a"))
+        .expect_err("the damage is reported");
+    assert!(
+        matches!(&err, Error::Corrupt(m) if m.contains("'a' holds the record of live 'b'")),
+        "{err}"
+    );
 }
 
 #[test]
