@@ -18,7 +18,7 @@ pub mod space {
     pub const META: u8 = b'M';
     /// Entity records by id (live and deleted).
     pub const ENTITY: u8 = b'E';
-    /// Live name → entity id.
+    /// Live name → a copy of its entity's record (formats 1 and 2: the entity id).
     pub const LIVE_NAME: u8 = b'L';
     /// Deleted incarnations of a name: name ++ id.
     pub const NAME: u8 = b'N';
