@@ -135,6 +135,31 @@ mod tests {
         Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None).unwrap()
     }
 
+    /// A store of the current format holding one server, `s1`.
+    fn store_with_s1() -> MemoryBackend {
+        let store = MemoryBackend::new();
+        open(&store)
+            .write(TxMeta::new("ops", "build"), |tx| {
+                tx.create_entity("s1", "server", "basicserver").map(drop)
+            })
+            .unwrap();
+        store
+    }
+
+    /// Opening `store` refuses to upgrade it (`Corrupt`, naming `says`) and changes
+    /// nothing.
+    fn upgrade_is_refused(store: &MemoryBackend, says: &str) {
+        let before = entries(store);
+        let err = Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None)
+            .err()
+            .expect("the upgrade is refused");
+        assert!(
+            matches!(&err, Error::Corrupt(m) if m.contains(says)),
+            "{err}"
+        );
+        assert_eq!(entries(store), before);
+    }
+
     fn entries(store: &MemoryBackend) -> Vec<(Vec<u8>, Vec<u8>)> {
         let snapshot = store.snapshot().unwrap();
         snapshot
@@ -281,37 +306,20 @@ mod tests {
 
     #[test]
     fn a_live_name_without_an_id_stops_the_upgrade_and_changes_nothing() {
-        let store = MemoryBackend::new();
-        let db = open(&store);
-        db.write(TxMeta::new("ops", "build"), |tx| {
-            tx.create_entity("s1", "server", "basicserver").map(drop)
-        })
-        .unwrap();
-        drop(db);
+        let store = store_with_s1();
         downgrade_to_2(&store);
         store
             .apply(vec![(keys::live_name("s1"), Some(vec![1, 2, 3]))])
             .unwrap();
-        let before = entries(&store);
-        let err = Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None)
-            .err()
-            .expect("a malformed name is refused");
-        assert!(
-            matches!(&err, Error::Corrupt(m) if m.contains("upgraded")),
-            "{err}"
+        upgrade_is_refused(
+            &store,
+            "holds no entity id: the database cannot be upgraded",
         );
-        assert_eq!(entries(&store), before);
     }
 
     #[test]
     fn a_name_of_a_missing_entity_stops_the_upgrade_and_changes_nothing() {
-        let store = MemoryBackend::new();
-        let db = open(&store);
-        db.write(TxMeta::new("ops", "build"), |tx| {
-            tx.create_entity("s1", "server", "basicserver").map(drop)
-        })
-        .unwrap();
-        drop(db);
+        let store = store_with_s1();
         downgrade_to_2(&store);
         store
             .apply(vec![(
@@ -319,26 +327,12 @@ mod tests {
                 Some(77u64.to_be_bytes().to_vec()),
             )])
             .unwrap();
-        let before = entries(&store);
-        let err = Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None)
-            .err()
-            .expect("a dangling name is refused");
-        assert!(
-            matches!(&err, Error::Corrupt(m) if m.contains("missing entity #77")),
-            "{err}"
-        );
-        assert_eq!(entries(&store), before);
+        upgrade_is_refused(&store, "missing entity #77");
     }
 
     #[test]
     fn a_salvage_reads_a_format_1_store_without_upgrading_it() {
-        let store = MemoryBackend::new();
-        let db = open(&store);
-        db.write(TxMeta::new("ops", "build"), |tx| {
-            tx.create_entity("s1", "server", "basicserver").map(drop)
-        })
-        .unwrap();
-        drop(db);
+        let store = store_with_s1();
         downgrade(&store);
         let format_1 = entries(&store);
         let options = crate::db::OpenOptions {
@@ -365,14 +359,6 @@ mod tests {
         store
             .apply(vec![(vec![space::CHANGES_V1, 1, 2], Some(vec![1]))])
             .unwrap();
-        let before = entries(&store);
-        let err = Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None)
-            .err()
-            .expect("a malformed key is refused");
-        assert!(
-            matches!(&err, Error::Corrupt(m) if m.contains("upgraded")),
-            "{err}"
-        );
-        assert_eq!(entries(&store), before);
+        upgrade_is_refused(&store, "upgraded");
     }
 }

@@ -359,13 +359,7 @@ fn a_writer_waits_for_another_thread_as_long_as_for_another_process() {
     assert!(waited >= wait, "{waited:?}");
     committed.unwrap();
     patient.join().unwrap().unwrap();
-    let names: Vec<String> = db
-        .read(|v| v.all_entities())
-        .unwrap()
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
-    assert_eq!(names, ["s1", "s2", "s3"]);
+    assert_eq!(common::entity_names(&db), ["s1", "s2", "s3"]);
 }
 
 /// Writers queued behind others that work normally are not refused, however long the

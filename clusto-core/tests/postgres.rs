@@ -802,12 +802,7 @@ fn a_lease_answers_names_between_known_ones_without_asking() {
         Ok(())
     })
     .unwrap();
-    let names: Vec<String> = db
-        .read(|v| v.all_entities())
-        .unwrap()
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+    let names = common::entity_names(&db);
     assert_eq!(names.len(), 4, "{names:?}");
     assert!(db.check().unwrap().problems.is_empty());
     drop(db);

@@ -79,6 +79,15 @@ pub fn open(path: &Path) -> Clusto {
     Clusto::open_with(dsn(path), &opts).unwrap()
 }
 
+/// The names of the live entities of `db`, by id.
+pub fn entity_names(db: &Clusto) -> Vec<String> {
+    db.read(|v| v.all_entities())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect()
+}
+
 /// The number of the last transaction `step` committed (0 on an empty database).
 pub fn tally(db: &Clusto) -> i64 {
     db.read(|v| {
