@@ -192,7 +192,7 @@ fn check_entities(
         }
         for (index_key, value) in index::entity_entries(&e) {
             match kv.get(&index_key)? {
-                Some(found) if found == value || is_old_live_name(&index_key, &found, e.id) => {}
+                Some(found) if holds_index_value(&index_key, &value, &found, e.id) => {}
                 Some(_) => report.problems.push(format!(
                     "index entry {index_key:?} of entity '{}' points elsewhere or holds \
                      another record",
@@ -273,10 +273,12 @@ fn check_attrs(
     Ok(())
 }
 
-/// Whether `value` under the live name `key` is the entity id `id`, as formats 1 and 2
-/// stored it (a salvage checks those as they are).
-fn is_old_live_name(key: &[u8], value: &[u8], id: EntityId) -> bool {
-    key.first() == Some(&space::LIVE_NAME) && keys::old_live_name_id(value) == Some(id)
+/// Whether `found`, stored under the index key `key` of entity `id`, is the `expected`
+/// value, or the entity's id where formats 1 and 2 stored that under a live name (a
+/// salvage checks those as they are).
+fn holds_index_value(key: &[u8], expected: &[u8], found: &[u8], id: EntityId) -> bool {
+    found == expected
+        || (key.first() == Some(&space::LIVE_NAME) && keys::old_live_name_id(found) == Some(id))
 }
 
 /// The entity an entity index entry of space `s` names: a live name's value holds its
@@ -306,8 +308,7 @@ fn check_entity_indexes(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckRepo
             };
             let owned = match view.entity_record(id) {
                 Ok(Some(e)) => index::entity_entries(&e).iter().any(|(k, v)| {
-                    *k == key
-                        && (s != space::LIVE_NAME || *v == value || is_old_live_name(k, &value, id))
+                    *k == key && (s != space::LIVE_NAME || holds_index_value(k, v, &value, id))
                 }),
                 Ok(None) => false,
                 Err(e) => {

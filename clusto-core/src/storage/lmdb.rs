@@ -24,7 +24,9 @@ use parking_lot::{ArcRwLockReadGuard, RawRwLock, RwLock};
 use super::lease_file::{Held, LeaseFile};
 use super::long_keys::{self, RealOrder};
 use super::ticker::Ticker;
-use super::{Backend, EntryIter, KvRead, LentEntry, LentValue, Snapshot, Write, WriteLease};
+use super::{
+    Backend, EntryIter, KvRead, LentEntry, LentValue, Snapshot, Write, WriteLease, hand_over,
+};
 use crate::db::Durability;
 use crate::error::{Error, Result};
 use crate::records::Version;
@@ -252,10 +254,7 @@ impl KvRead for LmdbSnapshot {
             || !long_keys::is_direct(prefix)
             || end.as_deref().is_some_and(|e| !long_keys::is_direct(e));
         if unlent {
-            return self.scan_prefix(prefix).try_for_each(|entry| {
-                let (key, value) = entry?;
-                each(&key, &value)
-            });
+            return hand_over(self.scan_prefix(prefix), each);
         }
         let failed = |e| engine_error("reading", &self.inner.dir, e);
         let iter = self
@@ -268,12 +267,7 @@ impl KvRead for LmdbSnapshot {
             if !long_keys::is_direct(key) {
                 // From the first long key on, in real order (see `long_keys`).
                 let from = long_keys::group_start(key);
-                return self
-                    .scan(&from, end.as_deref(), false)
-                    .try_for_each(|entry| {
-                        let (key, value) = entry?;
-                        each(&key, &value)
-                    });
+                return hand_over(self.scan(&from, end.as_deref(), false), each);
             }
             each(key, value)?;
         }

@@ -43,6 +43,16 @@ pub type EntryIter<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
 /// What [`KvRead::scan_prefix_each`] hands each entry to: its key and value.
 pub type LentEntry<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
 
+/// Hands each entry of `entries` to `each`: a scan's copies, for
+/// [`KvRead::scan_prefix_each`].
+pub(crate) fn hand_over(entries: EntryIter<'_>, each: &mut LentEntry<'_>) -> Result<()> {
+    for entry in entries {
+        let (key, value) = entry?;
+        each(&key, &value)?;
+    }
+    Ok(())
+}
+
 /// What [`KvRead::get_each`] hands each value to: its key's position and the value.
 pub type LentValue<'a> = dyn FnMut(usize, Option<&[u8]>) -> Result<()> + 'a;
 
@@ -104,11 +114,7 @@ pub trait KvRead {
     /// [`KvRead::scan_prefix`] reads, without a copy of each entry where the engine can
     /// lend its own bytes.
     fn scan_prefix_each(&self, prefix: &[u8], each: &mut LentEntry<'_>) -> Result<()> {
-        for entry in self.scan_prefix(prefix) {
-            let (key, value) = entry?;
-            each(&key, &value)?;
-        }
-        Ok(())
+        hand_over(self.scan_prefix(prefix), each)
     }
 
     /// The entry with the greatest key starting with `prefix`.

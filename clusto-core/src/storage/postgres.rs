@@ -768,6 +768,20 @@ impl Memo {
         }
     }
 
+    /// What the server holds under `key`, when a read or a gap told it (`None`: not
+    /// known).
+    fn known(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        match self.gets.get(key) {
+            Some(value) => Some(value.clone()),
+            None => self.in_gap(key).then_some(None),
+        }
+    }
+
+    /// Whether [`Memo::known`] knows `key`.
+    fn knows(&self, key: &[u8]) -> bool {
+        self.gets.contains_key(key) || self.in_gap(key)
+    }
+
     /// Whether the server holds nothing under `key`, by a gap learnt before.
     fn in_gap(&self, key: &[u8]) -> bool {
         self.gaps
@@ -1112,14 +1126,8 @@ impl KvRead for PgReader {
         let Some(memo) = &self.memo else {
             return self.fetch(key);
         };
-        {
-            let memo = memo.borrow();
-            if let Some(known) = memo.gets.get(key) {
-                return Ok(known.clone());
-            }
-            if memo.in_gap(key) {
-                return Ok(None);
-            }
+        if let Some(known) = memo.borrow().known(key) {
+            return Ok(known);
         }
         // A lease seeks rather than looks up: the same one statement, and a miss tells
         // where the next key is.
@@ -1145,10 +1153,7 @@ impl KvRead for PgReader {
         };
         let unknown: Vec<Vec<u8>> = {
             let memo = memo.borrow();
-            keys.iter()
-                .filter(|k| !memo.gets.contains_key(k.as_slice()) && !memo.in_gap(k))
-                .cloned()
-                .collect()
+            keys.iter().filter(|k| !memo.knows(k)).cloned().collect()
         };
         let fetched = self.fetch_many(&unknown)?;
         let mut memo = memo.borrow_mut();
@@ -1161,9 +1166,8 @@ impl KvRead for PgReader {
             .iter()
             .map(|k| match fresh.get(k) {
                 Some(v) => Ok(v.clone()),
-                None => match memo.gets.get(k) {
-                    Some(v) => Ok(v.clone()),
-                    None if memo.in_gap(k) => Ok(None),
+                None => match memo.known(k) {
+                    Some(v) => Ok(v),
                     None => self.fetch(k),
                 },
             })
@@ -1177,12 +1181,12 @@ impl KvRead for PgReader {
     }
 
     fn learned(&self, key: &[u8], value: &[u8]) {
-        if let Some(memo) = &self.memo {
-            let mut memo = memo.borrow_mut();
-            if !memo.gets.contains_key(key) {
-                memo.reserve(1);
-                memo.gets.insert(key.to_vec(), Some(value.to_vec()));
-            }
+        let known = self
+            .memo
+            .as_ref()
+            .is_some_and(|memo| memo.borrow().gets.contains_key(key));
+        if !known {
+            self.remember(key, &Some(value.to_vec()));
         }
     }
 
@@ -1541,26 +1545,25 @@ impl WriteLease for PgLease {
         }
         if keys.len() < COPY_ROWS {
             self.0.doing("committing to", |c| {
-                c.client.execute(&c.write, &[&removed, &keys, &values])
+                c.client
+                    .execute(&c.write, &[&removed, &keys, &values])
+                    .map(drop)
             })?;
-            return self
-                .0
-                .finish(&self.0.inner.commit_sql())
-                .map_err(uncertain_commit);
+        } else {
+            // An upsert of every row costs PostgreSQL about twice what deleting the keys
+            // and copying the rows in does (a 1000-server load's 28,000 rows: ~105 µs
+            // against ~65 per server, benches/RESULTS.md), for two round trips more.
+            let doomed: Vec<&[u8]> = removed.iter().chain(&keys).map(Vec::as_slice).collect();
+            self.0.doing("committing to", |c| {
+                c.client.execute(&c.delete, &[&doomed])?;
+                let sink = c.client.copy_in(c.copy_in.as_str())?;
+                let mut rows = BinaryCopyInWriter::new(sink, &[Type::BYTEA, Type::BYTEA]);
+                for (k, v) in keys.iter().zip(&values) {
+                    rows.write(&[k, v])?;
+                }
+                rows.finish().map(drop)
+            })?;
         }
-        // An upsert of every row costs PostgreSQL about twice what deleting the keys and
-        // copying the rows in does (a 1000-server load's 28,000 rows: ~105 µs against ~65
-        // per server, benches/RESULTS.md), for two round trips more.
-        let doomed: Vec<&[u8]> = removed.iter().chain(&keys).map(Vec::as_slice).collect();
-        self.0.doing("committing to", |c| {
-            c.client.execute(&c.delete, &[&doomed])?;
-            let sink = c.client.copy_in(c.copy_in.as_str())?;
-            let mut rows = BinaryCopyInWriter::new(sink, &[Type::BYTEA, Type::BYTEA]);
-            for (k, v) in keys.iter().zip(&values) {
-                rows.write(&[k, v])?;
-            }
-            rows.finish().map(|_| ())
-        })?;
         self.0
             .finish(&self.0.inner.commit_sql())
             .map_err(uncertain_commit)
