@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::keys::{self, space};
 use crate::storage::{KvRead, Write};
 use crate::txn::{LATEST_VERSION_V1, NEXT_ATTR_ID_V1, NEXT_ENTITY_ID_V1};
-use crate::view::{StoreCounters, meta_value};
+use crate::view::{RECORDS_PER_CALL, StoreCounters, meta_value};
 
 /// What the upgrade leaves under format 1's counters: a record in an envelope no build
 /// knows.
@@ -104,8 +104,8 @@ fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
     let mut writes: Vec<Write> = Vec::with_capacity(names.len());
     // The records in batches: one round trip each on a server, under the lease.
     for (names, records) in names
-        .chunks(UPGRADE_BATCH)
-        .zip(records.chunks(UPGRADE_BATCH))
+        .chunks(RECORDS_PER_CALL)
+        .zip(records.chunks(RECORDS_PER_CALL))
     {
         for ((key, id), record) in names.iter().zip(kv.get_many(records)?) {
             let Some(record) = record else {
@@ -119,9 +119,6 @@ fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
     }
     Ok(writes)
 }
-
-/// Records read per call by the upgrade.
-const UPGRADE_BATCH: usize = 512;
 
 #[cfg(test)]
 mod tests {

@@ -84,7 +84,7 @@ pub(crate) fn first_of_each(mut ids: Vec<EntityId>) -> Vec<EntityId> {
 }
 
 /// Records read per `get_many` call when a query has found their keys.
-const RECORDS_PER_CALL: usize = 512;
+pub(crate) const RECORDS_PER_CALL: usize = 512;
 
 /// A consistent read view: live (`at() == None`) or as of the end of a version.
 pub struct View<'a> {
