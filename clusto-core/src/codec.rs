@@ -4,8 +4,8 @@
 //! later release change the encoding (bincode is unmaintained) with a migration: a
 //! record in an unknown envelope is reported as corrupt, never guessed at.
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -28,28 +28,60 @@ pub fn encode<T: Serialize>(record: &T) -> Vec<u8> {
 
 /// Decodes a record; `what` names it in the error when the bytes are not a valid record.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &dyn Fn() -> String) -> Result<T> {
+    let body = body_of(bytes, what)?;
+    whole(
+        bincode::serde::decode_from_slice(body, config()),
+        body,
+        what,
+    )
+}
+
+/// Decodes a record in place: its texts borrow from `bytes` (a scan tests them without
+/// allocating). The same envelope and checks as [`decode`].
+pub(crate) fn decode_in_place<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+    what: &dyn Fn() -> String,
+) -> Result<T> {
+    let body = body_of(bytes, what)?;
+    whole(
+        bincode::serde::borrow_decode_from_slice(body, config()),
+        body,
+        what,
+    )
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_RECORD_BYTES>()
+}
+
+/// The bincode body of a record in the current envelope.
+fn body_of<'a>(bytes: &'a [u8], what: &dyn Fn() -> String) -> Result<&'a [u8]> {
     match bytes.split_first() {
-        Some((&RECORD_FORMAT, body)) => {
-            let (record, used) = bincode::serde::decode_from_slice(
-                body,
-                bincode::config::standard().with_limit::<MAX_RECORD_BYTES>(),
-            )
-            .map_err(|e| Error::Corrupt(format!("{} cannot be decoded: {e}", what())))?;
-            if used != body.len() {
-                return Err(Error::Corrupt(format!(
-                    "{} has {} trailing bytes",
-                    what(),
-                    body.len() - used
-                )));
-            }
-            Ok(record)
-        }
+        Some((&RECORD_FORMAT, body)) => Ok(body),
         Some((other, _)) => Err(Error::Corrupt(format!(
             "{} has unknown record format {other}",
             what()
         ))),
         None => Err(Error::Corrupt(format!("{} is empty", what()))),
     }
+}
+
+/// The decoded record, if it decoded and used the whole body.
+fn whole<T>(
+    decoded: std::result::Result<(T, usize), bincode::error::DecodeError>,
+    body: &[u8],
+    what: &dyn Fn() -> String,
+) -> Result<T> {
+    let (record, used) =
+        decoded.map_err(|e| Error::Corrupt(format!("{} cannot be decoded: {e}", what())))?;
+    if used != body.len() {
+        return Err(Error::Corrupt(format!(
+            "{} has {} trailing bytes",
+            what(),
+            body.len() - used
+        )));
+    }
+    Ok(record)
 }
 
 #[cfg(test)]
@@ -203,6 +235,42 @@ mod golden {
             "stored bytes changed:\n{}",
             wrong.join("\n")
         );
+    }
+
+    /// A scan reads attribute records in place (`AttrRef`, `ValueRef`): they must read
+    /// every value kind's stored bytes as the owned decoder does, with and without a
+    /// subkey, deleted or not, and refuse what the owned decoder refuses.
+    #[test]
+    fn attribute_records_read_in_place_as_owned() {
+        use crate::records::AttrRef;
+        let values = [
+            Value::Int(-5),
+            Value::String("v".into()),
+            Value::Null,
+            Value::Datetime(Timestamp(1_700_000_000_123_456)),
+            Value::Relation(EntityId(8)),
+            Value::Json("[1]".into()),
+        ];
+        for (i, value) in values.into_iter().enumerate() {
+            let mut a = attr(i as u64, value);
+            for round in 0..2 {
+                let bytes = encode(&a);
+                let in_place: AttrRef<'_> = decode_in_place(&bytes, &|| "a".into()).unwrap();
+                assert_eq!(in_place, a.as_attr_ref());
+                assert_eq!(in_place.to_attribute(), a);
+                let short =
+                    decode_in_place::<AttrRef<'_>>(&bytes[..bytes.len() - 1], &|| "a".into());
+                assert!(matches!(short, Err(Error::Corrupt(_))), "{short:?}");
+                let mut long = bytes.clone();
+                long.push(0);
+                let long = decode_in_place::<AttrRef<'_>>(&long, &|| "a".into());
+                assert!(matches!(long, Err(Error::Corrupt(m)) if m.contains("trailing")));
+                if round == 0 {
+                    a.subkey = None;
+                    a.deleted_at = Some(4);
+                }
+            }
+        }
     }
 
     #[test]

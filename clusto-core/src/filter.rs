@@ -3,7 +3,7 @@
 
 use wildmatch::WildMatch;
 
-use crate::records::Attribute;
+use crate::records::{AttrRef, Attribute};
 use crate::value::Value;
 
 /// How a key or subkey is matched.
@@ -147,16 +147,21 @@ impl AttrFilter {
 
     /// Whether `attr` passes the filter.
     pub fn matches(&self, attr: &Attribute) -> bool {
+        self.matches_ref(&attr.as_attr_ref())
+    }
+
+    /// Whether an attribute read in place passes the filter.
+    pub(crate) fn matches_ref(&self, attr: &AttrRef<'_>) -> bool {
         if attr.is_hidden()
             && !self.include_hidden
             && !self.key.as_ref().is_some_and(TextMatch::starts_hidden)
         {
             return false;
         }
-        if self.key.as_ref().is_some_and(|k| !k.matches(&attr.key)) {
+        if self.key.as_ref().is_some_and(|k| !k.matches(attr.key)) {
             return false;
         }
-        let subkey_ok = match (&self.subkey, &attr.subkey) {
+        let subkey_ok = match (&self.subkey, attr.subkey) {
             (SubkeyMatch::Any, _) => true,
             (SubkeyMatch::Null, s) => s.is_none(),
             (SubkeyMatch::Is(_), None) => false,
@@ -168,7 +173,12 @@ impl AttrFilter {
             NumberMatch::NotNull => attr.number.is_some(),
             NumberMatch::Is(n) => attr.number == Some(n),
         };
-        subkey_ok && number_ok && self.value.as_ref().is_none_or(|v| *v == attr.value)
+        subkey_ok
+            && number_ok
+            && self
+                .value
+                .as_ref()
+                .is_none_or(|v| v.as_value_ref() == attr.value)
     }
 }
 

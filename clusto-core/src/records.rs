@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::value::{Timestamp, Value};
+use crate::value::{Timestamp, Value, ValueRef};
 
 /// A committed transaction's number. Versions start at 1 and have no gaps.
 pub type Version = u64;
@@ -86,15 +86,72 @@ pub struct Attribute {
     pub deleted_at: Option<Version>,
 }
 
+/// An attribute record read in place, its texts borrowed from the stored bytes: a scan
+/// tests its filter on these and copies out only the rows it keeps. Its fields are
+/// [`Attribute`]'s, in the same order, so it decodes from the same stored bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub(crate) struct AttrRef<'a> {
+    pub id: AttrId,
+    pub entity: EntityId,
+    pub key: &'a str,
+    #[serde(borrow)]
+    pub subkey: Option<&'a str>,
+    pub number: Option<i64>,
+    #[serde(borrow)]
+    pub value: ValueRef<'a>,
+    pub version: Version,
+    pub deleted_at: Option<Version>,
+}
+
+impl AttrRef<'_> {
+    /// Whether the key is hidden (starts with `_`).
+    pub(crate) fn is_hidden(&self) -> bool {
+        self.key.starts_with('_')
+    }
+
+    /// Whether the attribute is visible live (`at = None`) or as of version `at`.
+    pub(crate) fn visible_at(&self, at: Option<Version>) -> bool {
+        visible(self.version, self.deleted_at, at)
+    }
+
+    /// The owned record.
+    pub(crate) fn to_attribute(self) -> Attribute {
+        Attribute {
+            id: self.id,
+            entity: self.entity,
+            key: self.key.to_owned(),
+            subkey: self.subkey.map(str::to_owned),
+            number: self.number,
+            value: self.value.to_value(),
+            version: self.version,
+            deleted_at: self.deleted_at,
+        }
+    }
+}
+
 impl Attribute {
     /// Whether the attribute is visible live (`at = None`) or as of version `at`.
     pub fn visible_at(&self, at: Option<Version>) -> bool {
         visible(self.version, self.deleted_at, at)
     }
 
+    /// This record, borrowed.
+    pub(crate) fn as_attr_ref(&self) -> AttrRef<'_> {
+        AttrRef {
+            id: self.id,
+            entity: self.entity,
+            key: &self.key,
+            subkey: self.subkey.as_deref(),
+            number: self.number,
+            value: self.value.as_value_ref(),
+            version: self.version,
+            deleted_at: self.deleted_at,
+        }
+    }
+
     /// Whether the key is hidden (starts with `_`).
     pub fn is_hidden(&self) -> bool {
-        self.key.starts_with('_')
+        self.as_attr_ref().is_hidden()
     }
 }
 

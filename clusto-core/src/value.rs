@@ -183,6 +183,54 @@ impl Value {
     }
 }
 
+/// A stored value read in place: its text borrowed from the record's bytes. Its variants
+/// are [`Value`]'s, in the same order, so it decodes from the same stored bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub(crate) enum ValueRef<'a> {
+    Int(i64),
+    String(&'a str),
+    Null,
+    Datetime(Timestamp),
+    Relation(EntityId),
+    Json(&'a str),
+}
+
+impl ValueRef<'_> {
+    /// The owned value.
+    pub(crate) fn to_value(self) -> Value {
+        match self {
+            ValueRef::Int(i) => Value::Int(i),
+            ValueRef::String(s) => Value::String(s.to_owned()),
+            ValueRef::Null => Value::Null,
+            ValueRef::Datetime(t) => Value::Datetime(t),
+            ValueRef::Relation(id) => Value::Relation(id),
+            ValueRef::Json(s) => Value::Json(s.to_owned()),
+        }
+    }
+
+    /// The target of a relation value.
+    pub(crate) fn as_relation(self) -> Option<EntityId> {
+        match self {
+            ValueRef::Relation(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+impl Value {
+    /// This value, borrowed.
+    pub(crate) fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::String(s) => ValueRef::String(s),
+            Value::Null => ValueRef::Null,
+            Value::Datetime(t) => ValueRef::Datetime(*t),
+            Value::Relation(id) => ValueRef::Relation(*id),
+            Value::Json(s) => ValueRef::Json(s),
+        }
+    }
+}
+
 impl fmt::Display for Value {
     /// Integers and texts as they are, NULL as `NULL`, datetimes in ISO form, relations as
     /// `#id` (resolve the name through a view to show it), JSON as its text.

@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::codec::decode;
+use crate::codec::{decode, decode_in_place};
 use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::keys::{self, Key, read_str, space, u64_from_tail};
-use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
+use crate::records::{AttrId, AttrRef, Attribute, Change, Entity, EntityId, Version, VersionInfo};
 use crate::storage::{EntryIter, KvRead, Layered, LentEntry, LentValue};
 use crate::value::{Timestamp, Value};
 
@@ -414,26 +414,37 @@ impl<'a> View<'a> {
             .read_ahead(&Key::new(space::ATTR).entity(id).into_bytes())
     }
 
-    /// Hands `each` the attribute records of `owner`, live or deleted ones, by id.
-    fn each_attr_row(
+    /// Hands `each` the attribute records of `owner` visible in this view, read in
+    /// place: the live ones by id, then (as of an old version) the deleted ones by id.
+    pub(crate) fn each_visible_attr(
         &self,
         owner: EntityId,
-        live: bool,
-        each: &mut dyn FnMut(Attribute),
+        each: &mut dyn FnMut(AttrRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        let s = if live { space::ATTR } else { space::ATTR_OLD };
-        let prefix = Key::new(s).entity(owner).into_bytes();
-        self.kv.scan_prefix_each(&prefix, &mut |key, bytes| {
-            each(decode(bytes, &|| format!("attribute record {key:?}"))?);
-            Ok(())
-        })
+        let spaces: &[u8] = if self.live() {
+            &[space::ATTR]
+        } else {
+            &[space::ATTR, space::ATTR_OLD]
+        };
+        for &s in spaces {
+            let prefix = Key::new(s).entity(owner).into_bytes();
+            self.kv.scan_prefix_each(&prefix, &mut |key, bytes| {
+                let a: AttrRef<'_> =
+                    decode_in_place(bytes, &|| format!("attribute record {key:?}"))?;
+                if a.visible_at(self.at) {
+                    each(a)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// The attributes of one entity that pass `filter`, in creation order.
     ///
     /// A filter on a relation value, or on an exact key and a value, is served from an
     /// index (so "is X in this pool of 10 000" is a point lookup); any other filter reads
-    /// the entity's attributes.
+    /// the entity's attributes, and copies out only those that pass.
     pub fn attrs(&self, owner: EntityId, filter: &AttrFilter) -> Result<Vec<Attribute>> {
         let indexed = match (&filter.key, &filter.value) {
             (_, Some(Value::Relation(target))) => Some(AttrSource::Index {
@@ -450,14 +461,13 @@ impl<'a> View<'a> {
             return Ok(found);
         }
         let mut out = Vec::new();
-        let mut keep = |a: Attribute| {
-            if a.visible_at(self.at) && filter.matches(&a) {
-                out.push(a);
+        self.each_visible_attr(owner, &mut |a| {
+            if filter.matches_ref(&a) {
+                out.push(a.to_attribute());
             }
-        };
-        self.each_attr_row(owner, true, &mut keep)?;
+            Ok(())
+        })?;
         if !self.live() {
-            self.each_attr_row(owner, false, &mut keep)?;
             out.sort_by_key(|a| a.id);
         }
         Ok(out)

@@ -29,7 +29,7 @@ pub struct RackSlot {
 /// A rack's unit range and which device holds each occupied unit.
 struct RackLayout {
     units: RangeInclusive<i64>,
-    /// (unit, device), in the order the units were taken.
+    /// (unit, device) of every occupied unit.
     occupants: Vec<(i64, EntityId)>,
 }
 
@@ -67,18 +67,23 @@ impl View<'_> {
     }
 
     /// A rack's units and their occupants, from one pass over its attributes (a rack
-    /// holds an attribute per occupied unit, so every pass counts).
+    /// holds an attribute per occupied unit, so every pass counts); only the attributes
+    /// that are not unit slots are copied out.
     fn rack_layout(&self, rack: &Entity) -> Result<RackLayout> {
-        let attrs = self.attrs(rack.id, &AttrFilter::any().with_hidden())?;
-        let mut bounds = properties_among(rack, &["minu", "maxu"], &attrs)?.into_iter();
+        let slot = AttrFilter::key(CONTAINS).subkey(RU);
+        let mut occupants = Vec::new();
+        let mut others = Vec::new();
+        self.each_visible_attr(rack.id, &mut |a| {
+            if !slot.matches_ref(&a) {
+                others.push(a.to_attribute());
+            } else if let (Some(unit), Some(device)) = (a.number, a.value.as_relation()) {
+                occupants.push((unit, device));
+            }
+            Ok(())
+        })?;
+        let mut bounds = properties_among(rack, &["minu", "maxu"], &others)?.into_iter();
         let min = int_value("minu", bounds.next().flatten())?.unwrap_or(1);
         let max = int_value("maxu", bounds.next().flatten())?.unwrap_or(45);
-        let slot = AttrFilter::key(CONTAINS).subkey(RU);
-        let occupants = attrs
-            .iter()
-            .filter(|a| slot.matches(a))
-            .filter_map(|a| Some((a.number?, a.value.as_relation()?)))
-            .collect();
         Ok(RackLayout {
             units: min..=max,
             occupants,

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::iter::Peekable;
 use std::ops::Bound;
 
-use super::{Entry, EntryIter, KvRead, Write};
+use super::{Entry, EntryIter, KvRead, LentEntry, Write};
 use crate::error::Result;
+use crate::keys::prefix_end;
 
 /// A pending write: the new value, or `None` for a removal.
 type PendingValue = Option<Vec<u8>>;
@@ -175,6 +176,39 @@ impl KvRead for Layered<'_> {
         self.base.read_ahead(prefix)
     }
 
+    fn scan_prefix_each(&self, prefix: &[u8], each: &mut LentEntry<'_>) -> Result<()> {
+        // The store's entries stay lent (no copy of each) and this transaction's writes
+        // are handed over between them, in key order; a pending write wins over a stored
+        // entry with the same key, and a pending removal hides it.
+        let end = prefix_end(prefix);
+        let upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        let mut pending = self
+            .pending
+            .writes
+            .range::<[u8], _>((Bound::Included(prefix), upper))
+            .peekable();
+        if !self.pending.unstored_range(prefix, end.as_deref()) {
+            self.base.scan_prefix_each(prefix, &mut |key, value| {
+                while let Some((k, v)) = pending.next_if(|(k, _)| k.as_slice() < key) {
+                    if let Some(v) = v {
+                        each(k, v)?;
+                    }
+                }
+                match pending.next_if(|(k, _)| k.as_slice() == key) {
+                    Some((_, Some(v))) => each(key, v),
+                    Some((_, None)) => Ok(()),
+                    None => each(key, value),
+                }
+            })?;
+        }
+        for (k, v) in pending {
+            if let Some(v) = v {
+                each(k, v)?;
+            }
+        }
+        Ok(())
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         let upper = match end {
             Some(e) => Bound::Excluded(e),
@@ -269,6 +303,50 @@ mod tests {
 
     fn keys(it: EntryIter<'_>) -> Vec<u8> {
         it.map(|e| e.unwrap().0[0]).collect()
+    }
+
+    /// A scan that lends the store's bytes hands over exactly what the copying scan
+    /// gives: pending writes before, between, over and after the stored entries, removals
+    /// hidden, and nothing outside the prefix.
+    #[test]
+    fn lent_scan_merges_pending_writes_as_the_copying_scan_does() {
+        let stored = [[1, 0], [1, 1], [1, 3], [2, 0]];
+        let base = MapStore(stored.iter().map(|k| (k.to_vec(), k.to_vec())).collect());
+        let mut pending = Pending::default();
+        pending.put(vec![0, 9], Some(vec![9]));
+        pending.put(vec![1], Some(vec![7]));
+        pending.put(vec![1, 1], None);
+        pending.put(vec![1, 2], Some(vec![12]));
+        pending.put(vec![1, 3], Some(vec![13]));
+        pending.put(vec![1, 4], Some(vec![14]));
+        pending.put(vec![2, 1], None);
+        let view = Layered::new(&base, &pending);
+        for prefix in [&[][..], &[1], &[1, 3], &[2], &[3]] {
+            let mut lent = Vec::new();
+            view.scan_prefix_each(prefix, &mut |k, v| {
+                lent.push((k.to_vec(), v.to_vec()));
+                Ok(())
+            })
+            .unwrap();
+            let copied: Vec<Entry> = view.scan_prefix(prefix).map(|e| e.unwrap()).collect();
+            assert_eq!(lent, copied, "prefix {prefix:?}");
+        }
+        let mut under_1 = Vec::new();
+        view.scan_prefix_each(&[1], &mut |k, v| {
+            under_1.push((k.to_vec(), v.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            under_1,
+            vec![
+                (vec![1], vec![7]),
+                (vec![1, 0], vec![1, 0]),
+                (vec![1, 2], vec![12]),
+                (vec![1, 3], vec![13]),
+                (vec![1, 4], vec![14]),
+            ]
+        );
     }
 
     #[test]
