@@ -762,9 +762,9 @@ fn commits_small_and_large_apply_their_writes_in_order() {
     clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
 }
 
-/// A lease learns from a name that is not taken where the next taken one is, and answers
-/// the names between without asking; it still finds every name the server has, and the
-/// names the transaction took itself.
+/// A lease learns from a name that is not taken where the next taken ones are, and
+/// answers the names between and after them without asking; it still finds every name
+/// the server has, and the names the transaction took itself.
 #[test]
 fn a_lease_answers_names_between_known_ones_without_asking() {
     let _one = serial();
@@ -797,7 +797,11 @@ fn a_lease_answers_names_between_known_ones_without_asking() {
         }
         // What the transaction made inside the gap is seen.
         assert_eq!(tx.view().find("bz")?.map(|e| e.name).as_deref(), Some("bz"));
+        relay.take();
+        // The first miss also learnt the names after "c", and that none follows "e".
         assert!(tx.view().find("d")?.is_none());
+        assert!(tx.view().find("zz")?.is_none());
+        assert_eq!(relay.take(), 0, "a name between or after known ones asked the server");
         assert_eq!(tx.view().find("e")?.map(|e| e.name).as_deref(), Some("e"));
         Ok(())
     })

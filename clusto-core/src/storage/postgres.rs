@@ -75,6 +75,9 @@ const LAYOUT_VERSION: i32 = 1;
 /// Rows per page of a scan: small first (many scans stop at their first entry).
 const PAGES: [i64; 3] = [16, 256, 2048];
 
+/// Keys a write lease's lookup learns after the key it asks for, in the key's space.
+const SEEK_KEYS: i64 = 64;
+
 #[path = "pgpass.rs"]
 mod pgpass;
 #[path = "pg_tls.rs"]
@@ -311,6 +314,8 @@ struct Conn {
     get_many: Statement,
     /// The scans, by [`scan_shape`].
     scans: [Statement; 4],
+    /// A write lease's lookup: [`seek_sql`].
+    seek: Statement,
     /// A commit's writes as one upsert: keys removed, keys and values written.
     write: Statement,
     /// Removes the keys a commit of many rows writes or removes, before it copies its
@@ -348,6 +353,18 @@ fn scan_sql(kv: &str, shape: usize, hex: bool) -> String {
 /// The name of the prepared text form of a scan of `shape`.
 fn scan_hex_name(shape: usize) -> String {
     format!("clusto_scan{shape}_hex")
+}
+
+/// The SQL of a write lease's lookup on `kv`: the keys from `$1` up to `$2`, at most
+/// `$3` of them, with the value of `$1` alone (the others are NULL: a lookup needs
+/// only where they are). `hex` gives text columns, for the simple-query protocol.
+fn seek_sql(kv: &str, hex: bool) -> String {
+    let value = "CASE WHEN k = $1 THEN v END";
+    let columns = match hex {
+        true => format!("encode(k, 'hex'), encode({value}, 'hex')"),
+        false => format!("k, {value}"),
+    };
+    format!("SELECT {columns} FROM {kv} WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3")
 }
 
 struct Inner {
@@ -443,6 +460,7 @@ impl Inner {
             prepare(scan_sql(&kv, 2, false))?,
             prepare(scan_sql(&kv, 3, false))?,
         ];
+        let seek = prepare(seek_sql(&kv, false))?;
         let write_sql = format!(
             "WITH gone AS (DELETE FROM {kv} WHERE k = ANY($1::bytea[])) \
              INSERT INTO {kv} (k, v) SELECT * FROM unnest($2::bytea[], $3::bytea[]) \
@@ -456,6 +474,10 @@ impl Inner {
             "PREPARE clusto_get_hex(bytea) AS SELECT encode(v, 'hex') FROM {kv} WHERE k = $1; \
              PREPARE clusto_write_hex(bytea[], bytea[], bytea[]) AS {write_sql}"
         );
+        text.push_str(&format!(
+            "; PREPARE clusto_seek_hex(bytea, bytea, bigint) AS {}",
+            seek_sql(&kv, true)
+        ));
         for shape in 0..4 {
             let types = if shape % 2 == 1 {
                 "bytea, bytea, bigint"
@@ -478,6 +500,7 @@ impl Inner {
             get,
             get_many,
             scans,
+            seek,
             write,
             delete,
             copy_in: format!("COPY {kv} (k, v) FROM STDIN BINARY"),
@@ -790,12 +813,33 @@ impl Memo {
             .is_some_and(|(_, end)| end.as_deref().is_none_or(|end| key < end))
     }
 
-    /// Records that a lookup of `key` missed, and which key the server has next
-    /// (`None`: none after it).
-    fn remember_miss(&mut self, key: &[u8], next: Option<Vec<u8>>) {
-        self.reserve(2);
-        self.gets.insert(key.to_vec(), None);
-        self.gaps.insert(key.to_vec(), next);
+    /// Records what a lookup of `key` found: its value (`None`: the server has no such
+    /// key) and the keys the server has after it, in order, up to `end`; `to_end` says
+    /// there are no others before `end`. The ranges between them are gaps.
+    fn remember_seek(
+        &mut self,
+        key: &[u8],
+        value: Option<Vec<u8>>,
+        after: &[Vec<u8>],
+        end: &[u8],
+        to_end: bool,
+    ) {
+        self.reserve(after.len() + 2);
+        let just_after = |k: &[u8]| [k, &[0]].concat();
+        let mut gap_from = match value {
+            Some(_) => just_after(key),
+            None => key.to_vec(),
+        };
+        self.gets.insert(key.to_vec(), value);
+        for next in after {
+            if gap_from < *next {
+                self.gaps.insert(gap_from, Some(next.clone()));
+            }
+            gap_from = just_after(next);
+        }
+        if to_end && gap_from.as_slice() < end {
+            self.gaps.insert(gap_from, Some(end.to_vec()));
+        }
     }
 }
 
@@ -1129,22 +1173,20 @@ impl KvRead for PgReader {
         if let Some(known) = memo.borrow().known(key) {
             return Ok(known);
         }
-        // A lease seeks rather than looks up: the same one statement, and a miss tells
-        // where the next key is.
-        let next = self
-            .fetch_page(&(key.to_vec(), None, false, 1))?
-            .into_iter()
-            .next();
-        match next {
-            Some((k, v)) if k == key => {
-                self.remember(key, &Some(v.clone()));
-                Ok(Some(v))
-            }
-            next => {
-                memo.borrow_mut().remember_miss(key, next.map(|(k, _)| k));
-                Ok(None)
-            }
-        }
+        // A lease seeks rather than looks up: the same one statement also tells which
+        // keys of the key's space come next, so a load of new names in order asks the
+        // server once per run of names it has, not once per name.
+        let Some(end) = key
+            .first()
+            .and_then(|space| crate::keys::prefix_end(&[*space]))
+        else {
+            return self.fetch(key);
+        };
+        let (value, after) = self.fetch_seek(key, &end)?;
+        let to_end = after.len() + usize::from(value.is_some()) < SEEK_KEYS as usize;
+        memo.borrow_mut()
+            .remember_seek(key, value.clone(), &after, &end, to_end);
+        Ok(value)
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
@@ -1302,6 +1344,34 @@ impl PgReader {
             First::Rows(messages) => Ok(hex_rows(&messages, 1)?.pop().and_then(|mut r| r.pop())),
             First::Value(found) => Ok(found.map(|r| r.get(0))),
         }
+    }
+
+    /// The value of `key` and the keys after it up to `end` (at most [`SEEK_KEYS`] in
+    /// all), from the server in one round trip.
+    fn fetch_seek(&self, key: &[u8], end: &[u8]) -> Result<(Option<Vec<u8>>, Vec<Vec<u8>>)> {
+        let combined = format!(
+            "EXECUTE clusto_seek_hex(decode('{}', 'hex'), decode('{}', 'hex'), {SEEK_KEYS})",
+            hex::encode(key),
+            hex::encode(end)
+        );
+        // Only the key asked for has its value (never NULL) in its row.
+        let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = match self.first_or(Some(&combined), |c| {
+            c.client.query(&c.seek, &[&key, &end, &SEEK_KEYS])
+        })? {
+            First::Rows(messages) => hex_rows(&messages, 2)?
+                .into_iter()
+                .map(|mut row| {
+                    let v = row.pop();
+                    (row.pop().unwrap_or_default(), v)
+                })
+                .collect(),
+            First::Value(rows) => rows.into_iter().map(|r| (r.get(0), r.get(1))).collect(),
+        };
+        let mut rows = rows.into_iter().peekable();
+        let value = rows
+            .next_if(|(k, _)| k.as_slice() == key)
+            .and_then(|(_, v)| v);
+        Ok((value, rows.map(|(k, _)| k).collect()))
     }
 
     /// The values of `keys`, from the server in one round trip (none for no keys).
