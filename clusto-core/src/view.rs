@@ -446,6 +446,18 @@ impl<'a> View<'a> {
     /// index (so "is X in this pool of 10 000" is a point lookup); any other filter reads
     /// the entity's attributes, and copies out only those that pass.
     pub fn attrs(&self, owner: EntityId, filter: &AttrFilter) -> Result<Vec<Attribute>> {
+        self.pick_attrs(owner, filter, |a| a.to_attribute())
+    }
+
+    /// What `pick` takes from each attribute of `owner` that passes `filter`, in
+    /// creation order: [`View::attrs`] without a copy of every row (a pool's contents
+    /// need only each row's target).
+    pub(crate) fn pick_attrs<T>(
+        &self,
+        owner: EntityId,
+        filter: &AttrFilter,
+        mut pick: impl FnMut(AttrRef<'_>) -> T,
+    ) -> Result<Vec<T>> {
         let indexed = match (&filter.key, &filter.value) {
             (_, Some(Value::Relation(target))) => Some(AttrSource::Index {
                 live: space::REFERENCE,
@@ -456,21 +468,24 @@ impl<'a> View<'a> {
             _ => None,
         };
         if let Some(source) = indexed {
-            let mut found = self.collect_attrs(source, filter)?;
-            found.retain(|a| a.entity == owner);
-            return Ok(found);
+            let found = self.collect_attrs(source, filter)?;
+            return Ok(found
+                .iter()
+                .filter(|a| a.entity == owner)
+                .map(|a| pick(a.as_attr_ref()))
+                .collect());
         }
         let mut out = Vec::new();
         self.each_visible_attr(owner, &mut |a| {
             if filter.matches_ref(&a) {
-                out.push(a.to_attribute());
+                out.push((a.id, pick(a)));
             }
             Ok(())
         })?;
         if !self.live() {
-            out.sort_by_key(|a| a.id);
+            out.sort_by_key(|(id, _)| *id);
         }
-        Ok(out)
+        Ok(out.into_iter().map(|(_, picked)| picked).collect())
     }
 
     /// The attribute row with this id on `owner`, live or deleted.

@@ -801,7 +801,11 @@ fn a_lease_answers_names_between_known_ones_without_asking() {
         // The first miss also learnt the names after "c", and that none follows "e".
         assert!(tx.view().find("d")?.is_none());
         assert!(tx.view().find("zz")?.is_none());
-        assert_eq!(relay.take(), 0, "a name between or after known ones asked the server");
+        assert_eq!(
+            relay.take(),
+            0,
+            "a name between or after known ones asked the server"
+        );
         assert_eq!(tx.view().find("e")?.map(|e| e.name).as_deref(), Some("e"));
         Ok(())
     })

@@ -105,9 +105,9 @@ impl View<'_> {
     ) -> Result<()> {
         // A device on several rack units is stored once per unit, listed once.
         let targets = self
-            .attrs(container, filter)?
-            .iter()
-            .filter_map(|a| a.value.as_relation())
+            .pick_attrs(container, filter, |a| a.value.as_relation())?
+            .into_iter()
+            .flatten()
             .collect();
         for member in self.entities_by_ids(&first_of_each(targets))? {
             let id = member.id;
