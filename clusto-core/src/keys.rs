@@ -196,6 +196,54 @@ const ENTITY_FIRST: [u8; 7] = [
     space::TOUCHED,
 ];
 
+/// The spaces whose keys end with an entity id (the entities by type and by driver).
+const ENTITY_LAST: [u8; 4] = [
+    space::TYPE,
+    space::TYPE_OLD,
+    space::DRIVER,
+    space::DRIVER_OLD,
+];
+
+/// The spaces whose keys end with an attribute id (the records and their indexes).
+const ATTR_LAST: [u8; 8] = [
+    space::ATTR,
+    space::ATTR_OLD,
+    space::BY_KEY,
+    space::BY_KEY_OLD,
+    space::BY_SUBKEY,
+    space::BY_SUBKEY_OLD,
+    space::REFERENCE,
+    space::REFERENCE_OLD,
+];
+
+/// The first entity and attribute ids a store had not given when a write lease began:
+/// a key that names one can only be one of that lease's own writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreshIds {
+    /// The first entity id not given.
+    pub entity: u64,
+    /// The first attribute id not given.
+    pub attr: u64,
+}
+
+impl FreshIds {
+    /// Whether `key` names an entity or an attribute from these ids on, so that the
+    /// store cannot hold it.
+    pub fn named_in(&self, key: &[u8]) -> bool {
+        entity_of(key).is_some_and(|id| id >= self.entity)
+            || id_at_end(key, &ENTITY_LAST).is_some_and(|id| id >= self.entity)
+            || id_at_end(key, &ATTR_LAST).is_some_and(|id| id >= self.attr)
+    }
+}
+
+/// The id a key of one of `spaces` ends with.
+fn id_at_end(key: &[u8], spaces: &[u8]) -> Option<u64> {
+    if key.len() < 9 || !spaces.contains(&key[0]) {
+        return None;
+    }
+    Some(u64::from_be_bytes(key[key.len() - 8..].try_into().ok()?))
+}
+
 /// The entity a key belongs to, for a key of an entity-first space.
 pub(crate) fn entity_of(key: &[u8]) -> Option<u64> {
     if key.len() < 9 || !ENTITY_FIRST.contains(&key[0]) {

@@ -10,7 +10,7 @@ use crate::db::Shared;
 use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::index;
-use crate::keys::{self, Key, space};
+use crate::keys::{self, FreshIds, Key, space};
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
 use crate::storage::{Layered, Pending, WriteLease};
 use crate::validate;
@@ -209,7 +209,14 @@ impl Transaction {
                 entity: stored.last_entity,
                 attr: stored.last_attr,
             };
-            self.pending.set_fresh_floor(ids.entity + 1);
+            let fresh = FreshIds {
+                entity: ids.entity + 1,
+                attr: ids.attr + 1,
+            };
+            self.pending.set_fresh(fresh);
+            if let Some(lease) = self.lease.as_mut() {
+                lease.fresh_ids(fresh);
+            }
             self.counters = Some(Counters {
                 version: stored.latest_version + 1,
                 ids,

@@ -762,6 +762,36 @@ fn commits_small_and_large_apply_their_writes_in_order() {
     clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
 }
 
+/// A large commit copies in the keys its lease was told are new without deleting them
+/// first; if one was on the server after all, the commit deletes every key it writes and
+/// copies again, instead of failing.
+#[test]
+fn a_commit_whose_new_keys_were_there_still_lands() {
+    use clusto_core::storage::{Backend, FreshIds, KvRead, PostgresBackend};
+    let _one = serial();
+    let dsn = fresh("fresh");
+    let backend = PostgresBackend::open(&dsn, &OpenOptions::default()).unwrap();
+    // Attribute records of entity 5: their keys end with their attribute ids.
+    let key = |i: u64| [&b"A"[..], &5u64.to_be_bytes(), &i.to_be_bytes()].concat();
+    let rows = |tag: u8| (0..1500).map(|i| (key(i), Some(vec![tag; 30]))).collect();
+    backend
+        .begin_write(None)
+        .unwrap()
+        .commit(rows(1), 0)
+        .unwrap();
+    let mut lease = backend.begin_write(None).unwrap();
+    // Wrong: every id is said to be new.
+    lease.fresh_ids(FreshIds { entity: 0, attr: 0 });
+    lease.commit(rows(2), 0).unwrap();
+    let snapshot = backend.snapshot().unwrap();
+    assert_eq!(snapshot.get(&key(0)).unwrap(), Some(vec![2; 30]));
+    assert_eq!(snapshot.get(&key(1499)).unwrap(), Some(vec![2; 30]));
+    assert_eq!(snapshot.scan_prefix(b"A").count(), 1500);
+    drop(snapshot);
+    drop(backend);
+    clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
+}
+
 /// A lease learns from a name that is not taken where the next taken ones are, and
 /// answers the names between and after them without asking; it still finds every name
 /// the server has, and the names the transaction took itself.

@@ -8,7 +8,7 @@ use std::ops::Bound;
 
 use super::{Entry, EntryIter, KvRead, LentEntry, Write};
 use crate::error::Result;
-use crate::keys::prefix_end;
+use crate::keys::{FreshIds, prefix_end};
 
 /// A pending write: the new value, or `None` for a removal.
 type PendingValue = Option<Vec<u8>>;
@@ -18,10 +18,10 @@ type PendingValue = Option<Vec<u8>>;
 #[derive(Debug, Default)]
 pub struct Pending {
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    /// The first entity id the store had not given when the transaction began: keys of
-    /// an entity from it on can only be this transaction's, so reads of them need not
-    /// reach the store (a round trip each, on a server).
-    fresh_entities: Option<u64>,
+    /// The first ids the store had not given when the transaction began: keys naming
+    /// them can only be this transaction's, so reads of them need not reach the store (a
+    /// round trip each, on a server).
+    fresh: Option<FreshIds>,
     /// For each write since the outermost open mark: the key and what the pending map
     /// held for it before (`None`: the key was not pending). Empty while no mark is open,
     /// so a long transaction does not keep a second copy of every key it wrote.
@@ -31,22 +31,22 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Says the store has given no entity id from `first_unused` on: keys of those
-    /// entities are looked up here only.
-    pub fn set_fresh_floor(&mut self, first_unused: u64) {
-        self.fresh_entities = Some(first_unused);
+    /// Says the store has given no ids from `fresh` on: keys naming them are looked up
+    /// here only.
+    pub fn set_fresh(&mut self, fresh: FreshIds) {
+        self.fresh = Some(fresh);
     }
 
-    /// Whether `key` belongs to an entity the store cannot hold yet.
+    /// Whether `key` names an id the store cannot hold yet.
     fn unstored(&self, key: &[u8]) -> bool {
-        matches!((self.fresh_entities, crate::keys::entity_of(key)), (Some(floor), Some(id)) if id >= floor)
+        self.fresh.is_some_and(|fresh| fresh.named_in(key))
     }
 
-    /// Whether every key of `start..end` belongs to such an entity.
+    /// Whether every key of `start..end` belongs to an entity the store cannot hold yet.
     fn unstored_range(&self, start: &[u8], end: Option<&[u8]>) -> bool {
         matches!(
-            (self.fresh_entities, crate::keys::range_entity(start, end)),
-            (Some(floor), Some(id)) if id >= floor
+            (self.fresh, crate::keys::range_entity(start, end)),
+            (Some(fresh), Some(id)) if id >= fresh.entity
         )
     }
 
@@ -437,7 +437,10 @@ mod tests {
             Default::default(),
         );
         let mut pending = Pending::default();
-        pending.set_fresh_floor(10);
+        pending.set_fresh(FreshIds {
+            entity: 10,
+            attr: u64::MAX,
+        });
         pending.put(keys::attr(EntityId(12), AttrId(5), true), Some(vec![5]));
         let view = Layered::new(&base, &pending);
         let attrs_of = |id: u64| {

@@ -31,6 +31,7 @@ pub use sled_backend::SledBackend;
 use std::time::Duration;
 
 use crate::error::Result;
+pub use crate::keys::FreshIds;
 use crate::keys::prefix_end;
 use crate::records::Version;
 
@@ -203,6 +204,11 @@ pub trait WriteLease: KvRead + Send {
     /// `version` is the newest version the batch records (for an engine's own commit
     /// marks).
     fn commit(self: Box<Self>, writes: Vec<Write>, version: Version) -> Result<()>;
+
+    /// Says the store had given no ids from `fresh` on when the lease began: a write of a
+    /// key naming one of them adds a key the store cannot hold. A hint for the commit: the
+    /// default does nothing.
+    fn fresh_ids(&mut self, _fresh: FreshIds) {}
 }
 
 /// Sleeps until a commit is announced: a backend shared across hosts tells its clients

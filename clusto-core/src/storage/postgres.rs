@@ -67,6 +67,7 @@ use super::{Backend, CommitListener, Entry, EntryIter, KvRead, Snapshot, Write, 
 use crate::db::{Durability, OpenOptions};
 use crate::dsn::hide_password;
 use crate::error::{Error, Result, os_kind};
+use crate::keys::FreshIds;
 use crate::records::Version;
 
 /// The layout of the tables this build reads and writes.
@@ -766,10 +767,16 @@ struct Memo {
     /// of new names in order asks the server once per run of them, not once per name.
     gaps: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     entries: usize,
+    /// The ids the store had not given when the lease began (kept when the rest is
+    /// forgotten: they do not take room).
+    fresh: Option<FreshIds>,
 }
 
 /// A key range read whole (`start..end`, `None`: no end), with every entry in it.
 type WholeRange = (Vec<u8>, Option<Vec<u8>>, Vec<Entry>);
+
+/// What a write lease's lookup found: the key's value, and the keys after it.
+type Seek = (Option<Vec<u8>>, Vec<Vec<u8>>);
 
 /// One page of a scan: start, end, reverse, rows at most.
 type PageRequest = (Vec<u8>, Option<Vec<u8>>, bool, i64);
@@ -803,6 +810,16 @@ impl Memo {
     /// Whether [`Memo::known`] knows `key`.
     fn knows(&self, key: &[u8]) -> bool {
         self.gets.contains_key(key) || self.in_gap(key)
+    }
+
+    /// Whether the server cannot hold `key`: it names an id not given when the lease
+    /// began, or a read or a gap told so.
+    fn holds_nothing_at(&self, key: &[u8]) -> bool {
+        self.fresh.is_some_and(|fresh| fresh.named_in(key))
+            || match self.gets.get(key) {
+                Some(value) => value.is_none(),
+                None => self.in_gap(key),
+            }
     }
 
     /// Whether the server holds nothing under `key`, by a gap learnt before.
@@ -1348,7 +1365,7 @@ impl PgReader {
 
     /// The value of `key` and the keys after it up to `end` (at most [`SEEK_KEYS`] in
     /// all), from the server in one round trip.
-    fn fetch_seek(&self, key: &[u8], end: &[u8]) -> Result<(Option<Vec<u8>>, Vec<Vec<u8>>)> {
+    fn fetch_seek(&self, key: &[u8], end: &[u8]) -> Result<Seek> {
         let combined = format!(
             "EXECUTE clusto_seek_hex(decode('{}', 'hex'), decode('{}', 'hex'), {SEEK_KEYS})",
             hex::encode(key),
@@ -1587,6 +1604,12 @@ fn uncertain_commit(e: Error) -> Error {
 }
 
 impl WriteLease for PgLease {
+    fn fresh_ids(&mut self, fresh: FreshIds) {
+        if let Some(memo) = &self.0.memo {
+            memo.borrow_mut().fresh = Some(fresh);
+        }
+    }
+
     fn commit(self: Box<Self>, mut writes: Vec<Write>, _version: Version) -> Result<()> {
         // The last write of a key counts, as on the other engines; a `COPY` takes each
         // key once. A transaction's writes come sorted, one per key.
@@ -1622,22 +1645,59 @@ impl WriteLease for PgLease {
         } else {
             // An upsert of every row costs PostgreSQL about twice what deleting the keys
             // and copying the rows in does (a 1000-server load's 28,000 rows: ~105 µs
-            // against ~65 per server, benches/RESULTS.md), for two round trips more.
-            let doomed: Vec<&[u8]> = removed.iter().chain(&keys).map(Vec::as_slice).collect();
-            self.0.doing("committing to", |c| {
-                c.client.execute(&c.delete, &[&doomed])?;
-                let sink = c.client.copy_in(c.copy_in.as_str())?;
-                let mut rows = BinaryCopyInWriter::new(sink, &[Type::BYTEA, Type::BYTEA]);
-                for (k, v) in keys.iter().zip(&values) {
-                    rows.write(&[k, v])?;
+            // against ~65 per server, benches/RESULTS.md), for two round trips more. Keys
+            // the server cannot hold (new ids, names found free) need no deleting: most
+            // of a load's.
+            let every: Vec<&[u8]> = removed.iter().chain(&keys).map(Vec::as_slice).collect();
+            let doomed: Vec<&[u8]> = match &self.0.memo {
+                Some(memo) => {
+                    let memo = memo.borrow();
+                    let new = |k: &&[u8]| memo.holds_nothing_at(k);
+                    removed
+                        .iter()
+                        .map(Vec::as_slice)
+                        .chain(keys.iter().map(Vec::as_slice).filter(|k| !new(k)))
+                        .collect()
                 }
-                rows.finish().map(drop)
+                None => every.clone(),
+            };
+            let trusted = doomed.len() < every.len();
+            self.0.doing("committing to", |c| {
+                if trusted {
+                    c.client.batch_execute("SAVEPOINT clusto_copy")?;
+                }
+                c.client.execute(&c.delete, &[&doomed])?;
+                match copy_rows(c, &keys, &values) {
+                    // A key taken for new was there after all: every key goes, as if
+                    // nothing had been known.
+                    Err(e) if trusted && e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                        c.client
+                            .batch_execute("ROLLBACK TO SAVEPOINT clusto_copy")?;
+                        c.client.execute(&c.delete, &[&every])?;
+                        copy_rows(c, &keys, &values)
+                    }
+                    done => done,
+                }
             })?;
         }
         self.0
             .finish(&self.0.inner.commit_sql())
             .map_err(uncertain_commit)
     }
+}
+
+/// Copies rows in with binary `COPY`.
+fn copy_rows(
+    c: &mut Conn,
+    keys: &[Vec<u8>],
+    values: &[Vec<u8>],
+) -> std::result::Result<(), postgres::Error> {
+    let sink = c.client.copy_in(c.copy_in.as_str())?;
+    let mut rows = BinaryCopyInWriter::new(sink, &[Type::BYTEA, Type::BYTEA]);
+    for (k, v) in keys.iter().zip(values) {
+        rows.write(&[k, v])?;
+    }
+    rows.finish().map(drop)
 }
 
 /// A session that `LISTEN`s for commits; it goes back to the backend for the next wait.
