@@ -9,7 +9,9 @@ use std::time::Duration;
 use clusto_core::storage::{
     Backend, EntryIter, FreshIds, KvRead, MemoryBackend, Snapshot, Write, WriteLease,
 };
-use clusto_core::{Clusto, Durability, Entity, NewAttr, NumberSpec, Result, TxMeta, Value};
+use clusto_core::{
+    AttrFilter, Clusto, Durability, Entity, NewAttr, NumberSpec, Result, TxMeta, Value,
+};
 
 /// What the watched commits showed: keys taken for new, and those of them the store
 /// held.
@@ -149,7 +151,21 @@ fn keys_naming_ids_not_given_are_never_in_the_store() {
         tx.insert(pool, s.id)
     })
     .unwrap();
-    db.write(TxMeta::new("t", "fourth"), |tx| tx.delete_entity("new0"))
+    let deleted = db
+        .write(TxMeta::new("t", "fourth"), |tx| {
+            tx.delete_entity("new0")?;
+            let old = tx.view().entity("old0")?.id;
+            tx.delete_attrs(old, &AttrFilter::key("note"))?;
+            tx.remove(pool, tx.view().entity("new1")?.id)?;
+            // Made and taken back in one transaction.
+            let brief = server(tx, "brief")?;
+            tx.insert(pool, brief.id)?;
+            tx.delete_entity("brief")?;
+            tx.version()
+        })
+        .unwrap();
+    // A revert brings back rows with the ids they had.
+    db.write(TxMeta::new("t", "fifth"), |tx| tx.revert(deleted, false))
         .unwrap();
     let seen = seen.lock().unwrap();
     assert!(

@@ -584,6 +584,8 @@ fn passfile_helper() {
 struct Relay {
     port: u16,
     trips: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Bytes the clients sent.
+    sent: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Relay {
@@ -595,6 +597,8 @@ impl Relay {
         let local = listener.local_addr().unwrap().port();
         let trips = Arc::new(AtomicUsize::new(0));
         let counted = trips.clone();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let sent_counted = sent.clone();
         let upstream = format!("{host}:{port}");
         std::thread::spawn(move || {
             for client in listener.incoming() {
@@ -612,7 +616,7 @@ impl Relay {
                     ),
                     (server, client, 2u8),
                 ] {
-                    let (last, trips) = (last.clone(), counted.clone());
+                    let (last, trips, sent) = (last.clone(), counted.clone(), sent_counted.clone());
                     std::thread::spawn(move || {
                         use std::io::Write;
                         let mut buffer = [0u8; 65536];
@@ -624,6 +628,9 @@ impl Relay {
                             if last.swap(side, Ordering::SeqCst) != side && side == 1 {
                                 trips.fetch_add(1, Ordering::SeqCst);
                             }
+                            if side == 1 {
+                                sent.fetch_add(n, Ordering::SeqCst);
+                            }
                             if to.write_all(&buffer[..n]).is_err() {
                                 break;
                             }
@@ -633,11 +640,20 @@ impl Relay {
                 }
             }
         });
-        Relay { port: local, trips }
+        Relay {
+            port: local,
+            trips,
+            sent,
+        }
     }
 
     fn take(&self) -> usize {
         self.trips.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The bytes the clients sent since the last call.
+    fn take_sent(&self) -> usize {
+        self.sent.swap(0, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// A relay in front of the test server, and `dsn` pointed at it.
@@ -763,30 +779,53 @@ fn commits_small_and_large_apply_their_writes_in_order() {
 }
 
 /// A large commit copies in the keys its lease was told are new without deleting them
-/// first; if one was on the server after all, the commit deletes every key it writes and
-/// copies again, instead of failing.
+/// first (it sends no list of them to delete); if one was on the server after all, the
+/// commit deletes every key it writes and copies again, instead of failing.
 #[test]
-fn a_commit_whose_new_keys_were_there_still_lands() {
+fn a_commit_copies_new_keys_without_deleting_them() {
     use clusto_core::storage::{Backend, FreshIds, KvRead, PostgresBackend};
     let _one = serial();
     let dsn = fresh("fresh");
-    let backend = PostgresBackend::open(&dsn, &OpenOptions::default()).unwrap();
+    let (relay, via_relay) = Relay::in_front_of(&dsn);
+    let backend = PostgresBackend::open(&via_relay, &OpenOptions::default()).unwrap();
     // Attribute records of entity 5: their keys end with their attribute ids.
     let key = |i: u64| [&b"A"[..], &5u64.to_be_bytes(), &i.to_be_bytes()].concat();
-    let rows = |tag: u8| (0..1500).map(|i| (key(i), Some(vec![tag; 30]))).collect();
-    backend
-        .begin_write(None)
-        .unwrap()
-        .commit(rows(1), 0)
-        .unwrap();
-    let mut lease = backend.begin_write(None).unwrap();
-    // Wrong: every id is said to be new.
-    lease.fresh_ids(FreshIds { entity: 0, attr: 0 });
-    lease.commit(rows(2), 0).unwrap();
+    let rows = |ids: std::ops::Range<u64>, tag: u8| -> Vec<_> {
+        ids.map(|i| (key(i), Some(vec![tag; 30]))).collect()
+    };
+    let commit = |writes, fresh: Option<FreshIds>| {
+        let mut lease = backend.begin_write(None).unwrap();
+        if let Some(fresh) = fresh {
+            lease.fresh_ids(fresh);
+        }
+        relay.take();
+        relay.take_sent();
+        lease.commit(writes, 0).unwrap();
+        (relay.take(), relay.take_sent())
+    };
+    // Told nothing: every key is deleted first.
+    let told_nothing = commit(rows(0..1500, 1), None);
+    // Told right: ids from 2000 on are new.
+    let told_right = commit(
+        rows(2000..3500, 2),
+        Some(FreshIds {
+            entity: 6,
+            attr: 2000,
+        }),
+    );
+    // Told wrong: every id is said to be new, and ids 0..1500 are there.
+    let told_wrong = commit(rows(0..1500, 3), Some(FreshIds { entity: 0, attr: 0 }));
+    // 1500 keys of 17 bytes are ~30 kB to delete; the rows copied are ~75 kB.
+    assert!(
+        told_right.1 + 20_000 < told_nothing.1 && told_wrong.0 > told_right.0,
+        "(round trips, bytes sent): told nothing {told_nothing:?}, right {told_right:?}, \
+         wrong {told_wrong:?}"
+    );
     let snapshot = backend.snapshot().unwrap();
-    assert_eq!(snapshot.get(&key(0)).unwrap(), Some(vec![2; 30]));
-    assert_eq!(snapshot.get(&key(1499)).unwrap(), Some(vec![2; 30]));
-    assert_eq!(snapshot.scan_prefix(b"A").count(), 1500);
+    assert_eq!(snapshot.get(&key(0)).unwrap(), Some(vec![3; 30]));
+    assert_eq!(snapshot.get(&key(1499)).unwrap(), Some(vec![3; 30]));
+    assert_eq!(snapshot.get(&key(2000)).unwrap(), Some(vec![2; 30]));
+    assert_eq!(snapshot.scan_prefix(b"A").count(), 3000);
     drop(snapshot);
     drop(backend);
     clusto_core::storage::drop_postgres_schema(&dsn).unwrap();

@@ -29,7 +29,7 @@ pub struct RackSlot {
 /// A rack's unit range and which device holds each occupied unit.
 struct RackLayout {
     units: RangeInclusive<i64>,
-    /// (unit, device) of every occupied unit.
+    /// (unit, device), in the order the units were taken.
     occupants: Vec<(i64, EntityId)>,
 }
 
@@ -77,16 +77,21 @@ impl View<'_> {
             if !slot.matches_ref(&a) {
                 others.push(a.to_attribute());
             } else if let (Some(unit), Some(device)) = (a.number, a.value.as_relation()) {
-                occupants.push((unit, device));
+                occupants.push((a.id, unit, device));
             }
             Ok(())
         })?;
+        // In creation order, as of an old version too (its deleted rows come last).
+        occupants.sort_unstable_by_key(|(id, _, _)| *id);
         let mut bounds = properties_among(rack, &["minu", "maxu"], &others)?.into_iter();
         let min = int_value("minu", bounds.next().flatten())?.unwrap_or(1);
         let max = int_value("maxu", bounds.next().flatten())?.unwrap_or(45);
         Ok(RackLayout {
             units: min..=max,
-            occupants,
+            occupants: occupants
+                .into_iter()
+                .map(|(_, unit, device)| (unit, device))
+                .collect(),
         })
     }
 

@@ -832,7 +832,9 @@ impl Memo {
 
     /// Records what a lookup of `key` found: its value (`None`: the server has no such
     /// key) and the keys the server has after it, in order, up to `end`; `to_end` says
-    /// there are no others before `end`. The ranges between them are gaps.
+    /// there are no others before `end`. When the key was missing, the ranges between
+    /// them are gaps; a key found says nothing worth keeping about its neighbours (an
+    /// entity's record is followed by the next id's, with no room between).
     fn remember_seek(
         &mut self,
         key: &[u8],
@@ -841,13 +843,15 @@ impl Memo {
         end: &[u8],
         to_end: bool,
     ) {
+        if value.is_some() {
+            self.reserve(1);
+            self.gets.insert(key.to_vec(), value);
+            return;
+        }
         self.reserve(after.len() + 2);
         let just_after = |k: &[u8]| [k, &[0]].concat();
-        let mut gap_from = match value {
-            Some(_) => just_after(key),
-            None => key.to_vec(),
-        };
-        self.gets.insert(key.to_vec(), value);
+        let mut gap_from = key.to_vec();
+        self.gets.insert(key.to_vec(), None);
         for next in after {
             if gap_from < *next {
                 self.gaps.insert(gap_from, Some(next.clone()));
@@ -1666,7 +1670,9 @@ impl WriteLease for PgLease {
                 if trusted {
                     c.client.batch_execute("SAVEPOINT clusto_copy")?;
                 }
-                c.client.execute(&c.delete, &[&doomed])?;
+                if !doomed.is_empty() {
+                    c.client.execute(&c.delete, &[&doomed])?;
+                }
                 match copy_rows(c, &keys, &values) {
                     // A key taken for new was there after all: every key goes, as if
                     // nothing had been known.
