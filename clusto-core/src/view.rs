@@ -144,10 +144,10 @@ impl KvRead for Source<'_> {
         }
     }
 
-    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
+    fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
         match self {
-            Source::Store(kv) => kv.read_ahead(prefix),
-            Source::Layered(kv) => kv.read_ahead(prefix),
+            Source::Store(kv) => kv.read_ahead(prefixes),
+            Source::Layered(kv) => kv.read_ahead(prefixes),
         }
     }
 
@@ -405,13 +405,22 @@ impl<'a> View<'a> {
         Ok(out)
     }
 
-    /// Says the record and the live attributes of `id` are about to be read: a write
-    /// lease on a server whose first statement has not gone out reads them with it, so
-    /// that the calls reading them after need no round trip of their own.
+    /// Says the record and the live attributes of `id` are about to be read.
     pub(crate) fn read_entity_ahead(&self, id: EntityId) -> Result<()> {
-        self.kv.read_ahead(&keys::entity(id))?;
-        self.kv
-            .read_ahead(&Key::new(space::ATTR).entity(id).into_bytes())
+        self.read_ahead_of(id, &[space::ENTITY, space::ATTR])
+    }
+
+    /// Says the keys of `id` in each of `spaces` (entity-first ones: its record, its
+    /// attributes, the references to it, its counters) are about to be read: a write
+    /// lease on a server reads them in one round trip (with its opening, if that has not
+    /// gone out), so that the calls reading them after need none of their own.
+    pub(crate) fn read_ahead_of(&self, id: EntityId, spaces: &[u8]) -> Result<()> {
+        let prefixes: Vec<Vec<u8>> = spaces
+            .iter()
+            .map(|s| Key::new(*s).entity(id).into_bytes())
+            .collect();
+        let prefixes: Vec<&[u8]> = prefixes.iter().map(Vec::as_slice).collect();
+        self.kv.read_ahead(&prefixes)
     }
 
     /// Hands `each` the attribute records of `owner` visible in this view, read in

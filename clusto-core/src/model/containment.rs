@@ -304,6 +304,11 @@ impl Transaction {
     /// parent. Inserting a container into itself or its own descendant is refused.
     pub fn insert(&mut self, container: EntityId, thing: EntityId) -> Result<Attribute> {
         self.atomic(|tx| {
+            // Its record, its own containers (no cycle) and its counters (the number).
+            tx.view().read_ahead_of(
+                container,
+                &[space::ENTITY, space::REFERENCE, space::COUNTER],
+            )?;
             let c = tx.live_entity(container)?;
             let t = tx.live_entity(thing)?;
             let view = tx.view();

@@ -154,6 +154,7 @@ impl Transaction {
     pub fn rack_insert(&mut self, rack: EntityId, device: EntityId, units: &[i64]) -> Result<()> {
         self.atomic(|tx| {
             let view = tx.view();
+            view.read_entity_ahead(rack)?;
             let r = view.rack(rack)?;
             let d = tx.live_entity(device)?;
             if drivers::spec_of(&d).behaviour != Behaviour::Device {

@@ -168,12 +168,16 @@ impl KvRead for Layered<'_> {
         }
     }
 
-    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
-        let end = crate::keys::prefix_end(prefix);
-        if self.pending.unstored_range(prefix, end.as_deref()) {
+    fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
+        let stored: Vec<&[u8]> = prefixes
+            .iter()
+            .copied()
+            .filter(|p| !self.pending.unstored_range(p, prefix_end(p).as_deref()))
+            .collect();
+        if stored.is_empty() {
             return Ok(());
         }
-        self.base.read_ahead(prefix)
+        self.base.read_ahead(&stored)
     }
 
     fn scan_prefix_each(&self, prefix: &[u8], each: &mut LentEntry<'_>) -> Result<()> {

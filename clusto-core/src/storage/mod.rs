@@ -92,10 +92,11 @@ pub trait KvRead {
         Ok(())
     }
 
-    /// Says the entries under `prefix` will be read soon: a backend across a network
-    /// that still has a statement to send (a write lease's opening) may read them with
-    /// it. A hint: the default does nothing, as does a backend with nothing to send.
-    fn read_ahead(&self, _prefix: &[u8]) -> Result<()> {
+    /// Says the entries under each of `prefixes` will all be read next: a backend across
+    /// a network reads them in one round trip, with the statement it still has to send
+    /// (a write lease's opening) or, in a write lease, by themselves. A hint: the default
+    /// does nothing.
+    fn read_ahead(&self, _prefixes: &[&[u8]]) -> Result<()> {
         Ok(())
     }
 
@@ -134,8 +135,8 @@ impl<T: KvRead + ?Sized> KvRead for &T {
         (**self).prefetch_prefix(prefix)
     }
 
-    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
-        (**self).read_ahead(prefix)
+    fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
+        (**self).read_ahead(prefixes)
     }
 
     fn learned(&self, key: &[u8], value: &[u8]) {
@@ -168,8 +169,8 @@ impl<T: KvRead + ?Sized> KvRead for Box<T> {
         (**self).prefetch_prefix(prefix)
     }
 
-    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
-        (**self).read_ahead(prefix)
+    fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
+        (**self).read_ahead(prefixes)
     }
 
     fn learned(&self, key: &[u8], value: &[u8]) {

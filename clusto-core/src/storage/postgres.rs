@@ -925,25 +925,7 @@ impl PgReader {
             return Ok(messages);
         };
         let statements = opening.statements() + usize::from(open.starts_with("ROLLBACK; "));
-        let mut completed = 0;
-        let mut split = messages.len();
-        let mut groups: Vec<Vec<&postgres::SimpleQueryRow>> = vec![Vec::new()];
-        for (i, message) in messages.iter().enumerate() {
-            match message {
-                postgres::SimpleQueryMessage::Row(row) => {
-                    groups.last_mut().expect("a group").push(row);
-                }
-                postgres::SimpleQueryMessage::CommandComplete(_) => {
-                    completed += 1;
-                    if completed == statements {
-                        split = i + 1;
-                        break;
-                    }
-                    groups.push(Vec::new());
-                }
-                _ => {}
-            }
-        }
+        let (mut groups, split) = row_groups(&messages, statements);
         // The reads are the opening's last statements: keys, then ranges.
         let ranges = groups.split_off(groups.len().saturating_sub(opening.wholes.len()));
         let gets = groups.split_off(groups.len().saturating_sub(opening.gets.len()));
@@ -952,11 +934,7 @@ impl PgReader {
             self.remember(key, &value);
         }
         for ((start, end), rows) in opening.wholes.into_iter().zip(ranges) {
-            let rows = rows
-                .into_iter()
-                .map(|row| Ok((unhex(row.get(0))?, unhex(row.get(1))?)))
-                .collect::<Result<Vec<Entry>>>()?;
-            self.remember_whole(start, end, rows);
+            self.remember_whole(start, end, hex_entries(rows)?);
         }
         Ok(messages.split_off(split))
     }
@@ -1171,6 +1149,39 @@ fn unhex(text: Option<&str>) -> Result<Vec<u8>> {
         .map_err(|e| Error::Corrupt(format!("the server sent a value that is not hex: {e}")))
 }
 
+/// The rows of the first `statements` statements of a simple query, one group per
+/// statement, and the index of the first message after them.
+fn row_groups(
+    messages: &[postgres::SimpleQueryMessage],
+    statements: usize,
+) -> (Vec<Vec<&postgres::SimpleQueryRow>>, usize) {
+    let mut groups: Vec<Vec<&postgres::SimpleQueryRow>> = vec![Vec::new()];
+    let mut completed = 0;
+    for (i, message) in messages.iter().enumerate() {
+        match message {
+            postgres::SimpleQueryMessage::Row(row) => {
+                groups.last_mut().expect("a group").push(row);
+            }
+            postgres::SimpleQueryMessage::CommandComplete(_) => {
+                completed += 1;
+                if completed == statements {
+                    return (groups, i + 1);
+                }
+                groups.push(Vec::new());
+            }
+            _ => {}
+        }
+    }
+    (groups, messages.len())
+}
+
+/// Entries from rows of hex key and value.
+fn hex_entries(rows: Vec<&postgres::SimpleQueryRow>) -> Result<Vec<Entry>> {
+    rows.into_iter()
+        .map(|row| Ok((unhex(row.get(0))?, unhex(row.get(1))?)))
+        .collect()
+}
+
 /// Rows of a simple query whose `columns` columns are hex text, as bytes.
 fn hex_rows(
     messages: &[postgres::SimpleQueryMessage],
@@ -1253,14 +1264,37 @@ impl KvRead for PgReader {
         }
     }
 
-    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
-        // Only a lease's opening has yet to go out, and it may carry the read.
+    fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
+        let Some(memo) = &self.memo else {
+            return Ok(());
+        };
+        let wanted: Vec<(Vec<u8>, Option<Vec<u8>>)> = prefixes
+            .iter()
+            .map(|p| (p.to_vec(), crate::keys::prefix_end(p)))
+            .filter(|(start, end)| {
+                let request = (start.clone(), end.clone(), false, PAGES[2]);
+                from_whole(&memo.borrow().whole, &request).is_none()
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        // A lease's opening still to go carries them; else they go together now.
         if self.begin.borrow().is_some()
             && let Some(opening) = &mut *self.lease_opening.borrow_mut()
         {
-            opening
-                .wholes
-                .push((prefix.to_vec(), crate::keys::prefix_end(prefix)));
+            opening.wholes.extend(wanted);
+            return Ok(());
+        }
+        let sql = wanted
+            .iter()
+            .map(|(start, end)| page_sql(&(start.clone(), end.clone(), false, PAGES[2])))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let messages = self.with(|c| c.client.simple_query(&sql))?;
+        let (groups, _) = row_groups(&messages, wanted.len());
+        for ((start, end), rows) in wanted.into_iter().zip(groups) {
+            self.remember_whole(start, end, hex_entries(rows)?);
         }
         Ok(())
     }
@@ -1516,8 +1550,8 @@ impl KvRead for PgLease {
         self.0.prefetch_prefix(prefix)
     }
 
-    fn read_ahead(&self, prefix: &[u8]) -> Result<()> {
-        self.0.read_ahead(prefix)
+    fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
+        self.0.read_ahead(prefixes)
     }
 
     fn learned(&self, key: &[u8], value: &[u8]) {
