@@ -761,7 +761,7 @@ struct Memo {
     gets: HashMap<Vec<u8>, Option<Vec<u8>>>,
     pages: HashMap<PageRequest, Vec<Entry>>,
     /// Key ranges read whole, with every entry in them.
-    whole: Vec<WholeRange>,
+    whole: WholeRanges,
     /// Key ranges the server holds nothing in (start → end, `None`: no end), learnt from
     /// lookups that missed: the key asked for, up to the next key the server has. A load
     /// of new names in order asks the server once per run of them, not once per name.
@@ -772,8 +772,10 @@ struct Memo {
     fresh: Option<FreshIds>,
 }
 
-/// A key range read whole (`start..end`, `None`: no end), with every entry in it.
-type WholeRange = (Vec<u8>, Option<Vec<u8>>, Vec<Entry>);
+/// Key ranges read whole, by start: the end (`None`: no end) and every entry inside.
+/// Looked up by the nearest start: one range inside another may be missed (then the
+/// server is asked), never a range taken for whole that is not.
+type WholeRanges = BTreeMap<Vec<u8>, (Option<Vec<u8>>, Vec<Entry>)>;
 
 /// What a write lease's lookup found: the key's value, and the keys after it.
 type Seek = (Option<Vec<u8>>, Vec<Vec<u8>>);
@@ -1268,21 +1270,24 @@ impl KvRead for PgReader {
         let Some(memo) = &self.memo else {
             return Ok(());
         };
+        // Not what is known: a range read whole, or a record read by its key (an entity's
+        // record is the only key under its prefix).
         let wanted: Vec<(Vec<u8>, Option<Vec<u8>>)> = prefixes
             .iter()
+            .filter(|p| !memo.borrow().gets.contains_key(**p))
             .map(|p| (p.to_vec(), crate::keys::prefix_end(p)))
             .filter(|(start, end)| {
                 let request = (start.clone(), end.clone(), false, PAGES[2]);
                 from_whole(&memo.borrow().whole, &request).is_none()
             })
             .collect();
-        if wanted.is_empty() {
+        // A lease's opening still to go carries them; else they go together now, when
+        // that saves a round trip (one alone is read as it is asked for, in binary).
+        let opening_to_go = self.begin.borrow().is_some();
+        if wanted.is_empty() || (!opening_to_go && wanted.len() < 2) {
             return Ok(());
         }
-        // A lease's opening still to go carries them; else they go together now.
-        if self.begin.borrow().is_some()
-            && let Some(opening) = &mut *self.lease_opening.borrow_mut()
-        {
+        if opening_to_go && let Some(opening) = &mut *self.lease_opening.borrow_mut() {
             opening.wholes.extend(wanted);
             return Ok(());
         }
@@ -1326,16 +1331,16 @@ fn page_sql(request: &PageRequest) -> String {
 }
 
 /// A page answered from a key range read whole, when the request lies inside one.
-fn from_whole(whole: &[WholeRange], request: &PageRequest) -> Option<Vec<Entry>> {
+fn from_whole(whole: &WholeRanges, request: &PageRequest) -> Option<Vec<Entry>> {
     let (start, end, reverse, limit) = request;
-    let (_, _, rows) = whole.iter().find(|(from, to, _)| {
-        start >= from
-            && match (to, end) {
-                (None, _) => true,
-                (Some(to), Some(end)) => end <= to,
-                (Some(_), None) => false,
-            }
-    })?;
+    let (_, (_, rows)) = whole
+        .range::<[u8], _>((Bound::Unbounded, Bound::Included(start.as_slice())))
+        .next_back()
+        .filter(|(_, (to, _))| match (to, end) {
+            (None, _) => true,
+            (Some(to), Some(end)) => end <= to,
+            (Some(_), None) => false,
+        })?;
     let inside = rows
         .iter()
         .filter(|(k, _)| k >= start && end.as_ref().is_none_or(|e| k < e));
@@ -1377,7 +1382,7 @@ impl PgReader {
         for (k, v) in &rows {
             memo.gets.insert(k.clone(), Some(v.clone()));
         }
-        memo.whole.push((start, end, rows));
+        memo.whole.insert(start, (end, rows));
     }
 
     /// Records what the server said `key` holds, for a lease's later reads.
@@ -1907,7 +1912,7 @@ mod tests {
             .iter()
             .map(|k| (k.to_vec(), vec![k[2]]))
             .collect();
-        let whole = vec![(b"Ga".to_vec(), Some(b"Gb".to_vec()), rows)];
+        let whole = WholeRanges::from([(b"Ga".to_vec(), (Some(b"Gb".to_vec()), rows))]);
         let keys = |request: PageRequest| -> Option<Vec<Vec<u8>>> {
             from_whole(&whole, &request).map(|rows| rows.into_iter().map(|(k, _)| k).collect())
         };
