@@ -160,10 +160,7 @@ impl Value {
 
     /// The target of a relation value.
     pub fn as_relation(&self) -> Option<EntityId> {
-        match self {
-            Value::Relation(id) => Some(*id),
-            _ => None,
-        }
+        self.as_value_ref().as_relation()
     }
 
     /// The integer of an int value.

@@ -425,7 +425,7 @@ impl<'a> View<'a> {
 
     /// Hands `each` the attribute records of `owner` visible in this view, read in
     /// place: the live ones by id, then (as of an old version) the deleted ones by id.
-    pub(crate) fn each_visible_attr(
+    fn each_visible_attr(
         &self,
         owner: EntityId,
         each: &mut dyn FnMut(AttrRef<'_>) -> Result<()>,
@@ -455,7 +455,10 @@ impl<'a> View<'a> {
     /// index (so "is X in this pool of 10 000" is a point lookup); any other filter reads
     /// the entity's attributes, and copies out only those that pass.
     pub fn attrs(&self, owner: EntityId, filter: &AttrFilter) -> Result<Vec<Attribute>> {
-        self.pick_attrs(owner, filter, |a| a.to_attribute())
+        match self.indexed_attrs(owner, filter)? {
+            Some(found) => Ok(found),
+            None => self.scanned_attrs(owner, filter, |a| a.to_attribute()),
+        }
     }
 
     /// What `pick` takes from each attribute of `owner` that passes `filter`, in
@@ -467,23 +470,41 @@ impl<'a> View<'a> {
         filter: &AttrFilter,
         mut pick: impl FnMut(AttrRef<'_>) -> T,
     ) -> Result<Vec<T>> {
-        let indexed = match (&filter.key, &filter.value) {
-            (_, Some(Value::Relation(target))) => Some(AttrSource::Index {
+        match self.indexed_attrs(owner, filter)? {
+            Some(found) => Ok(found.iter().map(|a| pick(a.as_attr_ref())).collect()),
+            None => self.scanned_attrs(owner, filter, pick),
+        }
+    }
+
+    /// The attributes of `owner` that pass `filter`, from an index, when the filter has
+    /// one (a relation value, or an exact key and a value).
+    fn indexed_attrs(
+        &self,
+        owner: EntityId,
+        filter: &AttrFilter,
+    ) -> Result<Option<Vec<Attribute>>> {
+        let source = match (&filter.key, &filter.value) {
+            (_, Some(Value::Relation(target))) => AttrSource::Index {
                 live: space::REFERENCE,
                 old: space::REFERENCE_OLD,
                 tail: Key::new(0).entity(*target).entity(owner).into_bytes(),
-            }),
-            (Some(TextMatch::Exact(_)), Some(_)) => Some(Self::source_for(filter)),
-            _ => None,
+            },
+            (Some(TextMatch::Exact(_)), Some(_)) => Self::source_for(filter),
+            _ => return Ok(None),
         };
-        if let Some(source) = indexed {
-            let found = self.collect_attrs(source, filter)?;
-            return Ok(found
-                .iter()
-                .filter(|a| a.entity == owner)
-                .map(|a| pick(a.as_attr_ref()))
-                .collect());
-        }
+        let mut found = self.collect_attrs(source, filter)?;
+        found.retain(|a| a.entity == owner);
+        Ok(Some(found))
+    }
+
+    /// What `pick` takes from each attribute of `owner` that passes `filter`, read from
+    /// its attributes, in creation order.
+    fn scanned_attrs<T>(
+        &self,
+        owner: EntityId,
+        filter: &AttrFilter,
+        mut pick: impl FnMut(AttrRef<'_>) -> T,
+    ) -> Result<Vec<T>> {
         let mut out = Vec::new();
         self.each_visible_attr(owner, &mut |a| {
             if filter.matches_ref(&a) {
@@ -491,6 +512,7 @@ impl<'a> View<'a> {
             }
             Ok(())
         })?;
+        // As of an old version, the deleted rows were read after the live ones.
         if !self.live() {
             out.sort_by_key(|(id, _)| *id);
         }

@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 use crate::drivers::{self, Behaviour};
 use crate::error::{Error, Result};
 use crate::filter::AttrFilter;
-use crate::records::{Entity, EntityId};
+use crate::records::{Attribute, Entity, EntityId};
 use crate::txn::{NewAttr, Transaction};
 use crate::value::Value;
 use crate::view::View;
@@ -31,6 +31,13 @@ struct RackLayout {
     units: RangeInclusive<i64>,
     /// (unit, device), in the order the units were taken.
     occupants: Vec<(i64, EntityId)>,
+}
+
+/// A rack's attribute, as its layout needs it: a unit and its device, or anything else
+/// (copied out, for the rack's properties).
+enum RackRow {
+    Occupied(i64, EntityId),
+    Other(Attribute),
 }
 
 impl RackLayout {
@@ -71,27 +78,26 @@ impl View<'_> {
     /// that are not unit slots are copied out.
     fn rack_layout(&self, rack: &Entity) -> Result<RackLayout> {
         let slot = AttrFilter::key(CONTAINS).subkey(RU);
+        let rows = self.pick_attrs(rack.id, &AttrFilter::any().with_hidden(), |a| {
+            match (slot.matches_ref(&a), a.number, a.value.as_relation()) {
+                (true, Some(unit), Some(device)) => RackRow::Occupied(unit, device),
+                _ => RackRow::Other(a.to_attribute()),
+            }
+        })?;
         let mut occupants = Vec::new();
         let mut others = Vec::new();
-        self.each_visible_attr(rack.id, &mut |a| {
-            if !slot.matches_ref(&a) {
-                others.push(a.to_attribute());
-            } else if let (Some(unit), Some(device)) = (a.number, a.value.as_relation()) {
-                occupants.push((a.id, unit, device));
+        for row in rows {
+            match row {
+                RackRow::Occupied(unit, device) => occupants.push((unit, device)),
+                RackRow::Other(a) => others.push(a),
             }
-            Ok(())
-        })?;
-        // In creation order, as of an old version too (its deleted rows come last).
-        occupants.sort_unstable_by_key(|(id, _, _)| *id);
+        }
         let mut bounds = properties_among(rack, &["minu", "maxu"], &others)?.into_iter();
         let min = int_value("minu", bounds.next().flatten())?.unwrap_or(1);
         let max = int_value("maxu", bounds.next().flatten())?.unwrap_or(45);
         Ok(RackLayout {
             units: min..=max,
-            occupants: occupants
-                .into_iter()
-                .map(|(_, unit, device)| (unit, device))
-                .collect(),
+            occupants,
         })
     }
 
