@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::index;
 use crate::keys::{self, FreshIds, Key, space};
+use crate::model::RackLayout;
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
 use crate::storage::{Layered, Pending, WriteLease};
 use crate::validate;
@@ -160,6 +161,11 @@ pub struct Transaction {
     meta: TxMeta,
     /// Custom drivers whose stored specification this transaction has seen current.
     pub(crate) drivers_stored: HashSet<String>,
+    /// The layouts of racks this transaction racked devices in, as its own writes left
+    /// them (a load racks 40 servers in a row in one rack, and each insert would read
+    /// every unit taken before it). Forgotten when any attribute of the rack is written
+    /// otherwise, and when an operation fails.
+    pub(crate) rack_layouts: HashMap<EntityId, RackLayout>,
 }
 
 impl Transaction {
@@ -192,6 +198,7 @@ impl Transaction {
             counters: None,
             live: RefCell::default(),
             drivers_stored: HashSet::new(),
+            rack_layouts: HashMap::new(),
             meta,
         })
     }
@@ -250,6 +257,7 @@ impl Transaction {
                 c.ids = ids.unwrap_or(c.ids_at_begin);
             }
             self.live.get_mut().clear();
+            self.rack_layouts.clear();
         } else {
             self.pending.keep(mark);
         }
@@ -331,6 +339,7 @@ impl Transaction {
     /// Writes an attribute record (moving it to the deleted space once deleted),
     /// replacing `old`'s index entries by the new ones.
     fn store_attr(&mut self, old: Option<&Attribute>, new: &Attribute) -> Result<()> {
+        self.rack_layouts.remove(&new.entity);
         if let Some(old) = old {
             for key in index::attr_keys(old) {
                 self.remove_key(key);
@@ -351,6 +360,7 @@ impl Transaction {
         let mut gone = attr.clone();
         let version = self.version()?;
         gone.deleted_at = Some(version);
+        self.rack_layouts.remove(&attr.entity);
         if attr.version == version {
             // Created by this transaction: visible at no version, so it leaves no row and
             // no change behind (a `_lastip` replaced 1000 times in one bulk load).

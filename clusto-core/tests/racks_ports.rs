@@ -286,3 +286,50 @@ fn rack_bounds_come_from_its_properties() {
         "nothing was racked"
     );
 }
+
+/// A transaction remembers the layouts of the racks it fills: every other change to a
+/// rack's attributes inside the same transaction must still count.
+#[test]
+fn racking_inside_one_transaction_sees_every_change_to_the_rack() {
+    let (db, ids) = db_with(&[
+        ("basicrack", "r"),
+        ("basicserver", "s1"),
+        ("basicserver", "s2"),
+        ("basicserver", "s3"),
+        ("basicserver", "s4"),
+    ]);
+    let [r, s1, s2, s3, s4] = ids[..] else {
+        unreachable!()
+    };
+    db.write(TxMeta::default(), |tx| {
+        tx.rack_insert(r, s1, &[1])?;
+        tx.rack_insert(r, s2, &[2, 3])?;
+        // Taken by this transaction's own inserts.
+        let taken = tx.rack_insert(r, s3, &[3]).unwrap_err();
+        assert!(
+            matches!(&taken, Error::Conflict(m) if m.contains("'s2' in RU 3")),
+            "{taken}"
+        );
+        // Freed by a removal, not by a rack insert.
+        tx.remove(r, s1)?;
+        tx.rack_insert(r, s3, &[1])?;
+        // Freed by deleting the device.
+        tx.delete_entity("s2")?;
+        tx.rack_insert(r, s4, &[2])?;
+        // Bounds changed by a property.
+        tx.set_property(r, "maxu", Value::Int(10))?;
+        let outside = tx.rack_insert(r, s4, &[11]).unwrap_err();
+        assert!(
+            matches!(&outside, Error::InvalidValue(m) if m.contains("outside 1..=10")),
+            "{outside}"
+        );
+        Ok(())
+    })
+    .unwrap();
+    let units = db.read(|v| v.rack_units(r)).unwrap();
+    let taken: Vec<(i64, &str)> = units
+        .iter()
+        .filter_map(|(u, e)| e.as_ref().map(|e| (*u, e.name.as_str())))
+        .collect();
+    assert_eq!(taken, [(2, "s4"), (1, "s3")]);
+}

@@ -12,5 +12,6 @@ mod stored_drivers;
 pub use containment::{Edge, Related};
 pub use ports::PortInfo;
 pub use properties::{CLUSTOMETA, SCHEMA_VERSION};
+pub(crate) use rack::RackLayout;
 pub use rack::RackSlot;
 pub use stored_drivers::DRIVER_KEY;

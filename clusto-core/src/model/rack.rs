@@ -27,7 +27,8 @@ pub struct RackSlot {
 }
 
 /// A rack's unit range and which device holds each occupied unit.
-struct RackLayout {
+#[derive(Debug)]
+pub(crate) struct RackLayout {
     units: RangeInclusive<i64>,
     /// (unit, device), in the order the units were taken.
     occupants: Vec<(i64, EntityId)>,
@@ -159,6 +160,7 @@ impl Transaction {
     /// and, if it has a `rack_units` attribute, take exactly that many units.
     pub fn rack_insert(&mut self, rack: EntityId, device: EntityId, units: &[i64]) -> Result<()> {
         self.atomic(|tx| {
+            let cached = tx.rack_layouts.remove(&rack);
             let view = tx.view();
             view.read_entity_ahead(rack)?;
             let r = view.rack(rack)?;
@@ -179,7 +181,10 @@ impl Transaction {
                     "rack units {units:?} are not distinct and adjacent"
                 )));
             }
-            let layout = view.rack_layout(&r)?;
+            let mut layout = match cached {
+                Some(layout) => layout,
+                None => view.rack_layout(&r)?,
+            };
             for &u in &sorted {
                 layout.check_unit(&r, u)?;
             }
@@ -211,6 +216,8 @@ impl Transaction {
             for &u in &sorted {
                 tx.insert_attr(rack, NewAttr::new(CONTAINS, device).subkey(RU).number(u))?;
             }
+            layout.occupants.extend(sorted.iter().map(|&u| (u, device)));
+            tx.rack_layouts.insert(rack, layout);
             Ok(())
         })
     }
