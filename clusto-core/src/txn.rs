@@ -13,6 +13,7 @@ use crate::index;
 use crate::keys::{self, FreshIds, Key, space};
 use crate::model::RackLayout;
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
+use crate::resources::ManagerState;
 use crate::storage::{Layered, Pending, WriteLease};
 use crate::validate;
 use crate::value::{Timestamp, Value};
@@ -93,7 +94,7 @@ impl NewAttr {
 
     /// The filter that finds the attributes `set_attr` replaces: same key, same subkey
     /// (or none), same number (any number for [`NumberSpec::Next`]), hidden or not.
-    fn same_slot(&self) -> AttrFilter {
+    pub(crate) fn same_slot(&self) -> AttrFilter {
         AttrFilter {
             key: Some(TextMatch::Exact(self.key.clone())),
             subkey: match &self.subkey {
@@ -161,11 +162,22 @@ pub struct Transaction {
     meta: TxMeta,
     /// Custom drivers whose stored specification this transaction has seen current.
     pub(crate) drivers_stored: HashSet<String>,
-    /// The layouts of racks this transaction racked devices in, as its own writes left
-    /// them (a load racks 40 servers in a row in one rack, and each insert would read
-    /// every unit taken before it). Forgotten when any attribute of the rack is written
+    /// What operations worked out from an entity's attributes, kept with their own
+    /// writes applied for the next operation of this transaction on that entity (a load
+    /// racks 40 servers in a row in one rack and takes 1000 addresses from one manager;
+    /// each would read the rack's every unit, or the manager's properties, again).
+    /// Forgotten when the entity's record or any of its attributes is written
     /// otherwise, and when an operation fails.
-    pub(crate) rack_layouts: HashMap<EntityId, RackLayout>,
+    pub(crate) derived: HashMap<EntityId, Derived>,
+}
+
+/// State an operation derives from an entity's attributes (see
+/// [`Transaction::derived`]).
+pub(crate) enum Derived {
+    /// A rack's bounds and occupied units.
+    Rack(RackLayout),
+    /// A resource manager, its range and its last address handed out.
+    Manager(ManagerState),
 }
 
 impl Transaction {
@@ -198,7 +210,7 @@ impl Transaction {
             counters: None,
             live: RefCell::default(),
             drivers_stored: HashSet::new(),
-            rack_layouts: HashMap::new(),
+            derived: HashMap::new(),
             meta,
         })
     }
@@ -257,7 +269,7 @@ impl Transaction {
                 c.ids = ids.unwrap_or(c.ids_at_begin);
             }
             self.live.get_mut().clear();
-            self.rack_layouts.clear();
+            self.derived.clear();
         } else {
             self.pending.keep(mark);
         }
@@ -322,6 +334,7 @@ impl Transaction {
     /// Writes an entity record, replacing `old`'s index entries by the new ones.
     fn store_entity(&mut self, old: Option<&Entity>, new: &Entity) {
         self.live.get_mut().remove(&new.id);
+        self.derived.remove(&new.id);
         let fresh = index::entity_entries(new);
         if let Some(old) = old {
             for (key, _) in index::entity_entries(old) {
@@ -339,7 +352,7 @@ impl Transaction {
     /// Writes an attribute record (moving it to the deleted space once deleted),
     /// replacing `old`'s index entries by the new ones.
     fn store_attr(&mut self, old: Option<&Attribute>, new: &Attribute) -> Result<()> {
-        self.rack_layouts.remove(&new.entity);
+        self.derived.remove(&new.entity);
         if let Some(old) = old {
             for key in index::attr_keys(old) {
                 self.remove_key(key);
@@ -360,7 +373,7 @@ impl Transaction {
         let mut gone = attr.clone();
         let version = self.version()?;
         gone.deleted_at = Some(version);
-        self.rack_layouts.remove(&attr.entity);
+        self.derived.remove(&attr.entity);
         if attr.version == version {
             // Created by this transaction: visible at no version, so it leaves no row and
             // no change behind (a `_lastip` replaced 1000 times in one bulk load).
@@ -466,33 +479,44 @@ impl Transaction {
         validate::attr_subkey(attr.subkey.as_deref())?;
         self.atomic(|tx| {
             tx.view().read_entity_ahead(owner)?;
-            let mut matches = tx.view().attrs(owner, &attr.same_slot())?;
-            if matches.len() > 1 {
-                let name = tx.live_entity(owner)?.name;
-                let subkey = attr
-                    .subkey
-                    .as_ref()
-                    .map_or_else(|| "none".to_owned(), |s| format!("'{s}'"));
-                let number = match attr.number {
-                    NumberSpec::None => "none".to_owned(),
-                    NumberSpec::Exact(n) => n.to_string(),
-                    NumberSpec::Next => "the next".to_owned(),
-                };
-                return Err(Error::Ambiguous(format!(
-                    "entity '{name}' has {} attributes with key '{}', subkey {subkey} and \
-                     number {number}: set_attr needs at most one",
-                    matches.len(),
-                    attr.key,
-                )));
-            }
-            if let Some(old) = matches.pop() {
-                if old.value == attr.value {
-                    return Ok(old);
-                }
-                tx.retire_attr(&old)?;
-            }
-            tx.insert_attr(owner, attr)
+            let matches = tx.view().attrs(owner, &attr.same_slot())?;
+            tx.replace_in_slot(owner, attr, matches)
         })
+    }
+
+    /// [`Transaction::set_attr`]'s rule, given the attributes of `owner` in `attr`'s
+    /// slot (`matches`: read by the caller, inside the same operation).
+    pub(crate) fn replace_in_slot(
+        &mut self,
+        owner: EntityId,
+        attr: NewAttr,
+        mut matches: Vec<Attribute>,
+    ) -> Result<Attribute> {
+        if matches.len() > 1 {
+            let name = self.live_entity(owner)?.name;
+            let subkey = attr
+                .subkey
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), |s| format!("'{s}'"));
+            let number = match attr.number {
+                NumberSpec::None => "none".to_owned(),
+                NumberSpec::Exact(n) => n.to_string(),
+                NumberSpec::Next => "the next".to_owned(),
+            };
+            return Err(Error::Ambiguous(format!(
+                "entity '{name}' has {} attributes with key '{}', subkey {subkey} and \
+                 number {number}: set_attr needs at most one",
+                matches.len(),
+                attr.key,
+            )));
+        }
+        if let Some(old) = matches.pop() {
+            if old.value == attr.value {
+                return Ok(old);
+            }
+            self.retire_attr(&old)?;
+        }
+        self.insert_attr(owner, attr)
     }
 
     /// Deletes every attribute of `owner` that passes `filter`; returns how many.

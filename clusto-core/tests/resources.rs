@@ -478,3 +478,43 @@ fn ip_operations_refuse_other_resource_managers() {
     assert!(matches!(answer, Err(Error::TypeMismatch(_))), "{answer:?}");
     assert_eq!(db.latest_version().unwrap(), before, "nothing changed");
 }
+
+/// A transaction remembers an IP manager between allocations: every other change to
+/// the manager inside the same transaction must still count.
+#[test]
+fn allocations_inside_one_transaction_see_every_change_to_the_manager() {
+    let db = db();
+    let net = ipman(&db, "net", "10.0.0.0", "255.255.255.0", None);
+    let s = create(&db, "basicserver", "s", &[]);
+    let ip_of = |tx: &mut clusto_core::Transaction| -> clusto_core::Result<String> {
+        let a = tx.allocate(net, s, None, NumberSpec::Next, false)?;
+        let ip = clusto_core::resources::ip_address(&a.value)?;
+        Ok(ip.to_string())
+    };
+    let ips = db
+        .write(TxMeta::default(), |tx| {
+            let mut ips = vec![ip_of(tx)?, ip_of(tx)?];
+            // The last address handed out, set by hand.
+            tx.set_attr(
+                net,
+                clusto_core::NewAttr::new("_lastip", Value::from("10.0.0.50")),
+            )?;
+            ips.push(ip_of(tx)?);
+            // A new range.
+            tx.set_property(net, "baseip", Value::from("10.9.0.0"))?;
+            ips.push(ip_of(tx)?);
+            // The manager's last address removed: the range starts again.
+            tx.delete_attrs(net, &AttrFilter::key("_lastip"))?;
+            ips.push(ip_of(tx)?);
+            Ok(ips)
+        })
+        .unwrap();
+    assert_eq!(
+        ips,
+        ["10.0.0.1", "10.0.0.2", "10.0.0.51", "10.9.0.1", "10.9.0.2"]
+    );
+    let last = db
+        .read(|v| v.attrs(net, &AttrFilter::key("_lastip")))
+        .unwrap();
+    assert_eq!(last.len(), 1, "{last:?}");
+}

@@ -7,7 +7,7 @@ use crate::drivers::{self, Behaviour};
 use crate::error::{Error, Result};
 use crate::filter::AttrFilter;
 use crate::records::{Attribute, Entity, EntityId};
-use crate::txn::{NewAttr, Transaction};
+use crate::txn::{Derived, NewAttr, Transaction};
 use crate::value::Value;
 use crate::view::View;
 
@@ -160,7 +160,10 @@ impl Transaction {
     /// and, if it has a `rack_units` attribute, take exactly that many units.
     pub fn rack_insert(&mut self, rack: EntityId, device: EntityId, units: &[i64]) -> Result<()> {
         self.atomic(|tx| {
-            let cached = tx.rack_layouts.remove(&rack);
+            let cached = match tx.derived.remove(&rack) {
+                Some(Derived::Rack(layout)) => Some(layout),
+                _ => None,
+            };
             let view = tx.view();
             view.read_entity_ahead(rack)?;
             let r = view.rack(rack)?;
@@ -217,7 +220,7 @@ impl Transaction {
                 tx.insert_attr(rack, NewAttr::new(CONTAINS, device).subkey(RU).number(u))?;
             }
             layout.occupants.extend(sorted.iter().map(|&u| (u, device)));
-            tx.rack_layouts.insert(rack, layout);
+            tx.derived.insert(rack, Derived::Rack(layout));
             Ok(())
         })
     }

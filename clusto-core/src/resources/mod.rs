@@ -17,7 +17,7 @@ use crate::drivers::{self, Behaviour, DriverSpec};
 use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch};
 use crate::records::{Attribute, Entity, EntityId};
-use crate::txn::{NewAttr, NumberSpec, Transaction};
+use crate::txn::{Derived, NewAttr, NumberSpec, Transaction};
 use crate::value::Value;
 use crate::view::{EntityQuery, View};
 
@@ -31,6 +31,14 @@ const MANAGER: &str = "manager";
 /// stored IPv4 integer or IPv6 text).
 pub fn ip_address(value: &Value) -> Result<IpAddr> {
     parse_ip(value)
+}
+
+/// A resource manager as an allocation left it, kept for the transaction's next
+/// allocation from it (see [`crate::txn::Derived`]).
+pub(crate) struct ManagerState {
+    manager: Manager,
+    /// Its `_lastip` attributes, in creation order (`None`: not read yet).
+    last_ip: Option<Vec<Attribute>>,
 }
 
 /// A resource manager entity with its spec.
@@ -255,7 +263,10 @@ impl Transaction {
         force: bool,
     ) -> Result<Attribute> {
         self.atomic(|tx| {
-            let m = tx.view().manager(manager)?;
+            let (m, mut last_ip) = match tx.derived.remove(&manager) {
+                Some(Derived::Manager(state)) => (state.manager, state.last_ip),
+                _ => (tx.view().manager(manager)?, None),
+            };
             tx.live_entity(manager)?;
             tx.live_entity(thing)?;
             if m.spec.behaviour == Behaviour::SimpleEntityNameManager {
@@ -275,9 +286,18 @@ impl Transaction {
                     }
                     value
                 }
-                None => tx.next_resource(&m)?,
+                None => tx.next_resource(&m, &mut last_ip)?,
             };
-            tx.record_allocation(&m, thing, value, number)
+            let held = tx.record_allocation(&m, thing, value, number)?;
+            // Kept unless the allocation wrote the manager's own attributes.
+            if thing != manager {
+                let state = ManagerState {
+                    manager: m,
+                    last_ip,
+                };
+                tx.derived.insert(manager, Derived::Manager(state));
+            }
+            Ok(held)
         })
     }
 
@@ -325,9 +345,13 @@ impl Transaction {
     }
 
     /// The manager's next resource, by its kind.
-    fn next_resource(&mut self, m: &Manager) -> Result<Value> {
+    fn next_resource(
+        &mut self,
+        m: &Manager,
+        last_ip: &mut Option<Vec<Attribute>>,
+    ) -> Result<Value> {
         match m.spec.behaviour {
-            Behaviour::IpManager => self.next_ip(m),
+            Behaviour::IpManager => self.next_ip(m, last_ip),
             Behaviour::SimpleNameManager => self.next_name(m).map(Value::String),
             Behaviour::SimpleNumManager => self.next_number(m).map(Value::Int),
             _ => Err(Error::InvalidResource(format!(
@@ -338,8 +362,9 @@ impl Transaction {
     }
 
     /// The next free address after the last one handed out, wrapping to the start of
-    /// the range; skips the network, broadcast and gateway addresses.
-    fn next_ip(&mut self, m: &Manager) -> Result<Value> {
+    /// the range; skips the network, broadcast and gateway addresses. `last_ip`: the
+    /// manager's `_lastip` attributes when known, as they are after this one.
+    fn next_ip(&mut self, m: &Manager, last_ip: &mut Option<Vec<Attribute>>) -> Result<Value> {
         let view = self.view();
         let range = m.ip_range(&view)?;
         let Some((first, last)) = range.hosts() else {
@@ -348,8 +373,11 @@ impl Transaction {
                 m.entity.name
             )));
         };
-        let last_ip = view.attrs(m.entity.id, &AttrFilter::key(LAST_IP))?;
-        let start = match last_ip.first().map(|a| parse_ip(&a.value)) {
+        let known = match last_ip.take() {
+            Some(known) => known,
+            None => view.attrs(m.entity.id, &AttrFilter::key(LAST_IP))?,
+        };
+        let start = match known.first().map(|a| parse_ip(&a.value)) {
             Some(Ok(prev)) => IpRange::ordinal(prev).saturating_add(1),
             _ => first,
         };
@@ -401,7 +429,14 @@ impl Transaction {
             )));
         };
         let value = ip_value(range.address(c));
-        self.set_attr(m.entity.id, NewAttr::new(LAST_IP, value.clone()))?;
+        let last = NewAttr::new(LAST_IP, value.clone());
+        let slot = last.same_slot();
+        let (in_slot, mut now): (Vec<Attribute>, Vec<Attribute>) =
+            known.into_iter().partition(|a| slot.matches(a));
+        let kept = self.replace_in_slot(m.entity.id, last, in_slot)?;
+        now.push(kept);
+        now.sort_by_key(|a| a.id);
+        *last_ip = Some(now);
         Ok(value)
     }
 
