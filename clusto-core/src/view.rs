@@ -415,9 +415,24 @@ impl<'a> View<'a> {
     /// lease on a server reads them in one round trip (with its opening, if that has not
     /// gone out), so that the calls reading them after need none of their own.
     pub(crate) fn read_ahead_of(&self, id: EntityId, spaces: &[u8]) -> Result<()> {
-        let prefixes: Vec<Vec<u8>> = spaces
+        self.read_ahead_of_all(&[(id, spaces)], &[])
+    }
+
+    /// [`View::read_ahead_of`] for several entities at once, with the live entries of
+    /// `names` (found by name): one round trip for all of them.
+    pub(crate) fn read_ahead_of_all(
+        &self,
+        entities: &[(EntityId, &[u8])],
+        names: &[&str],
+    ) -> Result<()> {
+        let prefixes: Vec<Vec<u8>> = entities
             .iter()
-            .map(|s| Key::new(*s).entity(id).into_bytes())
+            .flat_map(|(id, spaces)| {
+                spaces
+                    .iter()
+                    .map(move |s| Key::new(*s).entity(*id).into_bytes())
+            })
+            .chain(names.iter().map(|name| keys::live_name(name)))
             .collect();
         let prefixes: Vec<&[u8]> = prefixes.iter().map(Vec::as_slice).collect();
         self.kv.read_ahead(&prefixes)

@@ -16,6 +16,8 @@ use std::sync::Arc;
 use crate::drivers::{self, Behaviour, DriverSpec};
 use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch};
+use crate::keys::space;
+use crate::model::CLUSTOMETA;
 use crate::records::{Attribute, Entity, EntityId};
 use crate::txn::{Derived, NewAttr, NumberSpec, Transaction};
 use crate::value::Value;
@@ -265,7 +267,17 @@ impl Transaction {
         self.atomic(|tx| {
             let (m, mut last_ip) = match tx.derived.remove(&manager) {
                 Some(Derived::Manager(state)) => (state.manager, state.last_ip),
-                _ => (tx.view().manager(manager)?, None),
+                _ => {
+                    // On a server, what an allocation reads first goes in one round trip:
+                    // the manager and its attributes, the thing, and clustometa (its
+                    // counters number the allocation).
+                    let first: [(EntityId, &[u8]); 2] = [
+                        (manager, &[space::ENTITY, space::ATTR]),
+                        (thing, &[space::ENTITY]),
+                    ];
+                    tx.view().read_ahead_of_all(&first, &[CLUSTOMETA])?;
+                    (tx.view().manager(manager)?, None)
+                }
             };
             tx.live_entity(manager)?;
             tx.live_entity(thing)?;
