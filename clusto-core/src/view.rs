@@ -151,6 +151,13 @@ impl KvRead for Source<'_> {
         }
     }
 
+    fn takes_read_ahead(&self) -> bool {
+        match self {
+            Source::Store(kv) => kv.takes_read_ahead(),
+            Source::Layered(kv) => kv.takes_read_ahead(),
+        }
+    }
+
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
         match self {
             Source::Store(kv) => kv.scan(start, end, reverse),
@@ -425,6 +432,9 @@ impl<'a> View<'a> {
         entities: &[(EntityId, &[u8])],
         names: &[&str],
     ) -> Result<()> {
+        if !self.kv.takes_read_ahead() {
+            return Ok(());
+        }
         let prefixes: Vec<Vec<u8>> = entities
             .iter()
             .flat_map(|(id, spaces)| {

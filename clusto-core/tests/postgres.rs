@@ -1432,3 +1432,49 @@ fn refused_while_held(dsn: &str) {
     drop(db);
     clusto_core::storage::drop_postgres_schema(dsn).unwrap();
 }
+
+/// A pool or rack insert in its own transaction reads the container's and the thing's
+/// keys together, with the lease's opening: a pool insert is that round trip and its
+/// commit (it was 5), a rack insert those two and the device's present containers (7).
+#[test]
+fn an_insert_reads_both_ends_in_one_round_trip() {
+    let _one = serial();
+    let dsn = fresh("insert_trips");
+    let (pool, rack) = Clusto::open(&dsn)
+        .unwrap()
+        .write(TxMeta::new("t", "fill"), |tx| {
+            let p = tx.create("pool", "p", &[])?;
+            let r = tx.create("basicrack", "r", &[])?;
+            for i in 0..5 {
+                let s = tx.create("basicserver", &format!("old{i}"), &[])?;
+                tx.insert(p.id, s.id)?;
+                tx.rack_insert(r.id, s.id, &[i + 1])?;
+            }
+            Ok((p.id, r.id))
+        })
+        .unwrap();
+    let (relay, via_relay) = Relay::in_front_of(&dsn);
+    let db = Clusto::open(&via_relay).unwrap();
+    db.read(|v| v.find("p")).unwrap();
+    for i in 0..3 {
+        let s = db
+            .write(TxMeta::new("t", "create"), |tx| {
+                tx.create("basicserver", &format!("new{i}"), &[])
+            })
+            .unwrap();
+        relay.take();
+        db.write(TxMeta::new("t", "pool"), |tx| tx.insert(pool, s.id))
+            .unwrap();
+        let pooled = relay.take();
+        db.write(TxMeta::new("t", "rack"), |tx| {
+            tx.rack_insert(rack, s.id, &[10 + i])
+        })
+        .unwrap();
+        let racked = relay.take();
+        assert!(pooled <= 2, "a pool insert took {pooled} round trips");
+        assert!(racked <= 4, "a rack insert took {racked} round trips");
+    }
+    assert!(db.check().unwrap().problems.is_empty());
+    drop(db);
+    clusto_core::storage::drop_postgres_schema(&dsn).unwrap();
+}

@@ -304,10 +304,17 @@ impl Transaction {
     /// parent. Inserting a container into itself or its own descendant is refused.
     pub fn insert(&mut self, container: EntityId, thing: EntityId) -> Result<Attribute> {
         self.atomic(|tx| {
-            // Its record, its own containers (no cycle) and its counters (the number).
-            tx.view().read_ahead_of(
-                container,
-                &[space::ENTITY, space::REFERENCE, space::COUNTER],
+            // The container's record, its own containers (no cycle) and its counters
+            // (the number); the thing's record and its containers (the pool rules).
+            tx.view().read_ahead_of_all(
+                &[
+                    (
+                        container,
+                        &[space::ENTITY, space::REFERENCE, space::COUNTER],
+                    ),
+                    (thing, &[space::ENTITY, space::REFERENCE]),
+                ],
+                &[],
             )?;
             let c = tx.live_entity(container)?;
             let t = tx.live_entity(thing)?;

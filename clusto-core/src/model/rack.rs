@@ -6,6 +6,7 @@ use std::ops::RangeInclusive;
 use crate::drivers::{self, Behaviour};
 use crate::error::{Error, Result};
 use crate::filter::AttrFilter;
+use crate::keys::space;
 use crate::records::{Attribute, Entity, EntityId};
 use crate::txn::{Derived, NewAttr, Transaction};
 use crate::value::Value;
@@ -165,7 +166,15 @@ impl Transaction {
                 _ => None,
             };
             let view = tx.view();
-            view.read_entity_ahead(rack)?;
+            // The rack's record and slots; the device's record, attributes (its size)
+            // and containers (no rack yet).
+            view.read_ahead_of_all(
+                &[
+                    (rack, &[space::ENTITY, space::ATTR]),
+                    (device, &[space::ENTITY, space::ATTR, space::REFERENCE]),
+                ],
+                &[],
+            )?;
             let r = view.rack(rack)?;
             let d = tx.live_entity(device)?;
             if drivers::spec_of(&d).behaviour != Behaviour::Device {

@@ -168,6 +168,10 @@ impl KvRead for Layered<'_> {
         }
     }
 
+    fn takes_read_ahead(&self) -> bool {
+        self.base.takes_read_ahead()
+    }
+
     fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
         let stored: Vec<&[u8]> = prefixes
             .iter()

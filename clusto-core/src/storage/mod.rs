@@ -100,6 +100,12 @@ pub trait KvRead {
         Ok(())
     }
 
+    /// Whether [`KvRead::read_ahead`] does anything here: where it does not, callers
+    /// need not build the prefixes.
+    fn takes_read_ahead(&self) -> bool {
+        false
+    }
+
     /// Says the store holds `value` under `key`: a copy of it was found under another
     /// key (a live name holds its entity's record). A backend that keeps what a write
     /// lease read may keep this too, and need not ask for it. A hint: the default
@@ -139,6 +145,10 @@ impl<T: KvRead + ?Sized> KvRead for &T {
         (**self).read_ahead(prefixes)
     }
 
+    fn takes_read_ahead(&self) -> bool {
+        (**self).takes_read_ahead()
+    }
+
     fn learned(&self, key: &[u8], value: &[u8]) {
         (**self).learned(key, value)
     }
@@ -171,6 +181,10 @@ impl<T: KvRead + ?Sized> KvRead for Box<T> {
 
     fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
         (**self).read_ahead(prefixes)
+    }
+
+    fn takes_read_ahead(&self) -> bool {
+        (**self).takes_read_ahead()
     }
 
     fn learned(&self, key: &[u8], value: &[u8]) {

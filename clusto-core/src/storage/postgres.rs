@@ -1266,6 +1266,10 @@ impl KvRead for PgReader {
         }
     }
 
+    fn takes_read_ahead(&self) -> bool {
+        self.memo.is_some()
+    }
+
     fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
         let Some(memo) = &self.memo else {
             return Ok(());
@@ -1553,6 +1557,10 @@ impl KvRead for PgLease {
 
     fn prefetch_prefix(&self, prefix: &[u8]) -> Result<()> {
         self.0.prefetch_prefix(prefix)
+    }
+
+    fn takes_read_ahead(&self) -> bool {
+        self.0.takes_read_ahead()
     }
 
     fn read_ahead(&self, prefixes: &[&[u8]]) -> Result<()> {
