@@ -373,10 +373,11 @@ impl Transaction {
         let mut gone = attr.clone();
         let version = self.version()?;
         gone.deleted_at = Some(version);
-        self.derived.remove(&attr.entity);
         if attr.version == version {
             // Created by this transaction: visible at no version, so it leaves no row and
-            // no change behind (a `_lastip` replaced 1000 times in one bulk load).
+            // no change behind (a `_lastip` replaced 1000 times in one bulk load). Not
+            // written through `store_attr`, so what was derived from it goes here.
+            self.derived.remove(&attr.entity);
             for key in index::attr_keys(attr) {
                 self.pending.discard(key);
             }

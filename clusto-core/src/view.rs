@@ -414,19 +414,14 @@ impl<'a> View<'a> {
 
     /// Says the record and the live attributes of `id` are about to be read.
     pub(crate) fn read_entity_ahead(&self, id: EntityId) -> Result<()> {
-        self.read_ahead_of(id, &[space::ENTITY, space::ATTR])
+        self.read_ahead_of_all(&[(id, &[space::ENTITY, space::ATTR])], &[])
     }
 
-    /// Says the keys of `id` in each of `spaces` (entity-first ones: its record, its
-    /// attributes, the references to it, its counters) are about to be read: a write
-    /// lease on a server reads them in one round trip (with its opening, if that has not
-    /// gone out), so that the calls reading them after need none of their own.
-    pub(crate) fn read_ahead_of(&self, id: EntityId, spaces: &[u8]) -> Result<()> {
-        self.read_ahead_of_all(&[(id, spaces)], &[])
-    }
-
-    /// [`View::read_ahead_of`] for several entities at once, with the live entries of
-    /// `names` (found by name): one round trip for all of them.
+    /// Says the keys of each entity in its `spaces` (entity-first ones: its record, its
+    /// attributes, the references to it, its counters), and the live entries of `names`
+    /// (found by name), are about to be read: a write lease on a server reads them all in
+    /// one round trip (with its opening, if that has not gone out), so that the calls
+    /// reading them after need none of their own.
     pub(crate) fn read_ahead_of_all(
         &self,
         entities: &[(EntityId, &[u8])],

@@ -503,7 +503,13 @@ fn allocations_inside_one_transaction_see_every_change_to_the_manager() {
             // A new range.
             tx.set_property(net, "baseip", Value::from("10.9.0.0"))?;
             ips.push(ip_of(tx)?);
-            // The manager's last address removed: the range starts again.
+            tx.set_attr(
+                net,
+                clusto_core::NewAttr::new("_lastip", Value::from("10.9.0.50")),
+            )?;
+            ips.push(ip_of(tx)?);
+            // The manager's last address (made by this transaction) removed: the range
+            // starts again.
             tx.delete_attrs(net, &AttrFilter::key("_lastip"))?;
             ips.push(ip_of(tx)?);
             Ok(ips)
@@ -511,7 +517,14 @@ fn allocations_inside_one_transaction_see_every_change_to_the_manager() {
         .unwrap();
     assert_eq!(
         ips,
-        ["10.0.0.1", "10.0.0.2", "10.0.0.51", "10.9.0.1", "10.9.0.2"]
+        [
+            "10.0.0.1",
+            "10.0.0.2",
+            "10.0.0.51",
+            "10.9.0.1",
+            "10.9.0.51",
+            "10.9.0.2"
+        ]
     );
     let last = db
         .read(|v| v.attrs(net, &AttrFilter::key("_lastip")))
