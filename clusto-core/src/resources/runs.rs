@@ -28,6 +28,11 @@ pub(crate) fn run_key(key: &str, start: i64) -> Vec<u8> {
 impl View<'_> {
     /// The run `(start, end)` of `key` that contains `v`, if `v` is held.
     pub(crate) fn run_containing(&self, key: &str, v: i64) -> Result<Option<(i64, i64)>> {
+        Ok(self.last_run_from(key, v)?.filter(|&(_, end)| end >= v))
+    }
+
+    /// The run of `key` that starts last at or before `v`, held or not.
+    fn last_run_from(&self, key: &str, v: i64) -> Result<Option<(i64, i64)>> {
         let low = Key::new(space::RUN).str(key).into_bytes();
         // An allocation looks up runs three or four times, each a round trip on a
         // server; a key's runs are few (held values merge into runs), read once.
@@ -42,7 +47,17 @@ impl View<'_> {
         let (k, bytes) = entry?;
         let start = i64::from_be_bytes(k[k.len() - 8..].try_into().expect("8 bytes")) ^ i64::MIN;
         let end: i64 = decode(&bytes, &|| format!("run of '{key}' at {start}"))?;
-        Ok((end >= v).then_some((start, end)))
+        Ok(Some((start, end)))
+    }
+
+    /// The end of the run of `key` that starts at `start`, if one does.
+    fn run_starting_at(&self, key: &str, start: i64) -> Result<Option<i64>> {
+        match self.kv.get(&run_key(key, start))? {
+            Some(bytes) => Ok(Some(decode(&bytes, &|| {
+                format!("run of '{key}' at {start}")
+            })?)),
+            None => Ok(None),
+        }
     }
 
     /// The first value at or after `from` that no numbered attribute with `key` holds;
@@ -88,15 +103,14 @@ impl Transaction {
 
     fn hold(&mut self, key: &str, v: i64) -> Result<()> {
         let view = self.view();
-        if view.run_containing(key, v)?.is_some() {
+        // One lookup answers both whether `v` is held and which run ends right before it.
+        let before = view.last_run_from(key, v)?;
+        if before.is_some_and(|(_, end)| end >= v) {
             return Ok(());
         }
-        let left = match v.checked_sub(1) {
-            Some(l) => view.run_containing(key, l)?,
-            None => None,
-        };
+        let left = before.filter(|&(_, end)| v.checked_sub(1) == Some(end));
         let right = match v.checked_add(1) {
-            Some(r) => view.run_containing(key, r)?.filter(|(s, _)| *s == r),
+            Some(r) => view.run_starting_at(key, r)?.map(|end| (r, end)),
             None => None,
         };
         if let Some((start, _)) = right {

@@ -824,12 +824,21 @@ impl Memo {
             }
     }
 
-    /// Whether the server holds nothing under `key`, by a gap learnt before.
+    /// Whether the server holds nothing under `key`, by a gap learnt before, or by a
+    /// range read whole without it (its entries are all in `gets`).
     fn in_gap(&self, key: &[u8]) -> bool {
+        let inside =
+            |(_, end): (&Vec<u8>, &Option<Vec<u8>>)| end.as_deref().is_none_or(|end| key < end);
+        let below = (Bound::Unbounded, Bound::Included(key));
         self.gaps
-            .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
+            .range::<[u8], _>(below)
             .next_back()
-            .is_some_and(|(_, end)| end.as_deref().is_none_or(|end| key < end))
+            .is_some_and(inside)
+            || self
+                .whole
+                .range::<[u8], _>(below)
+                .next_back()
+                .is_some_and(|(start, (end, _))| inside((start, end)))
     }
 
     /// Records what a lookup of `key` found: its value (`None`: the server has no such
