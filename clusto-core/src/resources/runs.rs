@@ -34,8 +34,9 @@ impl View<'_> {
     /// The run of `key` that starts last at or before `v`, held or not.
     fn last_run_from(&self, key: &str, v: i64) -> Result<Option<(i64, i64)>> {
         let low = Key::new(space::RUN).str(key).into_bytes();
-        // An allocation looks up runs three or four times, each a round trip on a
-        // server; a key's runs are few (held values merge into runs), read once.
+        // An allocation looks up runs three times (choosing a value, then holding it:
+        // this scan and a point read), each a round trip on a server; a key's runs are
+        // few (held values merge into runs), read once.
         self.kv.prefetch_prefix(&low)?;
         let high = match v.checked_add(1) {
             Some(next) => run_key(key, next),
