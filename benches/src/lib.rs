@@ -2,6 +2,10 @@
 
 use std::time::{Duration, Instant};
 
+/// The benches allocate as clusto's programs (the CLI, the Python extension) do.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One measured row: an operation at a size.
 #[derive(Debug, Clone)]
 pub struct Row {
