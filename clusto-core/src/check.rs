@@ -261,11 +261,17 @@ fn check_attrs(
                     .problems
                     .push(format!("{what} holds {v}, which is in no run"));
             }
-            for index_key in index::attr_keys(&a) {
-                if kv.get(&index_key)?.is_none() {
-                    report
+            for (index_key, expected) in index::attr_entries(&a) {
+                match kv.get(&index_key)? {
+                    None => report
                         .problems
-                        .push(format!("{what} is missing index entry {index_key:?}"));
+                        .push(format!("{what} is missing index entry {index_key:?}")),
+                    Some(found) if !holds_attr_index_value(&expected, &found) => {
+                        report.problems.push(format!(
+                            "{what} has index entry {index_key:?}, which does not hold its record"
+                        ))
+                    }
+                    Some(_) => {}
                 }
             }
         }
@@ -279,6 +285,13 @@ fn check_attrs(
 fn holds_index_value(key: &[u8], expected: &[u8], found: &[u8], id: EntityId) -> bool {
     found == expected
         || (key.first() == Some(&space::LIVE_NAME) && keys::old_live_name_id(found) == Some(id))
+}
+
+/// Whether `found`, stored under an attribute's index entry, is the `expected` value, or
+/// nothing where formats 1 to 3 stored nothing under a reference (a salvage checks those
+/// as they are; reads then take the attribute's own record).
+fn holds_attr_index_value(expected: &[u8], found: &[u8]) -> bool {
+    found == expected || found.is_empty()
 }
 
 /// The entity an entity index entry of space `s` names: a live name's value holds its
@@ -341,7 +354,7 @@ fn check_attr_indexes(kv: &dyn KvRead, report: &mut CheckReport) -> Result<()> {
             let record = kv.get(&keys::attr(EntityId(owner), AttrId(id), live))?;
             let owned = match record.map(|b| decode::<Attribute>(&b, &|| format!("attribute {id}")))
             {
-                Some(Ok(a)) => index::attr_keys(&a).contains(&key),
+                Some(Ok(a)) => index::attr_entries(&a).iter().any(|(k, _)| *k == key),
                 Some(Err(_)) | None => false,
             };
             if !owned {

@@ -11,10 +11,16 @@
 //!
 //! Format 2 → 3: a live name's entry holds its entity's record, not only its id: a
 //! lookup by name reads one entry of the store instead of two.
+//!
+//! Format 3 → 4: a reference index entry holds its attribute's record, not nothing: the
+//! references to an entity (its parents) are read without a lookup per attribute. An
+//! entry left empty (by a process of the older build still writing, or a salvage) is
+//! still read, through the attribute's own record.
 
 use crate::codec::encode;
 use crate::error::{Error, Result};
 use crate::keys::{self, space};
+use crate::records::{AttrId, EntityId};
 use crate::storage::{KvRead, Write};
 use crate::txn::{LATEST_VERSION_V1, NEXT_ATTR_ID_V1, NEXT_ENTITY_ID_V1};
 use crate::view::{RECORDS_PER_CALL, StoreCounters, meta_value};
@@ -47,8 +53,11 @@ pub(crate) fn to_current(kv: &dyn KvRead, found: u32, format_key: &[u8]) -> Resu
     if found == 1 {
         writes.extend(from_format_1(kv)?);
     }
-    // Format 1 → 2 leaves the names as they were.
-    writes.extend(from_format_2(kv)?);
+    // Format 1 → 2 leaves the names as they were, and neither touches the references.
+    if found <= 2 {
+        writes.extend(from_format_2(kv)?);
+    }
+    writes.extend(from_format_3(kv)?);
     writes.push((
         format_key.to_vec(),
         Some(encode(&crate::db::FORMAT_VERSION)),
@@ -120,6 +129,47 @@ fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
     Ok(writes)
 }
 
+/// The writes that turn a format-3 store, read through `kv`, into format 4, but for the
+/// format number: each reference index entry gets its attribute's record.
+fn from_format_3(kv: &dyn KvRead) -> Result<Vec<Write>> {
+    let mut entries = Vec::new();
+    let mut records = Vec::new();
+    for (s, live) in [(space::REFERENCE, true), (space::REFERENCE_OLD, false)] {
+        for entry in kv.scan_prefix(&[s]) {
+            let (key, value) = entry?;
+            if !value.is_empty() {
+                continue;
+            }
+            let ids =
+                keys::u64_from_tail(&key, 8).and_then(|o| Ok((o, keys::u64_from_tail(&key, 0)?)));
+            let Ok((owner, id)) = ids else {
+                return Err(Error::Corrupt(format!(
+                    "reference entry {key:?} is malformed: the database cannot be upgraded"
+                )));
+            };
+            records.push(keys::attr(EntityId(owner), AttrId(id), live));
+            entries.push(key);
+        }
+    }
+    let mut writes: Vec<Write> = Vec::with_capacity(entries.len());
+    // The records in batches: one round trip each on a server, under the lease.
+    for (entries, records) in entries
+        .chunks(RECORDS_PER_CALL)
+        .zip(records.chunks(RECORDS_PER_CALL))
+    {
+        for ((key, record_key), record) in entries.iter().zip(records).zip(kv.get_many(records)?) {
+            let Some(record) = record else {
+                return Err(Error::Corrupt(format!(
+                    "reference entry {key:?} names missing attribute record {record_key:?}: \
+                     the database cannot be upgraded"
+                )));
+            };
+            writes.push((key.clone(), Some(record)));
+        }
+    }
+    Ok(writes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,9 +215,23 @@ mod tests {
             .collect()
     }
 
+    /// Rewrites a store of the current format as format 3 wrote it: a reference entry
+    /// holds nothing.
+    fn downgrade_to_3(store: &MemoryBackend) {
+        let mut writes: Vec<Write> = Vec::new();
+        for (key, _) in entries(store) {
+            if [space::REFERENCE, space::REFERENCE_OLD].contains(&key[0]) {
+                writes.push((key, Some(Vec::new())));
+            }
+        }
+        writes.push((keys::meta("format"), Some(encode(&3u32))));
+        store.apply(writes).unwrap();
+    }
+
     /// Rewrites a store of the current format as format 2 wrote it: a live name holds
     /// its entity's id.
     fn downgrade_to_2(store: &MemoryBackend) {
+        downgrade_to_3(store);
         let mut writes: Vec<Write> = Vec::new();
         for (key, value) in entries(store) {
             if key[0] == space::LIVE_NAME {
@@ -299,6 +363,86 @@ mod tests {
         );
         assert_eq!(names(&db), before);
         assert!(db.check().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_format_3_store_is_upgraded_on_open_and_reads_the_same() {
+        use crate::filter::AttrFilter;
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        let (hub, spokes) = db
+            .write(TxMeta::new("ops", "build"), |tx| {
+                let hub = tx.create_entity("hub", "pool", "pool")?;
+                let mut spokes = Vec::new();
+                for i in 0..3 {
+                    let s = tx.create_entity(&format!("s{i}"), "server", "basicserver")?;
+                    tx.add_attr(hub.id, NewAttr::new("member", s.id))?;
+                    spokes.push(s.id);
+                }
+                Ok((hub.id, spokes))
+            })
+            .unwrap();
+        // A deleted reference (an entry of the deleted space) and a later version.
+        db.write(TxMeta::new("ops", "prune"), |tx| {
+            tx.delete_attrs(hub, &AttrFilter::key("member").value(spokes[1]))
+        })
+        .unwrap();
+        let referenced = |db: &Clusto| {
+            let at_build = db.read_at(1, |v| v.references(spokes[1], &AttrFilter::any()));
+            let now = db.read(|v| {
+                spokes
+                    .iter()
+                    .map(|s| v.referencers(*s, &AttrFilter::key("member")))
+                    .collect::<Result<Vec<_>>>()
+            });
+            (at_build.unwrap(), now.unwrap())
+        };
+        let before = referenced(&db);
+        assert_eq!(before.0.len(), 1);
+        assert_eq!(before.1.iter().map(Vec::len).collect::<Vec<_>>(), [1, 0, 1]);
+        drop(db);
+        let current = entries(&store);
+        downgrade_to_3(&store);
+        let emptied = entries(&store)
+            .into_iter()
+            .filter(|(k, v)| {
+                [space::REFERENCE, space::REFERENCE_OLD].contains(&k[0]) && v.is_empty()
+            })
+            .count();
+        assert_eq!(emptied, 3, "two live references and a deleted one");
+        // A salvage reads the references through their records, and writes nothing.
+        let options = crate::db::OpenOptions {
+            salvage: true,
+            ..Default::default()
+        };
+        let format_3 = entries(&store);
+        let salvage = Clusto::build(Box::new(store.clone()), &options, None, None).unwrap();
+        assert_eq!(referenced(&salvage), before);
+        assert!(salvage.check().unwrap().is_clean());
+        drop(salvage);
+        assert_eq!(entries(&store), format_3);
+
+        let db = open(&store);
+        assert_eq!(
+            entries(&store),
+            current,
+            "the upgrade restores the current format"
+        );
+        assert_eq!(referenced(&db), before);
+        assert!(db.check().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_reference_without_its_record_stops_the_upgrade_and_changes_nothing() {
+        let store = store_with_s1();
+        downgrade_to_3(&store);
+        let dangling = keys::Key::new(space::REFERENCE)
+            .entity(EntityId(1))
+            .entity(EntityId(1))
+            .attr(AttrId(99))
+            .into_bytes();
+        store.apply(vec![(dangling, Some(Vec::new()))]).unwrap();
+        upgrade_is_refused(&store, "names missing attribute record");
     }
 
     #[test]

@@ -617,7 +617,16 @@ impl<'a> View<'a> {
                     let mut prefix = vec![s];
                     prefix.extend_from_slice(&tail[1..]);
                     let mut records = Vec::new();
-                    self.kv.scan_prefix_each(&prefix, &mut |key, _| {
+                    self.kv.scan_prefix_each(&prefix, &mut |key, held| {
+                        // A reference entry holds its record (format 4); others name it.
+                        if !held.is_empty() {
+                            let a: Attribute =
+                                decode(held, &|| format!("the record of index entry {key:?}"))?;
+                            if a.visible_at(self.at) && filter.matches(&a) {
+                                out.push(a);
+                            }
+                            return Ok(());
+                        }
                         let owner = EntityId(u64_from_tail(key, 8)?);
                         let id = AttrId(u64_from_tail(key, 0)?);
                         records.push(keys::attr(owner, id, is_live));

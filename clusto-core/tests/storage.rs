@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use clusto_core::storage::{Backend, KvRead, LmdbBackend, MemoryBackend, SledBackend};
-use clusto_core::{Clusto, Durability, Error, NewAttr, OpenOptions, TxMeta};
+use clusto_core::{AttrFilter, Clusto, Durability, Error, NewAttr, OpenOptions, TxMeta};
 
 const HOLDER_ENV: &str = "CLUSTO_TEST_HOLD_DB";
 
@@ -296,17 +296,32 @@ fn check_reports_index_damage() {
             .get(&live_name_key("b"))
             .unwrap()
             .unwrap();
+        let reference: Vec<_> = raw
+            .snapshot()
+            .unwrap()
+            .scan_prefix(b"R")
+            .map(|e| e.unwrap().0)
+            .collect();
+        assert_eq!(reference.len(), 1);
         raw.apply(vec![
             (by_key[0].clone(), None),
             (b"Rbogus-entry-0000000000000000".to_vec(), Some(vec![])),
             (live_name_key("a"), Some(name_of_b)),
+            // The reference from `a` to `b` holding something else than its record.
+            (reference[0].clone(), Some(vec![1, 2, 3])),
         ])
         .unwrap();
         raw.flush().unwrap();
     }
     let db = Clusto::open_with(&dsn, &wait_opts()).unwrap();
     let report = db.check().unwrap();
-    assert_eq!(report.problems.len(), 4, "{:#?}", report.problems);
+    assert_eq!(report.problems.len(), 5, "{:#?}", report.problems);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("does not hold its record"))
+    );
     assert!(
         report
             .problems
@@ -326,6 +341,14 @@ fn check_reports_index_damage() {
             .problems
             .iter()
             .any(|p| p.contains("of entity 'a'") && p.contains("another record"))
+    );
+    // A read of `b`'s references says its index entry is damaged.
+    let err = db
+        .read(|v| v.referencers(v.entity("b")?.id, &AttrFilter::any()))
+        .expect_err("the damage is reported");
+    assert!(
+        matches!(&err, Error::Corrupt(m) if m.contains("the record of index entry")),
+        "{err}"
     );
     // A read by that name says so rather than answer with `b`.
     let err = db
