@@ -268,7 +268,12 @@ fn check_attrs(
                         .push(format!("{what} is missing index entry {index_key:?}")),
                     Some(found) if !holds_attr_index_value(&expected, &found) => {
                         report.problems.push(format!(
-                            "{what} has index entry {index_key:?}, which does not hold its record"
+                            "{what} has index entry {index_key:?} holding {} bytes that are not {}",
+                            found.len(),
+                            match expected.is_empty() {
+                                true => "an empty value",
+                                false => "its record",
+                            }
                         ))
                     }
                     Some(_) => {}

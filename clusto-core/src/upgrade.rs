@@ -135,11 +135,10 @@ fn from_format_3(kv: &dyn KvRead) -> Result<Vec<Write>> {
     let mut entries = Vec::new();
     let mut records = Vec::new();
     for (s, live) in [(space::REFERENCE, true), (space::REFERENCE_OLD, false)] {
+        // Every entry, whatever it holds: a format-3 store holds nothing there, and a
+        // value that is not the record must not be carried into a format that reads it.
         for entry in kv.scan_prefix(&[s]) {
-            let (key, value) = entry?;
-            if !value.is_empty() {
-                continue;
-            }
+            let (key, _) = entry?;
             let ids =
                 keys::u64_from_tail(&key, 8).and_then(|o| Ok((o, keys::u64_from_tail(&key, 0)?)));
             let Ok((owner, id)) = ids else {
@@ -430,6 +429,69 @@ mod tests {
         );
         assert_eq!(referenced(&db), before);
         assert!(db.check().unwrap().is_clean());
+    }
+
+    /// A format-4 store whose reference entries are partly empty (an older build's
+    /// process wrote them after the upgrade) reads the same, live and as of before a
+    /// deletion, and checks clean; an entry holding another attribute's record is
+    /// reported.
+    #[test]
+    fn references_read_the_same_whether_their_entries_hold_records_or_not() {
+        use crate::filter::AttrFilter;
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        let target = db
+            .write(TxMeta::new("ops", "build"), |tx| {
+                let target = tx.create_entity("t", "server", "basicserver")?;
+                for i in 0..4 {
+                    let e = tx.create_entity(&format!("p{i}"), "pool", "pool")?;
+                    tx.add_attr(e.id, NewAttr::new("member", target.id))?;
+                }
+                Ok(target.id)
+            })
+            .unwrap();
+        db.write(TxMeta::new("ops", "prune"), |tx| {
+            let p1 = tx.view().entity("p1")?.id;
+            tx.delete_attrs(p1, &AttrFilter::key("member"))
+        })
+        .unwrap();
+        let read = |db: &Clusto| {
+            (
+                db.read_at(1, |v| v.references(target, &AttrFilter::any()))
+                    .unwrap(),
+                db.read(|v| v.referencers(target, &AttrFilter::key("member")))
+                    .unwrap(),
+            )
+        };
+        let before = read(&db);
+        assert_eq!((before.0.len(), before.1.len()), (4, 3));
+        let references: Vec<(Vec<u8>, Vec<u8>)> = entries(&store)
+            .into_iter()
+            .filter(|(k, _)| [space::REFERENCE, space::REFERENCE_OLD].contains(&k[0]))
+            .collect();
+        assert_eq!(references.len(), 4);
+        assert!(references.iter().all(|(_, v)| !v.is_empty()));
+        let emptied = references
+            .iter()
+            .step_by(2)
+            .map(|(k, _)| (k.clone(), Some(Vec::new())))
+            .collect();
+        store.apply(emptied).unwrap();
+        assert_eq!(read(&db), before);
+        assert!(db.check().unwrap().is_clean());
+
+        // Another attribute's record, well formed, under the last entry.
+        let (last, _) = references.last().unwrap();
+        let (_, other) = &references[1];
+        store
+            .apply(vec![(last.clone(), Some(other.clone()))])
+            .unwrap();
+        let problems = db.check().unwrap().problems;
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(
+            problems[0].contains("that are not its record"),
+            "{problems:#?}"
+        );
     }
 
     #[test]

@@ -616,10 +616,12 @@ impl<'a> View<'a> {
                 for &(s, is_live) in spaces {
                     let mut prefix = vec![s];
                     prefix.extend_from_slice(&tail[1..]);
+                    // A reference entry holds its record (format 4; empty when an older
+                    // build wrote it); other entries only name theirs.
+                    let holds_records = [space::REFERENCE, space::REFERENCE_OLD].contains(&s);
                     let mut records = Vec::new();
                     self.kv.scan_prefix_each(&prefix, &mut |key, held| {
-                        // A reference entry holds its record (format 4); others name it.
-                        if !held.is_empty() {
+                        if holds_records && !held.is_empty() {
                             let a: Attribute =
                                 decode(held, &|| format!("the record of index entry {key:?}"))?;
                             if a.visible_at(self.at) && filter.matches(&a) {

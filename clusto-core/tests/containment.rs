@@ -282,3 +282,42 @@ fn deleting_a_container_releases_its_members() {
     );
     assert!(db.check().unwrap().is_clean());
 }
+
+/// Parents read inside a transaction follow its own inserts and removals, and a removal
+/// made earlier in it is seen as of the version before (references hold their records).
+#[test]
+fn parents_inside_a_transaction_follow_its_writes() {
+    let db = setup(|tx| {
+        tx.create("pool", "web", &[])?;
+        tx.create("basicserver", "s1", &[])?;
+        Ok(())
+    });
+    insert(&db, "web", "s1").unwrap();
+    let (web, s1) = (id(&db, "web"), id(&db, "s1"));
+    db.write(TxMeta::default(), |tx| {
+        let parents = |tx: &Transaction| names(tx.view().parents(s1, &Related::direct()).unwrap());
+        assert_eq!(parents(tx), ["web"]);
+        tx.remove(web, s1)?;
+        assert!(parents(tx).is_empty());
+        tx.create("pool", "db", &[])?;
+        let db_pool = tx.view().entity("db")?.id;
+        tx.insert(db_pool, s1)?;
+        assert_eq!(parents(tx), ["db"]);
+        tx.remove(db_pool, s1)?;
+        assert!(parents(tx).is_empty());
+        tx.insert(web, s1)?;
+        assert_eq!(parents(tx), ["web"]);
+        Ok(())
+    })
+    .unwrap();
+    let before = db.latest_version().unwrap() - 1;
+    let at_before = db
+        .read_at(before, |v| v.parents(s1, &Related::direct()))
+        .unwrap();
+    assert_eq!(names(at_before), ["web"]);
+    assert_eq!(
+        names(db.read(|v| v.parents(s1, &Related::direct())).unwrap()),
+        ["web"]
+    );
+    assert!(db.check().unwrap().is_clean());
+}

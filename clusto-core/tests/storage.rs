@@ -320,7 +320,7 @@ fn check_reports_index_damage() {
         report
             .problems
             .iter()
-            .any(|p| p.contains("does not hold its record"))
+            .any(|p| p.contains("that are not its record"))
     );
     assert!(
         report
