@@ -155,7 +155,7 @@ bench: python-release
 ## bench-full: adds 1M entities
 bench-full:
 	$(CARGO) bench -p clusto-benches --bench core -- 10000 100000 1000000
-	$(CARGO) bench -p clusto-benches --bench versus -- 10000 100000 1000000
+	CLUSTO_BENCH_ROUNDS=1 $(CARGO) bench -p clusto-benches --bench versus -- 10000 100000 1000000
 
 clean:
 	$(CARGO) clean

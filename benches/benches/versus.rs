@@ -7,7 +7,9 @@
 //! With `CLUSTO_BENCH_DSN=postgresql://…`, clusto on that PostgreSQL server is a fourth
 //! side (in a schema of its own, dropped after), with PostgreSQL's own autocommit
 //! one-row upsert on the same server as the floor of its durable update.
-//! Each side runs in its own process so peak RSS is its own. One side at one size:
+//! Each side runs in its own process so peak RSS is its own, `CLUSTO_BENCH_ROUNDS`
+//! times (default 3), the sides taking turns; the table gives each side's median, since
+//! a side's speed swings between runs on a shared machine. One side at one size:
 //! `… --bench versus -- --side lmdb|sled|postgresql|sqlite N [--explain] [--profile]`, which prints
 //! that side's raw rows (name, count, seconds); for SQLite, `--explain` prints every
 //! statement's query plan after the load and again after `ANALYZE`, and `--profile`
@@ -1143,6 +1145,11 @@ fn main() {
         return;
     }
     let sizes = sizes_from_args(&[10_000, 100_000]);
+    let rounds: usize = std::env::var("CLUSTO_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let exe = std::env::current_exe().unwrap();
     let mut sides = vec!["lmdb", "sled"];
     if bench_server().is_some() {
@@ -1153,6 +1160,7 @@ fn main() {
         "sled" => "sled",
         _ => "PostgreSQL",
     };
+    println!("Each side: the median of {rounds} runs, the sides taking turns.\n");
     println!(
         "| N | operation | {} | SQLite ops/s | {} |",
         sides
@@ -1190,8 +1198,16 @@ fn main() {
                 })
                 .collect()
         };
-        let sqlite = run("sqlite");
-        let ours: Vec<_> = sides.iter().map(|side| run(side)).collect();
+        let mut sqlite_runs = Vec::new();
+        let mut our_runs = vec![Vec::new(); sides.len()];
+        for _ in 0..rounds {
+            sqlite_runs.push(run("sqlite"));
+            for (runs, side) in our_runs.iter_mut().zip(&sides) {
+                runs.push(run(side));
+            }
+        }
+        let sqlite = medians(&sqlite_runs);
+        let ours: Vec<_> = our_runs.iter().map(|runs| medians(runs)).collect();
         // Every row some side measured, in the table's order; a row only one side has
         // (the PostgreSQL floor) shows "—" elsewhere.
         let mut order: Vec<(String, usize)> = Vec::new();
@@ -1235,6 +1251,27 @@ fn main() {
             );
         }
     }
+}
+
+/// Each row's median over `runs` of one side (count, then seconds or MiB).
+fn medians(runs: &[BTreeMap<String, (usize, f64)>]) -> BTreeMap<String, (usize, f64)> {
+    let mut values: BTreeMap<String, (usize, Vec<f64>)> = BTreeMap::new();
+    for run in runs {
+        for (name, (count, v)) in run {
+            values
+                .entry(name.clone())
+                .or_insert((*count, Vec::new()))
+                .1
+                .push(*v);
+        }
+    }
+    values
+        .into_iter()
+        .map(|(name, (count, mut vs))| {
+            vs.sort_by(f64::total_cmp);
+            (name, (count, vs[vs.len() / 2]))
+        })
+        .collect()
 }
 
 /// The order of the table's rows.
