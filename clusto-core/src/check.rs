@@ -359,7 +359,7 @@ fn check_attr_indexes(kv: &dyn KvRead, report: &mut CheckReport) -> Result<()> {
             let record = kv.get(&keys::attr(EntityId(owner), AttrId(id), live))?;
             let owned = match record.map(|b| decode::<Attribute>(&b, &|| format!("attribute {id}")))
             {
-                Some(Ok(a)) => index::attr_entries(&a).iter().any(|(k, _)| *k == key),
+                Some(Ok(a)) => index::attr_keys(&a).contains(&key),
                 Some(Err(_)) | None => false,
             };
             if !owned {

@@ -46,14 +46,12 @@ pub fn entity_entries(e: &Entity) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// The index entries (key, value) an attribute record must have in its current state.
-/// Every key ends with owner id ++ attribute id. A reference entry holds the record itself
-/// (format 4), so the references to an entity are read without a lookup per attribute;
-/// the other entries hold nothing.
-pub fn attr_entries(a: &Attribute) -> Vec<(Vec<u8>, Vec<u8>)> {
+/// The index keys an attribute record must have in its current state. Every key ends
+/// with owner id ++ attribute id.
+pub fn attr_keys(a: &Attribute) -> Vec<Vec<u8>> {
     let live = a.deleted_at.is_none();
     let pick = |l: u8, old: u8| if live { l } else { old };
-    let mut out = vec![(
+    let mut out = vec![
         Key::new(pick(space::BY_KEY, space::BY_KEY_OLD))
             .str(&a.key)
             .value(&a.value)
@@ -61,29 +59,49 @@ pub fn attr_entries(a: &Attribute) -> Vec<(Vec<u8>, Vec<u8>)> {
             .entity(a.entity)
             .attr(a.id)
             .into_bytes(),
-        Vec::new(),
-    )];
+    ];
     // Relation values are found through the reference index instead.
     if let (Some(subkey), false) = (&a.subkey, a.value.as_relation().is_some()) {
-        out.push((
+        out.push(
             Key::new(pick(space::BY_SUBKEY, space::BY_SUBKEY_OLD))
                 .str(subkey)
                 .value(&a.value)
                 .entity(a.entity)
                 .attr(a.id)
                 .into_bytes(),
-            Vec::new(),
-        ));
+        );
     }
     if let Some(target) = a.value.as_relation() {
-        out.push((
+        out.push(
             Key::new(pick(space::REFERENCE, space::REFERENCE_OLD))
                 .entity(target)
                 .entity(a.entity)
                 .attr(a.id)
                 .into_bytes(),
-            encode(a),
-        ));
+        );
     }
     out
+}
+
+/// Whether the attribute index entries of `space` hold their attribute's record (format
+/// 4: the references, so the references to an entity are read without a lookup per
+/// attribute); the others hold nothing.
+pub fn holds_record(space: u8) -> bool {
+    space == space::REFERENCE || space == space::REFERENCE_OLD
+}
+
+/// The index entries (key, value) an attribute record must have in its current state:
+/// [`attr_keys`], each with the record where [`holds_record`] says so.
+pub fn attr_entries(a: &Attribute) -> Vec<(Vec<u8>, Vec<u8>)> {
+    attr_keys(a)
+        .into_iter()
+        .map(|key| {
+            let value = if holds_record(key[0]) {
+                encode(a)
+            } else {
+                Vec::new()
+            };
+            (key, value)
+        })
+        .collect()
 }

@@ -354,7 +354,7 @@ impl Transaction {
     fn store_attr(&mut self, old: Option<&Attribute>, new: &Attribute) -> Result<()> {
         self.derived.remove(&new.entity);
         if let Some(old) = old {
-            for (key, _) in index::attr_entries(old) {
+            for key in index::attr_keys(old) {
                 self.remove_key(key);
             }
             self.remove_key(keys::attr(old.entity, old.id, old.deleted_at.is_none()));
@@ -378,7 +378,7 @@ impl Transaction {
             // no change behind (a `_lastip` replaced 1000 times in one bulk load). Not
             // written through `store_attr`, so what was derived from it goes here.
             self.derived.remove(&attr.entity);
-            for (key, _) in index::attr_entries(attr) {
+            for key in index::attr_keys(attr) {
                 self.pending.discard(key);
             }
             self.pending.discard(keys::attr(attr.entity, attr.id, true));

@@ -99,7 +99,6 @@ fn from_format_1(kv: &dyn KvRead) -> Result<Vec<Write>> {
 /// format number: each live name's entry gets its entity's record.
 fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
     let mut names = Vec::new();
-    let mut records = Vec::new();
     for entry in kv.scan_prefix(&[space::LIVE_NAME]) {
         let (key, value) = entry?;
         let Some(id) = keys::old_live_name_id(&value) else {
@@ -107,33 +106,17 @@ fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
                 "live name entry {key:?} holds no entity id: the database cannot be upgraded"
             )));
         };
-        names.push((key, id));
-        records.push(keys::entity(id));
+        names.push((key, keys::entity(id), id));
     }
-    let mut writes: Vec<Write> = Vec::with_capacity(names.len());
-    // The records in batches: one round trip each on a server, under the lease.
-    for (names, records) in names
-        .chunks(RECORDS_PER_CALL)
-        .zip(records.chunks(RECORDS_PER_CALL))
-    {
-        for ((key, id), record) in names.iter().zip(kv.get_many(records)?) {
-            let Some(record) = record else {
-                return Err(Error::Corrupt(format!(
-                    "live name entry {key:?} points at missing entity {id}: the database \
-                     cannot be upgraded"
-                )));
-            };
-            writes.push((key.clone(), Some(record)));
-        }
-    }
-    Ok(writes)
+    copy_records(kv, names, |key, _, id| {
+        format!("live name entry {key:?} points at missing entity {id}")
+    })
 }
 
 /// The writes that turn a format-3 store, read through `kv`, into format 4, but for the
 /// format number: each reference index entry gets its attribute's record.
 fn from_format_3(kv: &dyn KvRead) -> Result<Vec<Write>> {
-    let mut entries = Vec::new();
-    let mut records = Vec::new();
+    let mut references = Vec::new();
     for (s, live) in [(space::REFERENCE, true), (space::REFERENCE_OLD, false)] {
         // Every entry, whatever it holds: a format-3 store holds nothing there, and a
         // value that is not the record must not be carried into a format that reads it.
@@ -146,21 +129,31 @@ fn from_format_3(kv: &dyn KvRead) -> Result<Vec<Write>> {
                     "reference entry {key:?} is malformed: the database cannot be upgraded"
                 )));
             };
-            records.push(keys::attr(EntityId(owner), AttrId(id), live));
-            entries.push(key);
+            let record = keys::attr(EntityId(owner), AttrId(id), live);
+            references.push((key, record, ()));
         }
     }
-    let mut writes: Vec<Write> = Vec::with_capacity(entries.len());
-    // The records in batches: one round trip each on a server, under the lease.
-    for (entries, records) in entries
-        .chunks(RECORDS_PER_CALL)
-        .zip(records.chunks(RECORDS_PER_CALL))
-    {
-        for ((key, record_key), record) in entries.iter().zip(records).zip(kv.get_many(records)?) {
+    copy_records(kv, references, |key, record, ()| {
+        format!("reference entry {key:?} names missing attribute record {record:?}")
+    })
+}
+
+/// The writes that give each entry of `copies` (entry key, record key, what the error
+/// names) the record, read through `kv` in batches (one round trip each on a server,
+/// under the lease). A missing record stops the upgrade: `missing` says which.
+fn copy_records<T>(
+    kv: &dyn KvRead,
+    copies: Vec<(Vec<u8>, Vec<u8>, T)>,
+    missing: impl Fn(&[u8], &[u8], &T) -> String,
+) -> Result<Vec<Write>> {
+    let mut writes: Vec<Write> = Vec::with_capacity(copies.len());
+    for batch in copies.chunks(RECORDS_PER_CALL) {
+        let records: Vec<Vec<u8>> = batch.iter().map(|(_, record, _)| record.clone()).collect();
+        for ((key, record_key, named), record) in batch.iter().zip(kv.get_many(&records)?) {
             let Some(record) = record else {
                 return Err(Error::Corrupt(format!(
-                    "reference entry {key:?} names missing attribute record {record_key:?}: \
-                     the database cannot be upgraded"
+                    "{}: the database cannot be upgraded",
+                    missing(key, record_key, named)
                 )));
             };
             writes.push((key.clone(), Some(record)));
@@ -219,7 +212,7 @@ mod tests {
     fn downgrade_to_3(store: &MemoryBackend) {
         let mut writes: Vec<Write> = Vec::new();
         for (key, _) in entries(store) {
-            if [space::REFERENCE, space::REFERENCE_OLD].contains(&key[0]) {
+            if crate::index::holds_record(key[0]) {
                 writes.push((key, Some(Vec::new())));
             }
         }
@@ -404,9 +397,7 @@ mod tests {
         downgrade_to_3(&store);
         let emptied = entries(&store)
             .into_iter()
-            .filter(|(k, v)| {
-                [space::REFERENCE, space::REFERENCE_OLD].contains(&k[0]) && v.is_empty()
-            })
+            .filter(|(k, v)| crate::index::holds_record(k[0]) && v.is_empty())
             .count();
         assert_eq!(emptied, 3, "two live references and a deleted one");
         // A salvage reads the references through their records, and writes nothing.
@@ -467,7 +458,7 @@ mod tests {
         assert_eq!((before.0.len(), before.1.len()), (4, 3));
         let references: Vec<(Vec<u8>, Vec<u8>)> = entries(&store)
             .into_iter()
-            .filter(|(k, _)| [space::REFERENCE, space::REFERENCE_OLD].contains(&k[0]))
+            .filter(|(k, _)| crate::index::holds_record(k[0]))
             .collect();
         assert_eq!(references.len(), 4);
         assert!(references.iter().all(|(_, v)| !v.is_empty()));

@@ -616,9 +616,9 @@ impl<'a> View<'a> {
                 for &(s, is_live) in spaces {
                     let mut prefix = vec![s];
                     prefix.extend_from_slice(&tail[1..]);
-                    // A reference entry holds its record (format 4; empty when an older
-                    // build wrote it); other entries only name theirs.
-                    let holds_records = [space::REFERENCE, space::REFERENCE_OLD].contains(&s);
+                    // An entry that holds its record is empty when an older build wrote
+                    // it; then, as for the others, the key names the record.
+                    let holds_records = crate::index::holds_record(s);
                     let mut records = Vec::new();
                     self.kv.scan_prefix_each(&prefix, &mut |key, held| {
                         if holds_records && !held.is_empty() {

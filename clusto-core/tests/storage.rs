@@ -282,12 +282,14 @@ fn check_reports_index_damage() {
         } else {
             Box::new(LmdbBackend::open(&path, Durability::Immediate).unwrap())
         };
-        let by_key: Vec<_> = raw
-            .snapshot()
-            .unwrap()
-            .scan_prefix(b"K")
-            .map(|e| e.unwrap().0)
-            .collect();
+        let keys_under = |prefix: &[u8]| -> Vec<Vec<u8>> {
+            raw.snapshot()
+                .unwrap()
+                .scan_prefix(prefix)
+                .map(|e| e.unwrap().0)
+                .collect()
+        };
+        let by_key = keys_under(b"K");
         assert_eq!(by_key.len(), 1);
         // The live name of `a` given `b`'s record.
         let name_of_b = raw
@@ -296,12 +298,7 @@ fn check_reports_index_damage() {
             .get(&live_name_key("b"))
             .unwrap()
             .unwrap();
-        let reference: Vec<_> = raw
-            .snapshot()
-            .unwrap()
-            .scan_prefix(b"R")
-            .map(|e| e.unwrap().0)
-            .collect();
+        let reference = keys_under(b"R");
         assert_eq!(reference.len(), 1);
         raw.apply(vec![
             (by_key[0].clone(), None),
