@@ -49,13 +49,11 @@ lint:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --lib
 
 ## test-rust: every Rust test; clusto-core's suite (model, history, faults, crash) runs
-## once per engine: LMDB (the default), sled, memory and PostgreSQL (built once, with the
-## workspace's features, so each run reuses the same test binaries)
+## once per engine: LMDB (the default), then sled, memory and PostgreSQL through the
+## same test binaries (see .ci/core-tests-per-engine)
 test-rust:
 	$(WITH_PG) $(CARGO) test --workspace
-	$(WITH_PG) CLUSTO_TEST_ENGINE=sled $(CARGO) test -p clusto-core --features postgres --tests
-	$(WITH_PG) CLUSTO_TEST_ENGINE=memory $(CARGO) test -p clusto-core --features postgres --tests
-	$(WITH_PG) CLUSTO_TEST_ENGINE=postgresql $(CARGO) test -p clusto-core --features postgres --tests
+	$(WITH_PG) CARGO=$(CARGO) .ci/core-tests-per-engine sled memory postgresql
 
 $(VENV)/.ready:
 	$(PYTHON) -m venv $(VENV)
@@ -84,8 +82,10 @@ FFI_DIR := target/debug
 ## test-c: the C tests against libclusto.so and libclusto.a, under valgrind; the header
 ## compiled as C++; the library from Python's ctypes; a Python script, the CLI and a C
 ## program on one database at once
+# The whole workspace, as `cargo test --workspace` resolved it: a build of
+# `-p clusto-ffi -p clusto-cli` alone would pick other features and rebuild dependencies.
 test-c: python-dev
-	$(CARGO) build -p clusto-ffi -p clusto-cli
+	$(CARGO) build --workspace
 	gcc $(CFLAGS_TEST) clusto-ffi/tests/c/test_clusto.c -L$(FFI_DIR) -lclusto -Wl,-rpath,$(CURDIR)/$(FFI_DIR) -o target/c-test-shared
 	gcc $(CFLAGS_TEST) clusto-ffi/tests/c/test_clusto.c $(FFI_DIR)/libclusto.a -lpthread -ldl -lm -o target/c-test-static
 	printf '#include "clusto.h"\nint main() { return clusto_version() == nullptr; }\n' > target/header-cxx.cpp
