@@ -210,41 +210,77 @@ pub fn entity_out<'py>(py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, Entit
     TypeNames::default().row(py, e)
 }
 
-/// Entities as a list of rows.
-pub fn entities_out(py: Python<'_>, list: &[Entity]) -> PyResult<Vec<Py<EntityRow>>> {
-    let mut names = TypeNames::default();
-    list.iter()
-        .map(|e| Ok(names.row(py, e)?.unbind()))
-        .collect()
+/// An entity's fields as Python objects: what an [`EntityRow`] holds, and what a driver
+/// object's `Entity` is made of.
+pub struct Fields<'py> {
+    /// The row id.
+    pub id: u64,
+    /// The name.
+    pub name: Bound<'py, PyString>,
+    /// The clusto type.
+    pub type_name: Bound<'py, PyString>,
+    /// The driver name.
+    pub driver: Bound<'py, PyString>,
+    /// The version that made the row.
+    pub version: u64,
+    /// The version that deleted it, if one has.
+    pub deleted_at: Option<u64>,
+}
+
+impl EntityRow {
+    /// The row's fields.
+    pub fn fields<'py>(&self, py: Python<'py>) -> Fields<'py> {
+        Fields {
+            id: self.id,
+            name: self.name.bind(py).clone(),
+            type_name: self.type_name.bind(py).clone(),
+            driver: self.driver.bind(py).clone(),
+            version: self.version,
+            deleted_at: self.deleted_at,
+        }
+    }
 }
 
 /// The Python strings of the type and driver names seen so far: a list of entities
 /// names few of them, and sharing one string each saves two allocations per row.
 #[derive(Default)]
-struct TypeNames(Vec<(String, Py<PyString>)>);
+pub struct TypeNames(Vec<(String, Py<PyString>)>);
 
 impl TypeNames {
-    fn text(&mut self, py: Python<'_>, text: &str) -> PyResult<Py<PyString>> {
+    fn text<'py>(&mut self, py: Python<'py>, text: &str) -> Bound<'py, PyString> {
         if let Some((_, known)) = self.0.iter().find(|(t, _)| t == text) {
-            return Ok(known.clone_ref(py));
+            return known.bind(py).clone();
         }
-        let new = PyString::new(py, text).unbind();
+        let new = PyString::new(py, text);
         if self.0.len() < 16 {
-            self.0.push((text.to_owned(), new.clone_ref(py)));
+            self.0.push((text.to_owned(), new.clone().unbind()));
         }
-        Ok(new)
+        new
+    }
+
+    /// The fields of `e`, its type and driver names shared with the entities before it.
+    pub fn fields<'py>(&mut self, py: Python<'py>, e: &Entity) -> Fields<'py> {
+        Fields {
+            id: e.id.0,
+            name: PyString::new(py, &e.name),
+            type_name: self.text(py, &e.type_name),
+            driver: self.text(py, &e.driver),
+            version: e.version,
+            deleted_at: e.deleted_at,
+        }
     }
 
     fn row<'py>(&mut self, py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, EntityRow>> {
+        let f = self.fields(py, e);
         Bound::new(
             py,
             EntityRow {
-                id: e.id.0,
-                name: PyString::new(py, &e.name).unbind(),
-                type_name: self.text(py, &e.type_name)?,
-                driver: self.text(py, &e.driver)?,
-                version: e.version,
-                deleted_at: e.deleted_at,
+                id: f.id,
+                name: f.name.unbind(),
+                type_name: f.type_name.unbind(),
+                driver: f.driver.unbind(),
+                version: f.version,
+                deleted_at: f.deleted_at,
             },
         )
     }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::PyList;
 
 use clusto_core::{
     Clusto, EntityId, EntityQuery, Error, NewAttr, OpenOptions, Related, Transaction, TxMeta,
@@ -17,10 +17,11 @@ use clusto_core::{
 };
 
 use crate::convert::{
-    AttrRow, EntityRow, Filter, VersionRow, attr_out, attrs_out, entities_out, entity_out,
-    number_spec, value_in, value_out, version_out,
+    AttrRow, EntityRow, Filter, VersionRow, attr_out, attrs_out, entity_out, number_spec, value_in,
+    value_out, version_out,
 };
 use crate::errors::{to_py, transaction_error};
+use crate::wrap::{driver_out, drivers_out};
 
 /// A failure inside a call: a core error or misuse of the transaction calls.
 enum Fail {
@@ -67,7 +68,8 @@ pub struct Session {
     meta: Mutex<TxMeta>,
 }
 
-type Entities = Vec<Py<EntityRow>>;
+/// Driver objects (see `wrap::drivers_out`).
+type Entities = Py<PyList>;
 type Attrs = Vec<Py<AttrRow>>;
 
 /// `(entities, attributes, counters, versions, skipped rows, check problems)`.
@@ -472,22 +474,18 @@ impl Session {
     }
 
     /// The driver object of the entity visible under `name` (as of `at`), or None: what
-    /// `wrap_entity(find(name, at), entity, drivers, fallback)` makes, in one call (the
-    /// hottest lookup of legacy scripts).
+    /// `wrap_entity(find(name, at))` makes, in one call (the hottest lookup of legacy
+    /// scripts).
+    #[pyo3(signature = (name, at=None))]
     fn find_driver<'py>(
         &self,
         py: Python<'py>,
         name: String,
         at: Option<u64>,
-        entity: Bound<'py, PyType>,
-        drivers: Bound<'py, PyDict>,
-        fallback: Bound<'py, PyType>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let Some(e) = self.read(py, at, |v| v.find(&name))? else {
-            return Ok(None);
-        };
-        let row = entity_out(py, &e)?;
-        crate::wrap::wrap_entity(row.borrow(), entity, drivers, fallback).map(Some)
+        self.read(py, at, |v| v.find(&name))?
+            .map(|e| driver_out(py, &e))
+            .transpose()
     }
 
     /// Entities by names, aligned, None where missing.
@@ -537,7 +535,7 @@ impl Session {
             ..Default::default()
         };
         let list = self.read(py, at, |v| v.entities(&query))?;
-        entities_out(py, &list)
+        Ok(drivers_out(py, &list)?.unbind())
     }
 
     /// Deletes the live entity `name` (references to it and its attributes go too).
@@ -752,7 +750,7 @@ impl Session {
             Self::related(types, drivers, recursive),
         );
         let list = self.read(py, at, |v| v.contents(id(container), &f, &rel))?;
-        entities_out(py, &list)
+        Ok(drivers_out(py, &list)?.unbind())
     }
 
     /// Containers of a thing.
@@ -768,19 +766,19 @@ impl Session {
     ) -> PyResult<Entities> {
         let rel = Self::related(types, drivers, recursive);
         let list = self.read(py, at, |v| v.parents(id(thing), &rel))?;
-        entities_out(py, &list)
+        Ok(drivers_out(py, &list)?.unbind())
     }
 
     /// Pools of a thing (not de-duplicated when recursive).
     fn pools_of(&self, py: Python<'_>, thing: u64, recursive: bool) -> PyResult<Entities> {
         let list = self.read(py, None, |v| v.pools_of(id(thing), recursive))?;
-        entities_out(py, &list)
+        Ok(drivers_out(py, &list)?.unbind())
     }
 
     /// Members shared by every pool of `thing`, without it.
     fn siblings(&self, py: Python<'_>, thing: u64) -> PyResult<Entities> {
         let list = self.read(py, None, |v| v.siblings(id(thing)))?;
-        entities_out(py, &list)
+        Ok(drivers_out(py, &list)?.unbind())
     }
 
     /// Entities in every one of the pools.
@@ -795,7 +793,7 @@ impl Session {
         let rel = Self::related(types, drivers, recursive);
         let ids: Vec<EntityId> = pools.into_iter().map(EntityId).collect();
         let list = self.read(py, None, |v| v.from_pools(&ids, &rel))?;
-        entities_out(py, &list)
+        Ok(drivers_out(py, &list)?.unbind())
     }
 
     /// Every containment edge as `(parent tuple, child tuple)`.
@@ -1041,7 +1039,7 @@ impl Session {
     ) -> PyResult<Entities> {
         let r = value_in(resource)?;
         let list = self.read(py, None, |v| v.resource_owners(id(manager), &r))?;
-        entities_out(py, &list)
+        Ok(drivers_out(py, &list)?.unbind())
     }
 
     /// Allocations recorded by a manager.
@@ -1059,7 +1057,7 @@ impl Session {
     /// IP managers whose range holds `ip`.
     fn ip_managers_for(&self, py: Python<'_>, ip: String) -> PyResult<Entities> {
         let list = self.read(py, None, |v| v.ip_managers_for(&ip))?;
-        entities_out(py, &list)
+        Ok(drivers_out(py, &list)?.unbind())
     }
 
     /// The addresses of a device.
@@ -1070,7 +1068,7 @@ impl Session {
     /// Entities holding address `ip`.
     fn devices_with_ip(&self, py: Python<'_>, ip: String) -> PyResult<Entities> {
         let list = self.read(py, None, |v| v.devices_with_ip(&ip))?;
-        entities_out(py, &list)
+        Ok(drivers_out(py, &list)?.unbind())
     }
 
     /// Gives a device an address (see the core's add_ip).

@@ -1,22 +1,53 @@
 //! Python objects for native rows, made natively: what the Python layer's
 //! `Driver(Entity(row))` and `Attribute(row)` make, without running Python code for each
 //! row. A pool's contents of 1000 members spent two thirds of its time there.
+//!
+//! The classes come from `clusto.drivers.base`, which registers them once
+//! ([`use_driver_classes`]); the session's queries return driver objects made here.
 
 use std::cell::RefCell;
+use std::sync::{PoisonError, RwLock};
 
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
-use crate::convert::{AttrRow, EntityRow};
+use clusto_core::Entity;
 
-/// The Python classes a driver object is made of, and `object.__new__`.
+use crate::convert::{AttrRow, EntityRow, Fields, TypeNames};
+
+/// The classes of driver objects, as [`use_driver_classes`] registered them.
+struct Registered {
+    entity: Py<PyType>,
+    drivers: Py<PyDict>,
+    fallback: Py<PyType>,
+}
+
+static REGISTERED: RwLock<Option<Registered>> = RwLock::new(None);
+
+/// Registers the classes driver objects are made of: `entity` (the `Entity` class),
+/// `drivers` (the registry of driver classes by driver name, read at each use, so
+/// classes defined later count) and `fallback` (the class of a driver not in it).
+#[pyfunction]
+pub fn use_driver_classes(
+    entity: Bound<'_, PyType>,
+    drivers: Bound<'_, PyDict>,
+    fallback: Bound<'_, PyType>,
+) {
+    *REGISTERED.write().unwrap_or_else(PoisonError::into_inner) = Some(Registered {
+        entity: entity.unbind(),
+        drivers: drivers.unbind(),
+        fallback: fallback.unbind(),
+    });
+}
+
+/// The Python classes a driver object is made of.
 struct Classes<'py> {
     entity: Bound<'py, PyType>,
     drivers: Bound<'py, PyDict>,
     fallback: Bound<'py, PyType>,
-    new: Bound<'py, PyAny>,
     /// The fallback's `__init__`, which does nothing.
     base_init: Bound<'py, PyAny>,
     /// Classes seen, and whether they have an `__init__` of their own.
@@ -24,19 +55,22 @@ struct Classes<'py> {
 }
 
 impl<'py> Classes<'py> {
-    fn new(
-        entity: Bound<'py, PyType>,
-        drivers: Bound<'py, PyDict>,
-        fallback: Bound<'py, PyType>,
-    ) -> PyResult<Self> {
-        let py = entity.py();
-        let new = object_new(py)?;
+    /// The registered classes.
+    fn registered(py: Python<'py>) -> PyResult<Self> {
+        let registered = REGISTERED.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(r) = registered.as_ref() else {
+            return Err(PyRuntimeError::new_err(
+                "no driver classes are registered: import clusto.drivers first",
+            ));
+        };
+        let entity = r.entity.bind(py).clone();
+        let drivers = r.drivers.bind(py).clone();
+        let fallback = r.fallback.bind(py).clone();
         let base_init = fallback.getattr(intern!(py, "__init__"))?;
         Ok(Classes {
             entity,
             drivers,
             fallback,
-            new,
             base_init,
             own_init: RefCell::new(Vec::new()),
         })
@@ -44,25 +78,18 @@ impl<'py> Classes<'py> {
 
     /// `Driver(Entity(row))`: an `Entity` with the row's fields in its slots, in the
     /// class registered for the row's driver (the fallback when none is).
-    fn driver(&self, row: &EntityRow) -> PyResult<Bound<'py, PyAny>> {
+    fn driver(&self, row: Fields<'py>) -> PyResult<Bound<'py, PyAny>> {
         let py = self.entity.py();
         let entity = instance(
-            &self.new,
             &self.entity,
             [
                 (
                     intern!(py, "entity_id"),
                     row.id.into_pyobject(py)?.into_any(),
                 ),
-                (intern!(py, "name"), row.name.bind(py).clone().into_any()),
-                (
-                    intern!(py, "type"),
-                    row.type_name.bind(py).clone().into_any(),
-                ),
-                (
-                    intern!(py, "driver"),
-                    row.driver.bind(py).clone().into_any(),
-                ),
+                (intern!(py, "name"), row.name.into_any()),
+                (intern!(py, "type"), row.type_name.into_any()),
+                (intern!(py, "driver"), row.driver.clone().into_any()),
                 (
                     intern!(py, "version"),
                     row.version.into_pyobject(py)?.into_any(),
@@ -74,11 +101,11 @@ impl<'py> Classes<'py> {
             ],
         )?;
         untrack(&entity);
-        let class = match self.drivers.get_item(row.driver.bind(py))? {
+        let class = match self.drivers.get_item(&row.driver)? {
             Some(class) => class,
             None => self.fallback.clone().into_any(),
         };
-        let driver = self.new.call1((&class,))?;
+        let driver = allocate(class.cast::<PyType>()?)?;
         set(&driver, intern!(py, "_entity"), &entity)?;
         // `Driver(entity)` runs the class's `__init__` after `__new__`: a custom driver's
         // own one still runs.
@@ -116,19 +143,30 @@ fn untrack(entity: &Bound<'_, PyAny>) {
     }
 }
 
-/// `object.__new__`, which makes an instance without running a class's own `__new__`.
-fn object_new(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    py.get_type::<PyAny>().getattr(intern!(py, "__new__"))
+/// A new, empty instance of `class`, as `object.__new__(class)` makes it: allocated by
+/// the class, without running its own `__new__` or `__init__`. Called directly rather
+/// than through `object.__new__`, which built an argument tuple and checked it for each
+/// of a query's thousands of objects.
+fn allocate<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: the GIL is held (a `Bound` proves it) and `class` is a live type object;
+    // `PyType_GenericNew` ignores its argument pointers and calls the type's `tp_alloc`.
+    unsafe {
+        let made = ffi::PyType_GenericNew(
+            class.as_type_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        Bound::from_owned_ptr_or_err(class.py(), made)
+    }
 }
 
-/// An instance of `class` made by `new` (`object.__new__`), with `fields` set as
-/// `object.__setattr__` sets them.
+/// An instance of `class` (see [`allocate`]), with `fields` set as `object.__setattr__`
+/// sets them.
 fn instance<'py, const N: usize>(
-    new: &Bound<'py, PyAny>,
     class: &Bound<'py, PyType>,
     fields: [(&Bound<'py, PyString>, Bound<'py, PyAny>); N],
 ) -> PyResult<Bound<'py, PyAny>> {
-    let made = new.call1((class,))?;
+    let made = allocate(class)?;
     for (name, value) in &fields {
         set(&made, name, value)?;
     }
@@ -153,46 +191,50 @@ fn set(
     }
 }
 
-/// The driver objects of `rows`, in order: `Driver(Entity(row))` for each. `entity` is
-/// the `Entity` class, `drivers` the registry of driver classes by driver name,
-/// `fallback` the class of a driver not in it.
+/// The driver objects of `rows`, in order: `Driver(Entity(row))` for each, of the
+/// registered classes.
 #[pyfunction]
 pub fn wrap_entities<'py>(
+    py: Python<'py>,
     rows: Vec<PyRef<'py, EntityRow>>,
-    entity: Bound<'py, PyType>,
-    drivers: Bound<'py, PyDict>,
-    fallback: Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let py = entity.py();
-    let classes = Classes::new(entity, drivers, fallback)?;
+    let classes = Classes::registered(py)?;
     let out = PyList::empty(py);
     for row in &rows {
-        out.append(classes.driver(row)?)?;
+        out.append(classes.driver(row.fields(py))?)?;
     }
     Ok(out)
 }
 
 /// The driver object of one row: `Driver(Entity(row))`, as [`wrap_entities`] makes it.
 #[pyfunction]
-pub fn wrap_entity<'py>(
-    row: PyRef<'py, EntityRow>,
-    entity: Bound<'py, PyType>,
-    drivers: Bound<'py, PyDict>,
-    fallback: Bound<'py, PyType>,
-) -> PyResult<Bound<'py, PyAny>> {
-    Classes::new(entity, drivers, fallback)?.driver(&row)
+pub fn wrap_entity<'py>(row: PyRef<'py, EntityRow>) -> PyResult<Bound<'py, PyAny>> {
+    let py = row.py();
+    Classes::registered(py)?.driver(row.fields(py))
+}
+
+/// The driver objects of core entities, in order, as [`wrap_entities`] makes them,
+/// without a row object for each.
+pub fn drivers_out<'py>(py: Python<'py>, list: &[Entity]) -> PyResult<Bound<'py, PyList>> {
+    let classes = Classes::registered(py)?;
+    let mut names = TypeNames::default();
+    let out = PyList::empty(py);
+    for e in list {
+        out.append(classes.driver(names.fields(py, e))?)?;
+    }
+    Ok(out)
+}
+
+/// The driver object of one core entity, as [`drivers_out`] makes it.
+pub fn driver_out<'py>(py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, PyAny>> {
+    Classes::registered(py)?.driver(TypeNames::default().fields(py, e))
 }
 
 /// `Attribute(row)`: an instance of `class` (the `Attribute` class) with the row's
 /// fields in its slots.
-fn attribute<'py>(
-    new: &Bound<'py, PyAny>,
-    class: &Bound<'py, PyType>,
-    row: &AttrRow,
-) -> PyResult<Bound<'py, PyAny>> {
+fn attribute<'py>(class: &Bound<'py, PyType>, row: &AttrRow) -> PyResult<Bound<'py, PyAny>> {
     let py = class.py();
     instance(
-        new,
         class,
         [
             (intern!(py, "attr_id"), row.id.into_pyobject(py)?.into_any()),
@@ -223,10 +265,9 @@ pub fn wrap_attrs<'py>(
     cls: Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyList>> {
     let py = cls.py();
-    let new = object_new(py)?;
     let out = PyList::empty(py);
     for row in &rows {
-        out.append(attribute(&new, &cls, row)?)?;
+        out.append(attribute(&cls, row)?)?;
     }
     Ok(out)
 }
@@ -237,5 +278,5 @@ pub fn wrap_attr<'py>(
     row: PyRef<'py, AttrRow>,
     cls: Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    attribute(&object_new(cls.py())?, &cls, &row)
+    attribute(&cls, &row)
 }

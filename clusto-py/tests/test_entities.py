@@ -24,9 +24,10 @@ def test_natively_made_drivers_are_what_driver_of_entity_makes(db):
     members = [BasicServer("s1"), BasicAppliance("a1"), Driver(Entity("odd", driver="nosuchdriver", type="thing"))]
     for m in members:
         pool.insert(m)
-    rows = clusto.SESSION.db.contents(pool.entity.id, clusto.drivers.base.make_filter(ignore_hidden=False), [], [],
-                                      False)
-    for row, made in zip(rows, pool.contents()):
+    made_natively = pool.contents()
+    assert [d.name for d in made_natively] == ["s1", "a1", "odd"]
+    rows = [clusto.SESSION.db.find(d.name) for d in made_natively]
+    for row, made in zip(rows, made_natively):
         expected = Driver(Entity(row))
         assert type(made) is type(expected)
         fields = ("entity_id", "name", "type", "driver", "version", "deleted_at_version")

@@ -16,7 +16,7 @@ import re
 
 from clusto import _clusto, drivers, util  # noqa: F401 (clusto.drivers and clusto.util, as the original)
 from clusto.drivers import DRIVERLIST, TYPELIST, ClustoMeta, Driver, IPManager  # noqa: F401
-from clusto.drivers.base import make_filter, wrap_entities, wrap_entity
+from clusto.drivers.base import make_filter, wrap_entity
 from clusto.exceptions import *  # noqa: F401,F403
 from clusto.exceptions import DriverException, TransactionException  # noqa: F401
 from clusto.schema import (  # noqa: F401
@@ -170,7 +170,7 @@ def changes(version):
 def get_by_name(name, assert_driver=None):
     """The live entity called ``name``, as its driver; LookupError when missing."""
     # find and wrap_entity in one native call: the hottest lookup of legacy scripts.
-    driver = SESSION.db.find_driver(name, SESSION.at(), Entity, DRIVERLIST, Driver)
+    driver = SESSION.db.find_driver(name, SESSION.at())
     if driver is None:
         raise LookupError("%s does not exist." % name)
     if assert_driver is not None and not isinstance(driver, assert_driver):
@@ -208,9 +208,8 @@ def _attr_filter(spec):
 
 def get_entities(names=(), clusto_types=(), clusto_drivers=(), attrs=()):
     """Entities matching every given list (attribute dicts ORed), as drivers."""
-    rows = SESSION.db.entities(list(names), _type_names(clusto_types), _driver_names(clusto_drivers),
+    return SESSION.db.entities(list(names), _type_names(clusto_types), _driver_names(clusto_drivers),
                                [_attr_filter(a) for a in attrs], at=SESSION.at())
-    return wrap_entities(rows)
 
 
 def get_by_attr(*args, **kwargs):
@@ -233,8 +232,8 @@ def _pool(item):
 def get_from_pools(pools, clusto_types=(), clusto_drivers=(), search_children=True):
     """The set of entities in every one of ``pools``."""
     ids = [_pool(p)._id() for p in pools]
-    rows = SESSION.db.pool_intersection(ids, _type_names(clusto_types), _driver_names(clusto_drivers), search_children)
-    return set(wrap_entities(rows))
+    return set(SESSION.db.pool_intersection(ids, _type_names(clusto_types), _driver_names(clusto_drivers),
+                                            search_children))
 
 
 def get_from_entities(entities, clusto_types=(), clusto_drivers=(), search_children=True, assert_driver=None):

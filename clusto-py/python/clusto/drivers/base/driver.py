@@ -97,12 +97,12 @@ def _names(items, attr):
 
 def wrap_entities(rows):
     """Drivers for native entity rows: ``Driver(Entity(row))`` for each, made natively."""
-    return _clusto.wrap_entities(rows, Entity, DRIVERLIST, Driver)
+    return _clusto.wrap_entities(rows)
 
 
 def wrap_entity(row):
     """The driver of one native entity row: ``Driver(Entity(row))``."""
-    return _clusto.wrap_entity(row, Entity, DRIVERLIST, Driver)
+    return _clusto.wrap_entity(row)
 
 
 class Driver(metaclass=ClustoDriver):
@@ -465,20 +465,18 @@ class Driver(metaclass=ClustoDriver):
         # Positional arguments follow the key, as in the original: value, number, subkey.
         filt = dict(zip(("value", "number", "subkey"), args))
         filt.update({k: v for k, v in kwargs.items() if k in ("value", "number", "subkey")})
-        rows = SESSION.db.contents(self._id(), make_filter(ignore_hidden=False, **filt), types, drivers,
+        return SESSION.db.contents(self._id(), make_filter(ignore_hidden=False, **filt), types, drivers,
                                    recursive, at=SESSION.at())
-        return wrap_entities(rows)
 
     def parents(self, clusto_types=None, clusto_drivers=None, search_parents=False):
         """The containers of this entity (all ancestors with ``search_parents``)."""
-        rows = SESSION.db.parents(self._id(), _names(clusto_types, "_clusto_type"),
+        return SESSION.db.parents(self._id(), _names(clusto_types, "_clusto_type"),
                                   _names(clusto_drivers, "_driver_name"), search_parents, at=SESSION.at())
-        return wrap_entities(rows)
 
     def siblings(self, parent_filter=None, parent_kwargs=None, additional_pools=None, **kwargs):
         """Members shared by every pool this entity is in, without it."""
         if parent_filter is None and parent_kwargs is None and not additional_pools:
-            return wrap_entities(SESSION.db.siblings(self._id()))
+            return SESSION.db.siblings(self._id())
         from clusto.drivers.categories.pool import Pool
 
         parents = self.parents(**(parent_kwargs or {"clusto_types": [Pool]}))
@@ -492,3 +490,8 @@ class Driver(metaclass=ClustoDriver):
             members = set(p.contents(**kwargs))
             shared = members if shared is None else shared & members
         return sorted(d for d in shared if d != self)
+
+
+# The native layer makes the driver objects its queries return: of these classes, the
+# class registered for each entity's driver (DRIVERLIST is read at each use).
+_clusto.use_driver_classes(Entity, DRIVERLIST, Driver)

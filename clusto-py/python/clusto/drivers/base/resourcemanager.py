@@ -1,7 +1,7 @@
 """The resource manager base class (reference §10)."""
 
 from clusto.drivers.base.clustometa import ClustoMeta
-from clusto.drivers.base.driver import Driver, NumberSpec, wrap_entities
+from clusto.drivers.base.driver import Driver, NumberSpec
 from clusto.exceptions import ResourceException
 from clusto.schema import SESSION, Counter, attribute, attributes, to_native
 
@@ -94,7 +94,7 @@ class ResourceManager(Driver):
 
     def owners(self, resource):
         """The drivers holding ``resource``."""
-        return wrap_entities(SESSION.db.owners(self._id(), to_native(resource)))
+        return SESSION.db.owners(self._id(), to_native(resource))
 
     @property
     def count(self):

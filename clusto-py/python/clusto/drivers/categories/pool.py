@@ -1,6 +1,6 @@
 """Pools: groups of entities with membership rules (reference §9)."""
 
-from clusto.drivers.base import Driver, wrap_entities
+from clusto.drivers.base import Driver
 from clusto.exceptions import PoolException  # noqa: F401 (the original exported it here)
 from clusto.schema import *  # noqa: F401,F403 (the original exported the schema names here)
 from clusto.schema import SESSION, __all__ as _schema_names
@@ -24,7 +24,7 @@ class Pool(Driver):
     def get_pools(cls, obj, allPools=True):
         """The pools ``obj`` is in, followed by the pools containing those (recursively
         with ``allPools``); not de-duplicated, as the original."""
-        return wrap_entities(SESSION.db.pools_of(Driver(obj)._id(), allPools))
+        return SESSION.db.pools_of(Driver(obj)._id(), allPools)
 
 
 class ExclusivePool(Pool):

@@ -2,7 +2,7 @@
 
 import ipaddress
 
-from clusto.drivers.base import Driver, ResourceManager, wrap_entities
+from clusto.drivers.base import Driver, ResourceManager
 from clusto.exceptions import ResourceException, ResourceNotAvailableException, ResourceTypeException  # noqa: F401
 from clusto.schema import SESSION, Attribute  # noqa: F401
 
@@ -36,7 +36,7 @@ class IPManager(ResourceManager):
     @classmethod
     def get_ip_managers(cls, ip):
         """Every IP manager whose range holds ``ip``."""
-        return wrap_entities(SESSION.db.ip_managers_for(ip))
+        return SESSION.db.ip_managers_for(ip)
 
     @classmethod
     def get_ip_manager(cls, ip):
@@ -56,4 +56,4 @@ class IPManager(ResourceManager):
     @classmethod
     def get_devices(cls, ip):
         """The drivers holding ``ip``."""
-        return wrap_entities(SESSION.db.devices_with_ip(ip))
+        return SESSION.db.devices_with_ip(ip)
