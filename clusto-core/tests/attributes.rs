@@ -448,3 +448,19 @@ fn owners_agree_with_the_attributes_they_own() {
         "s6 (twice, once with the backup subkey), s9 and s5 hold team0"
     );
 }
+
+/// A json value prints with its keys in the order it was stored with, whichever program
+/// prints it: the CLI, the C library's JSON entry point, the HTTP server and exports all
+/// go through `value_json`. With serde_json's key order left to the features other
+/// crates of a build asked for, a C library built alone sorted the keys while the CLI
+/// kept them (a `cargo test -p clusto-core` run of this test failed).
+#[test]
+fn json_values_print_their_keys_in_stored_order() {
+    let text = r#"{"zone":"b","rack":{"u":4,"a":1},"id":7}"#;
+    let db = common::temporary().unwrap();
+    let printed = db
+        .read(|v| v.value_json(&Value::json(text)?))
+        .unwrap()
+        .to_string();
+    assert_eq!(printed, text);
+}
