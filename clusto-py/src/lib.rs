@@ -30,7 +30,6 @@ fn _clusto(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(session::driver_registered, m)?)?;
     m.add_function(wrap_pyfunction!(session::driver_spec, m)?)?;
     m.add_function(wrap_pyfunction!(wrap::use_driver_classes, m)?)?;
-    m.add_function(wrap_pyfunction!(wrap::wrap_entities, m)?)?;
     m.add_function(wrap_pyfunction!(wrap::wrap_entity, m)?)?;
     m.add_function(wrap_pyfunction!(wrap::wrap_attrs, m)?)?;
     m.add_function(wrap_pyfunction!(wrap::wrap_attr, m)?)?;

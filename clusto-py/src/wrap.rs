@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::sync::{PoisonError, RwLock};
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -50,38 +50,76 @@ struct Classes<'py> {
     fallback: Bound<'py, PyType>,
     /// The fallback's `__init__`, which does nothing.
     base_init: Bound<'py, PyAny>,
-    /// Classes seen, and whether they have an `__init__` of their own.
-    own_init: RefCell<Vec<(usize, bool)>>,
+    /// `object.__new__`.
+    object_new: Bound<'py, PyAny>,
+    /// Classes seen (held, so no other class can take their address), with what they
+    /// need.
+    seen: RefCell<Vec<(Bound<'py, PyType>, ClassFacts)>>,
+}
+
+/// What making an object of a class needs.
+#[derive(Clone, Copy)]
+struct ClassFacts {
+    /// Whether `object.__new__` would only call the class's allocator (see [`plain`]).
+    plain: bool,
+    /// Whether it has an `__init__` other than the fallback's.
+    own_init: bool,
 }
 
 impl<'py> Classes<'py> {
     /// The registered classes.
     fn registered(py: Python<'py>) -> PyResult<Self> {
-        let registered = REGISTERED.read().unwrap_or_else(PoisonError::into_inner);
-        let Some(r) = registered.as_ref() else {
-            return Err(PyRuntimeError::new_err(
-                "no driver classes are registered: import clusto.drivers first",
-            ));
+        // The lock is let go before any Python code runs: that code may release the GIL.
+        let (entity, drivers, fallback) = {
+            let registered = REGISTERED.read().unwrap_or_else(PoisonError::into_inner);
+            let Some(r) = registered.as_ref() else {
+                return Err(PyRuntimeError::new_err(
+                    "no driver classes are registered: import clusto.drivers first",
+                ));
+            };
+            (
+                r.entity.bind(py).clone(),
+                r.drivers.bind(py).clone(),
+                r.fallback.bind(py).clone(),
+            )
         };
-        let entity = r.entity.bind(py).clone();
-        let drivers = r.drivers.bind(py).clone();
-        let fallback = r.fallback.bind(py).clone();
         let base_init = fallback.getattr(intern!(py, "__init__"))?;
         Ok(Classes {
             entity,
             drivers,
             fallback,
             base_init,
-            own_init: RefCell::new(Vec::new()),
+            object_new: object_new(py)?,
+            seen: RefCell::new(Vec::new()),
         })
+    }
+
+    /// What making an object of `class` needs, worked out once per class and call.
+    fn facts(&self, class: &Bound<'py, PyType>) -> PyResult<ClassFacts> {
+        if let Some((_, facts)) = self.seen.borrow().iter().find(|(c, _)| c.is(class)) {
+            return Ok(*facts);
+        }
+        let facts = ClassFacts {
+            plain: plain(class, &self.object_new)?,
+            own_init: !class
+                .getattr(intern!(class.py(), "__init__"))?
+                .is(&self.base_init),
+        };
+        self.seen.borrow_mut().push((class.clone(), facts));
+        Ok(facts)
+    }
+
+    /// A new, empty object of `class`, as `object.__new__(class)` makes it.
+    fn new_object(&self, class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
+        new_object(class, self.facts(class)?.plain, &self.object_new)
     }
 
     /// `Driver(Entity(row))`: an `Entity` with the row's fields in its slots, in the
     /// class registered for the row's driver (the fallback when none is).
     fn driver(&self, row: Fields<'py>) -> PyResult<Bound<'py, PyAny>> {
         let py = self.entity.py();
-        let entity = instance(
-            &self.entity,
+        let entity = fill(
+            self.new_object(&self.entity)?,
             [
                 (
                     intern!(py, "entity_id"),
@@ -102,30 +140,40 @@ impl<'py> Classes<'py> {
         )?;
         untrack(&entity);
         let class = match self.drivers.get_item(&row.driver)? {
-            Some(class) => class,
-            None => self.fallback.clone().into_any(),
+            Some(class) => class.cast_into::<PyType>().map_err(|e| {
+                PyTypeError::new_err(format!(
+                    "the driver registered for {:?} is not a class: {}",
+                    row.driver.to_string(),
+                    e.into_inner()
+                        .repr()
+                        .map_or_else(|_| "?".into(), |r| r.to_string())
+                ))
+            })?,
+            None => self.fallback.clone(),
         };
-        let driver = allocate(class.cast::<PyType>()?)?;
+        let driver = self.new_object(&class)?;
         set(&driver, intern!(py, "_entity"), &entity)?;
         // `Driver(entity)` runs the class's `__init__` after `__new__`: a custom driver's
         // own one still runs.
-        if self.has_own_init(&class)? {
+        if self.facts(&class)?.own_init {
             driver.call_method1(intern!(py, "__init__"), (&entity,))?;
         }
         Ok(driver)
     }
+}
 
-    /// Whether `class` has an `__init__` other than the fallback's.
-    fn has_own_init(&self, class: &Bound<'py, PyAny>) -> PyResult<bool> {
-        let key = class.as_ptr() as usize;
-        if let Some(&(_, own)) = self.own_init.borrow().iter().find(|(k, _)| *k == key) {
-            return Ok(own);
-        }
-        let own = !class
-            .getattr(intern!(class.py(), "__init__"))?
-            .is(&self.base_init);
-        self.own_init.borrow_mut().push((key, own));
-        Ok(own)
+/// Whether `object.__new__(class)` would do no more than call the class's allocator: no
+/// base class makes its objects in a `__new__` of its own (a builtin such as `dict`, or a
+/// native class), and the class is not abstract. Only such a class is allocated
+/// directly; `object.__new__` refuses the others, as it always did.
+fn plain(class: &Bound<'_, PyType>, object_new: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = class.py();
+    if !class.getattr(intern!(py, "__new__"))?.is(object_new) {
+        return Ok(false);
+    }
+    match class.getattr_opt(intern!(py, "__abstractmethods__"))? {
+        Some(methods) => Ok(!methods.is_truthy()?),
+        None => Ok(true),
     }
 }
 
@@ -143,12 +191,32 @@ fn untrack(entity: &Bound<'_, PyAny>) {
     }
 }
 
-/// A new, empty instance of `class`, as `object.__new__(class)` makes it: allocated by
-/// the class, without running its own `__new__` or `__init__`. Called directly rather
-/// than through `object.__new__`, which built an argument tuple and checked it for each
-/// of a query's thousands of objects.
+/// A new, empty object of `class`, as `object.__new__(class)` makes it: allocated
+/// directly when the class is [`plain`], else by `object.__new__` itself.
+fn new_object<'py>(
+    class: &Bound<'py, PyType>,
+    plain: bool,
+    object_new: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    if plain {
+        allocate(class)
+    } else {
+        object_new.call1((class,))
+    }
+}
+
+/// `object.__new__`, for the classes [`plain`] does not pass.
+fn object_new(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    py.get_type::<PyAny>().getattr(intern!(py, "__new__"))
+}
+
+/// A new, empty instance of a [`plain`] class, as `object.__new__(class)` makes it:
+/// allocated by the class, without running its own `__new__` or `__init__`. Called
+/// directly rather than through `object.__new__`, which built an argument tuple and
+/// checked it for each of a query's thousands of objects.
 fn allocate<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
-    // SAFETY: the GIL is held (a `Bound` proves it) and `class` is a live type object;
+    // SAFETY: the GIL is held (a `Bound` proves it) and `class` is a live type object
+    // whose objects need nothing but its allocator (`plain`, checked by every caller);
     // `PyType_GenericNew` ignores its argument pointers and calls the type's `tp_alloc`.
     unsafe {
         let made = ffi::PyType_GenericNew(
@@ -160,13 +228,11 @@ fn allocate<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
     }
 }
 
-/// An instance of `class` (see [`allocate`]), with `fields` set as `object.__setattr__`
-/// sets them.
-fn instance<'py, const N: usize>(
-    class: &Bound<'py, PyType>,
+/// `made` with `fields` set as `object.__setattr__` sets them.
+fn fill<'py, const N: usize>(
+    made: Bound<'py, PyAny>,
     fields: [(&Bound<'py, PyString>, Bound<'py, PyAny>); N],
 ) -> PyResult<Bound<'py, PyAny>> {
-    let made = allocate(class)?;
     for (name, value) in &fields {
         set(&made, name, value)?;
     }
@@ -191,30 +257,15 @@ fn set(
     }
 }
 
-/// The driver objects of `rows`, in order: `Driver(Entity(row))` for each, of the
-/// registered classes.
-#[pyfunction]
-pub fn wrap_entities<'py>(
-    py: Python<'py>,
-    rows: Vec<PyRef<'py, EntityRow>>,
-) -> PyResult<Bound<'py, PyList>> {
-    let classes = Classes::registered(py)?;
-    let out = PyList::empty(py);
-    for row in &rows {
-        out.append(classes.driver(row.fields(py))?)?;
-    }
-    Ok(out)
-}
-
-/// The driver object of one row: `Driver(Entity(row))`, as [`wrap_entities`] makes it.
+/// The driver object of one row: `Driver(Entity(row))`, of the registered classes.
 #[pyfunction]
 pub fn wrap_entity<'py>(row: PyRef<'py, EntityRow>) -> PyResult<Bound<'py, PyAny>> {
     let py = row.py();
     Classes::registered(py)?.driver(row.fields(py))
 }
 
-/// The driver objects of core entities, in order, as [`wrap_entities`] makes them,
-/// without a row object for each.
+/// The driver objects of core entities, in order, as [`wrap_entity`] makes them, without
+/// a row object for each.
 pub fn drivers_out<'py>(py: Python<'py>, list: &[Entity]) -> PyResult<Bound<'py, PyList>> {
     let classes = Classes::registered(py)?;
     let mut names = TypeNames::default();
@@ -232,10 +283,10 @@ pub fn driver_out<'py>(py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, PyAny
 
 /// `Attribute(row)`: an instance of `class` (the `Attribute` class) with the row's
 /// fields in its slots.
-fn attribute<'py>(class: &Bound<'py, PyType>, row: &AttrRow) -> PyResult<Bound<'py, PyAny>> {
-    let py = class.py();
-    instance(
-        class,
+fn attribute<'py>(class: &AttrClass<'py>, row: &AttrRow) -> PyResult<Bound<'py, PyAny>> {
+    let py = class.class.py();
+    fill(
+        new_object(&class.class, class.plain, &class.object_new)?,
         [
             (intern!(py, "attr_id"), row.id.into_pyobject(py)?.into_any()),
             (
@@ -265,9 +316,10 @@ pub fn wrap_attrs<'py>(
     cls: Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyList>> {
     let py = cls.py();
+    let class = AttrClass::new(cls)?;
     let out = PyList::empty(py);
     for row in &rows {
-        out.append(attribute(&cls, row)?)?;
+        out.append(attribute(&class, row)?)?;
     }
     Ok(out)
 }
@@ -278,5 +330,23 @@ pub fn wrap_attr<'py>(
     row: PyRef<'py, AttrRow>,
     cls: Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    attribute(&cls, &row)
+    attribute(&AttrClass::new(cls)?, &row)
+}
+
+/// The `Attribute` class, and how its objects are made.
+struct AttrClass<'py> {
+    class: Bound<'py, PyType>,
+    plain: bool,
+    object_new: Bound<'py, PyAny>,
+}
+
+impl<'py> AttrClass<'py> {
+    fn new(class: Bound<'py, PyType>) -> PyResult<Self> {
+        let object_new = object_new(class.py())?;
+        Ok(AttrClass {
+            plain: plain(&class, &object_new)?,
+            class,
+            object_new,
+        })
+    }
 }

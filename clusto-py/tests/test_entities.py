@@ -241,3 +241,23 @@ def test_bad_dsns_and_settings_are_refused_by_name(tmp_path):
     with pytest.raises(clusto.ClustoException, match="durability 'sometimes'"):
         clusto.connect(str(tmp_path / "db"), durability="sometimes")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"], "nothing was written"
+
+
+def test_a_driver_class_python_would_not_make_objects_of_is_refused_not_crashed_on(db):
+    # Objects are allocated directly only where object.__new__ would do just that; a
+    # class whose base makes its objects in its own __new__ (here a native class) once
+    # got a zero-filled object and crashed the interpreter when it was freed.
+    pool = Pool("p1")
+    pool.insert(BasicServer("s1"))
+    registry = clusto.drivers.DRIVERLIST
+    saved = registry["basicserver"]
+    try:
+        registry["basicserver"] = clusto._clusto.EntityRow
+        with pytest.raises(TypeError):
+            pool.contents()
+        registry["basicserver"] = "not a class"
+        with pytest.raises(TypeError, match="basicserver"):
+            pool.contents()
+    finally:
+        registry["basicserver"] = saved
+    assert [d.name for d in pool.contents()] == ["s1"]

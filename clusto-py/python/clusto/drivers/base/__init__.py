@@ -11,7 +11,7 @@ from clusto.drivers.base.clustometa import *  # noqa: F401,F403
 from clusto.drivers.base.controller import *  # noqa: F401,F403
 from clusto.drivers.base.device import *  # noqa: F401,F403
 from clusto.drivers.base.driver import *  # noqa: F401,F403
-from clusto.drivers.base.driver import make_filter, wrap_entities, wrap_entity  # noqa: F401 (used by the package)
+from clusto.drivers.base.driver import make_filter, wrap_entity  # noqa: F401 (used by the package)
 from clusto.drivers.base.location import *  # noqa: F401,F403
 from clusto.drivers.base.resourcemanager import *  # noqa: F401,F403
 from clusto.schema import VERSION  # noqa: F401 (the original exported it here)

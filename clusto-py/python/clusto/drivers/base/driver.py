@@ -95,11 +95,6 @@ def _names(items, attr):
     return out
 
 
-def wrap_entities(rows):
-    """Drivers for native entity rows: ``Driver(Entity(row))`` for each, made natively."""
-    return _clusto.wrap_entities(rows)
-
-
 def wrap_entity(row):
     """The driver of one native entity row: ``Driver(Entity(row))``."""
     return _clusto.wrap_entity(row)
