@@ -23,6 +23,17 @@ struct Registered {
     entity: Py<PyType>,
     drivers: Py<PyDict>,
     fallback: Py<PyType>,
+    /// How objects are made (see [`plain`]).
+    new_slots: NewSlots,
+}
+
+/// The `tp_new` slot of a class made in Python, as an address: `object` is
+/// `object.__new__`'s C function, which such a class inherits unless it or a base defines
+/// `__new__`; `python` the one that runs a `__new__` written in Python.
+#[derive(Clone, Copy)]
+struct NewSlots {
+    object: usize,
+    python: usize,
 }
 
 static REGISTERED: RwLock<Option<Registered>> = RwLock::new(None);
@@ -35,23 +46,52 @@ pub fn use_driver_classes(
     entity: Bound<'_, PyType>,
     drivers: Bound<'_, PyDict>,
     fallback: Bound<'_, PyType>,
-) {
+) -> PyResult<()> {
+    // Two classes made here show the two slots: one without `__new__`, one with its own.
+    let probes = fallback.py().eval(
+        c"(type('plain', (), {}), type('own_new', (), {'__new__': lambda cls: None}))",
+        None,
+        None,
+    )?;
+    let (plain, own_new): (Bound<'_, PyType>, Bound<'_, PyType>) = probes.extract()?;
     *REGISTERED.write().unwrap_or_else(PoisonError::into_inner) = Some(Registered {
+        new_slots: NewSlots {
+            object: slot(plain.as_type_ptr(), ffi::Py_tp_new),
+            python: slot(own_new.as_type_ptr(), ffi::Py_tp_new),
+        },
         entity: entity.unbind(),
         drivers: drivers.unbind(),
         fallback: fallback.unbind(),
     });
+    Ok(())
+}
+
+/// Whether the type at `class` was made by a `class` statement (or `type()`), not by C
+/// code.
+fn made_in_python(class: *mut ffi::PyTypeObject) -> bool {
+    // SAFETY: every caller holds the GIL and a live type object at `class`.
+    unsafe { ffi::PyType_GetFlags(class) & ffi::Py_TPFLAGS_HEAPTYPE != 0 }
+}
+
+/// Slot `which` of the type at `class`, as an address.
+fn slot(class: *mut ffi::PyTypeObject, which: std::ffi::c_int) -> usize {
+    // SAFETY: every caller holds the GIL and a live type made in Python at `class`
+    // (checked by `made_in_python`), whose slots `PyType_GetSlot` reads on every Python
+    // version.
+    unsafe { ffi::PyType_GetSlot(class, which) as usize }
 }
 
 /// The Python classes a driver object is made of.
 struct Classes<'py> {
     entity: Bound<'py, PyType>,
+    /// Whether `entity` is [`plain`].
+    entity_plain: bool,
     drivers: Bound<'py, PyDict>,
     fallback: Bound<'py, PyType>,
     /// The fallback's `__init__`, which does nothing.
     base_init: Bound<'py, PyAny>,
-    /// `object.__new__`.
-    object_new: Bound<'py, PyAny>,
+    /// How objects are made (see [`plain`]).
+    new_slots: NewSlots,
     /// Classes seen (held, so no other class can take their address), with what they
     /// need.
     seen: RefCell<Vec<(Bound<'py, PyType>, ClassFacts)>>,
@@ -70,7 +110,7 @@ impl<'py> Classes<'py> {
     /// The registered classes.
     fn registered(py: Python<'py>) -> PyResult<Self> {
         // The lock is let go before any Python code runs: that code may release the GIL.
-        let (entity, drivers, fallback) = {
+        let (entity, drivers, fallback, new_slots) = {
             let registered = REGISTERED.read().unwrap_or_else(PoisonError::into_inner);
             let Some(r) = registered.as_ref() else {
                 return Err(PyRuntimeError::new_err(
@@ -81,26 +121,29 @@ impl<'py> Classes<'py> {
                 r.entity.bind(py).clone(),
                 r.drivers.bind(py).clone(),
                 r.fallback.bind(py).clone(),
+                r.new_slots,
             )
         };
         let base_init = fallback.getattr(intern!(py, "__init__"))?;
         Ok(Classes {
+            entity_plain: plain(&entity, new_slots),
             entity,
             drivers,
             fallback,
             base_init,
-            object_new: object_new(py)?,
+            new_slots,
             seen: RefCell::new(Vec::new()),
         })
     }
 
-    /// What making an object of `class` needs, worked out once per class and call.
+    /// What making an object of driver class `class` needs, worked out once per class
+    /// and call.
     fn facts(&self, class: &Bound<'py, PyType>) -> PyResult<ClassFacts> {
         if let Some((_, facts)) = self.seen.borrow().iter().find(|(c, _)| c.is(class)) {
             return Ok(*facts);
         }
         let facts = ClassFacts {
-            plain: plain(class, &self.object_new)?,
+            plain: plain(class, self.new_slots),
             own_init: !class
                 .getattr(intern!(class.py(), "__init__"))?
                 .is(&self.base_init),
@@ -109,17 +152,12 @@ impl<'py> Classes<'py> {
         Ok(facts)
     }
 
-    /// A new, empty object of `class`, as `object.__new__(class)` makes it.
-    fn new_object(&self, class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
-        new_object(class, self.facts(class)?.plain, &self.object_new)
-    }
-
     /// `Driver(Entity(row))`: an `Entity` with the row's fields in its slots, in the
     /// class registered for the row's driver (the fallback when none is).
     fn driver(&self, row: Fields<'py>) -> PyResult<Bound<'py, PyAny>> {
         let py = self.entity.py();
         let entity = fill(
-            self.new_object(&self.entity)?,
+            new_object(&self.entity, self.entity_plain)?,
             [
                 (
                     intern!(py, "entity_id"),
@@ -151,29 +189,48 @@ impl<'py> Classes<'py> {
             })?,
             None => self.fallback.clone(),
         };
-        let driver = self.new_object(&class)?;
+        let facts = self.facts(&class)?;
+        let driver = new_object(&class, facts.plain)?;
         set(&driver, intern!(py, "_entity"), &entity)?;
         // `Driver(entity)` runs the class's `__init__` after `__new__`: a custom driver's
         // own one still runs.
-        if self.facts(&class)?.own_init {
+        if facts.own_init {
             driver.call_method1(intern!(py, "__init__"), (&entity,))?;
         }
         Ok(driver)
     }
 }
 
-/// Whether `object.__new__(class)` would do no more than call the class's allocator: no
-/// base class makes its objects in a `__new__` of its own (a builtin such as `dict`, or a
-/// native class), and the class is not abstract. Only such a class is allocated
-/// directly; `object.__new__` refuses the others, as it always did.
-fn plain(class: &Bound<'_, PyType>, object_new: &Bound<'_, PyAny>) -> PyResult<bool> {
-    let py = class.py();
-    if !class.getattr(intern!(py, "__new__"))?.is(object_new) {
-        return Ok(false);
+/// Whether `object.__new__(class)` would do no more than call the class's allocator, as
+/// CPython decides it: past the classes whose `__new__` is written in Python, the first
+/// base must make its objects with `object.__new__`'s own function (not a builtin's or a
+/// native class's), and the class must not be abstract. Only such a class is allocated
+/// directly; `object.__new__` refuses the others, as it always did. C slots rather than
+/// attribute lookups: this runs for every class of every call, `get_by_name`'s included.
+fn plain(class: &Bound<'_, PyType>, slots: NewSlots) -> bool {
+    let object = class.py().get_type::<PyAny>().as_type_ptr();
+    // SAFETY: the GIL is held and `class` is a live type object.
+    if unsafe { ffi::PyType_GetFlags(class.as_type_ptr()) } & ffi::Py_TPFLAGS_IS_ABSTRACT != 0 {
+        return false;
     }
-    match class.getattr_opt(intern!(py, "__abstractmethods__"))? {
-        Some(methods) => Ok(!methods.is_truthy()?),
-        None => Ok(true),
+    // Each base is held by the class below it, so every pointer stays live.
+    let mut at = class.as_type_ptr();
+    loop {
+        if at == object {
+            return true;
+        }
+        // A base made in C other than `object`: left to `object.__new__` to judge.
+        if !made_in_python(at) {
+            return false;
+        }
+        match slot(at, ffi::Py_tp_new) {
+            new if new == slots.object => return true,
+            new if new == slots.python => at = slot(at, ffi::Py_tp_base) as *mut _,
+            _ => return false,
+        }
+        if at.is_null() {
+            return false;
+        }
     }
 }
 
@@ -193,21 +250,15 @@ fn untrack(entity: &Bound<'_, PyAny>) {
 
 /// A new, empty object of `class`, as `object.__new__(class)` makes it: allocated
 /// directly when the class is [`plain`], else by `object.__new__` itself.
-fn new_object<'py>(
-    class: &Bound<'py, PyType>,
-    plain: bool,
-    object_new: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+fn new_object<'py>(class: &Bound<'py, PyType>, plain: bool) -> PyResult<Bound<'py, PyAny>> {
     if plain {
         allocate(class)
     } else {
-        object_new.call1((class,))
+        let py = class.py();
+        py.get_type::<PyAny>()
+            .getattr(intern!(py, "__new__"))?
+            .call1((class,))
     }
-}
-
-/// `object.__new__`, for the classes [`plain`] does not pass.
-fn object_new(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    py.get_type::<PyAny>().getattr(intern!(py, "__new__"))
 }
 
 /// A new, empty instance of a [`plain`] class, as `object.__new__(class)` makes it:
@@ -286,7 +337,7 @@ pub fn driver_out<'py>(py: Python<'py>, e: &Entity) -> PyResult<Bound<'py, PyAny
 fn attribute<'py>(class: &AttrClass<'py>, row: &AttrRow) -> PyResult<Bound<'py, PyAny>> {
     let py = class.class.py();
     fill(
-        new_object(&class.class, class.plain, &class.object_new)?,
+        new_object(&class.class, class.plain)?,
         [
             (intern!(py, "attr_id"), row.id.into_pyobject(py)?.into_any()),
             (
@@ -316,7 +367,7 @@ pub fn wrap_attrs<'py>(
     cls: Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyList>> {
     let py = cls.py();
-    let class = AttrClass::new(cls)?;
+    let class = AttrClass::new(cls);
     let out = PyList::empty(py);
     for row in &rows {
         out.append(attribute(&class, row)?)?;
@@ -330,23 +381,23 @@ pub fn wrap_attr<'py>(
     row: PyRef<'py, AttrRow>,
     cls: Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    attribute(&AttrClass::new(cls)?, &row)
+    attribute(&AttrClass::new(cls), &row)
 }
 
 /// The `Attribute` class, and how its objects are made.
 struct AttrClass<'py> {
     class: Bound<'py, PyType>,
     plain: bool,
-    object_new: Bound<'py, PyAny>,
 }
 
 impl<'py> AttrClass<'py> {
-    fn new(class: Bound<'py, PyType>) -> PyResult<Self> {
-        let object_new = object_new(class.py())?;
-        Ok(AttrClass {
-            plain: plain(&class, &object_new)?,
-            class,
-            object_new,
-        })
+    fn new(class: Bound<'py, PyType>) -> Self {
+        let registered = REGISTERED.read().unwrap_or_else(PoisonError::into_inner);
+        // Without registered classes (never, once the package is imported), every
+        // attribute goes through `object.__new__`.
+        let plain = registered
+            .as_ref()
+            .is_some_and(|r| plain(&class, r.new_slots));
+        AttrClass { class, plain }
     }
 }

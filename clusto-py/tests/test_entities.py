@@ -255,6 +255,13 @@ def test_a_driver_class_python_would_not_make_objects_of_is_refused_not_crashed_
         registry["basicserver"] = clusto._clusto.EntityRow
         with pytest.raises(TypeError):
             pool.contents()
+
+        class DictDriver(Driver, dict):
+            pass
+
+        registry["basicserver"] = DictDriver
+        with pytest.raises(TypeError, match="not safe"):
+            pool.contents()
         registry["basicserver"] = "not a class"
         with pytest.raises(TypeError, match="basicserver"):
             pool.contents()
