@@ -54,11 +54,15 @@ pub fn use_driver_classes(
         None,
     )?;
     let (plain, own_new): (Bound<'_, PyType>, Bound<'_, PyType>) = probes.extract()?;
-    *REGISTERED.write().unwrap_or_else(PoisonError::into_inner) = Some(Registered {
-        new_slots: NewSlots {
+    // SAFETY: the GIL is held, and both probes are live classes made by `type()`.
+    let new_slots = unsafe {
+        NewSlots {
             object: slot(plain.as_type_ptr(), ffi::Py_tp_new),
             python: slot(own_new.as_type_ptr(), ffi::Py_tp_new),
-        },
+        }
+    };
+    *REGISTERED.write().unwrap_or_else(PoisonError::into_inner) = Some(Registered {
+        new_slots,
         entity: entity.unbind(),
         drivers: drivers.unbind(),
         fallback: fallback.unbind(),
@@ -68,16 +72,21 @@ pub fn use_driver_classes(
 
 /// Whether the type at `class` was made by a `class` statement (or `type()`), not by C
 /// code.
-fn made_in_python(class: *mut ffi::PyTypeObject) -> bool {
-    // SAFETY: every caller holds the GIL and a live type object at `class`.
+///
+/// # Safety
+/// The GIL is held and `class` points at a live type object.
+unsafe fn made_in_python(class: *mut ffi::PyTypeObject) -> bool {
+    // SAFETY: as the caller promises.
     unsafe { ffi::PyType_GetFlags(class) & ffi::Py_TPFLAGS_HEAPTYPE != 0 }
 }
 
 /// Slot `which` of the type at `class`, as an address.
-fn slot(class: *mut ffi::PyTypeObject, which: std::ffi::c_int) -> usize {
-    // SAFETY: every caller holds the GIL and a live type made in Python at `class`
-    // (checked by `made_in_python`), whose slots `PyType_GetSlot` reads on every Python
-    // version.
+///
+/// # Safety
+/// The GIL is held and `class` points at a live type made in Python (see
+/// [`made_in_python`]): `PyType_GetSlot` reads the slots of those on every Python version.
+unsafe fn slot(class: *mut ffi::PyTypeObject, which: std::ffi::c_int) -> usize {
+    // SAFETY: as the caller promises.
     unsafe { ffi::PyType_GetSlot(class, which) as usize }
 }
 
@@ -219,14 +228,18 @@ fn plain(class: &Bound<'_, PyType>, slots: NewSlots) -> bool {
         if at == object {
             return true;
         }
-        // A base made in C other than `object`: left to `object.__new__` to judge.
-        if !made_in_python(at) {
-            return false;
-        }
-        match slot(at, ffi::Py_tp_new) {
-            new if new == slots.object => return true,
-            new if new == slots.python => at = slot(at, ffi::Py_tp_base) as *mut _,
-            _ => return false,
+        // SAFETY: the GIL is held and `at` is `class` or one of its bases, all live; the
+        // slots are read only once `made_in_python` has passed.
+        unsafe {
+            // A base made in C other than `object`: left to `object.__new__` to judge.
+            if !made_in_python(at) {
+                return false;
+            }
+            match slot(at, ffi::Py_tp_new) {
+                new if new == slots.object => return true,
+                new if new == slots.python => at = slot(at, ffi::Py_tp_base) as *mut _,
+                _ => return false,
+            }
         }
         if at.is_null() {
             return false;
