@@ -199,6 +199,36 @@ mod tests {
         assert_eq!(entries(store), before);
     }
 
+    /// Opens `store`, left in an older format: first as a salvage, which reads `before`
+    /// through `read`, checks clean and writes nothing; then read-write, which upgrades it
+    /// back to `current` byte for byte and reads the same.
+    fn salvage_then_upgrade<T: PartialEq + std::fmt::Debug>(
+        store: &MemoryBackend,
+        current: &[(Vec<u8>, Vec<u8>)],
+        before: &T,
+        read: impl Fn(&Clusto) -> T,
+    ) {
+        let options = crate::db::OpenOptions {
+            salvage: true,
+            ..Default::default()
+        };
+        let old_format = entries(store);
+        let salvage = Clusto::build(Box::new(store.clone()), &options, None, None).unwrap();
+        assert_eq!(&read(&salvage), before);
+        assert!(salvage.check().unwrap().is_clean());
+        drop(salvage);
+        assert_eq!(entries(store), old_format, "a salvage writes nothing");
+
+        let db = open(store);
+        assert_eq!(
+            entries(store),
+            current,
+            "the upgrade restores the current format"
+        );
+        assert_eq!(&read(&db), before);
+        assert!(db.check().unwrap().is_clean());
+    }
+
     fn entries(store: &MemoryBackend) -> Vec<(Vec<u8>, Vec<u8>)> {
         let snapshot = store.snapshot().unwrap();
         snapshot
@@ -330,31 +360,20 @@ mod tests {
             tx.create_entity("s1", "server", "basicserver").map(drop)
         })
         .unwrap();
-        let names = |db: &Clusto| db.read(|v| v.all_entities()).unwrap();
+        // Every entity, and the one `s1` names (the third: the first `s1` was deleted).
+        let names = |db: &Clusto| {
+            let all = db.read(|v| v.all_entities()).unwrap();
+            let s1 = db.read(|v| v.entity("s1")).unwrap();
+            (all, s1)
+        };
         let before = names(&db);
+        assert_eq!(before.1, before.0[2]);
         drop(db);
         let current = entries(&store);
         downgrade_to_2(&store);
         assert_ne!(entries(&store), current);
-        // A salvage reads the names as format 2 holds them, and writes nothing.
-        let options = crate::db::OpenOptions {
-            salvage: true,
-            ..Default::default()
-        };
-        let salvage = Clusto::build(Box::new(store.clone()), &options, None, None).unwrap();
-        assert_eq!(names(&salvage), before);
-        assert_eq!(salvage.read(|v| v.entity("s1")).unwrap(), before[2]);
-        assert!(salvage.check().unwrap().is_clean());
-        drop(salvage);
-
-        let db = open(&store);
-        assert_eq!(
-            entries(&store),
-            current,
-            "the upgrade restores the current format"
-        );
-        assert_eq!(names(&db), before);
-        assert!(db.check().unwrap().is_clean());
+        // A salvage reads the names as format 2 holds them.
+        salvage_then_upgrade(&store, &current, &before, names);
     }
 
     #[test]
@@ -400,26 +419,8 @@ mod tests {
             .filter(|(k, v)| crate::index::holds_record(k[0]) && v.is_empty())
             .count();
         assert_eq!(emptied, 3, "two live references and a deleted one");
-        // A salvage reads the references through their records, and writes nothing.
-        let options = crate::db::OpenOptions {
-            salvage: true,
-            ..Default::default()
-        };
-        let format_3 = entries(&store);
-        let salvage = Clusto::build(Box::new(store.clone()), &options, None, None).unwrap();
-        assert_eq!(referenced(&salvage), before);
-        assert!(salvage.check().unwrap().is_clean());
-        drop(salvage);
-        assert_eq!(entries(&store), format_3);
-
-        let db = open(&store);
-        assert_eq!(
-            entries(&store),
-            current,
-            "the upgrade restores the current format"
-        );
-        assert_eq!(referenced(&db), before);
-        assert!(db.check().unwrap().is_clean());
+        // A salvage reads the references through their records.
+        salvage_then_upgrade(&store, &current, &before, referenced);
     }
 
     /// A format-4 store whose reference entries are partly empty (an older build's
