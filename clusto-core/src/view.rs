@@ -606,6 +606,11 @@ impl<'a> View<'a> {
 
     fn collect_attrs(&self, source: AttrSource, filter: &AttrFilter) -> Result<Vec<Attribute>> {
         let mut out = Vec::new();
+        let mut keep = |a: Attribute| {
+            if a.visible_at(self.at) && filter.matches(&a) {
+                out.push(a);
+            }
+        };
         match source {
             AttrSource::Index { live, old, tail } => {
                 let spaces: &[(u8, bool)] = if self.live() {
@@ -622,11 +627,9 @@ impl<'a> View<'a> {
                     let mut records = Vec::new();
                     self.kv.scan_prefix_each(&prefix, &mut |key, held| {
                         if holds_records && !held.is_empty() {
-                            let a: Attribute =
-                                decode(held, &|| format!("the record of index entry {key:?}"))?;
-                            if a.visible_at(self.at) && filter.matches(&a) {
-                                out.push(a);
-                            }
+                            keep(decode(held, &|| {
+                                format!("the record of index entry {key:?}")
+                            })?);
                             return Ok(());
                         }
                         let owner = EntityId(u64_from_tail(key, 8)?);
@@ -641,11 +644,7 @@ impl<'a> View<'a> {
                             let bytes = bytes.ok_or_else(|| {
                                 Error::Corrupt(format!("index entry for {key:?} has no record"))
                             })?;
-                            let a: Attribute =
-                                decode(bytes, &|| format!("attribute record {key:?}"))?;
-                            if a.visible_at(self.at) && filter.matches(&a) {
-                                out.push(a);
-                            }
+                            keep(decode(bytes, &|| format!("attribute record {key:?}"))?);
                             Ok(())
                         })?;
                     }
@@ -659,10 +658,7 @@ impl<'a> View<'a> {
                 };
                 for &s in spaces {
                     self.kv.scan_prefix_each(&[s], &mut |key, bytes| {
-                        let a: Attribute = decode(bytes, &|| format!("attribute record {key:?}"))?;
-                        if a.visible_at(self.at) && filter.matches(&a) {
-                            out.push(a);
-                        }
+                        keep(decode(bytes, &|| format!("attribute record {key:?}"))?);
                         Ok(())
                     })?;
                 }
