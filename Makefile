@@ -48,8 +48,8 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --lib
 
-# The PostgreSQL backend's own tests need clusto-core's `postgres` feature; named here (and
-# in .ci/core-tests-per-engine) rather than left to what other crates ask for.
+# The PostgreSQL backend's own tests need clusto-core's `postgres` feature; named here
+# (and handed to .ci/core-tests-per-engine) rather than left to what other crates ask for.
 CORE_TEST_FEATURES := --features clusto-core/postgres
 
 ## test-rust: every Rust test; clusto-core's suite (model, history, faults, crash) runs
@@ -57,7 +57,7 @@ CORE_TEST_FEATURES := --features clusto-core/postgres
 ## same test binaries (see .ci/core-tests-per-engine)
 test-rust:
 	$(WITH_PG) $(CARGO) test --workspace $(CORE_TEST_FEATURES)
-	$(WITH_PG) CARGO=$(CARGO) .ci/core-tests-per-engine sled memory postgresql
+	$(WITH_PG) CARGO=$(CARGO) CORE_TEST_FEATURES='$(CORE_TEST_FEATURES)' .ci/core-tests-per-engine sled memory postgresql
 
 $(VENV)/.ready:
 	$(PYTHON) -m venv $(VENV)
