@@ -714,13 +714,18 @@ impl Clusto {
     }
 
     /// Upgrades a store of an older format (`found` when it was opened) to this build's,
-    /// in one commit under the write lease (see the `upgrade` module). A salvage changes
-    /// nothing, not even the format.
+    /// in one commit under the write lease (see the `upgrade` module), after the engine
+    /// has brought its own layout up to date. A salvage changes nothing, not even the
+    /// format.
     fn upgrade_format(&self, found: u32) -> Result<()> {
-        if found == FORMAT_VERSION || self.shared.salvage {
+        if self.shared.salvage {
             return Ok(());
         }
         let backend = &self.shared.backend;
+        backend.upgrade_layout(self.shared.lock_wait)?;
+        if found == FORMAT_VERSION {
+            return Ok(());
+        }
         let format_key = keys::meta("format");
         // Read again under the lease: another process may be upgrading it right now.
         let lease = backend.begin_write(self.shared.lock_wait)?;

@@ -61,6 +61,33 @@ pub mod space {
     pub const BY_USER: u8 = b'U';
     /// Versions by commit time: timestamp ++ version.
     pub const BY_TIME: u8 = b'Z';
+
+    /// Every space above, in byte order: an engine may keep each in a tree of its own.
+    pub const ALL: [u8; 23] = [
+        ATTR,
+        COUNTER,
+        DRIVER,
+        ENTITY,
+        RUN,
+        ATTR_OLD,
+        BY_KEY,
+        LIVE_NAME,
+        META,
+        NAME,
+        REFERENCE,
+        BY_SUBKEY,
+        TYPE,
+        BY_USER,
+        VERSION,
+        CHANGES_V1,
+        TOUCHED,
+        BY_TIME,
+        DRIVER_OLD,
+        BY_KEY_OLD,
+        REFERENCE_OLD,
+        BY_SUBKEY_OLD,
+        TYPE_OLD,
+    ];
 }
 
 /// A key under construction.

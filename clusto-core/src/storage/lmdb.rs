@@ -19,11 +19,12 @@ use std::time::Duration;
 
 use heed::types::Bytes;
 use heed::{
-    CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, MdbError, PutFlags, RoTxn, WithoutTls,
+    CommitOrAbort, Env, EnvFlags, EnvOpenOptions, MdbError, PutFlags, RoTxn, RwTxn, WithoutTls,
 };
 use parking_lot::{ArcRwLockReadGuard, RawRwLock, RwLock};
 
 use super::lease_file::{Held, LeaseFile};
+use super::lmdb_spaces::{Spaces, TREES, Tree};
 use super::long_keys::{self, RealOrder};
 use super::ticker::Ticker;
 use super::{
@@ -50,7 +51,10 @@ type MapGuard = ArcRwLockReadGuard<RawRwLock, ()>;
 
 struct Inner {
     env: Env<WithoutTls>,
-    db: Database<'static, Bytes, Bytes>,
+    /// LMDB's unnamed tree: the names of the others (see `lmdb_spaces`).
+    unnamed: Tree<'static>,
+    /// The trees as the newest transaction of this process found them.
+    spaces: RwLock<Arc<Spaces<'static>>>,
     /// Shared by every open transaction of this process, exclusive while remapping.
     map: Arc<RwLock<()>>,
     lease: Arc<LeaseFile>,
@@ -98,7 +102,7 @@ impl LmdbBackend {
         options
             .map_size(initial_map)
             .max_readers(MAX_READERS)
-            .max_dbs(0);
+            .max_dbs(TREES as u32);
         let grouped_every = match durability {
             Durability::Immediate => None,
             Durability::Grouped { every_ms } | Durability::Periodic { every_ms } => {
@@ -119,7 +123,7 @@ impl LmdbBackend {
         let wtxn = env
             .write_txn()
             .map_err(|e| engine_error("opening", dir, e))?;
-        let db = env
+        let unnamed = env
             .create_databases_and_commit(wtxn, |opener, wtxn| {
                 opener
                     .create_database::<Bytes, Bytes>(wtxn, None)
@@ -127,9 +131,15 @@ impl LmdbBackend {
             })
             .map_err(|e| engine_error("opening", dir, e))?
             .unwrap_commit();
+        let spaces = env
+            .clone()
+            .static_read_txn()
+            .and_then(|txn| Spaces::read(&env, unnamed, txn))
+            .map_err(|e| engine_error("opening", dir, e))?;
         let inner = Arc::new(Inner {
             env,
-            db,
+            unnamed,
+            spaces: RwLock::new(Arc::new(spaces)),
             map: Arc::new(RwLock::new(())),
             lease: LeaseFile::open(dir)?,
             dir: dir.to_path_buf(),
@@ -173,11 +183,22 @@ impl Inner {
             let guard = self.map.read_arc_recursive();
             match self.env.clone().static_read_txn() {
                 Ok(txn) => {
-                    return Ok(LmdbSnapshot {
-                        txn,
-                        inner: self.clone(),
-                        _map: guard,
-                    });
+                    let spaces = self.spaces.read().clone();
+                    let current = spaces
+                        .current_in(&txn)
+                        .map_err(|e| engine_error("reading", &self.dir, e))?;
+                    if current {
+                        return Ok(LmdbSnapshot {
+                            txn,
+                            spaces,
+                            inner: self.clone(),
+                            _map: guard,
+                        });
+                    }
+                    // Trees made or keys moved since: read them, then begin again.
+                    let fresh = Spaces::read(&self.env, self.unnamed, txn)
+                        .map_err(|e| engine_error("reading", &self.dir, e))?;
+                    *self.spaces.write() = Arc::new(fresh);
                 }
                 Err(heed::Error::Mdb(MdbError::MapResized)) => {
                     drop(guard);
@@ -192,11 +213,22 @@ impl Inner {
         )))
     }
 
-    /// Applies `writes` in one write transaction, growing the map as needed.
-    fn apply(&self, writes: &[Write]) -> Result<()> {
+    /// Applies `writes` in one write transaction, growing the map as needed. `spaces`
+    /// are the trees as the lease found them: no other writer has changed them since.
+    fn apply(&self, writes: &[Write], spaces: Arc<Spaces<'static>>) -> Result<()> {
+        if writes.iter().any(|(key, _)| key.is_empty()) {
+            return Err(Error::InvalidValue(format!(
+                "writing {}: LMDB cannot store an empty key",
+                self.dir.display()
+            )));
+        }
         for _ in 0..RESIZE_RETRIES {
             let guard = self.map.read_recursive();
-            match self.try_apply(writes) {
+            match self.try_apply(writes, &spaces) {
+                Ok(Some(made)) => {
+                    *self.spaces.write() = Arc::new(made);
+                    return Ok(());
+                }
                 Err(heed::Error::Mdb(MdbError::MapFull)) => {
                     drop(guard);
                     self.grow()?;
@@ -205,7 +237,11 @@ impl Inner {
                     drop(guard);
                     self.adopt_resize()?;
                 }
-                other => return other.map_err(|e| engine_error("writing", &self.dir, e)),
+                other => {
+                    return other
+                        .map(drop)
+                        .map_err(|e| engine_error("writing", &self.dir, e));
+                }
             }
         }
         Err(Error::io_other(format!(
@@ -214,51 +250,82 @@ impl Inner {
         )))
     }
 
-    fn try_apply(&self, writes: &[Write]) -> heed::Result<()> {
+    /// Commits `writes`; the trees as the commit left them when it had to make trees or
+    /// move keys first.
+    fn try_apply(
+        &self,
+        writes: &[Write],
+        spaces: &Spaces<'static>,
+    ) -> heed::Result<Option<Spaces<'static>>> {
         let mut wtxn = self.env.write_txn()?;
-        for run in writes.chunk_by(|a, b| a.1.is_some() == b.1.is_some()) {
-            if run[0].1.is_none() {
-                for (key, _) in run {
-                    self.db.delete(&mut wtxn, &long_keys::stored_key(key))?;
-                }
-                continue;
-            }
-            // Puts in key order go through one cursor: LMDB looks for the next key's
-            // place on the page the cursor is on before it searches from the root.
-            let mut cursor = self.db.iter_mut(&mut wtxn)?;
-            for (key, value) in run {
-                let value = value.as_deref().unwrap_or_default();
-                // SAFETY: the key and value are the caller's, not borrowed from the
-                // database.
-                unsafe {
-                    cursor.put_current_with_options::<Bytes>(
-                        PutFlags::empty(),
-                        &long_keys::stored_key(key),
-                        &long_keys::stored_value(key, value),
-                    )?
-                };
-            }
+        if spaces.ready_for(writes) {
+            put_writes(spaces, &mut wtxn, writes)?;
+            return wtxn.commit().map(|()| None);
         }
-        wtxn.commit()
+        Spaces::commit_making_trees(&self.env, self.unnamed, wtxn, writes, put_writes).map(Some)
     }
+}
+
+/// Puts `writes` (none with an empty key) into their trees, which exist.
+fn put_writes(spaces: &Spaces<'_>, wtxn: &mut RwTxn<'_>, writes: &[Write]) -> heed::Result<()> {
+    let same_run = |a: &Write, b: &Write| {
+        a.1.is_some() == b.1.is_some() && spaces.tree_index(a.0[0]) == spaces.tree_index(b.0[0])
+    };
+    for run in writes.chunk_by(same_run) {
+        let tree = spaces.tree_of(run[0].0[0]);
+        if run[0].1.is_none() {
+            // A space without a tree holds nothing to delete.
+            if let Some(tree) = tree {
+                for (key, _) in run {
+                    tree.delete(wtxn, &long_keys::stored_key(key))?;
+                }
+            }
+            continue;
+        }
+        let tree = tree.expect("a commit's trees are made before its puts");
+        // Puts in key order go through one cursor: LMDB looks for the next key's place on
+        // the page the cursor is on before it searches from the root.
+        let mut cursor = tree.iter_mut(wtxn)?;
+        for (key, value) in run {
+            let value = value.as_deref().unwrap_or_default();
+            // SAFETY: the key and value are the caller's, not borrowed from the
+            // database.
+            unsafe {
+                cursor.put_current_with_options::<Bytes>(
+                    PutFlags::empty(),
+                    &long_keys::stored_key(key),
+                    &long_keys::stored_value(key, value),
+                )?
+            };
+        }
+    }
+    Ok(())
 }
 
 /// An LMDB read transaction.
 pub(crate) struct LmdbSnapshot {
     // Dropped before the guard: the transaction ends while the map is still guarded.
     txn: RoTxn<'static, WithoutTls>,
+    /// The trees the transaction sees.
+    spaces: Arc<Spaces<'static>>,
     inner: Arc<Inner>,
     _map: MapGuard,
 }
 
+impl LmdbSnapshot {
+    /// The stored value under `key`'s stored form, from its space's tree.
+    fn stored(&self, key: &[u8]) -> Result<Option<&[u8]>> {
+        let Some(tree) = key.first().and_then(|&first| self.spaces.tree_of(first)) else {
+            return Ok(None);
+        };
+        tree.get(&self.txn, &long_keys::stored_key(key))
+            .map_err(|e| engine_error("reading", &self.inner.dir, e))
+    }
+}
+
 impl KvRead for LmdbSnapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let stored = self
-            .inner
-            .db
-            .get(&self.txn, &long_keys::stored_key(key))
-            .map_err(|e| engine_error("reading", &self.inner.dir, e))?;
-        long_keys::value_for(key, stored)
+        long_keys::value_for(key, self.stored(key)?)
     }
 
     fn scan_prefix_each(&self, prefix: &[u8], each: &mut LentEntry<'_>) -> Result<()> {
@@ -271,11 +338,10 @@ impl KvRead for LmdbSnapshot {
             return hand_over(self.scan_prefix(prefix), each);
         }
         let failed = |e| engine_error("reading", &self.inner.dir, e);
-        let iter = self
-            .inner
-            .db
-            .prefix_iter(&self.txn, prefix)
-            .map_err(failed)?;
+        let Some(tree) = self.spaces.tree_of(prefix[0]) else {
+            return Ok(());
+        };
+        let iter = tree.prefix_iter(&self.txn, prefix).map_err(failed)?;
         for entry in iter {
             let (key, value) = entry.map_err(failed)?;
             if !long_keys::is_direct(key) {
@@ -290,52 +356,41 @@ impl KvRead for LmdbSnapshot {
 
     fn get_each(&self, keys: &[Vec<u8>], each: &mut LentValue<'_>) -> Result<()> {
         for (i, key) in keys.iter().enumerate() {
-            let stored = self
-                .inner
-                .db
-                .get(&self.txn, &long_keys::stored_key(key))
-                .map_err(|e| engine_error("reading", &self.inner.dir, e))?;
-            each(i, long_keys::value_in(key, stored)?.as_deref())?;
+            each(i, long_keys::value_in(key, self.stored(key)?)?.as_deref())?;
         }
         Ok(())
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> EntryIter<'_> {
-        use std::ops::Bound;
         let (s, e) = long_keys::stored_bounds(start, end);
         if e.as_deref().is_some_and(|e| e <= s.as_slice()) {
             return Box::new(std::iter::empty());
         }
-        // LMDB refuses an empty key, even as a bound.
-        let bounds: (Bound<&[u8]>, Bound<&[u8]>) = (
-            match s.is_empty() {
-                true => Bound::Unbounded,
-                false => Bound::Included(s.as_slice()),
-            },
-            e.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
-        );
-        let owned = |r: heed::Result<(&[u8], &[u8])>| {
-            r.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                .map_err(|e| engine_error("reading", &self.inner.dir, e))
+        let failed = |e| engine_error("reading", &self.inner.dir, e);
+        let mut segments = self.spaces.segments(&s, e.as_deref());
+        if reverse {
+            segments.reverse();
+        }
+        let owned = move |r: heed::Result<(&[u8], &[u8])>| {
+            r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(failed)
         };
-        let stored: EntryIter<'_> = match reverse {
-            false => match self.inner.db.range(&self.txn, &bounds) {
-                Ok(it) => Box::new(it.map(owned)),
-                Err(e) => Box::new(std::iter::once(Err(engine_error(
-                    "reading",
-                    &self.inner.dir,
-                    e,
-                )))),
+        let stored: EntryIter<'_> = Box::new(segments.into_iter().flat_map(
+            move |(tree, from, to)| -> EntryIter<'_> {
+                let bounds = (
+                    from.as_ref().map(Vec::as_slice),
+                    to.as_ref().map(Vec::as_slice),
+                );
+                let range = match reverse {
+                    false => tree
+                        .range(&self.txn, &bounds)
+                        .map(|it| -> EntryIter<'_> { Box::new(it.map(owned)) }),
+                    true => tree
+                        .rev_range(&self.txn, &bounds)
+                        .map(|it| -> EntryIter<'_> { Box::new(it.map(owned)) }),
+                };
+                range.unwrap_or_else(|e| Box::new(std::iter::once(Err(failed(e)))))
             },
-            true => match self.inner.db.rev_range(&self.txn, &bounds) {
-                Ok(it) => Box::new(it.map(owned)),
-                Err(e) => Box::new(std::iter::once(Err(engine_error(
-                    "reading",
-                    &self.inner.dir,
-                    e,
-                )))),
-            },
-        };
+        ));
         Box::new(RealOrder::new(stored, start, end, reverse))
     }
 }
@@ -379,8 +434,8 @@ impl WriteLease for LmdbLease {
     fn commit(mut self: Box<Self>, writes: Vec<Write>, _version: Version) -> Result<()> {
         // The read transaction ends first: a commit that must grow the map needs this
         // process to hold none.
-        self.snapshot = None;
-        self.inner.apply(&writes)
+        let spaces = self.snapshot.take().expect("open lease").spaces;
+        self.inner.apply(&writes, spaces)
     }
 }
 
@@ -397,6 +452,15 @@ impl Backend for LmdbBackend {
             inner: self.inner.clone(),
             _held: held,
         }))
+    }
+
+    fn upgrade_layout(&self, wait: Option<Duration>) -> Result<()> {
+        if !self.inner.read_txn()?.spaces.keys_in_unnamed() {
+            return Ok(());
+        }
+        // The commit moves the keys; an empty one moves them alone.
+        self.begin_write(wait)?.commit(Vec::new(), 0)?;
+        self.flush()
     }
 
     fn flush(&self) -> Result<()> {
@@ -416,8 +480,7 @@ impl Backend for LmdbBackend {
     fn is_empty(&self) -> Result<bool> {
         let snapshot = self.inner.read_txn()?;
         snapshot
-            .inner
-            .db
+            .spaces
             .is_empty(&snapshot.txn)
             .map_err(|e| engine_error("reading", &self.inner.dir, e))
     }
@@ -498,7 +561,7 @@ mod tests {
                 (
                     proptest::collection::vec(
                         (
-                            (0u8..6, 0usize..4),
+                            (0usize..8, 0usize..4),
                             proptest::option::of((0u8..255, 0usize..3)),
                         ),
                         1..60,
@@ -511,6 +574,8 @@ mod tests {
             use std::collections::BTreeMap;
             use super::long_keys::MAX_DIRECT;
             let lengths = [1, 9, MAX_DIRECT, MAX_DIRECT + 30];
+            // Spaces with a tree of their own, and first bytes that share `@other`.
+            let firsts = [0, b'@', b'A', b'B', b'E', b'd', b'e', u8::MAX];
             let sizes = [0, 40, 5000];
             let dir = tempfile::tempdir().unwrap();
             let db = LmdbBackend::open(dir.path(), Durability::Grouped { every_ms: 1000 })
@@ -519,7 +584,7 @@ mod tests {
             for (writes, sorted) in commits {
                 let mut commit: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
                 for ((key, length), value) in writes {
-                    let key = vec![b'a' + key; lengths[length]];
+                    let key = vec![firsts[key]; lengths[length]];
                     let value = value.map(|(byte, size)| vec![byte; sizes[size]]);
                     commit.insert(key, value);
                 }
@@ -542,8 +607,124 @@ mod tests {
                 .map(|e| e.unwrap())
                 .collect();
             let expected: Vec<(Vec<u8>, Vec<u8>)> = model.into_iter().collect();
-            proptest::prop_assert_eq!(stored, expected);
+            proptest::prop_assert_eq!(&stored, &expected);
+            let snapshot = db.snapshot().unwrap();
+            let backwards: Vec<_> = snapshot.scan(&[], None, true).map(|e| e.unwrap()).collect();
+            proptest::prop_assert!(backwards.iter().rev().eq(expected.iter()));
+            // A scan between two first bytes sees the keys between them, from any tree.
+            let inside: Vec<_> = snapshot.scan(b"B", Some(b"e"), false).map(|e| e.unwrap()).collect();
+            let between = expected.iter().filter(|(k, _)| k.as_slice() >= &b"B"[..] && k.as_slice() < &b"e"[..]);
+            proptest::prop_assert!(inside.iter().eq(between));
         }
+    }
+
+    /// Writes `keys` as a build of before the spaces' trees did: into the unnamed tree.
+    fn write_older_layout(dir: &Path, keys: &[(Vec<u8>, Vec<u8>)]) {
+        // SAFETY: the environment is closed before the backend opens it.
+        let env = unsafe { EnvOpenOptions::new().open(dir).unwrap() };
+        let wtxn = env.write_txn().unwrap();
+        env.create_databases_and_commit(wtxn, |opener, wtxn| {
+            let db = opener.create_database::<Bytes, Bytes>(wtxn, None)?;
+            for (k, v) in keys {
+                db.put(wtxn, k, v)?;
+            }
+            Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(db))
+        })
+        .unwrap();
+        env.prepare_for_closing().wait();
+    }
+
+    /// What the unnamed tree holds.
+    fn unnamed_keys(db: &LmdbBackend) -> Vec<Vec<u8>> {
+        let txn = db.inner.env.read_txn().unwrap();
+        db.inner
+            .unnamed
+            .iter(&txn)
+            .unwrap()
+            .map(|e| e.unwrap().0.to_vec())
+            .collect()
+    }
+
+    /// Opening a store of the older layout moves its keys, before any commit of the
+    /// model's (`upgrade_layout`, which `Clusto::open` calls).
+    #[test]
+    fn the_layout_upgrade_moves_the_keys_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = vec![
+            (b"Ea".to_vec(), b"1".to_vec()),
+            (b"Mf".to_vec(), b"2".to_vec()),
+        ];
+        write_older_layout(dir.path(), &keys);
+        let db = LmdbBackend::open(dir.path(), Durability::Immediate).unwrap();
+        assert_eq!(unnamed_keys(&db), vec![b"Ea".to_vec(), b"Mf".to_vec()]);
+        db.upgrade_layout(None).unwrap();
+        assert_eq!(unnamed_keys(&db).len(), TREES);
+        let read: Vec<_> = db
+            .snapshot()
+            .unwrap()
+            .scan(&[], None, false)
+            .map(|e| e.unwrap())
+            .collect();
+        assert_eq!(read, keys);
+        // Nothing left to do: no commit.
+        let before = db.inner.env.info().last_txn_id;
+        db.upgrade_layout(None).unwrap();
+        assert_eq!(db.inner.env.info().last_txn_id, before);
+    }
+
+    /// A store written by an older build keeps every key in LMDB's unnamed tree: it is
+    /// read as it is, the first commit moves the keys into their spaces' trees, and a key
+    /// an older build writes into the unnamed tree later is moved by the next commit.
+    #[test]
+    fn keys_of_the_older_layout_are_read_then_moved_into_their_trees() {
+        let dir = tempfile::tempdir().unwrap();
+        let old_keys: Vec<(Vec<u8>, Vec<u8>)> = [
+            (&[1u8, 2][..], &b"other"[..]),
+            (b"Ea", b"1"),
+            (b"Eb", b"2"),
+            (b"Kx", b"3"),
+            (b"zz", b"4"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_vec(), v.to_vec()))
+        .collect();
+        write_older_layout(dir.path(), &old_keys);
+        let db = LmdbBackend::open(dir.path(), Durability::Immediate).unwrap();
+        let all = |db: &LmdbBackend| -> Vec<super::super::Entry> {
+            db.snapshot()
+                .unwrap()
+                .scan(&[], None, false)
+                .map(|e| e.unwrap())
+                .collect()
+        };
+        assert_eq!(all(&db), old_keys, "read in place before any commit");
+        assert_eq!(
+            db.snapshot().unwrap().get(b"Eb").unwrap(),
+            Some(b"2".to_vec())
+        );
+        assert!(!db.is_empty().unwrap());
+
+        db.apply(vec![(b"Ec".to_vec(), Some(b"5".to_vec()))])
+            .unwrap();
+        let mut expected = old_keys.clone();
+        expected.insert(3, (b"Ec".to_vec(), b"5".to_vec()));
+        assert_eq!(all(&db), expected);
+        let names = unnamed_keys(&db);
+        assert_eq!(names.len(), TREES);
+        assert!(names.iter().all(|k| k[0] == b'@'), "{names:?}");
+
+        // An older build's process writes into the unnamed tree.
+        {
+            let mut wtxn = db.inner.env.write_txn().unwrap();
+            db.inner.unnamed.put(&mut wtxn, b"Ed", b"6").unwrap();
+            wtxn.commit().unwrap();
+        }
+        db.apply(vec![(b"Ee".to_vec(), Some(b"7".to_vec()))])
+            .unwrap();
+        expected.insert(4, (b"Ed".to_vec(), b"6".to_vec()));
+        expected.insert(5, (b"Ee".to_vec(), b"7".to_vec()));
+        assert_eq!(all(&db), expected);
+        assert_eq!(unnamed_keys(&db).len(), TREES);
     }
 
     /// A commit that does not fit the map doubles it, as often as needed; one that must

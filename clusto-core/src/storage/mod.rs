@@ -13,6 +13,7 @@
 mod layered;
 mod lease_file;
 mod lmdb;
+mod lmdb_spaces;
 mod long_keys;
 mod memory;
 #[cfg(feature = "postgres")]
@@ -260,6 +261,13 @@ pub trait Backend: Send + Sync {
     /// process; `None` when the backend does not announce commits (the caller then polls).
     fn commit_listener(&self) -> Result<Option<Box<dyn CommitListener + '_>>> {
         Ok(None)
+    }
+
+    /// Brings a store laid out by an older build of the engine up to date, under the
+    /// lease (waiting up to `wait`); the model's records do not change. The default has
+    /// nothing to do.
+    fn upgrade_layout(&self, _wait: Option<Duration>) -> Result<()> {
+        Ok(())
     }
 
     /// Puts every commit on disk before returning.
