@@ -62,7 +62,7 @@ pub mod space {
     /// Versions by commit time: timestamp ++ version.
     pub const BY_TIME: u8 = b'Z';
 
-    /// Every space above, in byte order: an engine may keep each in a tree of its own.
+    /// Every space above, in byte order.
     pub const ALL: [u8; 23] = [
         ATTR,
         COUNTER,
