@@ -57,6 +57,14 @@ const TREE_OF_BYTE: [u8; 256] = {
 /// an older store's keys never meet.
 const NAME_MARK: u8 = b'@';
 
+const _: () = {
+    let mut i = 0;
+    while i < space::ALL.len() {
+        assert!(space::ALL[i] != NAME_MARK, "a key space starts like a tree's name");
+        i += 1;
+    }
+};
+
 /// The name of tree `t`.
 fn name_of(t: usize) -> String {
     match OWN_TREES.get(t) {
