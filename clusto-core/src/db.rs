@@ -722,7 +722,7 @@ impl Clusto {
             return Ok(());
         }
         let backend = &self.shared.backend;
-        backend.upgrade_layout(self.shared.lock_wait)?;
+        backend.upgrade_layout(self.shared.lock_wait, &keys::counters())?;
         if found == FORMAT_VERSION {
             return Ok(());
         }

@@ -215,7 +215,14 @@ impl Inner {
 
     /// Applies `writes` in one write transaction, growing the map as needed. `spaces`
     /// are the trees as the lease found them: no other writer has changed them since.
-    fn apply(&self, writes: &[Write], spaces: Arc<Spaces<'static>>) -> Result<()> {
+    /// `guard_key` is the key an older build reads before each write (see
+    /// [`Backend::upgrade_layout`]), when the commit is the layout's upgrade.
+    fn apply(
+        &self,
+        writes: &[Write],
+        spaces: Arc<Spaces<'static>>,
+        guard_key: Option<&[u8]>,
+    ) -> Result<()> {
         if writes.iter().any(|(key, _)| key.is_empty()) {
             return Err(Error::InvalidValue(format!(
                 "writing {}: LMDB cannot store an empty key",
@@ -224,7 +231,7 @@ impl Inner {
         }
         for _ in 0..RESIZE_RETRIES {
             let guard = self.map.read_recursive();
-            match self.try_apply(writes, &spaces) {
+            match self.try_apply(writes, &spaces, guard_key) {
                 Ok(Some(made)) => {
                     *self.spaces.write() = Arc::new(made);
                     return Ok(());
@@ -256,13 +263,15 @@ impl Inner {
         &self,
         writes: &[Write],
         spaces: &Spaces<'static>,
+        guard_key: Option<&[u8]>,
     ) -> heed::Result<Option<Spaces<'static>>> {
         let mut wtxn = self.env.write_txn()?;
-        if spaces.ready_for(writes) {
+        if guard_key.is_none() && spaces.ready_for(writes) {
             put_writes(spaces, &mut wtxn, writes)?;
             return wtxn.commit().map(|()| None);
         }
-        Spaces::commit_making_trees(&self.env, self.unnamed, wtxn, writes, put_writes).map(Some)
+        Spaces::commit_making_trees(&self.env, self.unnamed, wtxn, writes, guard_key, put_writes)
+            .map(Some)
     }
 }
 
@@ -435,7 +444,7 @@ impl WriteLease for LmdbLease {
         // The read transaction ends first: a commit that must grow the map needs this
         // process to hold none.
         let spaces = self.snapshot.take().expect("open lease").spaces;
-        self.inner.apply(&writes, spaces)
+        self.inner.apply(&writes, spaces, None)
     }
 }
 
@@ -454,12 +463,17 @@ impl Backend for LmdbBackend {
         }))
     }
 
-    fn upgrade_layout(&self, wait: Option<Duration>) -> Result<()> {
+    fn upgrade_layout(&self, wait: Option<Duration>, guard_key: &[u8]) -> Result<()> {
         if !self.inner.read_txn()?.spaces.keys_in_unnamed() {
             return Ok(());
         }
-        // The commit moves the keys; an empty one moves them alone.
-        self.begin_write(wait)?.commit(Vec::new(), 0)?;
+        // Decided again under the lease: another process may be moving them right now.
+        let held = self.inner.lease.acquire(wait)?;
+        let spaces = self.inner.read_txn()?.spaces.clone();
+        if spaces.keys_in_unnamed() {
+            self.inner.apply(&[], spaces, Some(guard_key))?;
+        }
+        drop(held);
         self.flush()
     }
 
@@ -646,30 +660,47 @@ mod tests {
     }
 
     /// Opening a store of the older layout moves its keys, before any commit of the
-    /// model's (`upgrade_layout`, which `Clusto::open` calls).
+    /// model's (`upgrade_layout`, which `Clusto::open` calls), and leaves the guard an
+    /// older build's process trips on; the guard is not a key of the store, and stays.
     #[test]
-    fn the_layout_upgrade_moves_the_keys_and_nothing_else() {
+    fn the_layout_upgrade_moves_the_keys_and_leaves_the_guard() {
         let dir = tempfile::tempdir().unwrap();
         let keys = vec![
             (b"Ea".to_vec(), b"1".to_vec()),
-            (b"Mf".to_vec(), b"2".to_vec()),
+            (b"Vz".to_vec(), b"2".to_vec()),
         ];
         write_older_layout(dir.path(), &keys);
         let db = LmdbBackend::open(dir.path(), Durability::Immediate).unwrap();
-        assert_eq!(unnamed_keys(&db), vec![b"Ea".to_vec(), b"Mf".to_vec()]);
-        db.upgrade_layout(None).unwrap();
-        assert_eq!(unnamed_keys(&db).len(), TREES);
-        let read: Vec<_> = db
-            .snapshot()
-            .unwrap()
-            .scan(&[], None, false)
-            .map(|e| e.unwrap())
-            .collect();
-        assert_eq!(read, keys);
+        assert_eq!(unnamed_keys(&db), vec![b"Ea".to_vec(), b"Vz".to_vec()]);
+        db.upgrade_layout(None, b"Vz").unwrap();
+        let all = |db: &LmdbBackend| -> Vec<super::super::Entry> {
+            db.snapshot()
+                .unwrap()
+                .scan(&[], None, false)
+                .map(|e| e.unwrap())
+                .collect()
+        };
+        assert_eq!(all(&db), keys);
+        let left = unnamed_keys(&db);
+        assert_eq!(left.len(), TREES + 1);
+        assert!(left.contains(&b"Vz".to_vec()));
+        {
+            let txn = db.inner.env.read_txn().unwrap();
+            let guard = db.inner.unnamed.get(&txn, b"Vz").unwrap();
+            assert!(crate::codec::decode::<u64>(guard.unwrap(), &|| "it".into()).is_err());
+        }
         // Nothing left to do: no commit.
         let before = db.inner.env.info().last_txn_id;
-        db.upgrade_layout(None).unwrap();
+        db.upgrade_layout(None, b"Vz").unwrap();
         assert_eq!(db.inner.env.info().last_txn_id, before);
+        // Commits leave the guard where it is.
+        db.apply(vec![(b"Vz".to_vec(), Some(b"3".to_vec()))])
+            .unwrap();
+        assert_eq!(unnamed_keys(&db).len(), TREES + 1);
+        assert_eq!(
+            db.snapshot().unwrap().get(b"Vz").unwrap(),
+            Some(b"3".to_vec())
+        );
     }
 
     /// A store written by an older build keeps every key in LMDB's unnamed tree: it is

@@ -16,7 +16,9 @@
 //!   keeps every key in it: such a store is read as it is, and the next commit under
 //!   the lease moves its keys into their trees, in the same transaction
 //!   ([`move_unnamed_keys`]); opening it with write access makes that commit at once.
-//!   Keys a process of an older build writes there later are moved by the next commit.
+//!   The move leaves [`GUARD`] under the key an older build reads before each write, so
+//!   that such a process, if it had the store open, fails its writes instead of reusing
+//!   ids. Keys it wrote there anyway are moved by the next commit.
 //!   The pages the keys left are free for later commits: the file does not shrink.
 
 use std::ops::Bound;
@@ -57,10 +59,18 @@ const TREE_OF_BYTE: [u8; 256] = {
 /// an older store's keys never meet.
 const NAME_MARK: u8 = b'@';
 
+/// What the move leaves in the unnamed tree under the key an older build reads before
+/// each write (the store's counters): a record in an envelope no build decodes, so the
+/// write fails as `Corrupt`. Never moved.
+const GUARD: &[u8] = &[0xFF];
+
 const _: () = {
     let mut i = 0;
     while i < space::ALL.len() {
-        assert!(space::ALL[i] != NAME_MARK, "a key space starts like a tree's name");
+        assert!(
+            space::ALL[i] != NAME_MARK,
+            "a key space starts like a tree's name"
+        );
         i += 1;
     }
 };
@@ -196,18 +206,20 @@ impl Spaces<'static> {
     }
 
     /// Commits `writes` after making every tree and moving the keys left in the unnamed
-    /// tree, all in `wtxn`; the trees as the commit leaves them.
+    /// tree (leaving [`GUARD`] under `guard_key`), all in `wtxn`; the trees as the commit
+    /// leaves them.
     pub(super) fn commit_making_trees<'e>(
         env: &'e Env<WithoutTls>,
         unnamed: Tree<'static>,
         wtxn: RwTxn<'e>,
         writes: &[super::Write],
+        guard_key: Option<&[u8]>,
         put: impl FnOnce(&Spaces<'_>, &mut RwTxn<'_>, &[super::Write]) -> heed::Result<()>,
     ) -> heed::Result<Self> {
         let trees = env
             .create_databases_and_commit(wtxn, |opener, wtxn| {
                 let made = make_trees(opener, wtxn, unnamed)?;
-                move_unnamed_keys(&made, wtxn)?;
+                move_unnamed_keys(&made, wtxn, guard_key)?;
                 put(&made, wtxn, writes)?;
                 Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(made.trees))
             })?
@@ -215,7 +227,8 @@ impl Spaces<'static> {
         Ok(Spaces {
             trees,
             unnamed,
-            unnamed_entries: TREES as u64,
+            // Counted by the next transaction, which reads the trees again.
+            unnamed_entries: u64::MAX,
             keys_in_unnamed: false,
         })
     }
@@ -234,30 +247,36 @@ fn make_trees<'e>(
     Ok(Spaces {
         trees,
         unnamed,
-        unnamed_entries: TREES as u64,
+        unnamed_entries: u64::MAX,
         keys_in_unnamed: false,
     })
 }
 
-/// Whether the unnamed tree holds keys, not only names: its first key sorts before the
-/// names, or its last after them.
+/// Whether the unnamed tree holds keys, not only names and guards. A store of the older
+/// layout has a key first, or right after its guard-free start.
 fn holds_keys(unnamed: Tree<'_>, txn: &RoTxn<'_>) -> heed::Result<bool> {
-    let before = unnamed
-        .first(txn)?
-        .is_some_and(|(key, _)| key.first() != Some(&NAME_MARK));
-    let after = unnamed
-        .last(txn)?
-        .is_some_and(|(key, _)| key.first() != Some(&NAME_MARK));
-    Ok(before || after)
+    for entry in unnamed.iter(txn)? {
+        let (key, value) = entry?;
+        if key.first() != Some(&NAME_MARK) && value != GUARD {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// How many keys a move reads before it writes them.
 const MOVE_BATCH: usize = 4096;
 
-/// Moves every key of the unnamed tree (not the names) into its space's tree. A tree
-/// that was empty takes its keys appended, which fills its pages; keys written by an
-/// older build into a store already moved go through an ordinary put.
-fn move_unnamed_keys(made: &Spaces<'_>, wtxn: &mut RwTxn<'_>) -> heed::Result<()> {
+/// Moves every key of the unnamed tree (not the names, not the guards) into its space's
+/// tree, then leaves [`GUARD`] under `guard_key`. A tree that was empty takes its keys
+/// appended, which fills its pages; keys written by an older build into a store already
+/// moved go through an ordinary put.
+fn move_unnamed_keys(
+    made: &Spaces<'_>,
+    wtxn: &mut RwTxn<'_>,
+    guard_key: Option<&[u8]>,
+) -> heed::Result<()> {
+    let mut guarded: Vec<Vec<u8>> = guard_key.map(<[u8]>::to_vec).into_iter().collect();
     let mut empty = [false; TREES];
     for (t, tree) in made.trees.iter().enumerate() {
         empty[t] = tree.is_some_and(|tree| tree.is_empty(wtxn).unwrap_or(false));
@@ -281,6 +300,10 @@ fn move_unnamed_keys(made: &Spaces<'_>, wtxn: &mut RwTxn<'_>) -> heed::Result<()
             };
             from = Bound::Excluded(last.clone());
             for (key, value) in &batch {
+                if value == GUARD {
+                    guarded.push(key.clone());
+                    continue;
+                }
                 let t = TREE_OF_BYTE[key[0] as usize] as usize;
                 let tree = made.trees[t].expect("every tree was made");
                 let flags = match empty[t] {
@@ -291,6 +314,9 @@ fn move_unnamed_keys(made: &Spaces<'_>, wtxn: &mut RwTxn<'_>) -> heed::Result<()
             }
         }
         made.unnamed.delete_range(wtxn, &range)?;
+    }
+    for key in guarded {
+        made.unnamed.put(wtxn, &key, GUARD)?;
     }
     Ok(())
 }
