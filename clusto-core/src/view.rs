@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::codec::{decode, decode_in_place};
+use crate::codec::{decode, decode_entity, decode_in_place};
 use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::keys::{self, Key, read_str, space, u64_from_tail};
@@ -221,7 +221,9 @@ impl<'a> View<'a> {
 
     pub(crate) fn entity_record(&self, id: EntityId) -> Result<Option<Entity>> {
         match self.kv.get(&keys::entity(id))? {
-            Some(bytes) => Ok(Some(decode(&bytes, &|| format!("entity record {id}"))?)),
+            Some(bytes) => Ok(Some(decode_entity(&bytes, &|| {
+                format!("entity record {id}")
+            })?)),
             None => Ok(None),
         }
     }
@@ -256,7 +258,7 @@ impl<'a> View<'a> {
                 ))),
             };
         }
-        let e: Entity = decode(&value, &|| format!("the record of name '{name}'"))?;
+        let e = decode_entity(&value, &|| format!("the record of name '{name}'"))?;
         if e.name != name || e.deleted_at.is_some() {
             return Err(Error::Corrupt(format!(
                 "name '{name}' holds the record of {} '{}'",
@@ -404,7 +406,7 @@ impl<'a> View<'a> {
         let mut out = Vec::new();
         for entry in self.kv.scan_prefix(&[space::ENTITY]) {
             let (key, bytes) = entry?;
-            let e: Entity = decode(&bytes, &|| format!("entity record {key:?}"))?;
+            let e = decode_entity(&bytes, &|| format!("entity record {key:?}"))?;
             if e.visible_at(self.at) {
                 out.push(e);
             }
@@ -737,7 +739,7 @@ impl<'a> View<'a> {
                 let id = chunk[i];
                 let bytes =
                     bytes.ok_or_else(|| Error::NotFound(format!("entity {id} does not exist")))?;
-                out.push(decode(bytes, &|| format!("entity record {id}"))?);
+                out.push(decode_entity(bytes, &|| format!("entity record {id}"))?);
                 Ok(())
             })?;
         }
