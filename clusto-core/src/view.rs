@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::codec::{decode, decode_entity, decode_in_place};
+use crate::codec::{decode, decode_attr_in_place, decode_entity};
 use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::keys::{self, Key, read_str, space, u64_from_tail};
@@ -460,8 +460,7 @@ impl<'a> View<'a> {
         for &s in spaces {
             let prefix = Key::new(s).entity(owner).into_bytes();
             self.kv.scan_prefix_each(&prefix, &mut |key, bytes| {
-                let a: AttrRef<'_> =
-                    decode_in_place(bytes, &|| format!("attribute record {key:?}"))?;
+                let a = decode_attr_in_place(bytes, &|| format!("attribute record {key:?}"))?;
                 if a.visible_at(self.at) {
                     each(a)?;
                 }
