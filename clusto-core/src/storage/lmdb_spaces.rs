@@ -1,14 +1,16 @@
-//! Which LMDB tree holds a key: the spaces of live rows that lookups read most have a
-//! tree (a named LMDB database) each; the others share one.
+//! Which LMDB tree holds a key: attribute and entity records have a tree (a named LMDB
+//! database) each; the other key spaces share one.
 //!
 //! With every space in one tree, a lookup searched a tree of all the store's keys (four
 //! levels at 10k servers), and a commit that adds keys at the end of a space in the
 //! middle of the tree split pages there, where they stay half full. A space's own tree
 //! is shallower, and keys added at its end fill its pages. But each tree a commit
 //! touches costs it pages of its own (root and branches) and its record in the unnamed
-//! tree. 3000 single `set_attr` commits made 64.2k page writes with one tree, 73.9k with
-//! a tree per space (23), 67.4k with six own trees and 66.7k with the four of
-//! [`OWN_TREES`]; history, versions and the smaller indexes share `@rest`.
+//! tree. 3000 single `set_attr` commits (Rust, 10k servers) made 64.2k page writes with
+//! one tree, 73.9k with a tree per space (23), 67.4k with six own trees, 66.7k with four
+//! (adding the attribute index and live names) and 63.8k with the two of [`OWN_TREES`]:
+//! the index and the names read no faster in trees of their own (one lookup or one
+//! prefix per query), and random inserts leave their pages as full either way.
 //!
 //! - The tree named `@X` holds the keys whose first byte is the space byte `X`, whole: a
 //!   tree's keys are the store's keys. `@rest` holds the keys of every other first byte.
@@ -37,9 +39,10 @@ pub(super) type Segment<'t> = (Tree<'t>, Bound<Vec<u8>>, Bound<Vec<u8>>);
 /// Bounds of a range of keys.
 type KeyRange<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
 
-/// The spaces with a tree of their own: attribute and entity records, the attribute
-/// index and live names, which lookups read most and which hold most keys.
-const OWN_TREES: [u8; 4] = [space::ATTR, space::ENTITY, space::BY_KEY, space::LIVE_NAME];
+/// The spaces with a tree of their own: attribute records (most of the keys, added at
+/// the end: an entity's attributes are scanned together) and entity records (one lookup
+/// per entity a query returns).
+const OWN_TREES: [u8; 2] = [space::ATTR, space::ENTITY];
 
 /// Trees: one per space of [`OWN_TREES`], then `@rest`.
 pub(super) const TREES: usize = OWN_TREES.len() + 1;
