@@ -576,7 +576,10 @@ impl Clusto {
         }
         let db = match engine {
             Engine::Lmdb => {
-                let backend = LmdbBackend::open(&canonical, options.durability)?;
+                let backend = match options.salvage {
+                    true => LmdbBackend::open_for_salvage(&canonical)?,
+                    false => LmdbBackend::open(&canonical, options.durability)?,
+                };
                 Self::build(Box::new(backend), options, Some(canonical.clone()), None)?
             }
             Engine::Sled => Self::open_sled(path, &canonical, options)?,
@@ -722,7 +725,7 @@ impl Clusto {
             return Ok(());
         }
         let backend = &self.shared.backend;
-        backend.upgrade_layout(self.shared.lock_wait, &keys::counters())?;
+        backend.upgrade_layout(self.shared.lock_wait)?;
         if found == FORMAT_VERSION {
             return Ok(());
         }

@@ -18,13 +18,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use heed::types::Bytes;
-use heed::{
-    CommitOrAbort, Env, EnvFlags, EnvOpenOptions, MdbError, PutFlags, RoTxn, RwTxn, WithoutTls,
-};
+use heed::{Env, EnvFlags, EnvOpenOptions, MdbError, PutFlags, RoTxn, RwTxn, WithoutTls};
 use parking_lot::{ArcRwLockReadGuard, RawRwLock, RwLock};
 
 use super::lease_file::{Held, LeaseFile};
-use super::lmdb_spaces::{Spaces, TREES, Tree};
+use super::lmdb_spaces::{Spaces, TREES, Tree, View};
 use super::long_keys::{self, RealOrder};
 use super::ticker::Ticker;
 use super::{
@@ -51,10 +49,8 @@ type MapGuard = ArcRwLockReadGuard<RawRwLock, ()>;
 
 struct Inner {
     env: Env<WithoutTls>,
-    /// LMDB's unnamed tree: the names of the others (see `lmdb_spaces`).
-    unnamed: Tree<'static>,
-    /// The trees as the newest transaction of this process found them.
-    spaces: RwLock<Arc<Spaces<'static>>>,
+    /// The trees, opened before any transaction of the process (see `lmdb_spaces`).
+    spaces: Spaces,
     /// Shared by every open transaction of this process, exclusive while remapping.
     map: Arc<RwLock<()>>,
     lease: Arc<LeaseFile>,
@@ -93,11 +89,24 @@ fn engine_error(doing: &str, dir: &Path, e: heed::Error) -> Error {
 impl LmdbBackend {
     /// Opens (creating if needed) the LMDB database in directory `dir`, which exists.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
-        Self::open_mapped(dir, durability, INITIAL_MAP)
+        Self::open_mapped(dir, durability, INITIAL_MAP, true)
     }
 
-    /// [`LmdbBackend::open`] with a first map of `initial_map` bytes.
-    fn open_mapped(dir: &Path, durability: Durability, initial_map: usize) -> Result<Self> {
+    /// Opens the LMDB database in directory `dir` for a salvage: nothing is written to
+    /// it, not even the trees a database of an older build lacks (it is then read as it
+    /// is), and commits are refused.
+    pub fn open_for_salvage(dir: &Path) -> Result<Self> {
+        Self::open_mapped(dir, Durability::Immediate, INITIAL_MAP, false)
+    }
+
+    /// [`LmdbBackend::open`] with a first map of `initial_map` bytes; `writable` says
+    /// whether the trees a store lacks may be made.
+    fn open_mapped(
+        dir: &Path,
+        durability: Durability,
+        initial_map: usize,
+        writable: bool,
+    ) -> Result<Self> {
         let mut options = EnvOpenOptions::new().read_txn_without_tls();
         options
             .map_size(initial_map)
@@ -120,26 +129,10 @@ impl LmdbBackend {
         // Reader slots of processes that died.
         env.clear_stale_readers()
             .map_err(|e| engine_error("clearing stale readers of", dir, e))?;
-        let wtxn = env
-            .write_txn()
-            .map_err(|e| engine_error("opening", dir, e))?;
-        let unnamed = env
-            .create_databases_and_commit(wtxn, |opener, wtxn| {
-                opener
-                    .create_database::<Bytes, Bytes>(wtxn, None)
-                    .map(CommitOrAbort::<_, ()>::Commit)
-            })
-            .map_err(|e| engine_error("opening", dir, e))?
-            .unwrap_commit();
-        let spaces = env
-            .clone()
-            .static_read_txn()
-            .and_then(|txn| Spaces::read(&env, unnamed, txn))
-            .map_err(|e| engine_error("opening", dir, e))?;
+        let spaces = Spaces::open(&env, writable).map_err(|e| engine_error("opening", dir, e))?;
         let inner = Arc::new(Inner {
             env,
-            unnamed,
-            spaces: RwLock::new(Arc::new(spaces)),
+            spaces,
             map: Arc::new(RwLock::new(())),
             lease: LeaseFile::open(dir)?,
             dir: dir.to_path_buf(),
@@ -183,22 +176,16 @@ impl Inner {
             let guard = self.map.read_arc_recursive();
             match self.env.clone().static_read_txn() {
                 Ok(txn) => {
-                    let spaces = self.spaces.read().clone();
-                    let current = spaces
-                        .current_in(&txn)
+                    let view = self
+                        .spaces
+                        .view(&txn)
                         .map_err(|e| engine_error("reading", &self.dir, e))?;
-                    if current {
-                        return Ok(LmdbSnapshot {
-                            txn,
-                            spaces,
-                            inner: self.clone(),
-                            _map: guard,
-                        });
-                    }
-                    // Trees made or keys moved since: read them, then begin again.
-                    let fresh = Spaces::read(&self.env, self.unnamed, txn)
-                        .map_err(|e| engine_error("reading", &self.dir, e))?;
-                    *self.spaces.write() = Arc::new(fresh);
+                    return Ok(LmdbSnapshot {
+                        txn,
+                        view,
+                        inner: self.clone(),
+                        _map: guard,
+                    });
                 }
                 Err(heed::Error::Mdb(MdbError::MapResized)) => {
                     drop(guard);
@@ -213,29 +200,24 @@ impl Inner {
         )))
     }
 
-    /// Applies `writes` in one write transaction, growing the map as needed. `spaces`
-    /// are the trees as the lease found them: no other writer has changed them since.
-    /// `guard_key` is the key an older build reads before each write (see
-    /// [`Backend::upgrade_layout`]), when the commit is the layout's upgrade.
-    fn apply(
-        &self,
-        writes: &[Write],
-        spaces: Arc<Spaces<'static>>,
-        guard_key: Option<&[u8]>,
-    ) -> Result<()> {
+    /// Applies `writes` in one write transaction, growing the map as needed; keys an
+    /// older build left in the unnamed tree move into their trees first.
+    fn apply(&self, writes: &[Write]) -> Result<()> {
         if writes.iter().any(|(key, _)| key.is_empty()) {
             return Err(Error::InvalidValue(format!(
                 "writing {}: LMDB cannot store an empty key",
                 self.dir.display()
             )));
         }
+        let Some(trees) = self.spaces.trees() else {
+            return Err(Error::InvalidValue(format!(
+                "{} was opened for a salvage, which writes nothing",
+                self.dir.display()
+            )));
+        };
         for _ in 0..RESIZE_RETRIES {
             let guard = self.map.read_recursive();
-            match self.try_apply(writes, &spaces, guard_key) {
-                Ok(Some(made)) => {
-                    *self.spaces.write() = Arc::new(made);
-                    return Ok(());
-                }
+            match self.try_apply(writes, &trees) {
                 Err(heed::Error::Mdb(MdbError::MapFull)) => {
                     drop(guard);
                     self.grow()?;
@@ -244,11 +226,7 @@ impl Inner {
                     drop(guard);
                     self.adopt_resize()?;
                 }
-                other => {
-                    return other
-                        .map(drop)
-                        .map_err(|e| engine_error("writing", &self.dir, e));
-                }
+                other => return other.map_err(|e| engine_error("writing", &self.dir, e)),
             }
         }
         Err(Error::io_other(format!(
@@ -257,41 +235,32 @@ impl Inner {
         )))
     }
 
-    /// Commits `writes`; the trees as the commit left them when it had to make trees or
-    /// move keys first.
-    fn try_apply(
-        &self,
-        writes: &[Write],
-        spaces: &Spaces<'static>,
-        guard_key: Option<&[u8]>,
-    ) -> heed::Result<Option<Spaces<'static>>> {
+    /// Commits `writes` into `trees`, moving the keys left in the unnamed tree first.
+    fn try_apply(&self, writes: &[Write], trees: &[Tree<'static>; TREES]) -> heed::Result<()> {
         let mut wtxn = self.env.write_txn()?;
-        if guard_key.is_none() && spaces.ready_for(writes) {
-            put_writes(spaces, &mut wtxn, writes)?;
-            return wtxn.commit().map(|()| None);
+        if self.spaces.keys_in_unnamed(&wtxn)? {
+            self.spaces.move_unnamed_keys(trees, &mut wtxn)?;
         }
-        Spaces::commit_making_trees(&self.env, self.unnamed, wtxn, writes, guard_key, put_writes)
-            .map(Some)
+        put_writes(&View::Trees(*trees), &mut wtxn, writes)?;
+        wtxn.commit()
     }
 }
 
-/// Puts `writes` (none with an empty key) into their trees, which exist.
-fn put_writes(spaces: &Spaces<'_>, wtxn: &mut RwTxn<'_>, writes: &[Write]) -> heed::Result<()> {
+/// Puts `writes` (none with an empty key) into the trees `view` reads.
+fn put_writes(view: &View, wtxn: &mut RwTxn<'_>, writes: &[Write]) -> heed::Result<()> {
     let same_run = |a: &Write, b: &Write| {
-        a.1.is_some() == b.1.is_some() && spaces.tree_index(a.0[0]) == spaces.tree_index(b.0[0])
+        a.1.is_some() == b.1.is_some() && view.tree_index(a.0[0]) == view.tree_index(b.0[0])
     };
     for run in writes.chunk_by(same_run) {
-        let tree = spaces.tree_of(run[0].0[0]);
+        let tree = view
+            .tree_of(run[0].0[0])
+            .expect("a commit writes into the trees");
         if run[0].1.is_none() {
-            // A space without a tree holds nothing to delete.
-            if let Some(tree) = tree {
-                for (key, _) in run {
-                    tree.delete(wtxn, &long_keys::stored_key(key))?;
-                }
+            for (key, _) in run {
+                tree.delete(wtxn, &long_keys::stored_key(key))?;
             }
             continue;
         }
-        let tree = tree.expect("a commit's trees are made before its puts");
         // Puts in key order go through one cursor: LMDB looks for the next key's place on
         // the page the cursor is on before it searches from the root.
         let mut cursor = tree.iter_mut(wtxn)?;
@@ -315,8 +284,8 @@ fn put_writes(spaces: &Spaces<'_>, wtxn: &mut RwTxn<'_>, writes: &[Write]) -> he
 pub(crate) struct LmdbSnapshot {
     // Dropped before the guard: the transaction ends while the map is still guarded.
     txn: RoTxn<'static, WithoutTls>,
-    /// The trees the transaction sees.
-    spaces: Arc<Spaces<'static>>,
+    /// Where the transaction reads keys.
+    view: View,
     inner: Arc<Inner>,
     _map: MapGuard,
 }
@@ -324,7 +293,7 @@ pub(crate) struct LmdbSnapshot {
 impl LmdbSnapshot {
     /// The stored value under `key`'s stored form, from its space's tree.
     fn stored(&self, key: &[u8]) -> Result<Option<&[u8]>> {
-        let Some(tree) = key.first().and_then(|&first| self.spaces.tree_of(first)) else {
+        let Some(tree) = key.first().and_then(|&first| self.view.tree_of(first)) else {
             return Ok(None);
         };
         tree.get(&self.txn, &long_keys::stored_key(key))
@@ -347,7 +316,7 @@ impl KvRead for LmdbSnapshot {
             return hand_over(self.scan_prefix(prefix), each);
         }
         let failed = |e| engine_error("reading", &self.inner.dir, e);
-        let Some(tree) = self.spaces.tree_of(prefix[0]) else {
+        let Some(tree) = self.view.tree_of(prefix[0]) else {
             return Ok(());
         };
         let iter = tree.prefix_iter(&self.txn, prefix).map_err(failed)?;
@@ -376,7 +345,7 @@ impl KvRead for LmdbSnapshot {
             return Box::new(std::iter::empty());
         }
         let failed = |e| engine_error("reading", &self.inner.dir, e);
-        let mut segments = self.spaces.segments(&s, e.as_deref());
+        let mut segments = self.view.segments(&s, e.as_deref());
         if reverse {
             segments.reverse();
         }
@@ -443,8 +412,8 @@ impl WriteLease for LmdbLease {
     fn commit(mut self: Box<Self>, writes: Vec<Write>, _version: Version) -> Result<()> {
         // The read transaction ends first: a commit that must grow the map needs this
         // process to hold none.
-        let spaces = self.snapshot.take().expect("open lease").spaces;
-        self.inner.apply(&writes, spaces, None)
+        self.snapshot = None;
+        self.inner.apply(&writes)
     }
 }
 
@@ -463,15 +432,20 @@ impl Backend for LmdbBackend {
         }))
     }
 
-    fn upgrade_layout(&self, wait: Option<Duration>, guard_key: &[u8]) -> Result<()> {
-        if !self.inner.read_txn()?.spaces.keys_in_unnamed() {
+    fn upgrade_layout(&self, wait: Option<Duration>) -> Result<()> {
+        let waiting = |inner: &Arc<Inner>| -> Result<bool> {
+            let snapshot = inner.read_txn()?;
+            let waiting = inner.spaces.keys_in_unnamed(&snapshot.txn);
+            waiting.map_err(|e| engine_error("reading", &inner.dir, e))
+        };
+        if self.inner.spaces.trees().is_none() || !waiting(&self.inner)? {
             return Ok(());
         }
         // Decided again under the lease: another process may be moving them right now.
         let held = self.inner.lease.acquire(wait)?;
-        let spaces = self.inner.read_txn()?.spaces.clone();
-        if spaces.keys_in_unnamed() {
-            self.inner.apply(&[], spaces, Some(guard_key))?;
+        if waiting(&self.inner)? {
+            // A commit moves them; an empty one moves them alone.
+            self.inner.apply(&[])?;
         }
         drop(held);
         self.flush()
@@ -494,7 +468,7 @@ impl Backend for LmdbBackend {
     fn is_empty(&self) -> Result<bool> {
         let snapshot = self.inner.read_txn()?;
         snapshot
-            .spaces
+            .view
             .is_empty(&snapshot.txn)
             .map_err(|e| engine_error("reading", &self.inner.dir, e))
     }
@@ -511,6 +485,7 @@ impl Backend for LmdbBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use heed::CommitOrAbort;
 
     /// A scan that lends LMDB's bytes sees what the copying scan sees, in the same
     /// order, long keys (stored by hash, in groups) included.
@@ -652,53 +627,61 @@ mod tests {
     fn unnamed_keys(db: &LmdbBackend) -> Vec<Vec<u8>> {
         let txn = db.inner.env.read_txn().unwrap();
         db.inner
-            .unnamed
+            .spaces
+            .unnamed()
             .iter(&txn)
             .unwrap()
             .map(|e| e.unwrap().0.to_vec())
             .collect()
     }
 
+    /// Every entry a snapshot of `db` reads.
+    fn all(db: &LmdbBackend) -> Vec<super::super::Entry> {
+        db.snapshot()
+            .unwrap()
+            .scan(&[], None, false)
+            .map(|e| e.unwrap())
+            .collect()
+    }
+
     /// Opening a store of the older layout moves its keys, before any commit of the
-    /// model's (`upgrade_layout`, which `Clusto::open` calls), and leaves the guard an
-    /// older build's process trips on; the guard is not a key of the store, and stays.
+    /// model's (`upgrade_layout`, which `Clusto::open` calls), and leaves under the
+    /// store's counters the guard an older build's process trips on; the guard is not a
+    /// key of the store, and stays. A value that looks like the guard under another key
+    /// is a key like any other.
     #[test]
     fn the_layout_upgrade_moves_the_keys_and_leaves_the_guard() {
         let dir = tempfile::tempdir().unwrap();
-        let keys = vec![
-            (b"Ea".to_vec(), b"1".to_vec()),
-            (b"Vz".to_vec(), b"2".to_vec()),
+        let counters = crate::keys::counters();
+        let mut keys = vec![
+            (b"Ea".to_vec(), vec![0xFF]),
+            (b"Kz".to_vec(), b"1".to_vec()),
+            (counters.clone(), b"2".to_vec()),
         ];
+        keys.sort();
         write_older_layout(dir.path(), &keys);
         let db = LmdbBackend::open(dir.path(), Durability::Immediate).unwrap();
-        assert_eq!(unnamed_keys(&db), vec![b"Ea".to_vec(), b"Vz".to_vec()]);
-        db.upgrade_layout(None, b"Vz").unwrap();
-        let all = |db: &LmdbBackend| -> Vec<super::super::Entry> {
-            db.snapshot()
-                .unwrap()
-                .scan(&[], None, false)
-                .map(|e| e.unwrap())
-                .collect()
-        };
+        assert_eq!(all(&db), keys, "read in place");
+        assert!(unnamed_keys(&db).contains(&b"Ea".to_vec()));
+        db.upgrade_layout(None).unwrap();
         assert_eq!(all(&db), keys);
         let left = unnamed_keys(&db);
-        assert_eq!(left.len(), TREES + 1);
-        assert!(left.contains(&b"Vz".to_vec()));
+        assert_eq!(left.len(), TREES + 1, "{left:?}");
         {
             let txn = db.inner.env.read_txn().unwrap();
-            let guard = db.inner.unnamed.get(&txn, b"Vz").unwrap();
+            let guard = db.inner.spaces.unnamed().get(&txn, &counters).unwrap();
             assert!(crate::codec::decode::<u64>(guard.unwrap(), &|| "it".into()).is_err());
         }
         // Nothing left to do: no commit.
         let before = db.inner.env.info().last_txn_id;
-        db.upgrade_layout(None, b"Vz").unwrap();
+        db.upgrade_layout(None).unwrap();
         assert_eq!(db.inner.env.info().last_txn_id, before);
         // Commits leave the guard where it is.
-        db.apply(vec![(b"Vz".to_vec(), Some(b"3".to_vec()))])
+        db.apply(vec![(counters.clone(), Some(b"3".to_vec()))])
             .unwrap();
         assert_eq!(unnamed_keys(&db).len(), TREES + 1);
         assert_eq!(
-            db.snapshot().unwrap().get(b"Vz").unwrap(),
+            db.snapshot().unwrap().get(&counters).unwrap(),
             Some(b"3".to_vec())
         );
     }
@@ -721,13 +704,6 @@ mod tests {
         .collect();
         write_older_layout(dir.path(), &old_keys);
         let db = LmdbBackend::open(dir.path(), Durability::Immediate).unwrap();
-        let all = |db: &LmdbBackend| -> Vec<super::super::Entry> {
-            db.snapshot()
-                .unwrap()
-                .scan(&[], None, false)
-                .map(|e| e.unwrap())
-                .collect()
-        };
         assert_eq!(all(&db), old_keys, "read in place before any commit");
         assert_eq!(
             db.snapshot().unwrap().get(b"Eb").unwrap(),
@@ -741,13 +717,16 @@ mod tests {
         expected.insert(3, (b"Ec".to_vec(), b"5".to_vec()));
         assert_eq!(all(&db), expected);
         let names = unnamed_keys(&db);
-        assert_eq!(names.len(), TREES);
-        assert!(names.iter().all(|k| k[0] == b'@'), "{names:?}");
+        assert_eq!(names.len(), TREES + 1, "the names and the guard: {names:?}");
 
         // An older build's process writes into the unnamed tree.
         {
             let mut wtxn = db.inner.env.write_txn().unwrap();
-            db.inner.unnamed.put(&mut wtxn, b"Ed", b"6").unwrap();
+            db.inner
+                .spaces
+                .unnamed()
+                .put(&mut wtxn, b"Ed", b"6")
+                .unwrap();
             wtxn.commit().unwrap();
         }
         db.apply(vec![(b"Ee".to_vec(), Some(b"7".to_vec()))])
@@ -755,7 +734,40 @@ mod tests {
         expected.insert(4, (b"Ed".to_vec(), b"6".to_vec()));
         expected.insert(5, (b"Ee".to_vec(), b"7".to_vec()));
         assert_eq!(all(&db), expected);
-        assert_eq!(unnamed_keys(&db).len(), TREES);
+        assert_eq!(unnamed_keys(&db).len(), TREES + 1);
+    }
+
+    /// A salvage of a store of the older layout reads it as it is and writes nothing,
+    /// not even the trees; a salvage of a moved store reads the trees.
+    #[test]
+    fn a_salvage_reads_either_layout_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = vec![
+            (b"Ea".to_vec(), b"1".to_vec()),
+            (b"Kx".to_vec(), b"2".to_vec()),
+        ];
+        write_older_layout(dir.path(), &keys);
+        let salvage = LmdbBackend::open_for_salvage(dir.path()).unwrap();
+        assert_eq!(all(&salvage), keys);
+        assert_eq!(unnamed_keys(&salvage), vec![b"Ea".to_vec(), b"Kx".to_vec()]);
+        let refused = salvage.apply(vec![(b"Eb".to_vec(), Some(vec![]))]);
+        assert!(
+            matches!(refused, Err(Error::InvalidValue(_))),
+            "{refused:?}"
+        );
+        salvage.upgrade_layout(None).unwrap();
+        assert_eq!(
+            unnamed_keys(&salvage).len(),
+            2,
+            "no tree made, nothing moved"
+        );
+        drop(salvage);
+
+        let db = LmdbBackend::open(dir.path(), Durability::Immediate).unwrap();
+        db.upgrade_layout(None).unwrap();
+        drop(db);
+        let salvage = LmdbBackend::open_for_salvage(dir.path()).unwrap();
+        assert_eq!(all(&salvage), keys);
     }
 
     /// A commit that does not fit the map doubles it, as often as needed; one that must
@@ -767,7 +779,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let small = 256 * 4096;
         let db = std::sync::Arc::new(
-            LmdbBackend::open_mapped(dir.path(), Durability::Immediate, small).unwrap(),
+            LmdbBackend::open_mapped(dir.path(), Durability::Immediate, small, true).unwrap(),
         );
         db.apply(vec![(b"first".to_vec(), Some(vec![1]))]).unwrap();
         let (held, holding) = std::sync::mpsc::channel();

@@ -14,9 +14,12 @@
 //!
 //! - The tree named `@X` holds the keys whose first byte is the space byte `X`, whole: a
 //!   tree's keys are the store's keys. `@rest` holds the keys of every other first byte.
+//! - The trees are opened (and made, in a store that lacks them) when the backend opens,
+//!   before any transaction of the process begins: LMDB lets a transaction use only the
+//!   trees opened before it began.
 //! - The unnamed tree holds the trees' names alone. A store written by an older build
-//!   keeps every key in it: such a store is read as it is, and the next commit under
-//!   the lease moves its keys into their trees, in the same transaction
+//!   keeps every key in it: such a store is read there until its keys are moved, and the
+//!   next commit under the lease moves them into their trees, in the same transaction
 //!   ([`move_unnamed_keys`]); opening it with write access makes that commit at once.
 //!   The move leaves [`GUARD`] under the key an older build reads before each write, so
 //!   that such a process, if it had the store open, fails its writes instead of reusing
@@ -24,9 +27,10 @@
 //!   The pages the keys left are free for later commits: the file does not shrink.
 
 use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use heed::types::Bytes;
-use heed::{CommitOrAbort, Database, DatabaseOpener, Env, PutFlags, RoTxn, RwTxn, WithoutTls};
+use heed::{CommitOrAbort, Database, Env, PutFlags, RoTxn, RwTxn, WithoutTls};
 
 use crate::keys::space;
 
@@ -62,10 +66,20 @@ const TREE_OF_BYTE: [u8; 256] = {
 /// an older store's keys never meet.
 const NAME_MARK: u8 = b'@';
 
-/// What the move leaves in the unnamed tree under the key an older build reads before
-/// each write (the store's counters): a record in an envelope no build decodes, so the
-/// write fails as `Corrupt`. Never moved.
+/// What the move leaves in the unnamed tree under [`guard_key`], which an older build
+/// reads before each write: a record in an envelope no build decodes, so the write fails
+/// as `Corrupt`. Never moved.
 const GUARD: &[u8] = &[0xFF];
+
+/// The store's counters, which every write of every build reads first.
+fn guard_key() -> Vec<u8> {
+    crate::keys::counters()
+}
+
+/// Whether an entry of the unnamed tree is the guard.
+fn is_guard(key: &[u8], value: &[u8]) -> bool {
+    value == GUARD && key == guard_key()
+}
 
 const _: () = {
     let mut i = 0;
@@ -86,63 +100,156 @@ fn name_of(t: usize) -> String {
     }
 }
 
-/// The trees of one store, as a transaction that began after they were read sees them.
-#[derive(Clone, Copy)]
-pub(super) struct Spaces<'t> {
-    trees: [Option<Tree<'t>>; TREES],
-    unnamed: Tree<'t>,
-    /// The unnamed tree's entries when the trees were read: a transaction that finds
-    /// another count must read them again (trees were made, or keys moved).
-    unnamed_entries: u64,
-    /// Keys stored in the unnamed tree by an older build, not yet moved.
-    keys_in_unnamed: bool,
+/// The trees of one store, opened when the backend opened.
+pub(super) struct Spaces {
+    /// `None` for a salvage of a store of the older layout: it writes nothing, and reads
+    /// the unnamed tree.
+    trees: Option<[Tree<'static>; TREES]>,
+    unnamed: Tree<'static>,
+    /// Set once a transaction found the keys in the trees: they never move back.
+    moved: AtomicBool,
 }
 
-impl<'t> Spaces<'t> {
-    /// The tree holding keys that start with `first`, if there is one yet; reads of a
-    /// store whose keys were not moved yet go to the unnamed tree.
-    pub(super) fn tree_of(&self, first: u8) -> Option<Tree<'t>> {
-        match self.keys_in_unnamed && self.trees.iter().all(Option::is_none) {
-            true => Some(self.unnamed),
-            false => self.trees[TREE_OF_BYTE[first as usize] as usize],
-        }
-    }
+/// Where one transaction reads keys.
+#[derive(Clone, Copy)]
+pub(super) enum View {
+    /// In their spaces' trees.
+    Trees([Tree<'static>; TREES]),
+    /// In the unnamed tree: a store of the older layout, not moved yet.
+    Unnamed(Tree<'static>),
+}
 
-    /// Whether keys written by an older build wait in the unnamed tree to be moved.
-    pub(super) fn keys_in_unnamed(&self) -> bool {
-        self.keys_in_unnamed
-    }
-
-    /// Whether `txn` sees the trees as they were read.
-    pub(super) fn current_in(&self, txn: &RoTxn<'_>) -> heed::Result<bool> {
-        Ok(self.unnamed.len(txn)? == self.unnamed_entries)
-    }
-
-    /// Whether a commit of `writes` needs no tree made and no key moved first.
-    pub(super) fn ready_for(&self, writes: &[super::Write]) -> bool {
-        !self.keys_in_unnamed
-            && writes.iter().all(|(key, value)| {
-                value.is_none() || self.trees[TREE_OF_BYTE[key[0] as usize] as usize].is_some()
-            })
-    }
-
-    /// Whether no tree holds a key.
-    pub(super) fn is_empty(&self, txn: &RoTxn<'_>) -> heed::Result<bool> {
-        if self.keys_in_unnamed && !self.unnamed.is_empty(txn)? {
-            return Ok(false);
-        }
-        for tree in self.trees.iter().flatten() {
-            if !tree.is_empty(txn)? {
-                return Ok(false);
+impl Spaces {
+    /// Opens the unnamed tree and the spaces' trees; makes those missing when `make` is
+    /// set (a salvage makes none).
+    pub(super) fn open(env: &Env<WithoutTls>, make: bool) -> heed::Result<Spaces> {
+        let rtxn = env.read_txn()?;
+        let found = env
+            .open_databases_and_commit(rtxn, |opener, rtxn| {
+                let unnamed = opener.open_database::<Bytes, Bytes>(rtxn, None)?;
+                let mut trees = [None; TREES];
+                for (t, tree) in trees.iter_mut().enumerate() {
+                    *tree = opener.open_database::<Bytes, Bytes>(rtxn, Some(&name_of(t)))?;
+                }
+                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit((unnamed, trees)))
+            })?
+            .unwrap_commit();
+        let (Some(unnamed), trees) = found else {
+            return Err(heed::Error::Mdb(heed::MdbError::NotFound));
+        };
+        let trees = match (trees.iter().all(Option::is_some), make) {
+            (true, _) => Some(trees.map(|tree| tree.expect("all found"))),
+            (false, false) => None,
+            (false, true) => {
+                let wtxn = env.write_txn()?;
+                let made = env
+                    .create_databases_and_commit(wtxn, |opener, wtxn| {
+                        let mut made = [None; TREES];
+                        for (t, tree) in made.iter_mut().enumerate() {
+                            *tree = Some(
+                                opener.create_database::<Bytes, Bytes>(wtxn, Some(&name_of(t)))?,
+                            );
+                        }
+                        Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(made))
+                    })?
+                    .unwrap_commit();
+                Some(made.map(|tree| tree.expect("all made")))
             }
+        };
+        Ok(Spaces {
+            trees,
+            unnamed,
+            moved: AtomicBool::new(false),
+        })
+    }
+
+    /// Where `txn` reads: the unnamed tree while it holds an older build's keys and the
+    /// trees hold none.
+    pub(super) fn view(&self, txn: &RoTxn<'_>) -> heed::Result<View> {
+        let Some(trees) = self.trees else {
+            return Ok(View::Unnamed(self.unnamed));
+        };
+        if self.moved.load(Ordering::Acquire) {
+            return Ok(View::Trees(trees));
         }
-        Ok(true)
+        let mut trees_empty = true;
+        for tree in trees {
+            trees_empty &= tree.is_empty(txn)?;
+        }
+        if trees_empty && holds_keys(self.unnamed, txn)? {
+            return Ok(View::Unnamed(self.unnamed));
+        }
+        self.moved.store(true, Ordering::Release);
+        Ok(View::Trees(trees))
+    }
+
+    /// Whether keys written by an older build wait in the unnamed tree, as `txn` sees it.
+    pub(super) fn keys_in_unnamed(&self, txn: &RoTxn<'_>) -> heed::Result<bool> {
+        holds_keys(self.unnamed, txn)
+    }
+
+    /// LMDB's unnamed tree.
+    #[cfg(test)]
+    pub(super) fn unnamed(&self) -> Tree<'static> {
+        self.unnamed
+    }
+
+    /// The spaces' trees; `None` for a salvage of a store of the older layout.
+    pub(super) fn trees(&self) -> Option<[Tree<'static>; TREES]> {
+        self.trees
+    }
+
+    /// Moves the keys left in the unnamed tree into their trees, in `wtxn`, and leaves
+    /// the guard there.
+    pub(super) fn move_unnamed_keys(
+        &self,
+        trees: &[Tree<'static>; TREES],
+        wtxn: &mut RwTxn<'_>,
+    ) -> heed::Result<()> {
+        move_unnamed_keys(self.unnamed, trees, wtxn)
+    }
+}
+
+impl View {
+    /// The tree holding keys that start with `first`; none for the first byte of the
+    /// trees' names while the keys are read in the unnamed tree.
+    pub(super) fn tree_of(&self, first: u8) -> Option<Tree<'static>> {
+        match self {
+            View::Trees(trees) => Some(trees[TREE_OF_BYTE[first as usize] as usize]),
+            View::Unnamed(_) if first == NAME_MARK => None,
+            View::Unnamed(unnamed) => Some(*unnamed),
+        }
+    }
+
+    /// Which tree `first` reads: runs of first bytes reading one tree make one segment,
+    /// and one cursor puts a commit's run of writes into one tree.
+    pub(super) fn tree_index(&self, first: u8) -> usize {
+        match self {
+            View::Trees(_) => TREE_OF_BYTE[first as usize] as usize,
+            View::Unnamed(_) if first == NAME_MARK => TREES + 1,
+            View::Unnamed(_) => TREES,
+        }
+    }
+
+    /// Whether no key is stored.
+    pub(super) fn is_empty(&self, txn: &RoTxn<'_>) -> heed::Result<bool> {
+        match self {
+            View::Trees(trees) => {
+                for tree in trees {
+                    if !tree.is_empty(txn)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            View::Unnamed(unnamed) => Ok(!holds_keys(*unnamed, txn)?),
+        }
     }
 
     /// The parts of a scan of stored keys `start..end`, in key order: each tree with the
     /// bounds that keep its keys inside the scan and inside the first bytes it is read
     /// for (`@rest` holds the keys of many runs of first bytes).
-    pub(super) fn segments(&self, start: &[u8], end: Option<&[u8]>) -> Vec<Segment<'t>> {
+    pub(super) fn segments(&self, start: &[u8], end: Option<&[u8]>) -> Vec<Segment<'static>> {
         let from = |first: u8| match start.first() {
             Some(&s) if s == first => Bound::Included(start.to_vec()),
             _ => Bound::Included(vec![first]),
@@ -157,10 +264,7 @@ impl<'t> Spaces<'t> {
         let mut out = Vec::new();
         let mut run_start = first;
         for byte in first..=last {
-            let same_next = byte < last
-                && self.tree_index(byte) == self.tree_index(byte + 1)
-                && self.tree_of(byte).is_some();
-            if same_next {
+            if byte < last && self.tree_index(byte) == self.tree_index(byte + 1) {
                 continue;
             }
             if let Some(tree) = self.tree_of(byte) {
@@ -170,97 +274,14 @@ impl<'t> Spaces<'t> {
         }
         out
     }
-
-    /// Which tree `first` reads: runs of first bytes reading one tree make one segment,
-    /// and one cursor puts a commit's run of writes into one tree.
-    pub(super) fn tree_index(&self, first: u8) -> usize {
-        match self.keys_in_unnamed && self.trees.iter().all(Option::is_none) {
-            true => TREES,
-            false => TREE_OF_BYTE[first as usize] as usize,
-        }
-    }
 }
 
-impl Spaces<'static> {
-    /// Reads the trees `txn` sees, opening in this process those it had not opened.
-    /// `txn` ends: a transaction begun before a tree was opened cannot read it.
-    pub(super) fn read(
-        env: &Env<WithoutTls>,
-        unnamed: Tree<'static>,
-        txn: RoTxn<'static, WithoutTls>,
-    ) -> heed::Result<Self> {
-        let unnamed_entries = unnamed.len(&txn)?;
-        let keys_in_unnamed = holds_keys(unnamed, &txn)?;
-        let trees = env
-            .open_databases_and_commit(txn, |opener, txn| {
-                let mut trees = [None; TREES];
-                for (t, tree) in trees.iter_mut().enumerate() {
-                    *tree = opener.open_database::<Bytes, Bytes>(txn, Some(&name_of(t)))?;
-                }
-                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(trees))
-            })?
-            .unwrap_commit();
-        Ok(Spaces {
-            trees,
-            unnamed,
-            unnamed_entries,
-            keys_in_unnamed,
-        })
-    }
-
-    /// Commits `writes` after making every tree and moving the keys left in the unnamed
-    /// tree (leaving [`GUARD`] under `guard_key`), all in `wtxn`; the trees as the commit
-    /// leaves them.
-    pub(super) fn commit_making_trees<'e>(
-        env: &'e Env<WithoutTls>,
-        unnamed: Tree<'static>,
-        wtxn: RwTxn<'e>,
-        writes: &[super::Write],
-        guard_key: Option<&[u8]>,
-        put: impl FnOnce(&Spaces<'_>, &mut RwTxn<'_>, &[super::Write]) -> heed::Result<()>,
-    ) -> heed::Result<Self> {
-        let trees = env
-            .create_databases_and_commit(wtxn, |opener, wtxn| {
-                let made = make_trees(opener, wtxn, unnamed)?;
-                move_unnamed_keys(&made, wtxn, guard_key)?;
-                put(&made, wtxn, writes)?;
-                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(made.trees))
-            })?
-            .unwrap_commit();
-        Ok(Spaces {
-            trees,
-            unnamed,
-            // Counted by the next transaction, which reads the trees again.
-            unnamed_entries: u64::MAX,
-            keys_in_unnamed: false,
-        })
-    }
-}
-
-/// Makes (or opens) every tree in `wtxn`.
-fn make_trees<'e>(
-    opener: &DatabaseOpener<'e, WithoutTls>,
-    wtxn: &mut RwTxn<'e>,
-    unnamed: Tree<'static>,
-) -> heed::Result<Spaces<'e>> {
-    let mut trees = [None; TREES];
-    for (t, tree) in trees.iter_mut().enumerate() {
-        *tree = Some(opener.create_database::<Bytes, Bytes>(wtxn, Some(&name_of(t)))?);
-    }
-    Ok(Spaces {
-        trees,
-        unnamed,
-        unnamed_entries: u64::MAX,
-        keys_in_unnamed: false,
-    })
-}
-
-/// Whether the unnamed tree holds keys, not only names and guards. A store of the older
-/// layout has a key first, or right after its guard-free start.
+/// Whether the unnamed tree holds keys, not only names and the guard. A store of the
+/// older layout has a key first, or right after the guard.
 fn holds_keys(unnamed: Tree<'_>, txn: &RoTxn<'_>) -> heed::Result<bool> {
     for entry in unnamed.iter(txn)? {
         let (key, value) = entry?;
-        if key.first() != Some(&NAME_MARK) && value != GUARD {
+        if key.first() != Some(&NAME_MARK) && !is_guard(key, value) {
             return Ok(true);
         }
     }
@@ -270,19 +291,18 @@ fn holds_keys(unnamed: Tree<'_>, txn: &RoTxn<'_>) -> heed::Result<bool> {
 /// How many keys a move reads before it writes them.
 const MOVE_BATCH: usize = 4096;
 
-/// Moves every key of the unnamed tree (not the names, not the guards) into its space's
-/// tree, then leaves [`GUARD`] under `guard_key`. A tree that was empty takes its keys
-/// appended, which fills its pages; keys written by an older build into a store already
-/// moved go through an ordinary put.
+/// Moves every key of the unnamed tree (not the names, not the guard) into its space's
+/// tree, then leaves the guard. A tree that was empty takes its keys appended, which
+/// fills its pages; keys written by an older build into a store already moved go
+/// through an ordinary put.
 fn move_unnamed_keys(
-    made: &Spaces<'_>,
+    unnamed: Tree<'_>,
+    trees: &[Tree<'_>; TREES],
     wtxn: &mut RwTxn<'_>,
-    guard_key: Option<&[u8]>,
 ) -> heed::Result<()> {
-    let mut guarded: Vec<Vec<u8>> = guard_key.map(<[u8]>::to_vec).into_iter().collect();
     let mut empty = [false; TREES];
-    for (t, tree) in made.trees.iter().enumerate() {
-        empty[t] = tree.is_some_and(|tree| tree.is_empty(wtxn).unwrap_or(false));
+    for (t, tree) in trees.iter().enumerate() {
+        empty[t] = tree.is_empty(wtxn)?;
     }
     let key_ranges: [KeyRange<'_>; 2] = [
         (Bound::Unbounded, Bound::Excluded(&[NAME_MARK])),
@@ -292,8 +312,7 @@ fn move_unnamed_keys(
         let mut from: Bound<Vec<u8>> = range.0.map(<[u8]>::to_vec);
         loop {
             let bounds = (from.as_ref().map(Vec::as_slice), range.1);
-            let batch: Vec<(Vec<u8>, Vec<u8>)> = made
-                .unnamed
+            let batch: Vec<(Vec<u8>, Vec<u8>)> = unnamed
                 .range(wtxn, &bounds)?
                 .take(MOVE_BATCH)
                 .map(|entry| entry.map(|(k, v)| (k.to_vec(), v.to_vec())))
@@ -302,26 +321,18 @@ fn move_unnamed_keys(
                 break;
             };
             from = Bound::Excluded(last.clone());
-            for (key, value) in &batch {
-                if value == GUARD {
-                    guarded.push(key.clone());
-                    continue;
-                }
+            for (key, value) in batch.iter().filter(|(k, v)| !is_guard(k, v)) {
                 let t = TREE_OF_BYTE[key[0] as usize] as usize;
-                let tree = made.trees[t].expect("every tree was made");
                 let flags = match empty[t] {
                     true => PutFlags::APPEND,
                     false => PutFlags::empty(),
                 };
-                tree.put_with_flags(wtxn, flags, key, value)?;
+                trees[t].put_with_flags(wtxn, flags, key, value)?;
             }
         }
-        made.unnamed.delete_range(wtxn, &range)?;
+        unnamed.delete_range(wtxn, &range)?;
     }
-    for key in guarded {
-        made.unnamed.put(wtxn, &key, GUARD)?;
-    }
-    Ok(())
+    unnamed.put(wtxn, &guard_key(), GUARD)
 }
 
 #[cfg(test)]

@@ -264,11 +264,9 @@ pub trait Backend: Send + Sync {
     }
 
     /// Brings a store laid out by an older build of the engine up to date, under the
-    /// lease (waiting up to `wait`); the model's records do not change. `guard_key` is
-    /// a key an older build reads before each write: where a process of such a build
-    /// would find the store empty, the engine leaves there a value it cannot decode, so
-    /// that its writes fail. The default has nothing to do.
-    fn upgrade_layout(&self, _wait: Option<Duration>, _guard_key: &[u8]) -> Result<()> {
+    /// lease (waiting up to `wait`); the model's records do not change. The default has
+    /// nothing to do.
+    fn upgrade_layout(&self, _wait: Option<Duration>) -> Result<()> {
         Ok(())
     }
 
