@@ -17,8 +17,8 @@
 //! - The trees are opened (and made, in a store that lacks them) when the backend opens,
 //!   before any transaction of the process begins: LMDB lets a transaction use only the
 //!   trees opened before it began.
-//! - The unnamed tree holds the trees' names alone. A store written by an older build
-//!   keeps every key in it: such a store is read there until its keys are moved, and the
+//! - The unnamed tree holds the trees' names (and, once keys were moved, the guard
+//!   below). A store written by an older build keeps every key in it: such a store is read there until its keys are moved, and the
 //!   next commit under the lease moves them into their trees, in the same transaction
 //!   ([`move_unnamed_keys`]); opening it with write access makes that commit at once.
 //!   The move leaves [`GUARD`] under the key an older build reads before each write, so
