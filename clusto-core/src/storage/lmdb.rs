@@ -22,7 +22,7 @@ use heed::{Env, EnvFlags, EnvOpenOptions, MdbError, PutFlags, RoTxn, RwTxn, With
 use parking_lot::{ArcRwLockReadGuard, RawRwLock, RwLock};
 
 use super::lease_file::{Held, LeaseFile};
-use super::lmdb_spaces::{Spaces, TREES, Tree, View};
+use super::lmdb_spaces::{Spaces, TREES, Tree, View, tree_for};
 use super::long_keys::{self, RealOrder};
 use super::ticker::Ticker;
 use super::{
@@ -241,20 +241,22 @@ impl Inner {
         if self.spaces.keys_in_unnamed(&wtxn)? {
             self.spaces.move_unnamed_keys(trees, &mut wtxn)?;
         }
-        put_writes(&View::Trees(*trees), &mut wtxn, writes)?;
+        put_writes(trees, &mut wtxn, writes)?;
         wtxn.commit()
     }
 }
 
-/// Puts `writes` (none with an empty key) into the trees `view` reads.
-fn put_writes(view: &View, wtxn: &mut RwTxn<'_>, writes: &[Write]) -> heed::Result<()> {
+/// Puts `writes` (none with an empty key) into their trees.
+fn put_writes(
+    trees: &[Tree<'static>; TREES],
+    wtxn: &mut RwTxn<'_>,
+    writes: &[Write],
+) -> heed::Result<()> {
     let same_run = |a: &Write, b: &Write| {
-        a.1.is_some() == b.1.is_some() && view.tree_index(a.0[0]) == view.tree_index(b.0[0])
+        a.1.is_some() == b.1.is_some() && tree_for(a.0[0]) == tree_for(b.0[0])
     };
     for run in writes.chunk_by(same_run) {
-        let tree = view
-            .tree_of(run[0].0[0])
-            .expect("a commit writes into the trees");
+        let tree = trees[tree_for(run[0].0[0])];
         if run[0].1.is_none() {
             for (key, _) in run {
                 tree.delete(wtxn, &long_keys::stored_key(key))?;
@@ -563,7 +565,7 @@ mod tests {
             use std::collections::BTreeMap;
             use super::long_keys::MAX_DIRECT;
             let lengths = [1, 9, MAX_DIRECT, MAX_DIRECT + 30];
-            // Spaces with a tree of their own, and first bytes that share `@other`.
+            // Spaces with a tree of their own, and first bytes that share `@rest`.
             let firsts = [0, b'@', b'A', b'B', b'E', b'd', b'e', u8::MAX];
             let sizes = [0, 40, 5000];
             let dir = tempfile::tempdir().unwrap();

@@ -20,7 +20,7 @@
 //! - The unnamed tree holds the trees' names (and, once keys were moved, the guard
 //!   below). A store written by an older build keeps every key in it: such a store is read there until its keys are moved, and the
 //!   next commit under the lease moves them into their trees, in the same transaction
-//!   ([`move_unnamed_keys`]); opening it with write access makes that commit at once.
+//!   ([`Spaces::move_unnamed_keys`]); opening it with write access makes that commit at once.
 //!   The move leaves [`GUARD`] under the key an older build reads before each write, so
 //!   that such a process, if it had the store open, fails its writes instead of reusing
 //!   ids. Keys it wrote there anyway are moved by the next commit.
@@ -61,6 +61,11 @@ const TREE_OF_BYTE: [u8; 256] = {
     }
     of
 };
+
+/// The tree (index into the trees) that holds keys starting with `first`.
+pub(super) fn tree_for(first: u8) -> usize {
+    TREE_OF_BYTE[first as usize] as usize
+}
 
 /// Every name starts with this byte, which starts no space: the unnamed tree's names and
 /// an older store's keys never meet.
@@ -199,14 +204,49 @@ impl Spaces {
         self.trees
     }
 
-    /// Moves the keys left in the unnamed tree into their trees, in `wtxn`, and leaves
-    /// the guard there.
+    /// Moves every key of the unnamed tree (not the names, not the guard) into its space's
+    /// tree, then leaves the guard. A tree that was empty takes its keys appended, which
+    /// fills its pages; keys written by an older build into a store already moved go
+    /// through an ordinary put.
     pub(super) fn move_unnamed_keys(
         &self,
         trees: &[Tree<'static>; TREES],
         wtxn: &mut RwTxn<'_>,
     ) -> heed::Result<()> {
-        move_unnamed_keys(self.unnamed, trees, wtxn)
+        let unnamed = self.unnamed;
+        let mut empty = [false; TREES];
+        for (t, tree) in trees.iter().enumerate() {
+            empty[t] = tree.is_empty(wtxn)?;
+        }
+        let key_ranges: [KeyRange<'_>; 2] = [
+            (Bound::Unbounded, Bound::Excluded(&[NAME_MARK])),
+            (Bound::Included(&[NAME_MARK + 1]), Bound::Unbounded),
+        ];
+        for range in key_ranges {
+            let mut from: Bound<Vec<u8>> = range.0.map(<[u8]>::to_vec);
+            loop {
+                let bounds = (from.as_ref().map(Vec::as_slice), range.1);
+                let batch: Vec<(Vec<u8>, Vec<u8>)> = unnamed
+                    .range(wtxn, &bounds)?
+                    .take(MOVE_BATCH)
+                    .map(|entry| entry.map(|(k, v)| (k.to_vec(), v.to_vec())))
+                    .collect::<heed::Result<_>>()?;
+                let Some((last, _)) = batch.last() else {
+                    break;
+                };
+                from = Bound::Excluded(last.clone());
+                for (key, value) in batch.iter().filter(|(k, v)| !is_guard(k, v)) {
+                    let t = tree_for(key[0]);
+                    let flags = match empty[t] {
+                        true => PutFlags::APPEND,
+                        false => PutFlags::empty(),
+                    };
+                    trees[t].put_with_flags(wtxn, flags, key, value)?;
+                }
+            }
+            unnamed.delete_range(wtxn, &range)?;
+        }
+        unnamed.put(wtxn, &guard_key(), GUARD)
     }
 }
 
@@ -215,7 +255,7 @@ impl View {
     /// trees' names while the keys are read in the unnamed tree.
     pub(super) fn tree_of(&self, first: u8) -> Option<Tree<'static>> {
         match self {
-            View::Trees(trees) => Some(trees[TREE_OF_BYTE[first as usize] as usize]),
+            View::Trees(trees) => Some(trees[tree_for(first)]),
             View::Unnamed(_) if first == NAME_MARK => None,
             View::Unnamed(unnamed) => Some(*unnamed),
         }
@@ -225,7 +265,7 @@ impl View {
     /// and one cursor puts a commit's run of writes into one tree.
     pub(super) fn tree_index(&self, first: u8) -> usize {
         match self {
-            View::Trees(_) => TREE_OF_BYTE[first as usize] as usize,
+            View::Trees(_) => tree_for(first),
             View::Unnamed(_) if first == NAME_MARK => TREES + 1,
             View::Unnamed(_) => TREES,
         }
@@ -291,50 +331,6 @@ fn holds_keys(unnamed: Tree<'_>, txn: &RoTxn<'_>) -> heed::Result<bool> {
 /// How many keys a move reads before it writes them.
 const MOVE_BATCH: usize = 4096;
 
-/// Moves every key of the unnamed tree (not the names, not the guard) into its space's
-/// tree, then leaves the guard. A tree that was empty takes its keys appended, which
-/// fills its pages; keys written by an older build into a store already moved go
-/// through an ordinary put.
-fn move_unnamed_keys(
-    unnamed: Tree<'_>,
-    trees: &[Tree<'_>; TREES],
-    wtxn: &mut RwTxn<'_>,
-) -> heed::Result<()> {
-    let mut empty = [false; TREES];
-    for (t, tree) in trees.iter().enumerate() {
-        empty[t] = tree.is_empty(wtxn)?;
-    }
-    let key_ranges: [KeyRange<'_>; 2] = [
-        (Bound::Unbounded, Bound::Excluded(&[NAME_MARK])),
-        (Bound::Included(&[NAME_MARK + 1]), Bound::Unbounded),
-    ];
-    for range in key_ranges {
-        let mut from: Bound<Vec<u8>> = range.0.map(<[u8]>::to_vec);
-        loop {
-            let bounds = (from.as_ref().map(Vec::as_slice), range.1);
-            let batch: Vec<(Vec<u8>, Vec<u8>)> = unnamed
-                .range(wtxn, &bounds)?
-                .take(MOVE_BATCH)
-                .map(|entry| entry.map(|(k, v)| (k.to_vec(), v.to_vec())))
-                .collect::<heed::Result<_>>()?;
-            let Some((last, _)) = batch.last() else {
-                break;
-            };
-            from = Bound::Excluded(last.clone());
-            for (key, value) in batch.iter().filter(|(k, v)| !is_guard(k, v)) {
-                let t = TREE_OF_BYTE[key[0] as usize] as usize;
-                let flags = match empty[t] {
-                    true => PutFlags::APPEND,
-                    false => PutFlags::empty(),
-                };
-                trees[t].put_with_flags(wtxn, flags, key, value)?;
-            }
-        }
-        unnamed.delete_range(wtxn, &range)?;
-    }
-    unnamed.put(wtxn, &guard_key(), GUARD)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,13 +338,13 @@ mod tests {
     #[test]
     fn each_own_tree_holds_its_space_and_names_avoid_keys() {
         for (t, &byte) in OWN_TREES.iter().enumerate() {
-            assert_eq!(TREE_OF_BYTE[byte as usize] as usize, t);
+            assert_eq!(tree_for(byte), t);
             assert!(name_of(t).ends_with(byte as char));
         }
         for byte in space::ALL.iter().filter(|b| !OWN_TREES.contains(b)) {
-            assert_eq!(TREE_OF_BYTE[*byte as usize] as usize, TREES - 1);
+            assert_eq!(tree_for(*byte), TREES - 1);
         }
-        assert_eq!(TREE_OF_BYTE[0] as usize, TREES - 1);
+        assert_eq!(tree_for(0), TREES - 1);
         assert!(
             !space::ALL.contains(&NAME_MARK),
             "no key space starts like a name"
