@@ -147,18 +147,23 @@ fuzz:
 	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $$t --sanitizer none corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS)) || exit 1; \
 	done
 
-## bench: benchmarks at 10k and 100k entities, IP allocation, Python (figures: benches/RESULTS.md)
+## bench: benchmarks at 10k and 100k entities, IP allocation, Python with each
+## durability (figures: benches/RESULTS.md)
 bench: python-release
 	$(CARGO) bench -p clusto-benches --bench core -- 10000 100000
 	$(CARGO) bench -p clusto-benches --bench ipalloc -- 16
 	$(CARGO) bench -p clusto-benches --bench versus -- 10000 100000
 	$(CARGO) bench -p clusto-benches --bench feed -- 100000
 	$(VPY) benches/python/bench_build.py 10000
+	CLUSTO_BENCH_DURABILITY=grouped $(VPY) benches/python/bench_build.py 10000
 	$(CARGO) bench -p clusto-cli --bench startup -- 100000
 
-## bench-full: adds 1M entities
-bench-full:
+## bench-full: adds 1M entities (start-up of the CLI and of Python's connect() too)
+bench-full: python-release
 	$(CARGO) bench -p clusto-benches --bench core -- 10000 100000 1000000
+	rm -rf target/bench-1m && mkdir -p target/bench-1m
+	CLUSTO_BENCH_DB=$(CURDIR)/target/bench-1m/db $(CARGO) bench -p clusto-cli --bench startup -- 1000000
+	$(VPY) benches/python/bench_connect.py $(CURDIR)/target/bench-1m/db s500000
 	CLUSTO_BENCH_ROUNDS=1 $(CARGO) bench -p clusto-benches --bench versus -- 10000 100000 1000000
 
 clean:
