@@ -66,6 +66,19 @@ impl LeaseFile {
         std::str::from_utf8(&pid).ok()?.trim().parse().ok()
     }
 
+    /// Writes this process's id into the file, for the error another writer gets; not
+    /// synced, since it only matters while this process lives. A process that commits
+    /// again and again finds its own id there and writes nothing: a write would dirty the
+    /// file's page and inode on every commit.
+    fn name_holder(&self) {
+        let mine = format!("{:<10}", std::process::id());
+        let mut named = [0u8; 10];
+        if self.file.read_exact_at(&mut named, 0).is_ok() && named == mine.as_bytes() {
+            return;
+        }
+        let _ = self.file.write_all_at(mine.as_bytes(), 0);
+    }
+
     /// Takes the lease, waiting up to `wait` for another process to release it.
     pub(crate) fn acquire(self: &Arc<Self>, wait: Option<Duration>) -> Result<Held> {
         // No wait: fail at once; a wait too long for the clock: no deadline.
@@ -74,11 +87,7 @@ impl LeaseFile {
         loop {
             match self.file.try_lock() {
                 Ok(()) => {
-                    // Who holds it, for the error another writer gets; not synced, since
-                    // it only matters while this process lives.
-                    let _ = self
-                        .file
-                        .write_all_at(format!("{:<10}", std::process::id()).as_bytes(), 0);
+                    self.name_holder();
                     return Ok(Held(self.clone()));
                 }
                 Err(TryLockError::WouldBlock) => {
@@ -104,5 +113,32 @@ impl LeaseFile {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error another writer gets names the process that took the lease last, whether
+    /// the file named another process before or this one already.
+    #[test]
+    fn the_file_names_the_process_that_took_the_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let lease = LeaseFile::open(dir.path()).unwrap();
+        assert_eq!(lease.holder(), None, "a new file names no one");
+        drop(lease.acquire(None).unwrap());
+        assert_eq!(lease.holder(), Some(std::process::id()));
+        drop(lease.acquire(None).unwrap());
+        assert_eq!(lease.holder(), Some(std::process::id()), "named again");
+        // As another process leaves it after its commit.
+        lease.file.write_all_at(b"4194305   ", 0).unwrap();
+        assert_eq!(lease.holder(), Some(4194305));
+        drop(lease.acquire(None).unwrap());
+        assert_eq!(
+            lease.holder(),
+            Some(std::process::id()),
+            "the other's id replaced"
+        );
     }
 }
