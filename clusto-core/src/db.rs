@@ -7,7 +7,7 @@ use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, LazyLock, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use crate::check::{self, CheckReport};
@@ -204,8 +204,10 @@ fn this_thread() -> u64 {
 /// A writer waits for another thread as long as it would for another process.
 #[derive(Default)]
 pub(crate) struct WriterGate {
-    state: Mutex<GateState>,
-    freed: Condvar,
+    // parking_lot's: its `notify_all` makes no system call when no thread waits, which is
+    // every commit of a single-threaded program.
+    state: parking_lot::Mutex<GateState>,
+    freed: parking_lot::Condvar,
 }
 
 #[derive(Default)]
@@ -237,7 +239,7 @@ impl WriterGate {
     /// its own, used to wait forever.)
     pub(crate) fn acquire(&self, wait: Duration, name: impl Fn() -> PathBuf) -> Result<()> {
         let me = this_thread();
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock();
         if state.holder == Some(me) {
             return Err(Error::Conflict(
                 "this thread already has an open write transaction; commit or drop it first".into(),
@@ -269,18 +271,15 @@ impl WriterGate {
                     by_this_process: true,
                 });
             }
-            state = self
-                .freed
-                .wait_timeout(state, left.min(Duration::from_secs(3600)))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            self.freed
+                .wait_for(&mut state, left.min(Duration::from_secs(3600)));
         }
         state.holder = Some(me);
         Ok(())
     }
 
     pub(crate) fn release(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock();
         state.holder = None;
         state.serving += 1;
         state.skip_abandoned();
@@ -305,8 +304,8 @@ pub(crate) struct Shared {
     /// The directory of a temporary database, removed after the backend closes.
     _temporary: Option<tempfile::TempDir>,
     /// Commits made through this handle and the time they took, counted, to wake the
-    /// watchers of this process.
-    commits: (Mutex<CommitStats>, Condvar),
+    /// watchers of this process (parking_lot's, as the [`WriterGate`]'s).
+    commits: (parking_lot::Mutex<CommitStats>, parking_lot::Condvar),
     /// The process that opened the store.
     pid: u32,
     /// The process's fork generation when the store was opened.
@@ -342,7 +341,7 @@ impl Shared {
         let committed = lease.commit(writes, version);
         if committed.is_ok() {
             let (stats, wake) = &self.commits;
-            let mut stats = stats.lock().unwrap_or_else(|e| e.into_inner());
+            let mut stats = stats.lock();
             stats.commits += 1;
             stats.time += start.elapsed();
             wake.notify_all();
@@ -797,7 +796,7 @@ impl Clusto {
                 failed_write: Mutex::new(None),
                 salvage: options.salvage,
                 _temporary: temporary,
-                commits: (Mutex::new(CommitStats::default()), Condvar::new()),
+                commits: Default::default(),
                 pid: std::process::id(),
                 fork_generation: forks::generation(),
             }),
@@ -896,11 +895,9 @@ impl Clusto {
     /// Waits until this process commits to the database or `pause` passes.
     pub(crate) fn wait_for_commit(&self, pause: Duration) {
         let (stats, wake) = &self.shared.commits;
-        let seen = stats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = stats.lock();
         let start = seen.commits;
-        let _ = wake
-            .wait_timeout_while(seen, pause, |now| now.commits == start)
-            .unwrap_or_else(|e| e.into_inner());
+        wake.wait_while_for(&mut seen, |now| now.commits == start, pause);
     }
 
     /// The commits made through this database's handles in this process, and the time
@@ -908,12 +905,7 @@ impl Clusto {
     /// the sync the durability asks for). A commit's cost beyond it is the work of
     /// building the transaction.
     pub fn commit_stats(&self) -> CommitStats {
-        *self
-            .shared
-            .commits
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        *self.shared.commits.0.lock()
     }
 
     /// When this handle's commits reach the disk.
