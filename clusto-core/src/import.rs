@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::keys::{self, Key, space};
 use crate::records::{Attribute, Change, Entity, EntityId, Version, VersionInfo};
 use crate::txn::{Transaction, TxMeta};
+use crate::version_index;
 
 /// Collects imported rows; [`Importer::finish`] writes them in one atomic batch.
 pub struct Importer {
@@ -216,21 +217,10 @@ impl Importer {
         }
         for info in &self.versions {
             self.tx.put_key(keys::version(info.version), encode(info));
-            self.tx.put_key(
-                Key::new(space::BY_USER)
-                    .opt_str(info.user.as_deref())
-                    .version(info.version)
-                    .into_bytes(),
-                Vec::new(),
-            );
-            if let Some(t) = info.timestamp {
-                self.tx.put_key(
-                    Key::new(space::BY_TIME)
-                        .i64(t.0)
-                        .version(info.version)
-                        .into_bytes(),
-                    Vec::new(),
-                );
+            if version_index::is_indexed(info.version, latest) {
+                for key in version_index::keys_of(info) {
+                    self.tx.put_key(key, Vec::new());
+                }
             }
             let changes = self.changes.remove(&info.version).unwrap_or_default();
             for (n, chunk) in changes.chunks(crate::txn::CHANGES_PER_CHUNK).enumerate() {

@@ -49,6 +49,7 @@ mod txn;
 mod upgrade;
 mod validate;
 mod value;
+mod version_index;
 mod view;
 
 pub use check::CheckReport;

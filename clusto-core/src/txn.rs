@@ -17,6 +17,7 @@ use crate::resources::ManagerState;
 use crate::storage::{Layered, Pending, WriteLease};
 use crate::validate;
 use crate::value::{Timestamp, Value};
+use crate::version_index;
 use crate::view::{StoreCounters, View};
 
 /// Who makes a change and why; recorded with the version it commits.
@@ -747,21 +748,12 @@ impl Transaction {
                 Vec::new(),
             );
         }
-        self.put_key(
-            Key::new(space::BY_USER)
-                .opt_str(info.user.as_deref())
-                .version(version)
-                .into_bytes(),
-            Vec::new(),
-        );
-        if let Some(t) = info.timestamp {
-            self.put_key(
-                Key::new(space::BY_TIME)
-                    .i64(t.0)
-                    .version(version)
-                    .into_bytes(),
-                Vec::new(),
-            );
+        if let Some(block) = version_index::completed_by(version) {
+            for done in self.view().version_infos(block)? {
+                for key in version_index::keys_of(&done) {
+                    self.put_key(key, Vec::new());
+                }
+            }
         }
         let changes = std::mem::take(&mut self.changes);
         for (n, chunk) in changes.chunks(CHANGES_PER_CHUNK).enumerate() {

@@ -16,6 +16,10 @@
 //! references to an entity (its parents) are read without a lookup per attribute. An
 //! entry left empty (by a process of the older build still writing, or a salvage) is
 //! still read, through the attribute's own record.
+//!
+//! Format 4 → 5: the indexes of versions by user and by time hold the versions of
+//! complete blocks only (see `version_index`); the upgrade removes the entries of the
+//! newest, open block's versions, which queries now read from their records.
 
 use crate::codec::encode;
 use crate::error::{Error, Result};
@@ -23,6 +27,7 @@ use crate::keys::{self, space};
 use crate::records::{AttrId, EntityId};
 use crate::storage::{KvRead, Write};
 use crate::txn::{LATEST_VERSION_V1, NEXT_ATTR_ID_V1, NEXT_ENTITY_ID_V1};
+use crate::version_index;
 use crate::view::{RECORDS_PER_CALL, StoreCounters, meta_value};
 
 /// What the upgrade leaves under format 1's counters: a record in an envelope no build
@@ -57,7 +62,10 @@ pub(crate) fn to_current(kv: &dyn KvRead, found: u32, format_key: &[u8]) -> Resu
     if found <= 2 {
         writes.extend(from_format_2(kv)?);
     }
-    writes.extend(from_format_3(kv)?);
+    if found <= 3 {
+        writes.extend(from_format_3(kv)?);
+    }
+    writes.extend(from_format_4(kv)?);
     writes.push((
         format_key.to_vec(),
         Some(encode(&crate::db::FORMAT_VERSION)),
@@ -111,6 +119,18 @@ fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
     copy_records(kv, names, |key, _, id| {
         format!("live name entry {key:?} points at missing entity {id}")
     })
+}
+
+/// The writes that turn a format-4 store, read through `kv`, into format 5, but for the
+/// format number: the open block's versions leave the indexes by user and by time.
+fn from_format_4(kv: &dyn KvRead) -> Result<Vec<Write>> {
+    let view = crate::view::View::new(kv, None);
+    let latest = view.latest_version()?;
+    let mut writes = Vec::new();
+    for info in view.version_infos(version_index::open_block(latest))? {
+        writes.extend(version_index::keys_of(&info).into_iter().map(|k| (k, None)));
+    }
+    Ok(writes)
 }
 
 /// The writes that turn a format-3 store, read through `kv`, into format 4, but for the
@@ -237,9 +257,27 @@ mod tests {
             .collect()
     }
 
+    /// Rewrites a store of the current format as format 4 wrote it: every version has
+    /// its entries in the indexes by user and by time.
+    fn downgrade_to_4(store: &MemoryBackend) {
+        let snapshot = store.snapshot().unwrap();
+        let view = crate::view::View::new(&*snapshot, None);
+        let mut writes: Vec<Write> = Vec::new();
+        for info in view
+            .version_infos(0..=view.latest_version().unwrap())
+            .unwrap()
+        {
+            let keys = version_index::keys_of(&info).into_iter();
+            writes.extend(keys.map(|k| (k, Some(Vec::new()))));
+        }
+        writes.push((keys::meta("format"), Some(encode(&4u32))));
+        store.apply(writes).unwrap();
+    }
+
     /// Rewrites a store of the current format as format 3 wrote it: a reference entry
     /// holds nothing.
     fn downgrade_to_3(store: &MemoryBackend) {
+        downgrade_to_4(store);
         let mut writes: Vec<Write> = Vec::new();
         for (key, _) in entries(store) {
             if crate::index::holds_record(key[0]) {
@@ -421,6 +459,49 @@ mod tests {
         assert_eq!(emptied, 3, "two live references and a deleted one");
         // A salvage reads the references through their records.
         salvage_then_upgrade(&store, &current, &before, referenced);
+    }
+
+    #[test]
+    fn a_format_4_store_is_upgraded_on_open_and_reads_the_same() {
+        use crate::view::VersionQuery;
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        let users = ["ann", "bob"];
+        for n in 0..version_index::BLOCK + 6 {
+            db.write(TxMeta::new(users[n as usize % 2], "step"), |tx| {
+                tx.create_entity(&format!("e{n}"), "t", "d").map(drop)
+            })
+            .unwrap();
+        }
+        let history = |db: &Clusto| {
+            db.read(|v| {
+                let all = v.versions(&VersionQuery::default())?;
+                let by_user = v.versions(&VersionQuery {
+                    user: Some("bob".into()),
+                    ..Default::default()
+                })?;
+                let by_time = v.versions(&VersionQuery {
+                    since: all[3].timestamp,
+                    ..Default::default()
+                })?;
+                Ok((all.len(), by_user, by_time))
+            })
+            .unwrap()
+        };
+        let before = history(&db);
+        assert_eq!(before.1.len(), 35);
+        assert_eq!(before.2.len(), 67);
+        drop(db);
+        let current = entries(&store);
+        downgrade_to_4(&store);
+        let by_user = |store: &MemoryBackend| {
+            let snapshot = store.snapshot().unwrap();
+            snapshot.scan_prefix(&[space::BY_USER]).count()
+        };
+        assert_eq!(by_user(&store), 70, "format 4 indexes every version");
+        // A salvage reads each version once, from the index or its record.
+        salvage_then_upgrade(&store, &current, &before, history);
+        assert_eq!(by_user(&store), 63, "versions 1 to 63, the complete block");
     }
 
     /// A format-4 store whose reference entries are partly empty (an older build's

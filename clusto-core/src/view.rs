@@ -2,6 +2,7 @@
 //! the committed store or a transaction's own writes.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::RangeInclusive;
 
 use crate::codec::{decode, decode_attr_in_place, decode_entity};
 use crate::error::{Error, Result};
@@ -10,6 +11,7 @@ use crate::keys::{self, Key, read_str, space, u64_from_tail};
 use crate::records::{AttrId, AttrRef, Attribute, Change, Entity, EntityId, Version, VersionInfo};
 use crate::storage::{EntryIter, KvRead, Layered, LentEntry, LentValue};
 use crate::value::{Timestamp, Value};
+use crate::version_index;
 
 /// Which entities [`View::entities`] returns. Empty lists do not filter; the lists that
 /// are given are ANDed, and the attribute filters are ORed with each other (the
@@ -805,14 +807,38 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The records of the versions in `range` that exist, in order.
+    pub(crate) fn version_infos(&self, range: RangeInclusive<Version>) -> Result<Vec<VersionInfo>> {
+        let numbers: Vec<Version> = range.filter(|&v| v != Version::MAX).collect();
+        let keys: Vec<Vec<u8>> = numbers.iter().map(|&v| keys::version(v)).collect();
+        let mut out = Vec::with_capacity(keys.len());
+        self.kv.get_each(&keys, &mut |i, bytes| {
+            if let Some(bytes) = bytes {
+                out.push(decode(bytes, &|| format!("version record {}", numbers[i]))?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     /// The versions matching `query`, in order.
     pub fn versions(&self, query: &VersionQuery) -> Result<Vec<VersionInfo>> {
         let mut numbers = Vec::new();
+        // The newest versions are in no index yet (see `version_index`).
+        let unindexed = || -> Result<Vec<VersionInfo>> {
+            self.version_infos(version_index::open_block(self.latest_version()?))
+        };
         if let Some(user) = &query.user {
             let prefix = Key::new(space::BY_USER).opt_str(Some(user)).into_bytes();
             for entry in self.kv.scan_prefix(&prefix) {
                 numbers.push(u64_from_tail(&entry?.0, 0)?);
             }
+            let by_user = unindexed()?.into_iter();
+            numbers.extend(
+                by_user
+                    .filter(|i| i.user.as_ref() == Some(user))
+                    .map(|i| i.version),
+            );
         } else if query.since.is_some() || query.until.is_some() {
             let start = Key::new(space::BY_TIME)
                 .i64(query.since.map_or(i64::MIN, |t| t.0))
@@ -824,7 +850,8 @@ impl<'a> View<'a> {
             for entry in self.kv.scan(&start, Some(&end), false) {
                 numbers.push(u64_from_tail(&entry?.0, 0)?);
             }
-            numbers.sort_unstable();
+            // Their times are checked below.
+            numbers.extend(unindexed()?.iter().map(|i| i.version));
         } else {
             let start = keys::version(query.from.unwrap_or(0));
             let end = keys::version(query.to.map_or(u64::MAX, |to| to.saturating_add(1)));
@@ -835,6 +862,9 @@ impl<'a> View<'a> {
                 }
             }
         }
+        // Once each: a process of an older build may still index every commit.
+        numbers.sort_unstable();
+        numbers.dedup();
         let mut out = Vec::new();
         for v in numbers {
             if query.from.is_some_and(|f| v < f) || query.to.is_some_and(|t| v > t) {
