@@ -12,6 +12,7 @@ use crate::records::{AttrId, Attribute, Entity, EntityId, Version};
 use crate::resources::held_value;
 use crate::storage::KvRead;
 use crate::value::Value;
+use crate::version_index;
 use crate::view::View;
 
 /// What `check()` found.
@@ -66,6 +67,7 @@ pub(crate) fn run(kv: &dyn KvRead) -> Result<CheckReport> {
         }
     };
     check_versions(kv, &view, latest, &mut report)?;
+    check_version_indexes(kv, &view, &mut report)?;
     check_entities(kv, &view, latest, &mut report)?;
     check_attrs(kv, &view, latest, &mut report)?;
     check_entity_indexes(kv, &view, &mut report)?;
@@ -123,6 +125,48 @@ fn check_versions(
             "latest version is {latest} but the last version record is {}",
             expected - 1
         ));
+    }
+    Ok(())
+}
+
+/// The indexes of versions by user and by time hold exactly the versions up to the one
+/// the counters name (see `version_index`), each under its own user and time.
+fn check_version_indexes(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckReport) -> Result<()> {
+    // A counters record that does not decode is reported with the latest version.
+    let Ok(counters) = view.store_counters() else {
+        return Ok(());
+    };
+    let indexed = counters.indexed_versions;
+    for info in view.version_infos(1..=indexed)? {
+        for key in version_index::keys_of(&info) {
+            if kv.get(&key)?.is_none() {
+                report.problems.push(format!(
+                    "version {} is missing from the index {}",
+                    info.version, key[0] as char
+                ));
+            }
+        }
+    }
+    for index in [space::BY_USER, space::BY_TIME] {
+        for entry in kv.scan_prefix(&[index]) {
+            let (key, _) = entry?;
+            let v = u64_from_tail(&key, 0)?;
+            let belongs = v <= indexed
+                && view
+                    .version_info(v)
+                    .is_ok_and(|info| version_index::keys_of(&info).contains(&key));
+            if !belongs {
+                report.problems.push(format!(
+                    "index {} holds an entry for version {v} that does not match it{}",
+                    index as char,
+                    if v > indexed {
+                        format!(" (the indexes end at version {indexed})")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -217,10 +217,8 @@ impl Importer {
         }
         for info in &self.versions {
             self.tx.put_key(keys::version(info.version), encode(info));
-            if version_index::is_indexed(info.version, latest) {
-                for key in version_index::keys_of(info) {
-                    self.tx.put_key(key, Vec::new());
-                }
+            for key in version_index::keys_of(info) {
+                self.tx.put_key(key, Vec::new());
             }
             let changes = self.changes.remove(&info.version).unwrap_or_default();
             for (n, chunk) in changes.chunks(crate::txn::CHANGES_PER_CHUNK).enumerate() {
@@ -234,6 +232,7 @@ impl Importer {
             latest_version: latest,
             last_entity: self.entities.keys().next_back().map_or(0, |e| e.0),
             last_attr: self.max_attr,
+            indexed_versions: latest,
         };
         self.tx.put_key(keys::counters(), encode(&counters));
         self.tx.commit_raw(latest)?;

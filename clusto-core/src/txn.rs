@@ -121,6 +121,8 @@ struct Counters {
     version: Version,
     ids: IdCounters,
     ids_at_begin: IdCounters,
+    /// The store's indexes by user and by time are complete up to this version.
+    indexed_versions: Version,
 }
 
 /// The last entity and attribute ids given.
@@ -241,6 +243,7 @@ impl Transaction {
                 version: stored.latest_version + 1,
                 ids,
                 ids_at_begin: ids,
+                indexed_versions: stored.indexed_versions,
             });
         }
         Ok(self.counters.as_mut().expect("read above"))
@@ -297,13 +300,15 @@ impl Transaction {
         Ok(AttrId(ids.attr))
     }
 
-    /// Stores the counters as of this commit: `version` is the newest.
-    fn store_counters(&mut self, version: Version) -> Result<()> {
+    /// Stores the counters as of this commit: `version` is the newest, and the indexes
+    /// by user and by time are complete up to `indexed_versions`.
+    fn store_counters(&mut self, version: Version, indexed_versions: Version) -> Result<()> {
         let ids = self.counters()?.ids;
         let stored = StoreCounters {
             latest_version: version,
             last_entity: ids.entity,
             last_attr: ids.attr,
+            indexed_versions,
         };
         self.put_key(keys::counters(), encode(&stored));
         Ok(())
@@ -732,7 +737,16 @@ impl Transaction {
             description: self.meta.description.clone(),
         };
         self.put_key(keys::version(version), encode(&info));
-        self.store_counters(version)?;
+        let mut indexed = self.counters()?.indexed_versions;
+        if let Some(block) = version_index::to_index(indexed, version) {
+            for done in self.view().version_infos(block.clone())? {
+                for key in version_index::keys_of(&done) {
+                    self.put_key(key, Vec::new());
+                }
+            }
+            indexed = *block.end();
+        }
+        self.store_counters(version, indexed)?;
         let touched: BTreeSet<EntityId> = self.changes.iter().map(Change::entity).collect();
         for id in touched {
             // A row's own version and deletion version are on its record already.
@@ -747,13 +761,6 @@ impl Transaction {
                     .into_bytes(),
                 Vec::new(),
             );
-        }
-        if let Some(block) = version_index::completed_by(version) {
-            for done in self.view().version_infos(block)? {
-                for key in version_index::keys_of(&done) {
-                    self.put_key(key, Vec::new());
-                }
-            }
         }
         let changes = std::mem::take(&mut self.changes);
         for (n, chunk) in changes.chunks(CHANGES_PER_CHUNK).enumerate() {

@@ -39,10 +39,13 @@ const FORMAT_1_TOMBSTONE: &[u8] = &[0xFF];
 pub(crate) fn counters_of_format_1(kv: &dyn KvRead) -> Result<StoreCounters> {
     let meta =
         |name: &str| -> Result<u64> { meta_value(name, kv.get(&keys::meta(name))?.as_deref()) };
+    let latest_version = meta(LATEST_VERSION_V1)?;
     Ok(StoreCounters {
-        latest_version: meta(LATEST_VERSION_V1)?,
+        latest_version,
         last_entity: meta(NEXT_ENTITY_ID_V1)?,
         last_attr: meta(NEXT_ATTR_ID_V1)?,
+        // Format 1 indexed every version.
+        indexed_versions: latest_version,
     })
 }
 
@@ -92,14 +95,13 @@ fn from_format_1(kv: &dyn KvRead) -> Result<Vec<Write>> {
         writes.push((key, None));
         writes.push((moved, Some(value)));
     }
-    let counters = counters_of_format_1(kv)?;
-    // A process of the old build that had the database open before the upgrade reads
+    // The counters record is written by the step to format 5 (`from_format_4`). A
+    // process of the old build that had the database open before the upgrade reads
     // these at every write: they become records no build decodes, so that its writes
     // fail (`Corrupt`) instead of taking versions and ids from zero again.
     for name in [LATEST_VERSION_V1, NEXT_ENTITY_ID_V1, NEXT_ATTR_ID_V1] {
         writes.push((keys::meta(name), Some(FORMAT_1_TOMBSTONE.to_vec())));
     }
-    writes.push((keys::counters(), Some(encode(&counters))));
     Ok(writes)
 }
 
@@ -121,15 +123,20 @@ fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
     })
 }
 
-/// The writes that turn a format-4 store, read through `kv`, into format 5, but for the
-/// format number: the open block's versions leave the indexes by user and by time.
+/// The writes that turn a store of format 1 to 4, read through `kv`, into format 5, but
+/// for the format number: the counters record in its current form, saying the indexes by
+/// user and by time are complete up to the open block, whose versions leave them. A
+/// process of a format-2 to 4 build then fails to decode the counters (`Corrupt`) at its
+/// next write instead of indexing its commits one by one.
 fn from_format_4(kv: &dyn KvRead) -> Result<Vec<Write>> {
     let view = crate::view::View::new(kv, None);
-    let latest = view.latest_version()?;
+    let mut counters = view.store_counters()?;
+    counters.indexed_versions = version_index::indexed_through(counters.latest_version);
     let mut writes = Vec::new();
-    for info in view.version_infos(version_index::open_block(latest))? {
+    for info in view.version_infos(version_index::unindexed(&counters))? {
         writes.extend(version_index::keys_of(&info).into_iter().map(|k| (k, None)));
     }
+    writes.push((keys::counters(), Some(encode(&counters))));
     Ok(writes)
 }
 
@@ -258,18 +265,29 @@ mod tests {
     }
 
     /// Rewrites a store of the current format as format 4 wrote it: every version has
-    /// its entries in the indexes by user and by time.
+    /// its entries in the indexes by user and by time, and the counters record says
+    /// nothing of them.
     fn downgrade_to_4(store: &MemoryBackend) {
+        #[derive(serde::Serialize)]
+        struct CountersOfFormat4 {
+            latest_version: u64,
+            last_entity: u64,
+            last_attr: u64,
+        }
         let snapshot = store.snapshot().unwrap();
         let view = crate::view::View::new(&*snapshot, None);
+        let counters = view.store_counters().unwrap();
         let mut writes: Vec<Write> = Vec::new();
-        for info in view
-            .version_infos(0..=view.latest_version().unwrap())
-            .unwrap()
-        {
+        for info in view.version_infos(0..=counters.latest_version).unwrap() {
             let keys = version_index::keys_of(&info).into_iter();
             writes.extend(keys.map(|k| (k, Some(Vec::new()))));
         }
+        let old = CountersOfFormat4 {
+            latest_version: counters.latest_version,
+            last_entity: counters.last_entity,
+            last_attr: counters.last_attr,
+        };
+        writes.push((keys::counters(), Some(encode(&old))));
         writes.push((keys::meta("format"), Some(encode(&4u32))));
         store.apply(writes).unwrap();
     }
@@ -314,7 +332,11 @@ mod tests {
                 writes.push((key, None));
                 writes.push((old, Some(value)));
             } else if key == keys::counters() {
-                let c: StoreCounters = crate::codec::decode(&value, &String::new).unwrap();
+                // As format 2 to 4 wrote it (see `downgrade_to_4`).
+                let snapshot = store.snapshot().unwrap();
+                let c = crate::view::View::new(&*snapshot, None)
+                    .store_counters()
+                    .unwrap();
                 writes.push((key, None));
                 for (name, n) in [
                     (LATEST_VERSION_V1, c.latest_version),
@@ -480,17 +502,19 @@ mod tests {
                     user: Some("bob".into()),
                     ..Default::default()
                 })?;
+                let since = all[3].timestamp;
                 let by_time = v.versions(&VersionQuery {
-                    since: all[3].timestamp,
+                    since,
                     ..Default::default()
                 })?;
+                let expected = all.iter().filter(|i| i.timestamp >= since).count();
+                assert_eq!(by_time.len(), expected);
                 Ok((all.len(), by_user, by_time))
             })
             .unwrap()
         };
         let before = history(&db);
         assert_eq!(before.1.len(), 35);
-        assert_eq!(before.2.len(), 67);
         drop(db);
         let current = entries(&store);
         downgrade_to_4(&store);

@@ -3,14 +3,16 @@
 //!
 //! A commit that wrote its own two entries put each on a page at the end of its key
 //! range: two more pages for every commit, ~15% of a Python `set_attr`'s time. So the
-//! versions of a block of [`BLOCK`] get their entries together, from the commit that
-//! starts the next block; a query reads the records of the newest, open block's versions
-//! (at most [`BLOCK`]) besides the indexes.
+//! versions of a block of [`BLOCK`] get their entries together, from the first commit
+//! of a later block. The store's counters say up to which version the indexes are
+//! complete (`indexed_versions`); a query reads the records of the versions after it (the
+//! open block: at most [`BLOCK`]) besides the indexes.
 
 use std::ops::RangeInclusive;
 
 use crate::keys::{Key, space};
 use crate::records::{Version, VersionInfo};
+use crate::view::StoreCounters;
 
 /// Versions per block.
 pub(crate) const BLOCK: u64 = 64;
@@ -30,20 +32,21 @@ pub(crate) fn keys_of(info: &VersionInfo) -> Vec<Vec<u8>> {
     std::iter::once(by_user).chain(by_time).collect()
 }
 
-/// The versions whose entries a commit of `version` writes: the block before it, when
-/// `version` starts a block.
-pub(crate) fn completed_by(version: Version) -> Option<RangeInclusive<Version>> {
-    (version >= BLOCK && version.is_multiple_of(BLOCK)).then(|| version - BLOCK..=version - 1)
+/// The newest version to index once `latest` is committed: the last before its block.
+pub(crate) fn indexed_through(latest: Version) -> Version {
+    (latest - latest % BLOCK).saturating_sub(1)
 }
 
-/// The versions of a store whose newest is `latest` that have no entries: the open block.
-pub(crate) fn open_block(latest: Version) -> RangeInclusive<Version> {
-    latest - latest % BLOCK..=latest
+/// The versions a commit of `version` indexes, the store's indexes being complete up to
+/// `indexed`: every version before `version`'s block not indexed yet.
+pub(crate) fn to_index(indexed: Version, version: Version) -> Option<RangeInclusive<Version>> {
+    let through = indexed_through(version);
+    (through > indexed).then(|| indexed + 1..=through)
 }
 
-/// Whether version `v` of a store whose newest is `latest` has its entries.
-pub(crate) fn is_indexed(v: Version, latest: Version) -> bool {
-    v < *open_block(latest).start()
+/// The versions of a store with `counters` that its indexes do not hold.
+pub(crate) fn unindexed(counters: &StoreCounters) -> RangeInclusive<Version> {
+    counters.indexed_versions + 1..=counters.latest_version
 }
 
 #[cfg(test)]
@@ -54,70 +57,161 @@ mod tests {
     use crate::txn::TxMeta;
     use crate::view::VersionQuery;
 
+    const USERS: [&str; 3] = ["ann", "bob", "cid"];
+
+    fn open(store: &MemoryBackend) -> Clusto {
+        Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None).unwrap()
+    }
+
+    /// Commits version `n`, by one of [`USERS`].
+    fn commit(db: &Clusto, n: usize) {
+        db.write(TxMeta::new(USERS[n % 3], "step"), |tx| {
+            tx.create_entity(&format!("e{n}"), "t", "d").map(drop)
+        })
+        .unwrap();
+    }
+
+    /// How many versions the index by user and the one by time hold.
+    fn entries(store: &MemoryBackend) -> (usize, usize) {
+        let snapshot = store.snapshot().unwrap();
+        let count = |space: u8| snapshot.scan_prefix(&[space]).count();
+        (count(space::BY_USER), count(space::BY_TIME))
+    }
+
     /// Queries by user and by time find every version, whether its block is complete (in
     /// the indexes) or open (read from its record); the indexes hold the complete blocks'
     /// versions only.
     #[test]
     fn versions_by_user_and_by_time_cover_complete_and_open_blocks() {
         let store = MemoryBackend::new();
-        let db =
-            Clusto::with_backend(Box::new(store.clone()), Durability::Immediate, None).unwrap();
-        let users = ["ann", "bob", "cid"];
-        let entries = |space: u8| store.snapshot().unwrap().scan_prefix(&[space]).count();
+        let db = open(&store);
         for n in 1..=150 {
-            db.write(TxMeta::new(users[n % 3], "step"), |tx| {
-                tx.create_entity(&format!("e{n}"), "t", "d").map(drop)
-            })
-            .unwrap();
+            commit(&db, n);
             let latest = db.latest_version().unwrap();
-            let indexed = (1..=latest).filter(|&v| is_indexed(v, latest)).count();
-            assert_eq!(entries(space::BY_USER), indexed, "version {latest}");
-            assert_eq!(entries(space::BY_TIME), indexed, "version {latest}");
-            if n % 10 != 0 && n < 140 {
-                continue;
+            let indexed = indexed_through(latest) as usize;
+            assert_eq!(entries(&store), (indexed, indexed), "version {latest}");
+            if n % 10 == 0 || n >= 140 {
+                queries_match_a_full_scan(&db);
             }
-            let all = db.read(|v| v.versions(&VersionQuery::default())).unwrap();
-            assert_eq!(all.len() as u64, latest);
-            for user in users {
-                let query = VersionQuery {
-                    user: Some(user.into()),
-                    ..Default::default()
-                };
-                let found = db.read(|v| v.versions(&query)).unwrap();
-                let expected: Vec<_> = all
-                    .iter()
-                    .filter(|i| i.user.as_deref() == Some(user))
-                    .cloned()
-                    .collect();
-                assert_eq!(found, expected, "{user} at version {latest}");
-            }
-            // From inside the complete blocks to the open one.
+        }
+    }
+
+    /// `check` reports an index entry missing below the counters' mark, and one above it
+    /// or naming another user.
+    #[test]
+    fn check_finds_index_entries_missing_or_astray() {
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        for n in 1..=70 {
+            commit(&db, n);
+        }
+        assert!(db.check().unwrap().is_clean());
+        let info = |v| db.read(|view| view.version_info(v)).unwrap();
+        let mut stray = info(66);
+        let of_66 = keys_of(&stray);
+        stray.version = 5;
+        stray.user = Some("nobody".into());
+        let astray = keys_of(&stray);
+        let missing = keys_of(&info(10));
+        store
+            .apply(vec![
+                (of_66[0].clone(), Some(Vec::new())),
+                (astray[0].clone(), Some(Vec::new())),
+                (missing[1].clone(), None),
+            ])
+            .unwrap();
+        let problems = db.check().unwrap().problems;
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("version 10 is missing from the index Z"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("version 66") && p.contains("end at version 63"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("index U holds an entry for version 5"))
+        );
+    }
+
+    /// An import indexes every version it brings; the first commit of a later block
+    /// indexes the ones made since.
+    #[test]
+    fn an_import_indexes_every_version_and_commits_go_on_from_it() {
+        let source = open(&MemoryBackend::new());
+        for n in 1..=150 {
+            commit(&source, n);
+        }
+        let store = MemoryBackend::new();
+        let target = open(&store);
+        let mut importer = target.importer().unwrap();
+        source.read(|v| v.dump(|r| importer.record(r))).unwrap();
+        importer.finish().unwrap();
+        assert_eq!(entries(&store), (150, 150));
+        queries_match_a_full_scan(&target);
+        for n in 151..=200 {
+            commit(&target, n);
+            let indexed = if n < 192 { 150 } else { 191 };
+            assert_eq!(entries(&store), (indexed, indexed), "version {n}");
+            queries_match_a_full_scan(&target);
+        }
+    }
+
+    /// The versions by each user and in a time range, against a scan of every version.
+    fn queries_match_a_full_scan(db: &Clusto) {
+        let all = db.read(|v| v.versions(&VersionQuery::default())).unwrap();
+        let latest = db.latest_version().unwrap();
+        assert_eq!(all.len() as u64, latest);
+        for user in USERS {
             let query = VersionQuery {
-                since: all[all.len() / 4].timestamp,
-                until: all[all.len() - 2].timestamp,
+                user: Some(user.into()),
                 ..Default::default()
             };
             let found = db.read(|v| v.versions(&query)).unwrap();
             let expected: Vec<_> = all
                 .iter()
-                .filter(|i| i.timestamp >= query.since && i.timestamp <= query.until)
+                .filter(|i| i.user.as_deref() == Some(user))
                 .cloned()
                 .collect();
-            assert_eq!(found, expected, "by time at version {latest}");
+            assert_eq!(found, expected, "{user} at version {latest}");
         }
+        // From inside the complete blocks to the open one.
+        let query = VersionQuery {
+            since: all[all.len() / 4].timestamp,
+            until: all[all.len() - 2].timestamp,
+            ..Default::default()
+        };
+        let found = db.read(|v| v.versions(&query)).unwrap();
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|i| i.timestamp >= query.since && i.timestamp <= query.until)
+            .cloned()
+            .collect();
+        assert_eq!(found, expected, "by time at version {latest}");
     }
 
-    /// Every version below the open block was indexed by exactly one commit.
+    /// Each version is indexed once, by the first commit of a later block, whatever the
+    /// store had indexed before (an import or an upgrade indexes up to another version).
     #[test]
-    fn each_version_is_indexed_once_by_the_commit_that_starts_the_next_block() {
-        for latest in 0..300 {
-            let mut indexed: Vec<Version> =
-                (1..=latest).filter_map(completed_by).flatten().collect();
-            indexed.retain(|&v| v > 0);
-            let expected: Vec<Version> = (1..=latest).filter(|&v| is_indexed(v, latest)).collect();
-            assert_eq!(indexed, expected, "latest {latest}");
-            assert!(open_block(latest).contains(&latest));
-            assert!(open_block(latest).count() <= BLOCK as usize);
+    fn each_version_is_indexed_once_by_the_first_commit_of_a_later_block() {
+        for start in [0, 1, 63, 64, 65, 200] {
+            let mut indexed = start;
+            let mut seen: Vec<Version> = (1..=start).collect();
+            for version in start + 1..=400 {
+                if let Some(range) = to_index(indexed, version) {
+                    assert_eq!(*range.start(), indexed + 1);
+                    indexed = *range.end();
+                    seen.extend(range);
+                }
+                assert_eq!(indexed, indexed_through(version).max(start));
+                assert!(version - indexed <= BLOCK, "at most a block unindexed");
+            }
+            assert_eq!(seen, (1..=indexed).collect::<Vec<_>>(), "from {start}");
         }
     }
 }

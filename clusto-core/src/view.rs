@@ -202,8 +202,17 @@ impl<'a> View<'a> {
 
     /// The store's counters.
     pub(crate) fn store_counters(&self) -> Result<StoreCounters> {
+        let what = || "the store's counters".to_string();
         match self.kv.get(&keys::counters())? {
-            Some(bytes) => decode(&bytes, &|| "the store's counters".into()),
+            Some(bytes) => decode(&bytes, &what).or_else(|e| {
+                let old: CountersOfFormat4 = decode(&bytes, &what).map_err(|_| e)?;
+                Ok(StoreCounters {
+                    latest_version: old.latest_version,
+                    last_entity: old.last_entity,
+                    last_attr: old.last_attr,
+                    indexed_versions: old.latest_version,
+                })
+            }),
             // Format 2 writes the record with the format number: only format 1 (read by a
             // salvage, which does not upgrade) or an empty store lacks it.
             None => crate::upgrade::counters_of_format_1(&self.kv),
@@ -826,7 +835,8 @@ impl<'a> View<'a> {
         let mut numbers = Vec::new();
         // The newest versions are in no index yet (see `version_index`).
         let unindexed = || -> Result<Vec<VersionInfo>> {
-            self.version_infos(version_index::open_block(self.latest_version()?))
+            let counters = self.store_counters()?;
+            self.version_infos(version_index::unindexed(&counters))
         };
         if let Some(user) = &query.user {
             let prefix = Key::new(space::BY_USER).opt_str(Some(user)).into_bytes();
@@ -862,7 +872,7 @@ impl<'a> View<'a> {
                 }
             }
         }
-        // Once each: a process of an older build may still index every commit.
+        // In version order (the time index gives them in time order), once each.
         numbers.sort_unstable();
         numbers.dedup();
         let mut out = Vec::new();
@@ -962,19 +972,76 @@ impl<'a> View<'a> {
     }
 }
 
-/// The value of the counter or metadata `name` from its stored bytes (0 when absent).
-/// The store's counters (one record, [`keys::counters`]): the newest version and the
-/// last entity and attribute ids given. All zero in a new store.
+/// The store's counters (one record, [`keys::counters`]): the newest version, the last
+/// entity and attribute ids given, and the newest version up to which every version is
+/// in the indexes by user and by time (see `version_index`). All zero in a new store.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct StoreCounters {
     pub(crate) latest_version: Version,
     pub(crate) last_entity: u64,
     pub(crate) last_attr: u64,
+    pub(crate) indexed_versions: Version,
 }
 
+/// The counters record as formats 2 to 4 wrote it: those formats indexed every version.
+/// A process of such a build fails to decode the current record (`Corrupt`), so it stops
+/// instead of writing index entries the current rule does not expect.
+#[derive(serde::Deserialize)]
+struct CountersOfFormat4 {
+    latest_version: Version,
+    last_entity: u64,
+    last_attr: u64,
+}
+
+/// The value of the counter or metadata `name` from its stored bytes (0 when absent).
 pub(crate) fn meta_value(name: &str, bytes: Option<&[u8]>) -> Result<u64> {
     match bytes {
         Some(bytes) => decode(bytes, &|| format!("metadata '{name}'")),
         None => Ok(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::encode;
+
+    /// A process of a format-4 build refuses the current counters record (its next write
+    /// fails instead of indexing its commits one by one), and the counters of format 4
+    /// read as indexed up to their newest version.
+    #[test]
+    fn the_counters_record_of_format_4_and_of_now() {
+        let now = StoreCounters {
+            latest_version: 70,
+            last_entity: 9,
+            last_attr: 12,
+            indexed_versions: 63,
+        };
+        let stored = encode(&now);
+        let read_by_format_4 = decode::<CountersOfFormat4>(&stored, &String::new);
+        assert!(matches!(read_by_format_4, Err(Error::Corrupt(_))));
+
+        #[derive(serde::Serialize)]
+        struct WrittenByFormat4(u64, u64, u64);
+        let kv = crate::storage::MemoryBackend::new();
+        use crate::storage::Backend;
+        kv.apply(vec![(
+            keys::counters(),
+            Some(encode(&WrittenByFormat4(70, 9, 12))),
+        )])
+        .unwrap();
+        let snapshot = kv.snapshot().unwrap();
+        let counters = View::new(&*snapshot, None).store_counters().unwrap();
+        assert_eq!(
+            counters,
+            StoreCounters {
+                indexed_versions: 70,
+                ..now
+            }
+        );
+        // And the record as it is now reads as it was written.
+        kv.apply(vec![(keys::counters(), Some(stored))]).unwrap();
+        let snapshot = kv.snapshot().unwrap();
+        assert_eq!(View::new(&*snapshot, None).store_counters().unwrap(), now);
     }
 }
