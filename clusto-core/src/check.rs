@@ -132,17 +132,29 @@ fn check_versions(
 /// The indexes of versions by user and by time hold exactly the versions up to the one
 /// the counters name (see `version_index`), each under its own user and time.
 fn check_version_indexes(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckReport) -> Result<()> {
-    // A counters record that does not decode is reported with the latest version.
+    // Counters that do not decode, or do not hold together, are reported with the latest
+    // version.
     let Ok(counters) = view.store_counters() else {
         return Ok(());
     };
     let indexed = counters.indexed_versions;
-    for info in view.version_infos(1..=indexed)? {
+    // Damaged version records are reported by `check_versions`.
+    for entry in kv.scan_prefix(&[space::VERSION]) {
+        let (key, _) = entry?;
+        let Ok(v) = u64_from_tail(&key, 0) else {
+            continue;
+        };
+        if !keys::is_version_record(&key) || key == keys::counters() || v > indexed {
+            continue;
+        }
+        let Ok(info) = view.version_info(v) else {
+            continue;
+        };
         for key in version_index::keys_of(&info) {
             if kv.get(&key)?.is_none() {
                 report.problems.push(format!(
-                    "version {} is missing from the index {}",
-                    info.version, key[0] as char
+                    "version {v} is missing from the index {}",
+                    key[0] as char
                 ));
             }
         }
@@ -150,20 +162,23 @@ fn check_version_indexes(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckRep
     for index in [space::BY_USER, space::BY_TIME] {
         for entry in kv.scan_prefix(&[index]) {
             let (key, _) = entry?;
-            let v = u64_from_tail(&key, 0)?;
-            let belongs = v <= indexed
-                && view
-                    .version_info(v)
-                    .is_ok_and(|info| version_index::keys_of(&info).contains(&key));
-            if !belongs {
+            let name = index as char;
+            let Ok(v) = u64_from_tail(&key, 0) else {
+                report
+                    .problems
+                    .push(format!("index {name} holds a malformed key {key:?}"));
+                continue;
+            };
+            let matches = view
+                .version_info(v)
+                .is_ok_and(|info| version_index::keys_of(&info).contains(&key));
+            if v > indexed {
                 report.problems.push(format!(
-                    "index {} holds an entry for version {v} that does not match it{}",
-                    index as char,
-                    if v > indexed {
-                        format!(" (the indexes end at version {indexed})")
-                    } else {
-                        String::new()
-                    }
+                    "index {name} holds version {v}, past its end at version {indexed}"
+                ));
+            } else if !matches {
+                report.problems.push(format!(
+                    "index {name} holds an entry for version {v} that does not match it"
                 ));
             }
         }

@@ -49,6 +49,13 @@ pub(crate) fn unindexed(counters: &StoreCounters) -> RangeInclusive<Version> {
     counters.indexed_versions + 1..=counters.latest_version
 }
 
+/// Whether `counters` can be a store's: the indexes end at most a block before the
+/// newest version (every commit and import leaves them so).
+pub(crate) fn is_consistent(counters: &StoreCounters) -> bool {
+    counters.indexed_versions <= counters.latest_version
+        && counters.latest_version - counters.indexed_versions <= BLOCK
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,10 +146,11 @@ mod tests {
         );
     }
 
-    /// An import indexes every version it brings; the first commit of a later block
-    /// indexes the ones made since.
+    /// An import indexes every version it brings (one without a time only by user); the
+    /// first commit of a later block indexes the ones made since; both check clean.
     #[test]
     fn an_import_indexes_every_version_and_commits_go_on_from_it() {
+        use crate::dump::DumpRecord;
         let source = open(&MemoryBackend::new());
         for n in 1..=150 {
             commit(&source, n);
@@ -150,15 +158,65 @@ mod tests {
         let store = MemoryBackend::new();
         let target = open(&store);
         let mut importer = target.importer().unwrap();
-        source.read(|v| v.dump(|r| importer.record(r))).unwrap();
+        source
+            .read(|v| {
+                v.dump(|r| match r {
+                    DumpRecord::Version(mut info) if info.version % 7 == 0 => {
+                        info.timestamp = None;
+                        importer.record(DumpRecord::Version(info))
+                    }
+                    r => importer.record(r),
+                })
+            })
+            .unwrap();
         importer.finish().unwrap();
-        assert_eq!(entries(&store), (150, 150));
+        assert_eq!(entries(&store), (150, 150 - 21));
         queries_match_a_full_scan(&target);
+        assert!(target.check().unwrap().is_clean());
         for n in 151..=200 {
             commit(&target, n);
             let indexed = if n < 192 { 150 } else { 191 };
-            assert_eq!(entries(&store), (indexed, indexed), "version {n}");
+            assert_eq!(entries(&store), (indexed, indexed - 21), "version {n}");
             queries_match_a_full_scan(&target);
+        }
+        assert!(target.check().unwrap().is_clean());
+    }
+
+    /// Counters whose end of the indexes does not fit the newest version are refused by
+    /// the queries and reported by `check`, whatever the number.
+    #[test]
+    fn counters_that_do_not_hold_together_are_corrupt() {
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        for n in 1..=70 {
+            commit(&db, n);
+        }
+        for indexed in [71, 2, u64::MAX] {
+            let counters = StoreCounters {
+                latest_version: 70,
+                last_entity: 70,
+                last_attr: 0,
+                indexed_versions: indexed,
+            };
+            let record = crate::codec::encode(&counters);
+            store
+                .apply(vec![(crate::keys::counters(), Some(record))])
+                .unwrap();
+            let query = VersionQuery {
+                user: Some("ann".into()),
+                ..Default::default()
+            };
+            let err = db.read(|v| v.versions(&query)).unwrap_err();
+            assert!(matches!(&err, crate::Error::Corrupt(m) if m.contains("indexes of versions")));
+            let report = db.check().unwrap();
+            assert!(
+                report
+                    .problems
+                    .iter()
+                    .any(|p| p.contains("indexes of versions")),
+                "{indexed}: {:?}",
+                report.problems
+            );
         }
     }
 
@@ -189,6 +247,7 @@ mod tests {
         let found = db.read(|v| v.versions(&query)).unwrap();
         let expected: Vec<_> = all
             .iter()
+            .filter(|i| i.timestamp.is_some())
             .filter(|i| i.timestamp >= query.since && i.timestamp <= query.until)
             .cloned()
             .collect();

@@ -204,15 +204,25 @@ impl<'a> View<'a> {
     pub(crate) fn store_counters(&self) -> Result<StoreCounters> {
         let what = || "the store's counters".to_string();
         match self.kv.get(&keys::counters())? {
-            Some(bytes) => decode(&bytes, &what).or_else(|e| {
-                let old: CountersOfFormat4 = decode(&bytes, &what).map_err(|_| e)?;
-                Ok(StoreCounters {
-                    latest_version: old.latest_version,
-                    last_entity: old.last_entity,
-                    last_attr: old.last_attr,
-                    indexed_versions: old.latest_version,
-                })
-            }),
+            Some(bytes) => {
+                let counters = decode(&bytes, &what).or_else(|e| {
+                    let old: CountersOfFormat4 = decode(&bytes, &what).map_err(|_| e)?;
+                    Ok::<_, Error>(StoreCounters {
+                        latest_version: old.latest_version,
+                        last_entity: old.last_entity,
+                        last_attr: old.last_attr,
+                        indexed_versions: old.latest_version,
+                    })
+                })?;
+                if !version_index::is_consistent(&counters) {
+                    return Err(Error::Corrupt(format!(
+                        "the store's counters say the indexes of versions end at version {} \
+                         and the newest version is {}: they cannot both be right",
+                        counters.indexed_versions, counters.latest_version
+                    )));
+                }
+                Ok(counters)
+            }
             // Format 2 writes the record with the format number: only format 1 (read by a
             // salvage, which does not upgrade) or an empty store lacks it.
             None => crate::upgrade::counters_of_format_1(&self.kv),
