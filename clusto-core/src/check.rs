@@ -59,15 +59,20 @@ const ATTR_INDEXES: [(u8, bool); 6] = [
 pub(crate) fn run(kv: &dyn KvRead) -> Result<CheckReport> {
     let view = View::new(kv, None);
     let mut report = CheckReport::default();
-    let latest = match view.latest_version() {
-        Ok(v) => v,
+    let counters = match view.store_counters() {
+        Ok(counters) => Some(counters),
         Err(e) => {
             report.problems.push(format!("latest version: {e}"));
-            0
+            None
         }
     };
-    check_versions(kv, &view, latest, &mut report)?;
-    check_version_indexes(kv, &view, &mut report)?;
+    let latest = counters.map_or(0, |c| c.latest_version);
+    // Without counters, which versions the indexes by user and by time hold is unknown.
+    let indexed = counters.map(|c| c.indexed_versions);
+    check_versions(kv, &view, latest, indexed, &mut report)?;
+    if let Some(indexed) = indexed {
+        check_version_index_entries(kv, &view, indexed, &mut report)?;
+    }
     check_entities(kv, &view, latest, &mut report)?;
     check_attrs(kv, &view, latest, &mut report)?;
     check_entity_indexes(kv, &view, &mut report)?;
@@ -77,10 +82,13 @@ pub(crate) fn run(kv: &dyn KvRead) -> Result<CheckReport> {
     Ok(report)
 }
 
+/// The version records and their change lists; and that each version up to `indexed`
+/// is in the indexes by user and by time (see `version_index`).
 fn check_versions(
     kv: &dyn KvRead,
     view: &View<'_>,
     latest: Version,
+    indexed: Option<Version>,
     report: &mut CheckReport,
 ) -> Result<()> {
     let mut expected = 1;
@@ -108,8 +116,22 @@ fn check_versions(
                 expected - 1
             ));
         }
-        if let Err(e) = view.version_info(v).and_then(|_| view.changes(v)) {
-            report.problems.push(format!("version {v}: {e}"));
+        match view
+            .version_info(v)
+            .and_then(|info| Ok((info, view.changes(v)?)))
+        {
+            Ok((info, _)) if indexed.is_some_and(|i| v <= i) => {
+                for key in version_index::keys_of(&info) {
+                    if kv.get(&key)?.is_none() {
+                        report.problems.push(format!(
+                            "version {v} is missing from the index {}",
+                            key[0] as char
+                        ));
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => report.problems.push(format!("version {v}: {e}")),
         }
         expected = v.saturating_add(1);
         report.versions += 1;
@@ -129,54 +151,32 @@ fn check_versions(
     Ok(())
 }
 
-/// The indexes of versions by user and by time hold exactly the versions up to the one
-/// the counters name (see `version_index`), each under its own user and time.
-fn check_version_indexes(kv: &dyn KvRead, view: &View<'_>, report: &mut CheckReport) -> Result<()> {
-    // Counters that do not decode, or do not hold together, are reported with the latest
-    // version.
-    let Ok(counters) = view.store_counters() else {
-        return Ok(());
-    };
-    let indexed = counters.indexed_versions;
-    // Damaged version records are reported by `check_versions`.
-    for entry in kv.scan_prefix(&[space::VERSION]) {
-        let (key, _) = entry?;
-        let Ok(v) = u64_from_tail(&key, 0) else {
-            continue;
-        };
-        if !keys::is_version_record(&key) || key == keys::counters() || v > indexed {
-            continue;
-        }
-        let Ok(info) = view.version_info(v) else {
-            continue;
-        };
-        for key in version_index::keys_of(&info) {
-            if kv.get(&key)?.is_none() {
-                report.problems.push(format!(
-                    "version {v} is missing from the index {}",
-                    key[0] as char
-                ));
-            }
-        }
-    }
+/// Every entry of the indexes by user and by time names a version up to `indexed` under
+/// its own user and time (the versions' side: [`check_versions`]).
+fn check_version_index_entries(
+    kv: &dyn KvRead,
+    view: &View<'_>,
+    indexed: Version,
+    report: &mut CheckReport,
+) -> Result<()> {
     for index in [space::BY_USER, space::BY_TIME] {
+        let name = index as char;
         for entry in kv.scan_prefix(&[index]) {
             let (key, _) = entry?;
-            let name = index as char;
             let Ok(v) = u64_from_tail(&key, 0) else {
                 report
                     .problems
                     .push(format!("index {name} holds a malformed key {key:?}"));
                 continue;
             };
-            let matches = view
-                .version_info(v)
-                .is_ok_and(|info| version_index::keys_of(&info).contains(&key));
             if v > indexed {
                 report.problems.push(format!(
                     "index {name} holds version {v}, past its end at version {indexed}"
                 ));
-            } else if !matches {
+            } else if !view
+                .version_info(v)
+                .is_ok_and(|info| version_index::keys_of(&info).contains(&key))
+            {
                 report.problems.push(format!(
                     "index {name} holds an entry for version {v} that does not match it"
                 ));
