@@ -28,7 +28,7 @@ use crate::records::{AttrId, EntityId};
 use crate::storage::{KvRead, Write};
 use crate::txn::{LATEST_VERSION_V1, NEXT_ATTR_ID_V1, NEXT_ENTITY_ID_V1};
 use crate::version_index;
-use crate::view::{RECORDS_PER_CALL, StoreCounters, meta_value};
+use crate::view::{CountersOfFormat4, RECORDS_PER_CALL, StoreCounters, meta_value};
 
 /// What the upgrade leaves under format 1's counters: a record in an envelope no build
 /// knows.
@@ -39,14 +39,13 @@ const FORMAT_1_TOMBSTONE: &[u8] = &[0xFF];
 pub(crate) fn counters_of_format_1(kv: &dyn KvRead) -> Result<StoreCounters> {
     let meta =
         |name: &str| -> Result<u64> { meta_value(name, kv.get(&keys::meta(name))?.as_deref()) };
-    let latest_version = meta(LATEST_VERSION_V1)?;
-    Ok(StoreCounters {
-        latest_version,
+    // Format 1, like formats 2 to 4, indexed every version.
+    Ok(CountersOfFormat4 {
+        latest_version: meta(LATEST_VERSION_V1)?,
         last_entity: meta(NEXT_ENTITY_ID_V1)?,
         last_attr: meta(NEXT_ATTR_ID_V1)?,
-        // Format 1 indexed every version.
-        indexed_versions: latest_version,
-    })
+    }
+    .into())
 }
 
 /// The key prefix of version `v`'s change list in a format-1 store.
@@ -268,12 +267,6 @@ mod tests {
     /// its entries in the indexes by user and by time, and the counters record says
     /// nothing of them.
     fn downgrade_to_4(store: &MemoryBackend) {
-        #[derive(serde::Serialize)]
-        struct CountersOfFormat4 {
-            latest_version: u64,
-            last_entity: u64,
-            last_attr: u64,
-        }
         let snapshot = store.snapshot().unwrap();
         let view = crate::view::View::new(&*snapshot, None);
         let counters = view.store_counters().unwrap();

@@ -207,12 +207,7 @@ impl<'a> View<'a> {
             Some(bytes) => {
                 let counters = decode(&bytes, &what).or_else(|e| {
                     let old: CountersOfFormat4 = decode(&bytes, &what).map_err(|_| e)?;
-                    Ok::<_, Error>(StoreCounters {
-                        latest_version: old.latest_version,
-                        last_entity: old.last_entity,
-                        last_attr: old.last_attr,
-                        indexed_versions: old.latest_version,
-                    })
+                    Ok::<_, Error>(old.into())
                 })?;
                 if !version_index::is_consistent(&counters) {
                     return Err(Error::Corrupt(format!(
@@ -997,10 +992,22 @@ pub(crate) struct StoreCounters {
 /// A process of such a build fails to decode the current record (`Corrupt`), so it stops
 /// instead of writing index entries the current rule does not expect.
 #[derive(serde::Deserialize)]
-struct CountersOfFormat4 {
-    latest_version: Version,
-    last_entity: u64,
-    last_attr: u64,
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(crate) struct CountersOfFormat4 {
+    pub(crate) latest_version: Version,
+    pub(crate) last_entity: u64,
+    pub(crate) last_attr: u64,
+}
+
+impl From<CountersOfFormat4> for StoreCounters {
+    fn from(old: CountersOfFormat4) -> Self {
+        StoreCounters {
+            latest_version: old.latest_version,
+            last_entity: old.last_entity,
+            last_attr: old.last_attr,
+            indexed_versions: old.latest_version,
+        }
+    }
 }
 
 /// The value of the counter or metadata `name` from its stored bytes (0 when absent).
@@ -1031,15 +1038,15 @@ mod tests {
         let read_by_format_4 = decode::<CountersOfFormat4>(&stored, &String::new);
         assert!(matches!(read_by_format_4, Err(Error::Corrupt(_))));
 
-        #[derive(serde::Serialize)]
-        struct WrittenByFormat4(u64, u64, u64);
+        let written_by_format_4 = CountersOfFormat4 {
+            latest_version: 70,
+            last_entity: 9,
+            last_attr: 12,
+        };
         let kv = crate::storage::MemoryBackend::new();
         use crate::storage::Backend;
-        kv.apply(vec![(
-            keys::counters(),
-            Some(encode(&WrittenByFormat4(70, 9, 12))),
-        )])
-        .unwrap();
+        kv.apply(vec![(keys::counters(), Some(encode(&written_by_format_4)))])
+            .unwrap();
         let snapshot = kv.snapshot().unwrap();
         let counters = View::new(&*snapshot, None).store_counters().unwrap();
         assert_eq!(
