@@ -78,6 +78,16 @@ mod tests {
         .unwrap();
     }
 
+    /// A store holding versions 1 to `n`, and a handle on it.
+    fn with_versions(n: usize) -> (MemoryBackend, Clusto) {
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        for n in 1..=n {
+            commit(&db, n);
+        }
+        (store, db)
+    }
+
     /// How many versions the index by user and the one by time hold.
     fn entries(store: &MemoryBackend) -> (usize, usize) {
         let snapshot = store.snapshot().unwrap();
@@ -107,11 +117,7 @@ mod tests {
     /// or naming another user.
     #[test]
     fn check_finds_index_entries_missing_or_astray() {
-        let store = MemoryBackend::new();
-        let db = open(&store);
-        for n in 1..=70 {
-            commit(&db, n);
-        }
+        let (store, db) = with_versions(70);
         assert!(db.check().unwrap().is_clean());
         let info = |v| db.read(|view| view.version_info(v)).unwrap();
         let mut stray = info(66);
@@ -151,10 +157,7 @@ mod tests {
     #[test]
     fn an_import_indexes_every_version_and_commits_go_on_from_it() {
         use crate::dump::DumpRecord;
-        let source = open(&MemoryBackend::new());
-        for n in 1..=150 {
-            commit(&source, n);
-        }
+        let (_, source) = with_versions(150);
         let store = MemoryBackend::new();
         let target = open(&store);
         let mut importer = target.importer().unwrap();
@@ -186,11 +189,7 @@ mod tests {
     /// the queries and reported by `check`, whatever the number.
     #[test]
     fn counters_that_do_not_hold_together_are_corrupt() {
-        let store = MemoryBackend::new();
-        let db = open(&store);
-        for n in 1..=70 {
-            commit(&db, n);
-        }
+        let (store, db) = with_versions(70);
         for indexed in [71, 2, u64::MAX] {
             let counters = StoreCounters {
                 latest_version: 70,
