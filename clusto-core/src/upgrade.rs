@@ -18,8 +18,9 @@
 //! still read, through the attribute's own record.
 //!
 //! Format 4 → 5: the indexes of versions by user and by time hold the versions of
-//! complete blocks only (see `version_index`); the upgrade removes the entries of the
-//! newest, open block's versions, which queries now read from their records.
+//! complete blocks only (see `version_index`), and the counters record says up to which
+//! version; the upgrade writes the counters so and removes the entries of the newest,
+//! open block's versions, which queries now read from their records.
 
 use crate::codec::encode;
 use crate::error::{Error, Result};
@@ -126,7 +127,7 @@ fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
 /// for the format number: the counters record in its current form, saying the indexes by
 /// user and by time are complete up to the open block, whose versions leave them. A
 /// process of a format-2 to 4 build then fails to decode the counters (`Corrupt`) at its
-/// next write instead of indexing its commits one by one.
+/// next read or write of them instead of indexing its commits one by one.
 fn from_format_4(kv: &dyn KvRead) -> Result<Vec<Write>> {
     let view = crate::view::View::new(kv, None);
     let mut counters = view.store_counters()?;
