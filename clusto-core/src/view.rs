@@ -73,8 +73,11 @@ pub struct ChangeDetail {
 }
 
 /// `ids` without repeats, each where it first appears; no hashing when there are none,
-/// the usual case.
+/// the usual case, and no copy either when they ascend (members taken in creation order).
 pub(crate) fn first_of_each(mut ids: Vec<EntityId>) -> Vec<EntityId> {
+    if ids.windows(2).all(|w| w[0] < w[1]) {
+        return ids;
+    }
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     if sorted.windows(2).all(|w| w[0] != w[1]) {

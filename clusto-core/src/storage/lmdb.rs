@@ -13,6 +13,7 @@
 //!   without a sync — the commit is in the kernel's page cache, so it survives the death
 //!   of the process — and a background thread syncs every `every_ms`.
 
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -321,8 +322,11 @@ impl KvRead for LmdbSnapshot {
         let Some(tree) = self.view.tree_of(prefix[0]) else {
             return Ok(());
         };
-        let iter = tree.prefix_iter(&self.txn, prefix).map_err(failed)?;
-        for entry in iter {
+        let bounds = (
+            Bound::Included(prefix),
+            end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+        );
+        for entry in tree.range(&self.txn, &bounds).map_err(failed)? {
             let (key, value) = entry.map_err(failed)?;
             if !long_keys::is_direct(key) {
                 // From the first long key on, in real order (see `long_keys`).

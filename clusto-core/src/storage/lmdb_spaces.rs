@@ -32,10 +32,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use heed::types::Bytes;
 use heed::{CommitOrAbort, Database, Env, PutFlags, RoTxn, RwTxn, WithoutTls};
 
+use super::lmdb_order::KeyOrder;
 use crate::keys::space;
 
 /// One LMDB tree of keys and values.
-pub(super) type Tree<'t> = Database<'t, Bytes, Bytes>;
+pub(super) type Tree<'t> = Database<'t, Bytes, Bytes, KeyOrder>;
 
 /// A part of a scan: a tree and the bounds of what is read from it.
 pub(super) type Segment<'t> = (Tree<'t>, Bound<Vec<u8>>, Bound<Vec<u8>>);
@@ -131,10 +132,19 @@ impl Spaces {
         let rtxn = env.read_txn()?;
         let found = env
             .open_databases_and_commit(rtxn, |opener, rtxn| {
-                let unnamed = opener.open_database::<Bytes, Bytes>(rtxn, None)?;
+                let unnamed = opener
+                    .database_options()
+                    .types()
+                    .key_comparator()
+                    .open(rtxn)?;
                 let mut trees = [None; TREES];
                 for (t, tree) in trees.iter_mut().enumerate() {
-                    *tree = opener.open_database::<Bytes, Bytes>(rtxn, Some(&name_of(t)))?;
+                    *tree = opener
+                        .database_options()
+                        .types()
+                        .key_comparator()
+                        .name(&name_of(t))
+                        .open(rtxn)?;
                 }
                 Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit((unnamed, trees)))
             })?
@@ -152,7 +162,12 @@ impl Spaces {
                         let mut made = [None; TREES];
                         for (t, tree) in made.iter_mut().enumerate() {
                             *tree = Some(
-                                opener.create_database::<Bytes, Bytes>(wtxn, Some(&name_of(t)))?,
+                                opener
+                                    .database_options()
+                                    .types()
+                                    .key_comparator()
+                                    .name(&name_of(t))
+                                    .create(wtxn)?,
                             );
                         }
                         Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(made))

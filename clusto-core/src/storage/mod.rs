@@ -13,6 +13,7 @@
 mod layered;
 mod lease_file;
 mod lmdb;
+mod lmdb_order;
 mod lmdb_spaces;
 mod long_keys;
 mod memory;
