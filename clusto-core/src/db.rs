@@ -21,9 +21,9 @@ use crate::storage::{Backend, KvRead, LmdbBackend, MemoryBackend, SledBackend, W
 use crate::txn::{Transaction, TxMeta};
 use crate::view::View;
 
-/// The on-disk format this build reads and writes. It opens formats 1 to 4 too,
+/// The on-disk format this build reads and writes. It opens formats 1 to 5 too,
 /// upgrading them (see the `upgrade` module) when it may write.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// When a commit reaches the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -2,12 +2,12 @@
 //! a dump — into an empty database. Every rule of the live API is bypassed on purpose:
 //! the rows already happened; what is checked is that they are consistent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::codec::encode;
 use crate::db::Clusto;
 use crate::error::{Error, Result};
-use crate::keys::{self, Key, space};
+use crate::keys;
 use crate::records::{Attribute, Change, Entity, EntityId, Version, VersionInfo};
 use crate::txn::{Transaction, TxMeta};
 use crate::version_index;
@@ -197,23 +197,10 @@ impl Importer {
                 "rows refer to version {v}, beyond the last version {latest}"
             )));
         }
-        let mut touched: BTreeSet<(EntityId, Version)> = BTreeSet::new();
         for (&version, changes) in &self.changes {
-            for c in changes {
-                let e = &self.entities[&c.entity()];
-                if e.version != version && e.deleted_at != Some(version) {
-                    touched.insert((e.id, version));
-                }
+            for key in crate::touched::entries_of(version, changes) {
+                self.tx.put_key(key, Vec::new());
             }
-        }
-        for (id, version) in touched {
-            self.tx.put_key(
-                Key::new(space::TOUCHED)
-                    .entity(id)
-                    .version(version)
-                    .into_bytes(),
-                Vec::new(),
-            );
         }
         for info in &self.versions {
             self.tx.put_key(keys::version(info.version), encode(info));
@@ -233,6 +220,7 @@ impl Importer {
             last_entity: self.entities.keys().next_back().map_or(0, |e| e.0),
             last_attr: self.max_attr,
             indexed_versions: latest,
+            format: crate::db::FORMAT_VERSION,
         };
         self.tx.put_key(keys::counters(), encode(&counters));
         self.tx.commit_raw(latest)?;

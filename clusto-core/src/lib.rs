@@ -45,6 +45,7 @@ pub mod render;
 pub mod resources;
 mod revert;
 pub mod storage;
+mod touched;
 mod txn;
 mod upgrade;
 mod validate;

@@ -2,7 +2,7 @@
 //! one version — or leaves no trace.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::codec::encode;
@@ -10,11 +10,12 @@ use crate::db::Shared;
 use crate::error::{Error, Result};
 use crate::filter::{AttrFilter, NumberMatch, SubkeyMatch, TextMatch};
 use crate::index;
-use crate::keys::{self, FreshIds, Key, space};
+use crate::keys::{self, FreshIds};
 use crate::model::RackLayout;
 use crate::records::{AttrId, Attribute, Change, Entity, EntityId, Version, VersionInfo};
 use crate::resources::ManagerState;
 use crate::storage::{Layered, Pending, WriteLease};
+use crate::touched;
 use crate::validate;
 use crate::value::{Timestamp, Value};
 use crate::version_index;
@@ -227,6 +228,12 @@ impl Transaction {
     fn counters(&mut self) -> Result<&mut Counters> {
         if self.counters.is_none() {
             let stored = self.view().store_counters()?;
+            if stored.format > crate::db::FORMAT_VERSION {
+                return Err(Error::UnsupportedFormat {
+                    found: stored.format,
+                    supported: crate::db::FORMAT_VERSION,
+                });
+            }
             let ids = IdCounters {
                 entity: stored.last_entity,
                 attr: stored.last_attr,
@@ -309,6 +316,7 @@ impl Transaction {
             last_entity: ids.entity,
             last_attr: ids.attr,
             indexed_versions,
+            format: crate::db::FORMAT_VERSION,
         };
         self.put_key(keys::counters(), encode(&stored));
         Ok(())
@@ -747,20 +755,8 @@ impl Transaction {
             indexed = *block.end();
         }
         self.store_counters(version, indexed)?;
-        let touched: BTreeSet<EntityId> = self.changes.iter().map(Change::entity).collect();
-        for id in touched {
-            // A row's own version and deletion version are on its record already.
-            let row = self.view().entity_by_id(id)?;
-            if row.version == version || row.deleted_at == Some(version) {
-                continue;
-            }
-            self.put_key(
-                Key::new(space::TOUCHED)
-                    .entity(id)
-                    .version(version)
-                    .into_bytes(),
-                Vec::new(),
-            );
+        for key in touched::entries_of(version, &self.changes) {
+            self.put_key(key, Vec::new());
         }
         let changes = std::mem::take(&mut self.changes);
         for (n, chunk) in changes.chunks(CHANGES_PER_CHUNK).enumerate() {

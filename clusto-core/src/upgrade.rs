@@ -21,6 +21,11 @@
 //! complete blocks only (see `version_index`), and the counters record says up to which
 //! version; the upgrade writes the counters so and removes the entries of the newest,
 //! open block's versions, which queries now read from their records.
+//!
+//! Format 5 → 6: the touched index holds only the versions of an entity's history that
+//! are on none of its rows (see `touched`), and the counters record names the format.
+//! The upgrade removes the other entries and writes the counters so; a process of a
+//! format-5 build fails to decode them at its next write, or its next query of versions.
 
 use crate::codec::encode;
 use crate::error::{Error, Result};
@@ -68,7 +73,7 @@ pub(crate) fn to_current(kv: &dyn KvRead, found: u32, format_key: &[u8]) -> Resu
     if found <= 3 {
         writes.extend(from_format_3(kv)?);
     }
-    writes.extend(from_format_4(kv)?);
+    writes.extend(from_format_4_or_5(kv, found)?);
     writes.push((
         format_key.to_vec(),
         Some(encode(&crate::db::FORMAT_VERSION)),
@@ -95,7 +100,7 @@ fn from_format_1(kv: &dyn KvRead) -> Result<Vec<Write>> {
         writes.push((key, None));
         writes.push((moved, Some(value)));
     }
-    // The counters record is written by the step to format 5 (`from_format_4`). A
+    // The counters record is written by the last step (`from_format_4_or_5`). A
     // process of the old build that had the database open before the upgrade reads
     // these at every write: they become records no build decodes, so that its writes
     // fail (`Corrupt`) instead of taking versions and ids from zero again.
@@ -123,20 +128,26 @@ fn from_format_2(kv: &dyn KvRead) -> Result<Vec<Write>> {
     })
 }
 
-/// The writes that turn a store of format 1 to 4, read through `kv`, into format 5, but
-/// for the format number: the counters record in its current form, saying the indexes by
-/// user and by time are complete up to the open block, whose versions leave them. A
-/// process of a format-2 to 4 build then fails to decode the counters (`Corrupt`) at its
-/// next read or write of them instead of indexing its commits one by one.
-fn from_format_4(kv: &dyn KvRead) -> Result<Vec<Write>> {
+/// The writes that turn a store of format 1 to 5 (`found`), read through `kv`, into
+/// format 6, but for the format number: the counters record in its current form, and
+/// the touched index without the entries the rows make redundant. From formats 1 to 4,
+/// the counters also say the indexes by user and by time are complete up to the open
+/// block, whose versions leave them. A process of an older build then fails to decode
+/// the counters (`Corrupt`) at its next read or write of them instead of writing by its
+/// own rules.
+fn from_format_4_or_5(kv: &dyn KvRead, found: u32) -> Result<Vec<Write>> {
     let view = crate::view::View::new(kv, None);
     let mut counters = view.store_counters()?;
-    counters.indexed_versions = version_index::indexed_through(counters.latest_version);
     let mut writes = Vec::new();
-    for info in view.version_infos(version_index::unindexed(&counters))? {
-        writes.extend(version_index::keys_of(&info).into_iter().map(|k| (k, None)));
+    if found <= 4 {
+        counters.indexed_versions = version_index::indexed_through(counters.latest_version);
+        for info in view.version_infos(version_index::unindexed(&counters))? {
+            writes.extend(version_index::keys_of(&info).into_iter().map(|k| (k, None)));
+        }
     }
+    counters.format = crate::db::FORMAT_VERSION;
     writes.push((keys::counters(), Some(encode(&counters))));
+    writes.extend(crate::touched::redundant_entries(kv)?);
     Ok(writes)
 }
 
@@ -264,10 +275,39 @@ mod tests {
             .collect()
     }
 
-    /// Rewrites a store of the current format as format 4 wrote it: every version has
-    /// its entries in the indexes by user and by time, and the counters record says
-    /// nothing of them.
+    /// Rewrites a store of the current format as format 5 wrote it: the touched index has
+    /// an entry for each entity a version's changes name, but in the versions that
+    /// created or deleted its row, and the counters record names no format.
+    fn downgrade_to_5(store: &MemoryBackend) {
+        let snapshot = store.snapshot().unwrap();
+        let view = crate::view::View::new(&*snapshot, None);
+        let counters = view.store_counters().unwrap();
+        let mut writes: Vec<Write> = Vec::new();
+        for v in 1..=counters.latest_version {
+            for change in view.changes(v).unwrap() {
+                let row = view.entity_by_id(change.entity()).unwrap();
+                if row.version != v && row.deleted_at != Some(v) {
+                    let key = keys::Key::new(space::TOUCHED).entity(row.id).version(v);
+                    writes.push((key.into_bytes(), Some(Vec::new())));
+                }
+            }
+        }
+        let old = crate::view::CountersOfFormat5 {
+            latest_version: counters.latest_version,
+            last_entity: counters.last_entity,
+            last_attr: counters.last_attr,
+            indexed_versions: counters.indexed_versions,
+        };
+        writes.push((keys::counters(), Some(encode(&old))));
+        writes.push((keys::meta("format"), Some(encode(&5u32))));
+        store.apply(writes).unwrap();
+    }
+
+    /// Rewrites a store of the current format as format 4 wrote it: the touched index as
+    /// format 5 wrote it, every version has its entries in the indexes by user and by
+    /// time, and the counters record says nothing of them.
     fn downgrade_to_4(store: &MemoryBackend) {
+        downgrade_to_5(store);
         let snapshot = store.snapshot().unwrap();
         let view = crate::view::View::new(&*snapshot, None);
         let counters = view.store_counters().unwrap();
@@ -520,6 +560,71 @@ mod tests {
         // A salvage reads each version once, from the index or its record.
         salvage_then_upgrade(&store, &current, &before, history);
         assert_eq!(by_user(&store), 63, "versions 1 to 63, the complete block");
+    }
+
+    /// A format-5 store, whose touched index names every entity each version changed,
+    /// reads every history the same, as a salvage and upgraded; the upgrade leaves the
+    /// entries the rows do not make redundant (a counter set, a driver changed) and the
+    /// store as this build writes it, byte for byte.
+    #[test]
+    fn a_format_5_store_is_upgraded_on_open_and_reads_the_same() {
+        let store = MemoryBackend::new();
+        let db = open(&store);
+        let w = |f: &dyn Fn(&mut crate::txn::Transaction) -> Result<()>| {
+            db.write(TxMeta::new("ops", "step"), |tx| f(tx)).unwrap();
+        };
+        w(&|tx| {
+            let s = tx.create_entity("s1", "server", "basicserver")?;
+            let p = tx.create_entity("p1", "pool", "pool")?;
+            tx.add_attr(s.id, NewAttr::new("owner", "a"))?;
+            tx.insert(p.id, s.id).map(drop)
+        });
+        let s1 = db.read(|v| v.entity("s1")).unwrap().id;
+        w(&|tx| tx.set_attr(s1, NewAttr::new("owner", "b")).map(drop));
+        w(&|tx| tx.counter_set(s1, "next", 5));
+        w(&|tx| tx.change_driver("s1", "server", "appserver").map(drop));
+        w(&|tx| tx.delete_entity("p1"));
+        let histories =
+            |db: &Clusto| ["s1", "p1"].map(|name| db.read(|v| v.entity_versions(name)).unwrap());
+        let before = histories(&db);
+        assert_eq!(before, [vec![1, 2, 3, 4], vec![1, 5]]);
+        drop(db);
+        let touched = |store: &MemoryBackend| {
+            let snapshot = store.snapshot().unwrap();
+            snapshot.scan_prefix(&[space::TOUCHED]).count()
+        };
+        assert_eq!(touched(&store), 2, "versions 3 and 4 changed no row of s1");
+        let current = entries(&store);
+        downgrade_to_5(&store);
+        assert_eq!(touched(&store), 3, "format 5 names s1 in version 2 too");
+        salvage_then_upgrade(&store, &current, &before, histories);
+    }
+
+    /// Counters written by a build of a newer format (which upgraded the store while this
+    /// process held it open) stop this process's next write, which changes nothing.
+    #[test]
+    fn a_write_refuses_counters_of_a_newer_format() {
+        let store = store_with_s1();
+        let db = open(&store);
+        let snapshot = store.snapshot().unwrap();
+        let mut newer = crate::view::View::new(&*snapshot, None)
+            .store_counters()
+            .unwrap();
+        newer.format = crate::db::FORMAT_VERSION + 1;
+        store
+            .apply(vec![(keys::counters(), Some(encode(&newer)))])
+            .unwrap();
+        let before = entries(&store);
+        let err = db
+            .write(TxMeta::new("ops", "late"), |tx| {
+                tx.create_entity("s2", "server", "basicserver").map(drop)
+            })
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::UnsupportedFormat { found, .. } if found == newer.format),
+            "{err}"
+        );
+        assert_eq!(entries(&store), before);
     }
 
     /// A format-4 store whose reference entries are partly empty (an older build's

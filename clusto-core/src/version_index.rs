@@ -196,6 +196,7 @@ mod tests {
                 last_entity: 70,
                 last_attr: 0,
                 indexed_versions: indexed,
+                format: crate::db::FORMAT_VERSION,
             };
             let record = crate::codec::encode(&counters);
             store

@@ -209,6 +209,9 @@ impl<'a> View<'a> {
         match self.kv.get(&keys::counters())? {
             Some(bytes) => {
                 let counters = decode(&bytes, &what).or_else(|e| {
+                    if let Ok(old) = decode::<CountersOfFormat5>(&bytes, &what) {
+                        return Ok(old.into());
+                    }
                     let old: CountersOfFormat4 = decode(&bytes, &what).map_err(|_| e)?;
                     Ok::<_, Error>(old.into())
                 })?;
@@ -964,14 +967,7 @@ impl<'a> View<'a> {
     /// Every version that touched the entity row `id`, in order: its creation, its
     /// changes and its deletion.
     pub fn versions_touching(&self, id: EntityId) -> Result<Vec<Version>> {
-        let e = self.entity_by_id(id)?;
-        let mut versions = BTreeSet::from([e.version]);
-        versions.extend(e.deleted_at);
-        let touched = Key::new(space::TOUCHED).entity(id).into_bytes();
-        for t in self.kv.scan_prefix(&touched) {
-            versions.insert(u64_from_tail(&t?.0, 0)?);
-        }
-        Ok(versions.into_iter().collect())
+        crate::touched::versions_touching(self, id)
     }
 
     /// The store this view reads, to read it as of another version.
@@ -981,14 +977,42 @@ impl<'a> View<'a> {
 }
 
 /// The store's counters (one record, [`keys::counters`]): the newest version, the last
-/// entity and attribute ids given, and the newest version up to which every version is
-/// in the indexes by user and by time (see `version_index`). All zero in a new store.
+/// entity and attribute ids given, the newest version up to which every version is in
+/// the indexes by user and by time (see `version_index`), and the format of the build
+/// that wrote them. All zero in a new store.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct StoreCounters {
     pub(crate) latest_version: Version,
     pub(crate) last_entity: u64,
     pub(crate) last_attr: u64,
     pub(crate) indexed_versions: Version,
+    /// Every commit reads the counters: a process of a build of an older format still
+    /// holding the store open fails to decode them, and one of this build refuses
+    /// counters a build of a newer format wrote, instead of writing by rules the store
+    /// no longer follows.
+    pub(crate) format: u32,
+}
+
+/// The counters record as format 5 wrote it, without the format.
+#[derive(serde::Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(crate) struct CountersOfFormat5 {
+    pub(crate) latest_version: Version,
+    pub(crate) last_entity: u64,
+    pub(crate) last_attr: u64,
+    pub(crate) indexed_versions: Version,
+}
+
+impl From<CountersOfFormat5> for StoreCounters {
+    fn from(old: CountersOfFormat5) -> Self {
+        StoreCounters {
+            latest_version: old.latest_version,
+            last_entity: old.last_entity,
+            last_attr: old.last_attr,
+            indexed_versions: old.indexed_versions,
+            format: 5,
+        }
+    }
 }
 
 /// The counters record as formats 2 to 4 wrote it: those formats indexed every version.
@@ -1009,6 +1033,7 @@ impl From<CountersOfFormat4> for StoreCounters {
             last_entity: old.last_entity,
             last_attr: old.last_attr,
             indexed_versions: old.latest_version,
+            format: 4,
         }
     }
 }
@@ -1026,42 +1051,54 @@ mod tests {
     use super::*;
     use crate::codec::encode;
 
-    /// A process of a format-4 build refuses the current counters record (its next write
-    /// fails instead of indexing its commits one by one), and the counters of format 4
-    /// read as indexed up to their newest version.
+    /// Processes of format-4 and format-5 builds refuse the current counters record (their
+    /// next write fails instead of writing by their own rules), and the counters of
+    /// formats 4 and 5 read as they were meant: format 4 indexed every version.
     #[test]
-    fn the_counters_record_of_format_4_and_of_now() {
+    fn the_counters_record_of_formats_4_5_and_of_now() {
         let now = StoreCounters {
             latest_version: 70,
             last_entity: 9,
             last_attr: 12,
             indexed_versions: 63,
+            format: crate::db::FORMAT_VERSION,
         };
         let stored = encode(&now);
         let read_by_format_4 = decode::<CountersOfFormat4>(&stored, &String::new);
         assert!(matches!(read_by_format_4, Err(Error::Corrupt(_))));
+        let read_by_format_5 = decode::<CountersOfFormat5>(&stored, &String::new);
+        assert!(matches!(read_by_format_5, Err(Error::Corrupt(_))));
 
+        let kv = crate::storage::MemoryBackend::new();
+        use crate::storage::Backend;
+        let read_back = |record: Vec<u8>| {
+            kv.apply(vec![(keys::counters(), Some(record))]).unwrap();
+            let snapshot = kv.snapshot().unwrap();
+            View::new(&*snapshot, None).store_counters().unwrap()
+        };
         let written_by_format_4 = CountersOfFormat4 {
             latest_version: 70,
             last_entity: 9,
             last_attr: 12,
         };
-        let kv = crate::storage::MemoryBackend::new();
-        use crate::storage::Backend;
-        kv.apply(vec![(keys::counters(), Some(encode(&written_by_format_4)))])
-            .unwrap();
-        let snapshot = kv.snapshot().unwrap();
-        let counters = View::new(&*snapshot, None).store_counters().unwrap();
         assert_eq!(
-            counters,
+            read_back(encode(&written_by_format_4)),
             StoreCounters {
                 indexed_versions: 70,
+                format: 4,
                 ..now
             }
         );
-        // And the record as it is now reads as it was written.
-        kv.apply(vec![(keys::counters(), Some(stored))]).unwrap();
-        let snapshot = kv.snapshot().unwrap();
-        assert_eq!(View::new(&*snapshot, None).store_counters().unwrap(), now);
+        let written_by_format_5 = CountersOfFormat5 {
+            latest_version: 70,
+            last_entity: 9,
+            last_attr: 12,
+            indexed_versions: 63,
+        };
+        assert_eq!(
+            read_back(encode(&written_by_format_5)),
+            StoreCounters { format: 5, ..now }
+        );
+        assert_eq!(read_back(stored), now, "the record as it is now");
     }
 }

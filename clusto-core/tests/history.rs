@@ -305,3 +305,64 @@ fn the_last_version_number_is_not_a_version() {
     })
     .unwrap();
 }
+
+/// An entity's history is every version whose changes name it, whether the change left
+/// a row behind (the entity's own, an attribute added or deleted) or not (a driver
+/// changed in place, a counter set): the first are read from the rows, the others from
+/// the touched index.
+#[test]
+fn an_entitys_history_is_every_version_whose_changes_name_it() {
+    let db = common::temporary().unwrap();
+    let w = |f: &dyn Fn(&mut clusto_core::Transaction) -> clusto_core::Result<()>| {
+        db.write(TxMeta::default(), |tx| f(tx)).unwrap();
+    };
+    let id = |name: &str| db.read(|v| v.entity(name)).unwrap().id;
+    w(&|tx| {
+        tx.create_entity("s1", "server", "basicserver")?;
+        tx.create_entity("p1", "pool", "pool").map(drop)
+    });
+    let (s1, p1) = (id("s1"), id("p1"));
+    w(&|tx| tx.add_attr(s1, NewAttr::new("owner", "a")).map(drop));
+    w(&|tx| tx.set_attr(s1, NewAttr::new("owner", "b")).map(drop));
+    w(&|tx| tx.counter_set(s1, "next", 5));
+    w(&|tx| tx.change_driver("s1", "server", "appserver").map(drop));
+    w(&|tx| tx.insert(p1, s1).map(drop));
+    w(&|tx| {
+        tx.counter_set(s1, "next", 6)?;
+        tx.add_attr(s1, NewAttr::new("rack", "r1")).map(drop)
+    });
+    // An attribute added and deleted in one transaction leaves neither row nor change.
+    w(&|tx| {
+        tx.add_attr(s1, NewAttr::new("scratch", 1))?;
+        tx.delete_attrs(s1, &AttrFilter::key("scratch"))?;
+        tx.counter_set(p1, "next", 1)
+    });
+    w(&|tx| tx.delete_attrs(s1, &AttrFilter::key("owner")).map(drop));
+    w(&|tx| tx.remove(p1, s1).map(drop));
+    w(&|tx| tx.delete_entity("s1"));
+    w(&|tx| {
+        let again = tx.create_entity("s1", "server", "basicserver")?;
+        tx.counter_set(again.id, "next", 1)
+    });
+    let s1_again = id("s1");
+    w(&|tx| tx.counter_set(s1_again, "next", 2));
+
+    let latest = db.latest_version().unwrap();
+    let named = |entity| {
+        (1..=latest)
+            .filter(|&v| {
+                db.read(|view| view.changes(v))
+                    .unwrap()
+                    .iter()
+                    .any(|c| c.entity() == entity)
+            })
+            .collect::<Vec<_>>()
+    };
+    for entity in [s1, p1, s1_again] {
+        let history = db.read(|v| v.versions_touching(entity)).unwrap();
+        assert_eq!(history, named(entity), "entity {entity}");
+    }
+    let mut both = named(s1);
+    both.extend(named(s1_again));
+    assert_eq!(db.read(|v| v.entity_versions("s1")).unwrap(), both);
+}
