@@ -336,10 +336,11 @@ fn later_conflicts(
                 }
             }
             Change::EntityCreated { entity } | Change::DriverChanged { entity, .. } => {
+                // Committed ones: this transaction's own work is not a later version.
                 let later: Vec<Version> = view
                     .versions_touching(*entity)?
                     .into_iter()
-                    .filter(|v| *v > version)
+                    .filter(|v| *v > version && *v <= latest)
                     .collect();
                 if let Some(first) = later.first() {
                     found.push(format!(

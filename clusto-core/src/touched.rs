@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 
 use crate::codec::decode_attr_in_place;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keys::{Key, space, u64_from_tail};
 use crate::records::{Change, EntityId, Version};
 use crate::storage::{KvRead, Write};
@@ -96,9 +96,23 @@ pub(crate) fn redundant_entries(kv: &dyn KvRead) -> Result<Vec<Write>> {
     let mut rows_of: Option<(u64, BTreeSet<Version>)> = None;
     for entry in kv.scan_prefix(&[space::TOUCHED]) {
         let (key, _) = entry?;
+        let cannot = |why: String| {
+            Error::Corrupt(format!(
+                "touched index entry {key:?} {why}: the database cannot be upgraded"
+            ))
+        };
+        if key.len() != 17 {
+            return Err(cannot("is malformed".into()));
+        }
         let (entity, version) = (u64_from_tail(&key, 8)?, u64_from_tail(&key, 0)?);
         if rows_of.as_ref().is_none_or(|(of, _)| *of != entity) {
-            rows_of = Some((entity, row_versions(&view, EntityId(entity))?));
+            let rows = match row_versions(&view, EntityId(entity)) {
+                Err(Error::NotFound(_)) => {
+                    return Err(cannot(format!("names missing entity {entity}")));
+                }
+                rows => rows?,
+            };
+            rows_of = Some((entity, rows));
         }
         let (_, on_rows) = rows_of.as_ref().expect("set above");
         if on_rows.contains(&version) {

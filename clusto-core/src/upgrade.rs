@@ -25,7 +25,9 @@
 //! Format 5 → 6: the touched index holds only the versions of an entity's history that
 //! are on none of its rows (see `touched`), and the counters record names the format.
 //! The upgrade removes the other entries and writes the counters so; a process of a
-//! format-5 build fails to decode them at its next write, or its next query of versions.
+//! format-5 build fails to decode them at its next write, or its next query of versions
+//! by user or time. Until it is restarted, the histories it reads of single entities
+//! lack the versions whose entries went.
 
 use crate::codec::encode;
 use crate::error::{Error, Result};
@@ -701,6 +703,25 @@ mod tests {
             .into_bytes();
         store.apply(vec![(dangling, Some(Vec::new()))]).unwrap();
         upgrade_is_refused(&store, "names missing attribute record");
+    }
+
+    #[test]
+    fn a_damaged_touched_entry_stops_the_upgrade_and_changes_nothing() {
+        for (entry, says) in [
+            (vec![space::TOUCHED, 1, 2, 3], "is malformed"),
+            (
+                keys::Key::new(space::TOUCHED)
+                    .entity(EntityId(77))
+                    .version(1)
+                    .into_bytes(),
+                "names missing entity 77",
+            ),
+        ] {
+            let store = store_with_s1();
+            downgrade_to_5(&store);
+            store.apply(vec![(entry, Some(Vec::new()))]).unwrap();
+            upgrade_is_refused(&store, says);
+        }
     }
 
     #[test]

@@ -463,3 +463,29 @@ proptest! {
         prop_assert!(db.check().unwrap().is_clean());
     }
 }
+
+/// A revert's check for later changes looks at committed versions only: what the same
+/// transaction did before the revert is not a later version.
+#[test]
+fn a_revert_after_other_work_in_its_transaction_sees_no_conflict_in_it() {
+    let db = common::temporary().unwrap();
+    let s1 = db
+        .write(TxMeta::default(), |tx| {
+            tx.create_entity("s1", "server", "basicserver")
+                .map(|e| e.id)
+        })
+        .unwrap();
+    let changed = db
+        .write(TxMeta::default(), |tx| {
+            tx.change_driver("s1", "server", "appserver")?;
+            tx.version()
+        })
+        .unwrap();
+    db.write(TxMeta::default(), |tx| {
+        tx.set_attr(s1, NewAttr::new("owner", "ops"))?;
+        tx.revert(changed, false)
+    })
+    .unwrap();
+    let s1 = db.read(|v| v.entity("s1")).unwrap();
+    assert_eq!(s1.driver, "basicserver");
+}
