@@ -12,12 +12,13 @@
 //! rows make redundant ([`redundant_entries`]).
 
 use std::collections::BTreeSet;
+use std::iter::Peekable;
 
-use crate::codec::decode_attr_in_place;
+use crate::codec::{decode_attr_in_place, decode_entity};
 use crate::error::{Error, Result};
-use crate::keys::{Key, space, u64_from_tail};
+use crate::keys::{self, Key, space, u64_from_tail};
 use crate::records::{Change, EntityId, Version};
-use crate::storage::{KvRead, Write};
+use crate::storage::{EntryIter, KvRead, LentEntry, Write};
 use crate::view::View;
 
 /// Whether `change` is recorded on a row: an entity row created or deleted, an attribute
@@ -62,18 +63,21 @@ fn key(id: EntityId, version: Version) -> Vec<u8> {
 /// deletion, and those of each of its attribute rows, live or deleted.
 fn row_versions(view: &View<'_>, id: EntityId) -> Result<BTreeSet<Version>> {
     let row = view.entity_by_id(id)?;
-    let mut versions = BTreeSet::from([row.version]);
-    versions.extend(row.deleted_at);
+    let mut versions: BTreeSet<Version> = stamps(row.version, row.deleted_at).collect();
     for s in [space::ATTR, space::ATTR_OLD] {
         let prefix = Key::new(s).entity(id).into_bytes();
         view.source().scan_prefix_each(&prefix, &mut |key, bytes| {
             let a = decode_attr_in_place(bytes, &|| format!("attribute record {key:?}"))?;
-            versions.insert(a.version);
-            versions.extend(a.deleted_at);
+            versions.extend(stamps(a.version, a.deleted_at));
             Ok(())
         })?;
     }
     Ok(versions)
+}
+
+/// The versions a row records: the one that made it and the one that deleted it.
+fn stamps(version: Version, deleted_at: Option<Version>) -> impl Iterator<Item = Version> {
+    std::iter::once(version).chain(deleted_at)
 }
 
 /// Every version that touched entity row `id`, in order: those on its rows, and those
@@ -91,7 +95,7 @@ pub(crate) fn versions_touching(view: &View<'_>, id: EntityId) -> Result<Vec<Ver
 /// commit of format 6 would have written: each entry whose version is on one of its
 /// entity's rows goes.
 pub(crate) fn redundant_entries(kv: &dyn KvRead) -> Result<Vec<Write>> {
-    let view = View::new(kv, None);
+    let mut rows = RowsInEntityOrder::new(kv);
     let mut writes = Vec::new();
     let mut rows_of: Option<(u64, BTreeSet<Version>)> = None;
     for entry in kv.scan_prefix(&[space::TOUCHED]) {
@@ -106,13 +110,10 @@ pub(crate) fn redundant_entries(kv: &dyn KvRead) -> Result<Vec<Write>> {
         }
         let (entity, version) = (u64_from_tail(&key, 8)?, u64_from_tail(&key, 0)?);
         if rows_of.as_ref().is_none_or(|(of, _)| *of != entity) {
-            let rows = match row_versions(&view, EntityId(entity)) {
-                Err(Error::NotFound(_)) => {
-                    return Err(cannot(format!("names missing entity {entity}")));
-                }
-                rows => rows?,
+            let Some(versions) = rows.versions_of(entity)? else {
+                return Err(cannot(format!("names missing entity {entity}")));
             };
-            rows_of = Some((entity, rows));
+            rows_of = Some((entity, versions));
         }
         let (_, on_rows) = rows_of.as_ref().expect("set above");
         if on_rows.contains(&version) {
@@ -120,6 +121,70 @@ pub(crate) fn redundant_entries(kv: &dyn KvRead) -> Result<Vec<Write>> {
         }
     }
     Ok(writes)
+}
+
+/// The entity and attribute records of a store, read forward once in entity order (the
+/// order of the touched index too): an upgrade asks for each entity's rows without a
+/// read of its own, a round trip each on a server.
+struct RowsInEntityOrder<'a> {
+    entities: Peekable<EntryIter<'a>>,
+    attrs: [Peekable<EntryIter<'a>>; 2],
+}
+
+impl<'a> RowsInEntityOrder<'a> {
+    fn new(kv: &'a dyn KvRead) -> Self {
+        let scan = |s: u8| kv.scan_prefix(&[s]).peekable();
+        RowsInEntityOrder {
+            entities: scan(space::ENTITY),
+            attrs: [scan(space::ATTR), scan(space::ATTR_OLD)],
+        }
+    }
+
+    /// What [`row_versions`] reads for entity `id`, or `None` when it has no record. Ids
+    /// are asked for in increasing order.
+    fn versions_of(&mut self, id: u64) -> Result<Option<BTreeSet<Version>>> {
+        let mut versions = BTreeSet::new();
+        take_entity(&mut self.entities, id, &mut |key, bytes| {
+            let e = decode_entity(bytes, &|| format!("entity record {key:?}"))?;
+            versions.extend(stamps(e.version, e.deleted_at));
+            Ok(())
+        })?;
+        if versions.is_empty() {
+            return Ok(None);
+        }
+        for attrs in &mut self.attrs {
+            take_entity(attrs, id, &mut |key, bytes| {
+                let a = decode_attr_in_place(bytes, &|| format!("attribute record {key:?}"))?;
+                versions.extend(stamps(a.version, a.deleted_at));
+                Ok(())
+            })?;
+        }
+        Ok(Some(versions))
+    }
+}
+
+/// Hands `each` the entries of `entries` (keys of an entity-first space, in order) that
+/// belong to entity `id`, passing over those of smaller ids.
+fn take_entity(
+    entries: &mut Peekable<EntryIter<'_>>,
+    id: u64,
+    each: &mut LentEntry<'_>,
+) -> Result<()> {
+    loop {
+        let owner = match entries.peek() {
+            None => return Ok(()),
+            Some(Err(_)) => return entries.next().expect("peeked").map(drop),
+            Some(Ok((key, _))) => keys::entity_of(key)
+                .ok_or_else(|| Error::Corrupt(format!("key {key:?} names no entity")))?,
+        };
+        if owner > id {
+            return Ok(());
+        }
+        let (key, value) = entries.next().expect("peeked")?;
+        if owner == id {
+            each(&key, &value)?;
+        }
+    }
 }
 
 #[cfg(test)]

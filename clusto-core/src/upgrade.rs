@@ -586,19 +586,50 @@ mod tests {
         w(&|tx| tx.counter_set(s1, "next", 5));
         w(&|tx| tx.change_driver("s1", "server", "appserver").map(drop));
         w(&|tx| tx.delete_entity("p1"));
-        let histories =
-            |db: &Clusto| ["s1", "p1"].map(|name| db.read(|v| v.entity_versions(name)).unwrap());
+        // Entities with and without entries, between and after those: the upgrade reads
+        // the rows in one pass beside the index.
+        for i in 0..6 {
+            w(&|tx| {
+                let x = tx.create_entity(&format!("x{i}"), "server", "basicserver")?;
+                for round in 0..i % 3 {
+                    tx.set_attr(x.id, NewAttr::new("owner", round))?;
+                }
+                Ok(())
+            });
+            let x = db.read(|v| v.entity(&format!("x{i}"))).unwrap().id;
+            if i % 2 == 0 {
+                w(&|tx| tx.set_attr(x, NewAttr::new("owner", "later")).map(drop));
+            }
+            if i % 3 == 1 {
+                w(&|tx| tx.counter_set(x, "next", 1));
+            }
+        }
+        let names: Vec<String> = ["s1", "p1"]
+            .into_iter()
+            .map(String::from)
+            .chain((0..6).map(|i| format!("x{i}")))
+            .collect();
+        let histories = |db: &Clusto| {
+            let history = |name: &String| db.read(|v| v.entity_versions(name)).unwrap();
+            names.iter().map(history).collect::<Vec<_>>()
+        };
         let before = histories(&db);
-        assert_eq!(before, [vec![1, 2, 3, 4], vec![1, 5]]);
+        assert_eq!(before[..2], [vec![1, 2, 3, 4], vec![1, 5]]);
         drop(db);
         let touched = |store: &MemoryBackend| {
             let snapshot = store.snapshot().unwrap();
             snapshot.scan_prefix(&[space::TOUCHED]).count()
         };
-        assert_eq!(touched(&store), 2, "versions 3 and 4 changed no row of s1");
+        // s1 in versions 3 and 4; x1 and x4 in their counters' versions.
+        assert_eq!(touched(&store), 4, "the versions that changed no row");
         let current = entries(&store);
         downgrade_to_5(&store);
-        assert_eq!(touched(&store), 3, "format 5 names s1 in version 2 too");
+        // And s1 in version 2; x0, x2 and x4 in the versions of their later `set_attr`.
+        assert_eq!(
+            touched(&store),
+            8,
+            "format 5 names every entity a version changed"
+        );
         salvage_then_upgrade(&store, &current, &before, histories);
     }
 
