@@ -62,7 +62,7 @@ pub(crate) fn run(kv: &dyn KvRead) -> Result<CheckReport> {
     let counters = match view.store_counters() {
         Ok(counters) => Some(counters),
         Err(e) => {
-            report.problems.push(format!("latest version: {e}"));
+            report.problems.push(format!("the store's counters: {e}"));
             None
         }
     };
@@ -73,7 +73,9 @@ pub(crate) fn run(kv: &dyn KvRead) -> Result<CheckReport> {
     if let Some(indexed) = indexed {
         check_version_index_entries(kv, &view, indexed, &mut report)?;
     }
-    check_entities(kv, &view, latest, &mut report)?;
+    // Without counters, no entity id is known to be past the last one given.
+    let last_entity = counters.map_or(u64::MAX, |c| c.last_entity);
+    check_entities(kv, latest, last_entity, &mut report)?;
     check_attrs(kv, &view, latest, &mut report)?;
     check_entity_indexes(kv, &view, &mut report)?;
     check_attr_indexes(kv, &mut report)?;
@@ -207,19 +209,12 @@ fn stamp_problem(
 
 fn check_entities(
     kv: &dyn KvRead,
-    view: &View<'_>,
     latest: Version,
+    last_given: u64,
     report: &mut CheckReport,
 ) -> Result<()> {
-    // Every id given is at most the counter: a transaction takes the ids above it as
-    // its own, without looking them up in the store.
-    let last_given = match view.store_counters() {
-        Ok(counters) => counters.last_entity,
-        Err(e) => {
-            report.problems.push(format!("the store's counters: {e}"));
-            u64::MAX
-        }
-    };
+    // Every id given is at most `last_given`, the counter: a transaction takes the ids
+    // above it as its own, without looking them up in the store.
     for entry in kv.scan_prefix(&[space::ENTITY]) {
         let (key, bytes) = entry?;
         report.entities += 1;
