@@ -67,9 +67,7 @@ fn row_versions(view: &View<'_>, id: EntityId) -> Result<BTreeSet<Version>> {
     for s in [space::ATTR, space::ATTR_OLD] {
         let prefix = Key::new(s).entity(id).into_bytes();
         view.source().scan_prefix_each(&prefix, &mut |key, bytes| {
-            let a = decode_attr_in_place(bytes, &|| format!("attribute record {key:?}"))?;
-            versions.extend(stamps(a.version, a.deleted_at));
-            Ok(())
+            add_attr_stamps(&mut versions, key, bytes)
         })?;
     }
     Ok(versions)
@@ -78,6 +76,13 @@ fn row_versions(view: &View<'_>, id: EntityId) -> Result<BTreeSet<Version>> {
 /// The versions a row records: the one that made it and the one that deleted it.
 fn stamps(version: Version, deleted_at: Option<Version>) -> impl Iterator<Item = Version> {
     std::iter::once(version).chain(deleted_at)
+}
+
+/// Adds to `versions` the [`stamps`] of the attribute record `bytes`, stored under `key`.
+fn add_attr_stamps(versions: &mut BTreeSet<Version>, key: &[u8], bytes: &[u8]) -> Result<()> {
+    let a = decode_attr_in_place(bytes, &|| format!("attribute record {key:?}"))?;
+    versions.extend(stamps(a.version, a.deleted_at));
+    Ok(())
 }
 
 /// Every version that touched entity row `id`, in order: those on its rows, and those
@@ -154,9 +159,7 @@ impl<'a> RowsInEntityOrder<'a> {
         }
         for attrs in &mut self.attrs {
             take_entity(attrs, id, &mut |key, bytes| {
-                let a = decode_attr_in_place(bytes, &|| format!("attribute record {key:?}"))?;
-                versions.extend(stamps(a.version, a.deleted_at));
-                Ok(())
+                add_attr_stamps(&mut versions, key, bytes)
             })?;
         }
         Ok(Some(versions))
