@@ -2,8 +2,8 @@
 //! shorter key first), computed here eight bytes at a time.
 //!
 //! LMDB's default comparator calls `memcmp` through a function pointer, and a lookup in
-//! a tree of 10k entity records makes about fourteen comparisons: a third of a pool's
-//! contents went there. The order is the same one, so a store stays readable by LMDB's
+//! a tree of 10k entity records makes about fourteen comparisons: a sixth of a pool's
+//! contents went there (`memcmp` and `mdb_cmp_memn` in its profile). The order is the same one, so a store stays readable by LMDB's
 //! tools and by builds that use the default comparator.
 
 use std::cmp::Ordering;
